@@ -1,0 +1,214 @@
+import type { ActorHost, HostLoad } from "./actor_host.ts";
+import type { SystemPort } from "./behaviour_runner.ts";
+import type { ActorSpec } from "./actor_spec.ts";
+import type { Child, Exit } from "./child.ts";
+import type { Envelope } from "./envelope.ts";
+import { messageType, toErrorInfo, TroupeError } from "./errors.ts";
+import type { EventStream } from "./event_stream.ts";
+import { InlineActorHost } from "./inline_actor_host.ts";
+import { PriorityMailbox } from "./priority_mailbox.ts";
+import { WorkerActorHost } from "./worker_actor_host.ts";
+
+/** What a cell needs from its system. */
+export interface CellEnvironment {
+  events: EventStream;
+  port: SystemPort;
+  deadLetter(to: string, envelope: Envelope, reason: string): void;
+  /** The cell was disposed: it leaves the registry and its topics. */
+  released(id: string): void;
+}
+
+export type CellStatus = "new" | "starting" | "running" | "stopping" | "stopped" | "failed" | "disposed";
+
+export interface ActorLoad extends HostLoad {
+  mailbox: number;
+}
+
+/**
+ * The lasting part of an actor: its id, spec and mailbox. Incarnations (hosts) come and go as
+ * the supervisor restarts it; messages sent meanwhile wait in the mailbox.
+ */
+export class ActorCell implements Child {
+  readonly mailbox: PriorityMailbox<Envelope>;
+  #host?: ActorHost;
+  #status: CellStatus = "new";
+  #incarnation = 0;
+  #current?: Promise<void>;
+  onExit: (exit: Exit) => void = () => {};
+
+  constructor(readonly spec: ActorSpec, readonly env: CellEnvironment, readonly parent?: string) {
+    this.mailbox = new PriorityMailbox(spec.mailbox.capacity, spec.mailbox.overflow);
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+  get status(): CellStatus {
+    return this.#status;
+  }
+  /** True while nothing is queued or being handled. */
+  get idle(): boolean {
+    return this.mailbox.size === 0 && !this.#current;
+  }
+
+  load(): ActorLoad {
+    const host = this.#host?.load() ?? { busyMs: 0, processed: 0, lastSeen: 0 };
+    return { ...host, mailbox: this.mailbox.size };
+  }
+
+  async start(): Promise<void> {
+    if (this.#status === "disposed") throw new TroupeError("actor_stopped", `actor "${this.id}" was disposed`);
+    this.#status = "starting";
+    this.#incarnation++;
+    const host = this.spec.isolation === "worker"
+      ? new WorkerActorHost(this.spec, this.env.port)
+      : new InlineActorHost(this.spec, this.env.port);
+    this.#host = host;
+    host.onFailure = (error) => this.#crashed(host, error);
+    try {
+      await host.start();
+    } catch (err) {
+      host.kill();
+      this.#status = "failed";
+      const error = toErrorInfo(err);
+      this.env.events.emit({ type: "crashed", actor: this.id, error: { ...error, message: `init failed: ${error.message}` } });
+      throw new TroupeError("init_failed", `actor "${this.id}" failed to start: ${error.message}`, { actor: this.id });
+    }
+    for (const topic of this.spec.subscriptions) this.env.port.subscribe(this.id, topic);
+    this.#status = "running";
+    this.env.events.emit({
+      type: "spawned",
+      actor: this.id,
+      isolation: this.spec.isolation,
+      incarnation: this.#incarnation,
+      ...(this.parent ? { parent: this.parent } : {}),
+    });
+    this.#pump();
+  }
+
+  /** Queues a message; anything refused or evicted becomes a dead letter, never silently lost. */
+  enqueue(envelope: Envelope): boolean {
+    if (this.#status === "disposed" || this.#status === "stopped") {
+      this.#refuse(envelope, "actor_stopped", `actor "${this.id}" is stopped`);
+      return false;
+    }
+    const offer = this.mailbox.offer(envelope, envelope.priority);
+    if (!offer.accepted) {
+      this.#refuse(envelope, "mailbox_full", offer.reason);
+      return false;
+    }
+    if (offer.dropped) this.#refuse(offer.dropped, "mailbox_full", "dropped as the oldest message of a full mailbox");
+    this.#pump();
+    return true;
+  }
+
+  async stop(deadlineMs: number): Promise<void> {
+    const host = this.#host;
+    if (this.#status !== "running" && this.#status !== "starting") {
+      if (this.#status === "failed") this.#status = "stopped";
+      return;
+    }
+    this.#status = "stopping";
+    const started = performance.now();
+    if (this.#current) {
+      let timer: number | undefined;
+      await Promise.race([this.#current, new Promise((r) => timer = setTimeout(r, deadlineMs))]);
+      clearTimeout(timer);
+    }
+    const left = Math.max(1, deadlineMs - (performance.now() - started));
+    await host?.terminate("shutdown", left).catch(() => {});
+    host?.kill();
+    this.#status = "stopped";
+    this.env.events.emit({ type: "stopped", actor: this.id, reason: "shutdown" });
+  }
+
+  dispose(reason: string): void {
+    this.#host?.kill();
+    this.#status = "disposed";
+    for (const envelope of this.mailbox.drain()) this.#refuse(envelope, "actor_stopped", reason);
+    this.env.released(this.id);
+  }
+
+  #pump(): void {
+    if (this.#current || this.#status !== "running" || this.mailbox.size === 0) return;
+    this.#current = this.#drain().finally(() => this.#current = undefined);
+  }
+
+  async #drain(): Promise<void> {
+    const host = this.#host!;
+    let envelope: Envelope | undefined;
+    while (this.#status === "running" && (envelope = this.mailbox.take())) {
+      this.#observe(envelope);
+      let outcome;
+      try {
+        outcome = await host.handle(envelope.message);
+      } catch (err) {
+        if (this.#status !== "running") {
+          this.#refuse(envelope, "actor_stopped", "the actor was stopped while handling it");
+          return;
+        }
+        const reason = `actor crashed while handling it: ${(err as Error).message}`;
+        this.env.deadLetter(this.id, envelope, reason);
+        envelope.reply?.reject(
+          new TroupeError("actor_crashed", `message "${messageType(envelope.message)}" to actor "${this.id}": ${reason}`, {
+            actor: this.id,
+            messageType: messageType(envelope.message),
+          }),
+        );
+        this.#crashed(host, err, envelope);
+        return;
+      }
+      if (outcome.kind === "invalid") {
+        this.#refuse(envelope, "invalid_message", `invalid message: ${outcome.reason}`);
+        continue;
+      }
+      envelope.reply?.resolve(outcome.reply);
+      if (outcome.stop) {
+        this.#status = "stopping";
+        await host.terminate("normal", this.spec.unresponsiveAfterMs).catch(() => {});
+        this.#status = "stopped";
+        this.env.events.emit({ type: "stopped", actor: this.id, reason: "normal" });
+        queueMicrotask(() => this.onExit({ kind: "normal" }));
+        return;
+      }
+    }
+  }
+
+  #observe(envelope: Envelope): void {
+    const observe = this.spec.observeMessages;
+    if (!this.env.events.observed || observe === false) return;
+    if (typeof observe === "number" && Math.random() >= observe) return;
+    this.env.events.emit({
+      type: "delivered",
+      actor: this.id,
+      messageType: messageType(envelope.message),
+      priority: envelope.priority,
+      ...(envelope.from ? { from: envelope.from } : {}),
+    });
+  }
+
+  #crashed(host: ActorHost, err: unknown, envelope?: Envelope): void {
+    if (host !== this.#host || this.#status !== "running") return;
+    host.kill();
+    this.#status = "failed";
+    const error = toErrorInfo(err);
+    if ((err as TroupeError).code === "unresponsive") {
+      this.env.events.emit({ type: "unresponsive", actor: this.id, silentMs: Number((err as TroupeError).context.silentMs) });
+    }
+    this.env.events.emit({
+      type: "crashed",
+      actor: this.id,
+      error,
+      ...(envelope ? { messageType: messageType(envelope.message) } : {}),
+    });
+    queueMicrotask(() => this.onExit({ kind: "crash", error }));
+  }
+
+  #refuse(envelope: Envelope, code: "actor_stopped" | "mailbox_full" | "invalid_message", reason: string): void {
+    this.env.deadLetter(this.id, envelope, reason);
+    envelope.reply?.reject(new TroupeError(code, `message "${messageType(envelope.message)}" to actor "${this.id}" was not handled: ${reason}`, {
+      actor: this.id,
+      messageType: messageType(envelope.message),
+    }));
+  }
+}

@@ -1,0 +1,38 @@
+import type { Priority } from "./priority_mailbox.ts";
+
+export interface TellOptions {
+  priority?: Priority;
+}
+export interface AskOptions extends TellOptions {
+  timeoutMs?: number;
+}
+
+/** What an ActorRef needs from the system that routes its messages. */
+export interface MessageRouter {
+  route(to: string, message: unknown, priority: Priority, from?: string): boolean;
+  routeWhenRoom(to: string, message: unknown, priority: Priority): Promise<void>;
+  routeAsk(to: string, message: unknown, priority: Priority, timeoutMs: number, from?: string): Promise<unknown>;
+}
+
+/** A handle to an actor by id; it stays valid across restarts. */
+export class ActorRef {
+  constructor(readonly id: string, readonly router: MessageRouter) {}
+
+  /**
+   * Fire and forget. Returns false when the message was refused (full mailbox, stopped actor,
+   * unknown id); every refusal is a dead letter too.
+   */
+  tell(message: unknown, options: TellOptions = {}): boolean {
+    return this.router.route(this.id, message, options.priority ?? "normal");
+  }
+
+  /** Like tell, but waits for room in a full `backpressure` mailbox instead of refusing. */
+  send(message: unknown, options: TellOptions = {}): Promise<void> {
+    return this.router.routeWhenRoom(this.id, message, options.priority ?? "normal");
+  }
+
+  /** Request/response: resolves with the behaviour's return value. */
+  ask<R = unknown>(message: unknown, options: AskOptions = {}): Promise<R> {
+    return this.router.routeAsk(this.id, message, options.priority ?? "normal", options.timeoutMs ?? 5000) as Promise<R>;
+  }
+}

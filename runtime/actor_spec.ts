@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { OverflowPolicy } from "./priority_mailbox.ts";
+import type { ActorDefinition } from "./define_actor.ts";
+
+const Grant = z.union([z.boolean(), z.array(z.string().min(1))]);
+
+/** Deno permissions of a worker actor. Everything is denied unless listed. */
+export const Permissions = z.strictObject({
+  read: Grant.default(false),
+  write: Grant.default(false),
+  net: Grant.default(false),
+  env: Grant.default(false),
+  run: Grant.default(false),
+  sys: Grant.default(false),
+  ffi: Grant.default(false),
+});
+export type Permissions = z.infer<typeof Permissions>;
+
+export const ActorId = z.string().regex(
+  /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+  "an actor id is 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+);
+
+const Behaviour = z.union([
+  z.string().min(1),
+  z.custom<ActorDefinition<unknown, unknown>>(
+    (v) => typeof v === "object" && v !== null && typeof (v as { receive?: unknown }).receive === "function",
+    "expected a behaviour module URL or an object from defineActor({ receive })",
+  ),
+]);
+
+export const ActorSpec = z.strictObject({
+  id: ActorId,
+  /** URL of a module whose default export is `defineActor(...)`; an object works inline only. */
+  behaviour: Behaviour,
+  isolation: z.enum(["worker", "inline"]).default("worker"),
+  args: z.unknown().optional(),
+  permissions: Permissions.default(Permissions.parse({})),
+  mailbox: z.strictObject({
+    capacity: z.number().int().positive().default(1000),
+    overflow: OverflowPolicy.default("reject"),
+  }).default({ capacity: 1000, overflow: "reject" }),
+  capabilities: z.array(z.string().min(1)).default([]),
+  subscriptions: z.array(z.string().min(1)).default([]),
+  /** How often a worker reports it is alive, and how long silence means it is stuck. */
+  heartbeatMs: z.number().int().positive().default(250),
+  unresponsiveAfterMs: z.number().int().positive().default(3000),
+  /** Emit a `delivered` event for every message (true), none (false), or a sampled fraction. */
+  observeMessages: z.union([z.boolean(), z.number().min(0).max(1)]).default(true),
+}).refine(
+  (s) => s.isolation === "inline" || typeof s.behaviour === "string",
+  { message: "a worker actor needs a behaviour module URL (string), not an object", path: ["behaviour"] },
+);
+export type ActorSpecInput = z.input<typeof ActorSpec>;
+export type ActorSpec = z.output<typeof ActorSpec>;
+
+/** Deno's worker permission options for a spec. */
+export function denoPermissions(p: Permissions): Deno.PermissionOptionsObject {
+  return { read: p.read, write: p.write, net: p.net, env: p.env, run: p.run, sys: p.sys as boolean, ffi: p.ffi, import: false };
+}

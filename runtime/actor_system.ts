@@ -1,0 +1,252 @@
+import { z } from "zod";
+import { ActorCell, type CellEnvironment } from "./actor_cell.ts";
+import { ActorRef, type MessageRouter } from "./actor_ref.ts";
+import { ActorSpec, type ActorSpecInput } from "./actor_spec.ts";
+import type { SystemPort } from "./behaviour_runner.ts";
+import type { Child } from "./child.ts";
+import type { Envelope } from "./envelope.ts";
+import { messageType, TroupeError } from "./errors.ts";
+import { EventStream } from "./event_stream.ts";
+import type { Priority } from "./priority_mailbox.ts";
+import { Registry } from "./registry.ts";
+import { Supervisor } from "./supervisor.ts";
+import {
+  type Backoff,
+  ChildSpec,
+  type RestartType,
+  type Strategy,
+  SupervisorSpec,
+  type SupervisorSpecInput,
+} from "./supervisor_spec.ts";
+import { Topics } from "./topics.ts";
+
+export interface SystemOptions {
+  /** The root supervisor's policy; every spawned actor and tree lives under it. */
+  root?: { strategy?: Strategy; intensity?: number; periodMs?: number; backoff?: Partial<Backoff> };
+  /** How many recent dead letters `system.deadLetters` keeps. */
+  deadLetterCapacity?: number;
+}
+
+export interface ChildOptions {
+  restart?: RestartType;
+  shutdownMs?: number;
+  /** Id of the supervisor to start under; the root supervisor by default. */
+  supervisor?: string;
+}
+
+export interface DeadLetter {
+  to: string;
+  from?: string;
+  messageType: string;
+  message: unknown;
+  reason: string;
+}
+
+function parseOrThrow<T>(schema: z.ZodType<T, unknown>, input: unknown, what: string): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new TroupeError("invalid_spec", `invalid ${what}:\n${z.prettifyError(parsed.error)}`, { input });
+}
+
+/**
+ * An actor system: actors in workers or inline, supervised, addressed by id, discoverable by
+ * capability, with pub/sub topics, dead letters and one event stream.
+ */
+export class ActorSystem implements MessageRouter {
+  readonly events = new EventStream();
+  readonly registry = new Registry(this.events);
+  readonly topics = new Topics();
+  readonly deadLetters: DeadLetter[] = [];
+  readonly root: Supervisor;
+  readonly #supervisors = new Map<string, Supervisor>();
+  readonly #deadLetterCapacity: number;
+  #state: "running" | "stopping" | "stopped" = "running";
+
+  private constructor(options: SystemOptions) {
+    this.#deadLetterCapacity = options.deadLetterCapacity ?? 1000;
+    const spec = parseOrThrow(SupervisorSpec, { id: "root", ...options.root, children: [] }, "root supervisor options");
+    this.root = this.#supervisor(spec);
+  }
+
+  static async start(options: SystemOptions = {}): Promise<ActorSystem> {
+    const system = new ActorSystem(options);
+    await system.root.start();
+    return system;
+  }
+
+  get state(): "running" | "stopping" | "stopped" {
+    return this.#state;
+  }
+
+  /** Starts an actor under a supervisor (the root by default) and returns its ref. */
+  async spawn(spec: ActorSpecInput, options: ChildOptions = {}): Promise<ActorRef> {
+    const actor = parseOrThrow(ActorSpec, spec, `actor spec${typeof spec?.id === "string" ? ` "${spec.id}"` : ""}`);
+    await this.#startChild({ actor, restart: options.restart, shutdownMs: options.shutdownMs }, options.supervisor);
+    return this.ref(actor.id);
+  }
+
+  /** Starts a supervision tree, declared as data, under a supervisor (the root by default). */
+  async supervise(spec: SupervisorSpecInput, options: ChildOptions = {}): Promise<Supervisor> {
+    const supervisor = parseOrThrow(SupervisorSpec, spec, `supervisor spec "${spec?.id}"`);
+    await this.#startChild({ supervisor, restart: options.restart, shutdownMs: options.shutdownMs }, options.supervisor);
+    return this.#supervisors.get(supervisor.id)!;
+  }
+
+  ref(id: string): ActorRef {
+    return new ActorRef(id, this);
+  }
+
+  /** Running actors with a capability, least loaded first. */
+  find(capability: string): ActorRef[] {
+    return this.registry.find(capability).map((e) => this.ref(e.id));
+  }
+
+  /** Sends `message` to every actor and listener subscribed to `topic`; returns how many. */
+  publish(topic: string, message: unknown, from?: string): number {
+    const actors = this.topics.actors(topic);
+    for (const id of actors) this.route(id, message, "normal", from);
+    const listeners = this.topics.listeners(topic);
+    for (const listener of listeners) {
+      try {
+        listener(structuredClone(message), from);
+      } catch (err) {
+        this.events.emit({ type: "log", actor: from ?? "system", level: "warn", text: `topic "${topic}" listener threw: ${err}` });
+      }
+    }
+    return actors.length + listeners.length;
+  }
+
+  /** Listens to a topic from outside any actor. */
+  subscribe(topic: string, listener: (message: unknown, from?: string) => void): () => void {
+    return this.topics.listen(topic, listener);
+  }
+
+  /**
+   * Graceful stop: refuses new outside messages, lets mailboxes drain until `deadlineMs`, then
+   * stops every actor (their `terminate` runs) and terminates the workers left.
+   */
+  async stop(options: { deadlineMs?: number } = {}): Promise<void> {
+    if (this.#state !== "running") return;
+    this.#state = "stopping";
+    const deadline = performance.now() + (options.deadlineMs ?? 5000);
+    const busy = () => [...this.registry.cells()].some((c) => c.status === "running" && !c.idle);
+    while (busy() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await this.root.stop(Math.max(1, deadline - performance.now()));
+    this.root.dispose("the system stopped");
+    this.#state = "stopped";
+  }
+
+  // MessageRouter: how refs deliver.
+
+  route(to: string, message: unknown, priority: Priority, from?: string): boolean {
+    const envelope: Envelope = { message, priority, ...(from ? { from } : {}) };
+    const cell = this.#target(to, envelope);
+    return cell ? cell.enqueue(envelope) : false;
+  }
+
+  async routeWhenRoom(to: string, message: unknown, priority: Priority): Promise<void> {
+    for (;;) {
+      const cell = this.registry.cell(to);
+      if (!cell || cell.spec.mailbox.overflow !== "backpressure" || cell.mailbox.size < cell.mailbox.capacity) {
+        if (this.route(to, message, priority)) return;
+        throw new TroupeError("mailbox_full", `message "${messageType(message)}" to actor "${to}" was refused; see dead letters`, {
+          actor: to,
+        });
+      }
+      await cell.mailbox.room();
+    }
+  }
+
+  routeAsk(to: string, message: unknown, priority: Priority, timeoutMs: number, from?: string): Promise<unknown> {
+    const pending = Promise.withResolvers<unknown>();
+    const envelope: Envelope = { message, priority, ...(from ? { from } : {}), reply: pending };
+    const cell = this.#target(to, envelope);
+    if (!cell || !cell.enqueue(envelope)) return pending.promise;
+    const timer = setTimeout(() => {
+      this.events.emit({ type: "ask_timeout", actor: to, messageType: messageType(message), timeoutMs });
+      pending.reject(
+        new TroupeError(
+          "ask_timeout",
+          `ask to actor "${to}" with message "${messageType(message)}" got no reply within ${timeoutMs} ms`,
+          { actor: to, messageType: messageType(message), timeoutMs },
+        ),
+      );
+    }, timeoutMs);
+    return pending.promise.finally(() => clearTimeout(timer));
+  }
+
+  #target(to: string, envelope: Envelope): ActorCell | undefined {
+    if (this.#state !== "running" && !envelope.from) {
+      this.#refuse(to, envelope, "system_stopping", `the actor system is ${this.#state}`);
+      return undefined;
+    }
+    const cell = this.registry.cell(to);
+    if (!cell) this.#refuse(to, envelope, "actor_not_found", `no actor with id "${to}"`);
+    return cell;
+  }
+
+  #refuse(to: string, envelope: Envelope, code: "system_stopping" | "actor_not_found", reason: string): void {
+    this.#deadLetter(to, envelope, reason);
+    envelope.reply?.reject(
+      new TroupeError(code, `message "${messageType(envelope.message)}" to actor "${to}" was not delivered: ${reason}`, {
+        actor: to,
+      }),
+    );
+  }
+
+  #deadLetter(to: string, envelope: Envelope, reason: string): void {
+    const letter: DeadLetter = {
+      to,
+      messageType: messageType(envelope.message),
+      message: envelope.message,
+      reason,
+      ...(envelope.from ? { from: envelope.from } : {}),
+    };
+    this.deadLetters.push(letter);
+    if (this.deadLetters.length > this.#deadLetterCapacity) this.deadLetters.shift();
+    const { to: actor, ...rest } = letter;
+    this.events.emit({ type: "dead_letter", actor, ...rest });
+  }
+
+  async #startChild(input: z.input<typeof ChildSpec>, supervisorId = "root"): Promise<Child> {
+    const spec = parseOrThrow(ChildSpec, input, "child spec");
+    const id = "actor" in spec ? spec.actor.id : spec.supervisor.id;
+    if (this.registry.has(id) || this.#supervisors.has(id)) {
+      throw new TroupeError("invalid_spec", `an actor or supervisor with id "${id}" already exists; ids must be unique`, { id });
+    }
+    const parent = this.#supervisors.get(supervisorId);
+    if (!parent) throw new TroupeError("actor_not_found", `no supervisor with id "${supervisorId}"`, { supervisorId });
+    return await parent.startChild(spec);
+  }
+
+  #supervisor(spec: SupervisorSpec): Supervisor {
+    const supervisor = new Supervisor(spec, this.events, (child, parent) => this.#child(child, parent));
+    this.#supervisors.set(spec.id, supervisor);
+    return supervisor;
+  }
+
+  #child(spec: ChildSpec, parent: Supervisor): Child {
+    if ("supervisor" in spec) return this.#supervisor(spec.supervisor);
+    const cell = new ActorCell(spec.actor, this.#cellEnvironment, parent.id);
+    this.registry.add(cell);
+    return cell;
+  }
+
+  readonly #port: SystemPort = {
+    tell: (from, to, message, priority) => void this.route(to, message, priority, from),
+    ask: (from, to, message, timeoutMs) => this.routeAsk(to, message, "normal", timeoutMs, from),
+    publish: (from, topic, message) => void this.publish(topic, message, from),
+    subscribe: (actor, topic) => this.topics.subscribeActor(topic, actor),
+    log: (actor, level, text) => this.events.emit({ type: "log", actor, level, text }),
+  };
+
+  readonly #cellEnvironment: CellEnvironment = {
+    events: this.events,
+    port: this.#port,
+    deadLetter: (to, envelope, reason) => this.#deadLetter(to, envelope, reason),
+    released: (id) => {
+      this.registry.remove(id);
+      this.topics.unsubscribeActor(id);
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { z } from "zod";
+import type { ActorContext, ActorDefinition, LogLevel } from "./define_actor.ts";
+import type { Priority } from "./priority_mailbox.ts";
+
+/** How a behaviour reaches the rest of the system, from a worker or from the main thread. */
+export interface SystemPort {
+  tell(from: string, to: string, message: unknown, priority: Priority): void;
+  ask(from: string, to: string, message: unknown, timeoutMs: number): Promise<unknown>;
+  publish(from: string, topic: string, message: unknown): void;
+  subscribe(actor: string, topic: string): void;
+  log(actor: string, level: LogLevel, text: string): void;
+}
+
+export type HandleOutcome =
+  | { kind: "ok"; reply: unknown; stop: boolean }
+  | { kind: "invalid"; reason: string };
+
+export const DEFAULT_ASK_TIMEOUT_MS = 5_000;
+
+/** Runs one behaviour: the part of an actor that is identical inline and in a worker. */
+export class BehaviourRunner {
+  readonly #ctx: ActorContext<unknown>;
+  #stopRequested = false;
+
+  constructor(
+    readonly id: string,
+    readonly definition: ActorDefinition<unknown, unknown>,
+    port: SystemPort,
+  ) {
+    const runner = this;
+    this.#ctx = {
+      self: id,
+      state: undefined,
+      tell: (to, message, options) => port.tell(id, to, message, options?.priority ?? "normal"),
+      ask: <R>(to: string, message: unknown, options?: { timeoutMs?: number }) =>
+        port.ask(id, to, message, options?.timeoutMs ?? DEFAULT_ASK_TIMEOUT_MS) as Promise<R>,
+      publish: (topic, message) => port.publish(id, topic, message),
+      subscribe: (topic) => port.subscribe(id, topic),
+      log: (text, level = "info") => port.log(id, level, text),
+      stop() {
+        runner.#stopRequested = true;
+      },
+    };
+  }
+
+  async init(args: unknown): Promise<void> {
+    if (this.definition.init) this.#ctx.state = await this.definition.init(this.#ctx, args);
+  }
+
+  /** Validates and handles one message. Throws (a crash) when the behaviour throws. */
+  async handle(message: unknown): Promise<HandleOutcome> {
+    let input = message;
+    if (this.definition.messages) {
+      const parsed = this.definition.messages.safeParse(message);
+      if (!parsed.success) return { kind: "invalid", reason: z.prettifyError(parsed.error) };
+      input = parsed.data;
+    }
+    const reply = await this.definition.receive(input, this.#ctx);
+    const stop = this.#stopRequested;
+    this.#stopRequested = false;
+    return { kind: "ok", reply, stop };
+  }
+
+  async terminate(reason: "normal" | "shutdown"): Promise<void> {
+    await this.definition.terminate?.(this.#ctx, reason);
+  }
+}
+
+/** Loads a behaviour module and checks that its default export is an actor definition. */
+export async function loadBehaviour(url: string): Promise<ActorDefinition<unknown, unknown>> {
+  return checkBehaviour((await import(url)).default, url);
+}
+
+export function checkBehaviour(def: unknown, url: string): ActorDefinition<unknown, unknown> {
+  if (!def || typeof def !== "object" || typeof (def as { receive?: unknown }).receive !== "function") {
+    throw new Error(
+      `behaviour module ${url} must export default defineActor({ receive, ... }); ` +
+        `its default export is ${def === undefined ? "missing" : typeof def}`,
+    );
+  }
+  return def as ActorDefinition<unknown, unknown>;
+}

@@ -1,0 +1,48 @@
+import type { z } from "zod";
+import type { Priority } from "./priority_mailbox.ts";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** What a behaviour can do; the same in a worker and inline. */
+export interface ActorContext<S = unknown> {
+  /** This actor's id. */
+  readonly self: string;
+  /** The actor's state: set it in `init`, read or replace it in `receive`. */
+  state: S;
+  tell(to: string, message: unknown, options?: { priority?: Priority }): void;
+  ask<R = unknown>(to: string, message: unknown, options?: { timeoutMs?: number }): Promise<R>;
+  publish(topic: string, message: unknown): void;
+  subscribe(topic: string): void;
+  log(text: string, level?: LogLevel): void;
+  /** Ends this actor normally once the current message is handled. */
+  stop(): void;
+}
+
+export interface ActorDefinition<M = unknown, S = unknown> {
+  /** Validates every incoming message; failures go to dead letters and the actor keeps running. */
+  messages?: z.ZodType<M>;
+  /** Builds the initial state from the spawn `args`. */
+  init?(ctx: ActorContext<S>, args: unknown): S | Promise<S>;
+  /** Handles one message; the value returned is the reply to `ask`. */
+  receive(message: M, ctx: ActorContext<S>): unknown;
+  /** Called on a graceful stop, not after a crash. */
+  terminate?(ctx: ActorContext<S>, reason: "normal" | "shutdown"): void | Promise<void>;
+}
+
+/**
+ * Defines an actor behaviour. Export it as the module's default export so that it can run in
+ * a worker of its own or inline:
+ *
+ * ```ts
+ * export default defineActor({
+ *   messages: z.object({ type: z.literal("add"), n: z.number() }),
+ *   init: () => 0,
+ *   receive(msg, ctx) { ctx.state += msg.n; return ctx.state; },
+ * });
+ * ```
+ */
+export function defineActor<M, S = undefined>(
+  definition: ActorDefinition<M, S>,
+): ActorDefinition<M, S> {
+  return definition;
+}

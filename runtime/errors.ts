@@ -1,0 +1,62 @@
+/** Errors are values with a code, a message a person can act on, and the context. */
+
+export type ErrorCode =
+  | "ask_timeout"
+  | "mailbox_full"
+  | "actor_not_found"
+  | "actor_stopped"
+  | "invalid_message"
+  | "invalid_spec"
+  | "actor_crashed"
+  | "unresponsive"
+  | "system_stopping"
+  | "init_failed";
+
+export class TroupeError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly context: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "TroupeError";
+  }
+}
+
+/** A plain, structured-cloneable form of an error, for workers and the event stream. */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      name: err.name,
+      message: err.message,
+      ...(typeof code === "string" ? { code } : {}),
+      ...(err.stack ? { stack: err.stack } : {}),
+    };
+  }
+  return { name: "Error", message: String(err) };
+}
+
+export function fromErrorInfo(info: ErrorInfo): Error {
+  const err = new Error(info.message);
+  err.name = info.name;
+  if (info.stack) err.stack = info.stack;
+  if (info.code) (err as Error & { code?: string }).code = info.code;
+  return err;
+}
+
+/** The `type` field of a message, used to name messages in errors and events. */
+export function messageType(message: unknown): string {
+  if (message && typeof message === "object" && "type" in message) {
+    const t = (message as { type: unknown }).type;
+    if (typeof t === "string") return t;
+  }
+  return typeof message;
+}

@@ -1,0 +1,57 @@
+import type { EventInput, SystemEvent } from "./system_event.ts";
+
+export type EventListener = (event: SystemEvent) => void;
+
+/**
+ * The one stream of lifecycle and delivery events. Listeners run synchronously in emit order;
+ * a throwing listener is reported and removed so that observers can never break the system.
+ */
+export class EventStream {
+  #listeners = new Set<EventListener>();
+  #seq = 0;
+
+  get observed(): boolean {
+    return this.#listeners.size > 0;
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Collects events matching `predicate` until the returned stop function is called. */
+  collect(predicate: (e: SystemEvent) => boolean = () => true): SystemEvent[] & { stop(): void } {
+    const seen = [] as unknown as SystemEvent[] & { stop(): void };
+    const stop = this.subscribe((e) => predicate(e) && seen.push(e));
+    seen.stop = stop;
+    return seen;
+  }
+
+  /** Resolves with the first event matching `predicate`, or rejects after `timeoutMs`. */
+  next(predicate: (e: SystemEvent) => boolean, timeoutMs = 10_000): Promise<SystemEvent> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`no matching event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const stop = this.subscribe((e) => {
+        if (!predicate(e)) return;
+        clearTimeout(timer);
+        stop();
+        resolve(e);
+      });
+    });
+  }
+
+  emit(input: EventInput): void {
+    const event = { ...input, seq: ++this.#seq, ts: Date.now() } as SystemEvent;
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.#listeners.delete(listener);
+        console.error(`troupe: event listener removed after it threw: ${err}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { z } from "zod";
+
+export const Priority = z.enum(["critical", "high", "normal", "low"]);
+export type Priority = z.infer<typeof Priority>;
+
+export const OverflowPolicy = z.enum(["reject", "drop_oldest", "backpressure"]);
+export type OverflowPolicy = z.infer<typeof OverflowPolicy>;
+
+const RANK: Record<Priority, number> = { critical: 0, high: 1, normal: 2, low: 3 };
+const PRIORITIES: readonly Priority[] = ["critical", "high", "normal", "low"];
+
+/** FIFO with O(1) shift; arrays' shift() is O(n) once they grow. */
+class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+  push(item: T): void {
+    this.#items.push(item);
+  }
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+  drain(): T[] {
+    const rest = this.#items.slice(this.#head) as T[];
+    this.#items = [];
+    this.#head = 0;
+    return rest;
+  }
+}
+
+export type Offer<T> =
+  | { accepted: true; dropped?: T }
+  | { accepted: false; reason: string };
+
+/**
+ * A bounded mailbox with four priority lanes. `take()` always returns the oldest message of
+ * the highest non-empty lane, so a critical message overtakes everything already queued.
+ */
+export class PriorityMailbox<T> {
+  readonly #lanes: Fifo<T>[] = PRIORITIES.map(() => new Fifo<T>());
+  #size = 0;
+  #roomWaiters: (() => void)[] = [];
+
+  constructor(readonly capacity: number, readonly overflow: OverflowPolicy) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError(`mailbox capacity must be a positive integer, got ${capacity}`);
+    }
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Queue a message. When full: `reject` and `backpressure` refuse it (backpressure callers
+   * await `room()` first); `drop_oldest` evicts the oldest message of the lowest lane present,
+   * unless the new message ranks lower still, in which case the new one is refused.
+   */
+  offer(item: T, priority: Priority = "normal"): Offer<T> {
+    if (this.#size < this.capacity) {
+      this.#lanes[RANK[priority]].push(item);
+      this.#size++;
+      return { accepted: true };
+    }
+    if (this.overflow !== "drop_oldest") {
+      return { accepted: false, reason: `mailbox full (capacity ${this.capacity})` };
+    }
+    for (let rank = PRIORITIES.length - 1; rank >= 0; rank--) {
+      if (this.#lanes[rank].length === 0) continue;
+      if (RANK[priority] > rank) {
+        return {
+          accepted: false,
+          reason: `mailbox full (capacity ${this.capacity}) of higher-priority messages`,
+        };
+      }
+      const dropped = this.#lanes[rank].shift() as T;
+      this.#lanes[RANK[priority]].push(item);
+      return { accepted: true, dropped };
+    }
+    return { accepted: false, reason: "unreachable: full mailbox with empty lanes" };
+  }
+
+  take(): T | undefined {
+    for (const lane of this.#lanes) {
+      if (lane.length > 0) {
+        this.#size--;
+        const item = lane.shift();
+        this.#roomWaiters.shift()?.();
+        return item;
+      }
+    }
+    return undefined;
+  }
+
+  /** Resolves when there is room for one more message (immediately if there is now). */
+  room(): Promise<void> {
+    if (this.#size < this.capacity) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  /** Empties the mailbox, returning what was queued in delivery order. */
+  drain(): T[] {
+    const all = this.#lanes.flatMap((lane) => lane.drain());
+    this.#size = 0;
+    for (const wake of this.#roomWaiters.splice(0)) wake();
+    return all;
+  }
+}

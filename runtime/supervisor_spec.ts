@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { ActorId, ActorSpec } from "./actor_spec.ts";
+
+export const Strategy = z.enum(["one_for_one", "one_for_all", "rest_for_one"]);
+export type Strategy = z.infer<typeof Strategy>;
+
+/** permanent: always restarted; transient: only after a crash; temporary: never. */
+export const RestartType = z.enum(["permanent", "transient", "temporary"]);
+export type RestartType = z.infer<typeof RestartType>;
+
+export const Backoff = z.strictObject({
+  minMs: z.number().min(0).default(10),
+  maxMs: z.number().min(0).default(2000),
+  randomFactor: z.number().min(0).max(1).default(0.2),
+});
+export type Backoff = z.infer<typeof Backoff>;
+
+const childCommon = {
+  restart: RestartType.default("permanent"),
+  /** How long a graceful stop may take before the child is killed. */
+  shutdownMs: z.number().int().positive().default(5000),
+};
+
+export type SupervisorSpecInput = {
+  id: string;
+  strategy?: Strategy;
+  intensity?: number;
+  periodMs?: number;
+  backoff?: z.input<typeof Backoff>;
+  children?: ChildSpecInput[];
+};
+export type ChildSpecInput =
+  & { restart?: RestartType; shutdownMs?: number }
+  & ({ actor: z.input<typeof ActorSpec> } | { supervisor: SupervisorSpecInput });
+
+export type SupervisorSpec = {
+  id: string;
+  strategy: Strategy;
+  intensity: number;
+  periodMs: number;
+  backoff: Backoff;
+  children: ChildSpec[];
+};
+export type ChildSpec =
+  & { restart: RestartType; shutdownMs: number }
+  & ({ actor: ActorSpec } | { supervisor: SupervisorSpec });
+
+/** A supervision tree, declared as data: `{ strategy, intensity, periodMs, children }`. */
+export const SupervisorSpec: z.ZodType<SupervisorSpec, SupervisorSpecInput> = z.lazy(() =>
+  z.strictObject({
+    id: ActorId,
+    strategy: Strategy.default("one_for_one"),
+    /** More than `intensity` restarts within `periodMs` and the supervisor gives up and escalates. */
+    intensity: z.number().int().min(0).default(3),
+    periodMs: z.number().int().positive().default(5000),
+    backoff: Backoff.default(Backoff.parse({})),
+    children: z.array(ChildSpec).default([]),
+  })
+);
+
+export const ChildSpec: z.ZodType<ChildSpec, ChildSpecInput> = z.lazy(() =>
+  z.union([
+    z.strictObject({ ...childCommon, actor: ActorSpec }),
+    z.strictObject({ ...childCommon, supervisor: SupervisorSpec }),
+  ])
+);
+
+export function childId(spec: ChildSpec): string {
+  return "actor" in spec ? spec.actor.id : spec.supervisor.id;
+}

@@ -1,0 +1,199 @@
+import type { ActorHost, HostLoad } from "./actor_host.ts";
+import type { HandleOutcome, SystemPort } from "./behaviour_runner.ts";
+import { denoPermissions, type ActorSpec } from "./actor_spec.ts";
+import { fromErrorInfo, toErrorInfo, TroupeError } from "./errors.ts";
+import { FromWorker, type ToWorker } from "./worker_protocol.ts";
+
+const ENTRY = new URL("./worker_entry.ts", import.meta.url);
+
+/**
+ * Runs a behaviour in a Deno Worker of its own, with the spec's permissions. A watchdog kills
+ * the worker when its heartbeats stop (a stuck thread cannot send them).
+ */
+export class WorkerActorHost implements ActorHost {
+  #worker?: Worker;
+  #dead = false;
+  #watchdog?: number;
+  #lastSeen = performance.now();
+  #busyMs = 0;
+  #processed = 0;
+  #n = 0;
+  #inFlight?: { n: number; pending: PromiseWithResolvers<HandleOutcome> };
+  #starting?: PromiseWithResolvers<void>;
+  #terminating?: PromiseWithResolvers<void>;
+  onFailure: (error: Error) => void = () => {};
+
+  constructor(readonly spec: ActorSpec, readonly port: SystemPort) {}
+
+  start(): Promise<void> {
+    const { id, heartbeatMs } = this.spec;
+    this.#starting = Promise.withResolvers<void>();
+    const url = new URL(this.spec.behaviour as string, ENTRY).href;
+    const main = URL.createObjectURL(
+      new Blob([
+        `import behaviour from ${JSON.stringify(url)};\n` +
+        `import { serve } from ${JSON.stringify(ENTRY.href)};\n` +
+        `serve(behaviour, ${JSON.stringify(url)});\n`,
+      ], { type: "text/javascript" }),
+    );
+    const worker = new Worker(main, {
+      type: "module",
+      name: id,
+      deno: { permissions: denoPermissions(this.spec.permissions) },
+    });
+    URL.revokeObjectURL(main);
+    this.#worker = worker;
+    worker.onmessage = (e) => this.#receive(e.data);
+    worker.onerror = (e) => {
+      e.preventDefault(); // an uncaught error in a worker must not take the system down
+      this.#fail(new TroupeError("actor_crashed", `actor "${id}" threw outside a message: ${e.message}`, { actor: id }));
+    };
+    worker.onmessageerror = () => this.port.log(id, "warn", "a message from the worker could not be read");
+    this.#lastSeen = performance.now();
+    this.#watchdog = setInterval(() => this.#checkPulse(), heartbeatMs);
+    this.#post({
+      t: "init",
+      id,
+      args: this.spec.args,
+      heartbeatMs,
+    });
+    return this.#starting.promise;
+  }
+
+  handle(message: unknown): Promise<HandleOutcome> {
+    if (this.#dead) return Promise.reject(new TroupeError("actor_stopped", `actor "${this.spec.id}" is not running`));
+    const n = ++this.#n;
+    const pending = Promise.withResolvers<HandleOutcome>();
+    try {
+      this.#worker!.postMessage({ t: "msg", n, message } satisfies ToWorker);
+    } catch (err) {
+      return Promise.resolve({ kind: "invalid", reason: `message cannot be sent to a worker: ${(err as Error).message}` });
+    }
+    this.#inFlight = { n, pending };
+    return pending.promise;
+  }
+
+  async terminate(reason: "normal" | "shutdown", deadlineMs: number): Promise<void> {
+    if (this.#dead) return;
+    this.#terminating = Promise.withResolvers<void>();
+    this.#post({ t: "terminate", reason });
+    let timer: number | undefined;
+    await Promise.race([
+      this.#terminating.promise,
+      new Promise((resolve) => timer = setTimeout(resolve, deadlineMs)),
+    ]);
+    clearTimeout(timer);
+    this.kill();
+  }
+
+  kill(): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    clearInterval(this.#watchdog);
+    this.#worker?.terminate();
+    this.#inFlight?.pending.reject(new TroupeError("actor_stopped", `actor "${this.spec.id}" was stopped`));
+    this.#inFlight = undefined;
+  }
+
+  load(): HostLoad {
+    return { busyMs: this.#busyMs, processed: this.#processed, lastSeen: this.#lastSeen };
+  }
+
+  #post(m: ToWorker): void {
+    if (this.#dead) return;
+    try {
+      this.#worker?.postMessage(m);
+    } catch (err) {
+      this.port.log(this.spec.id, "warn", `could not send "${m.t}" to the worker: ${(err as Error).message}`);
+    }
+  }
+
+  #checkPulse(): void {
+    const silentMs = performance.now() - this.#lastSeen;
+    if (silentMs <= this.spec.unresponsiveAfterMs) return;
+    this.#fail(
+      new TroupeError(
+        "unresponsive",
+        `actor "${this.spec.id}" sent no heartbeat for ${Math.round(silentMs)} ms ` +
+          `(limit ${this.spec.unresponsiveAfterMs} ms); its worker was terminated`,
+        { actor: this.spec.id, silentMs },
+      ),
+    );
+  }
+
+  /** Kills the worker and reports the failure once: to the waiting caller, else to the owner. */
+  #fail(error: Error): void {
+    if (this.#dead) return;
+    const inFlight = this.#inFlight;
+    this.#inFlight = undefined;
+    this.kill();
+    if (this.#starting) {
+      this.#starting.reject(error);
+      this.#starting = undefined;
+    } else if (inFlight) {
+      inFlight.pending.reject(error);
+    } else {
+      this.#terminating?.resolve();
+      this.onFailure(error);
+    }
+  }
+
+  #receive(data: unknown): void {
+    this.#lastSeen = performance.now();
+    const parsed = FromWorker.safeParse(data);
+    if (!parsed.success) {
+      this.port.log(this.spec.id, "warn", `ignored a malformed message from the worker: ${parsed.error.message}`);
+      return;
+    }
+    const m = parsed.data;
+    const id = this.spec.id;
+    switch (m.t) {
+      case "ready":
+        this.#starting?.resolve();
+        this.#starting = undefined;
+        return;
+      case "init_failed":
+        this.#fail(fromErrorInfo(m.error));
+        return;
+      case "done":
+      case "invalid":
+      case "crash": {
+        if (this.#inFlight?.n !== m.n) return;
+        const { pending } = this.#inFlight;
+        this.#inFlight = undefined;
+        if (m.t === "done") pending.resolve({ kind: "ok", reply: m.reply, stop: m.stop });
+        else if (m.t === "invalid") pending.resolve({ kind: "invalid", reason: m.reason });
+        else {
+          pending.reject(fromErrorInfo(m.error));
+          this.kill();
+        }
+        return;
+      }
+      case "tell":
+        this.port.tell(id, m.to, m.message, m.priority);
+        return;
+      case "ask":
+        this.port.ask(id, m.to, m.message, m.timeoutMs).then(
+          (value) => this.#post({ t: "ask_result", corr: m.corr, ok: true, value }),
+          (err) => this.#post({ t: "ask_result", corr: m.corr, ok: false, value: undefined, error: toErrorInfo(err) }),
+        );
+        return;
+      case "publish":
+        this.port.publish(id, m.topic, m.message);
+        return;
+      case "subscribe":
+        this.port.subscribe(id, m.topic);
+        return;
+      case "log":
+        this.port.log(id, m.level, m.text);
+        return;
+      case "heartbeat":
+        this.#busyMs = m.busyMs;
+        this.#processed = m.processed;
+        return;
+      case "terminated":
+        this.#terminating?.resolve();
+        return;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/// <reference lib="deno.worker" />
+/**
+ * What every worker actor runs. The worker's module is a small generated one that imports the
+ * behaviour statically and calls `serve`: a permissionless worker may not read files itself,
+ * and static imports are loaded for it.
+ */
+import { BehaviourRunner, checkBehaviour, type SystemPort } from "./behaviour_runner.ts";
+import { fromErrorInfo, toErrorInfo } from "./errors.ts";
+import type { FromWorker, ToWorker } from "./worker_protocol.ts";
+
+const post = (m: FromWorker) => self.postMessage(m);
+const pendingAsks = new Map<number, PromiseWithResolvers<unknown>>();
+let nextCorr = 0;
+let runner: BehaviourRunner | undefined;
+let definition: unknown;
+let source = "";
+let busySince = 0;
+let busyMs = 0;
+let processed = 0;
+
+const port: SystemPort = {
+  tell: (_from, to, message, priority) => post({ t: "tell", to, message, priority }),
+  ask(_from, to, message, timeoutMs) {
+    const corr = ++nextCorr;
+    const pending = Promise.withResolvers<unknown>();
+    pendingAsks.set(corr, pending);
+    post({ t: "ask", corr, to, message, timeoutMs });
+    return pending.promise;
+  },
+  publish: (_from, topic, message) => post({ t: "publish", topic, message }),
+  subscribe: (_actor, topic) => post({ t: "subscribe", topic }),
+  log: (_actor, level, text) => post({ t: "log", level, text }),
+};
+
+async function onMessage(m: ToWorker): Promise<void> {
+  switch (m.t) {
+    case "init": {
+      try {
+        runner = new BehaviourRunner(m.id, checkBehaviour(definition, source), port);
+        await runner.init(m.args);
+      } catch (err) {
+        post({ t: "init_failed", error: toErrorInfo(err) });
+        return;
+      }
+      // Heartbeats stop when the thread is stuck; the main thread's watchdog notices.
+      setInterval(() => {
+        const busy = busyMs + (busySince ? performance.now() - busySince : 0);
+        post({ t: "heartbeat", busyMs: busy, processed });
+      }, m.heartbeatMs);
+      post({ t: "ready" });
+      return;
+    }
+    case "msg": {
+      busySince = performance.now();
+      try {
+        const outcome = await runner!.handle(m.message);
+        processed++;
+        post(
+          outcome.kind === "ok"
+            ? { t: "done", n: m.n, reply: outcome.reply, stop: outcome.stop }
+            : { t: "invalid", n: m.n, reason: outcome.reason },
+        );
+      } catch (err) {
+        post({ t: "crash", n: m.n, error: toErrorInfo(err) });
+      } finally {
+        busyMs += performance.now() - busySince;
+        busySince = 0;
+      }
+      return;
+    }
+    case "ask_result": {
+      const pending = pendingAsks.get(m.corr);
+      pendingAsks.delete(m.corr);
+      if (!pending) return;
+      if (m.ok) pending.resolve(m.value);
+      else pending.reject(fromErrorInfo(m.error ?? { name: "Error", message: "ask failed" }));
+      return;
+    }
+    case "terminate": {
+      try {
+        await runner?.terminate(m.reason);
+      } finally {
+        post({ t: "terminated" });
+      }
+      return;
+    }
+  }
+}
+
+export function serve(behaviour: unknown, url: string): void {
+  definition = behaviour;
+  source = url;
+  self.onmessage = (e: MessageEvent<ToWorker>) => void onMessage(e.data);
+}

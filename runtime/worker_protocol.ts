@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { Priority } from "./priority_mailbox.ts";
+
+/** Messages between the main thread and an actor's worker. One definition, both sides. */
+
+const ErrorInfo = z.object({
+  name: z.string(),
+  message: z.string(),
+  code: z.string().optional(),
+  stack: z.string().optional(),
+});
+
+export const ToWorker = z.discriminatedUnion("t", [
+  z.object({ t: z.literal("init"), id: z.string(), args: z.unknown(), heartbeatMs: z.number() }),
+  z.object({ t: z.literal("msg"), n: z.number(), message: z.unknown() }),
+  z.object({ t: z.literal("ask_result"), corr: z.number(), ok: z.boolean(), value: z.unknown(), error: ErrorInfo.optional() }),
+  z.object({ t: z.literal("terminate"), reason: z.enum(["normal", "shutdown"]) }),
+]);
+export type ToWorker = z.infer<typeof ToWorker>;
+
+/** Worker output is validated on arrival: behaviour code can call postMessage itself. */
+export const FromWorker = z.discriminatedUnion("t", [
+  z.object({ t: z.literal("ready") }),
+  z.object({ t: z.literal("init_failed"), error: ErrorInfo }),
+  z.object({ t: z.literal("done"), n: z.number(), reply: z.unknown(), stop: z.boolean() }),
+  z.object({ t: z.literal("invalid"), n: z.number(), reason: z.string() }),
+  z.object({ t: z.literal("crash"), n: z.number(), error: ErrorInfo }),
+  z.object({ t: z.literal("tell"), to: z.string(), message: z.unknown(), priority: Priority }),
+  z.object({ t: z.literal("ask"), corr: z.number(), to: z.string(), message: z.unknown(), timeoutMs: z.number() }),
+  z.object({ t: z.literal("publish"), topic: z.string(), message: z.unknown() }),
+  z.object({ t: z.literal("subscribe"), topic: z.string() }),
+  z.object({ t: z.literal("log"), level: z.enum(["debug", "info", "warn", "error"]), text: z.string() }),
+  z.object({ t: z.literal("heartbeat"), busyMs: z.number(), processed: z.number() }),
+  z.object({ t: z.literal("terminated") }),
+]);
+export type FromWorker = z.infer<typeof FromWorker>;
