@@ -2,6 +2,7 @@ import type { ActorHost, HostLoad } from "./actor_host.ts";
 import type { SystemPort } from "./behaviour_runner.ts";
 import type { ActorSpec } from "./actor_spec.ts";
 import type { Child, Exit } from "./child.ts";
+import { waitAtMost } from "./deadline.ts";
 import type { Envelope } from "./envelope.ts";
 import { messageType, toErrorInfo, TroupeError } from "./errors.ts";
 import type { EventStream } from "./event_stream.ts";
@@ -110,11 +111,7 @@ export class ActorCell implements Child {
     }
     this.#status = "stopping";
     const started = performance.now();
-    if (this.#current) {
-      let timer: number | undefined;
-      await Promise.race([this.#current, new Promise((r) => timer = setTimeout(r, deadlineMs))]);
-      clearTimeout(timer);
-    }
+    await waitAtMost(this.#current, deadlineMs);
     const left = Math.max(1, deadlineMs - (performance.now() - started));
     await host?.terminate("shutdown", left).catch(() => {});
     host?.kill();

@@ -44,7 +44,7 @@ export class BehaviourRunner {
   }
 
   async init(args: unknown): Promise<void> {
-    if (this.definition.init) this.#ctx.state = await this.definition.init(this.#ctx, args);
+    if (this.definition.init) this.#ctx.state = await this.definition.init(args, this.#ctx);
   }
 
   /** Validates and handles one message. Throws (a crash) when the behaviour throws. */

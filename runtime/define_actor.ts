@@ -18,11 +18,14 @@ export interface ActorContext<S = unknown> {
   stop(): void;
 }
 
+/** The context `init` gets: everything but the state it is about to build. */
+export type InitContext = Omit<ActorContext<unknown>, "state">;
+
 export interface ActorDefinition<M = unknown, S = unknown> {
   /** Validates every incoming message; failures go to dead letters and the actor keeps running. */
   messages?: z.ZodType<M>;
   /** Builds the initial state from the spawn `args`. */
-  init?(ctx: ActorContext<S>, args: unknown): S | Promise<S>;
+  init?(args: unknown, ctx: InitContext): S | Promise<S>;
   /** Handles one message; the value returned is the reply to `ask`. */
   receive(message: M, ctx: ActorContext<S>): unknown;
   /** Called on a graceful stop, not after a crash. */
@@ -36,13 +39,16 @@ export interface ActorDefinition<M = unknown, S = unknown> {
  * ```ts
  * export default defineActor({
  *   messages: z.object({ type: z.literal("add"), n: z.number() }),
- *   init: () => 0,
+ *   init: (args) => Number(args ?? 0),
  *   receive(msg, ctx) { ctx.state += msg.n; return ctx.state; },
  * });
  * ```
  */
-export function defineActor<M, S = undefined>(
-  definition: ActorDefinition<M, S>,
-): ActorDefinition<M, S> {
+export function defineActor<M = unknown, S = undefined>(definition: {
+  messages?: z.ZodType<M>;
+  init?(args: unknown, ctx: InitContext): S | Promise<S>;
+  receive(message: NoInfer<M>, ctx: ActorContext<NoInfer<S>>): unknown;
+  terminate?(ctx: ActorContext<NoInfer<S>>, reason: "normal" | "shutdown"): void | Promise<void>;
+}): ActorDefinition<M, S> {
   return definition;
 }

@@ -1,6 +1,7 @@
 import type { ActorHost, HostLoad } from "./actor_host.ts";
 import { BehaviourRunner, type HandleOutcome, loadBehaviour, type SystemPort } from "./behaviour_runner.ts";
 import type { ActorSpec } from "./actor_spec.ts";
+import { waitAtMost } from "./deadline.ts";
 
 /**
  * Runs a behaviour on the caller's thread, for light system actors. Messages and replies are
@@ -39,11 +40,7 @@ export class InlineActorHost implements ActorHost {
   }
 
   async terminate(reason: "normal" | "shutdown", deadlineMs: number): Promise<void> {
-    let timer: number | undefined;
-    await Promise.race([
-      this.#runner?.terminate(reason),
-      new Promise((resolve) => timer = setTimeout(resolve, deadlineMs)),
-    ]).finally(() => clearTimeout(timer));
+    await waitAtMost(this.#runner?.terminate(reason), deadlineMs);
   }
 
   kill(): void {}

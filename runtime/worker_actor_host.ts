@@ -1,6 +1,7 @@
 import type { ActorHost, HostLoad } from "./actor_host.ts";
 import type { HandleOutcome, SystemPort } from "./behaviour_runner.ts";
 import { denoPermissions, type ActorSpec } from "./actor_spec.ts";
+import { waitAtMost } from "./deadline.ts";
 import { fromErrorInfo, toErrorInfo, TroupeError } from "./errors.ts";
 import { FromWorker, type ToWorker } from "./worker_protocol.ts";
 
@@ -13,7 +14,7 @@ const ENTRY = new URL("./worker_entry.ts", import.meta.url);
 export class WorkerActorHost implements ActorHost {
   #worker?: Worker;
   #dead = false;
-  #watchdog?: number;
+  #watchdog?: ReturnType<typeof setInterval>;
   #lastSeen = performance.now();
   #busyMs = 0;
   #processed = 0;
@@ -29,24 +30,23 @@ export class WorkerActorHost implements ActorHost {
     const { id, heartbeatMs } = this.spec;
     this.#starting = Promise.withResolvers<void>();
     const url = new URL(this.spec.behaviour as string, ENTRY).href;
-    const main = URL.createObjectURL(
-      new Blob([
-        `import behaviour from ${JSON.stringify(url)};\n` +
+    // Deterministic per behaviour, so that a type-checking host checks it once.
+    const main = "data:text/javascript," + encodeURIComponent(
+      `import * as behaviour from ${JSON.stringify(url)};\n` +
         `import { serve } from ${JSON.stringify(ENTRY.href)};\n` +
-        `serve(behaviour, ${JSON.stringify(url)});\n`,
-      ], { type: "text/javascript" }),
+        `serve(behaviour.default, ${JSON.stringify(url)});\n`,
     );
     const worker = new Worker(main, {
       type: "module",
       name: id,
       deno: { permissions: denoPermissions(this.spec.permissions) },
     });
-    URL.revokeObjectURL(main);
     this.#worker = worker;
     worker.onmessage = (e) => this.#receive(e.data);
     worker.onerror = (e) => {
       e.preventDefault(); // an uncaught error in a worker must not take the system down
-      this.#fail(new TroupeError("actor_crashed", `actor "${id}" threw outside a message: ${e.message}`, { actor: id }));
+      const where = this.#starting ? "while loading or starting" : "outside a message";
+      this.#fail(new TroupeError("actor_crashed", `actor "${id}" threw ${where}: ${e.message}`, { actor: id }));
     };
     worker.onmessageerror = () => this.port.log(id, "warn", "a message from the worker could not be read");
     this.#lastSeen = performance.now();
@@ -77,12 +77,7 @@ export class WorkerActorHost implements ActorHost {
     if (this.#dead) return;
     this.#terminating = Promise.withResolvers<void>();
     this.#post({ t: "terminate", reason });
-    let timer: number | undefined;
-    await Promise.race([
-      this.#terminating.promise,
-      new Promise((resolve) => timer = setTimeout(resolve, deadlineMs)),
-    ]);
-    clearTimeout(timer);
+    await waitAtMost(this.#terminating.promise, deadlineMs);
     this.kill();
   }
 

@@ -7,7 +7,7 @@ export default defineActor({
     z.object({ type: z.literal("add"), n: z.number() }),
     z.object({ type: z.literal("get") }),
   ]),
-  init: (_ctx, args) => (typeof args === "number" ? args : 0),
+  init: (args) => (typeof args === "number" ? args : 0),
   receive(msg, ctx) {
     if (msg.type === "add") ctx.state += msg.n;
     return ctx.state;
