@@ -144,6 +144,7 @@ export class ActorCell implements Child {
           this.#refuse(envelope, "actor_stopped", "the actor was stopped while handling it");
           return;
         }
+        this.#crashed(host, err, envelope);
         const reason = `actor crashed while handling it: ${(err as Error).message}`;
         this.env.deadLetter(this.id, envelope, reason);
         envelope.reply?.reject(
@@ -152,7 +153,6 @@ export class ActorCell implements Child {
             messageType: messageType(envelope.message),
           }),
         );
-        this.#crashed(host, err, envelope);
         return;
       }
       if (outcome.kind === "invalid") {

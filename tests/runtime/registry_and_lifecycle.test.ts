@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { ActorSystem } from "../../runtime/mod.ts";
+import { eventually, ISOLATIONS, RECORDER, withSystem } from "../helpers.ts";
+
+for (const isolation of ISOLATIONS) {
+  Deno.test(`${isolation}: actors are found by capability, least loaded first, and dead ones leave`, () =>
+    withSystem(async (system) => {
+      await system.spawn({ id: "lint-1", isolation, behaviour: RECORDER, capabilities: ["lint", "review"] });
+      await system.spawn({ id: "lint-2", isolation, behaviour: RECORDER, capabilities: ["lint"] }, { restart: "temporary" });
+      await system.spawn({ id: "docs", isolation, behaviour: RECORDER, capabilities: ["docs"] });
+      assert.deepEqual(system.find("review").map((r) => r.id), ["lint-1"]);
+      system.ref("lint-1").tell({ type: "hold", ms: 200 });
+      system.ref("lint-1").tell({ type: "rec", v: 1 });
+      assert.deepEqual(system.find("lint").map((r) => r.id), ["lint-2", "lint-1"]);
+      const entry = system.registry.list().find((e) => e.id === "lint-1")!;
+      assert.equal(entry.load.mailbox, 1);
+      system.ref("lint-2").tell({ type: "crash" });
+      await eventually(() => !system.registry.has("lint-2"), 3000, "lint-2 to leave");
+      assert.deepEqual(system.find("lint").map((r) => r.id), ["lint-1"]);
+    }));
+
+  Deno.test(`${isolation}: load reports processed messages and busy time`, () =>
+    withSystem(async (system) => {
+      const ref = await system.spawn({ id: "busy", isolation, behaviour: RECORDER, heartbeatMs: 20 });
+      await ref.ask({ type: "hold", ms: 60 });
+      for (let i = 0; i < 3; i++) await ref.ask({ type: "rec", v: i });
+      await eventually(() => system.registry.cell("busy")!.load().processed === 4, 3000, "heartbeat with load");
+      assert.ok(system.registry.cell("busy")!.load().busyMs >= 50);
+    }));
+
+  Deno.test(`${isolation}: stop drains mailboxes, runs terminate, then refuses new messages`, async () => {
+    const system = await ActorSystem.start();
+    const ref = await system.spawn({ id: "drain", isolation, behaviour: RECORDER });
+    const events = system.events.collect((e) => e.actor === "drain");
+    ref.tell({ type: "hold", ms: 50 });
+    for (let i = 0; i < 5; i++) ref.tell({ type: "rec", v: i });
+    await system.stop({ deadlineMs: 3000 });
+    events.stop();
+    const types = events.map((e) => e.type === "log" ? e.text : e.type);
+    assert.deepEqual(types, [
+      ...Array(6).fill("delivered"),
+      "terminating: shutdown",
+      "stopped",
+      "unregistered",
+    ]);
+    assert.equal(ref.tell({ type: "rec", v: 9 }), false);
+    assert.match(system.deadLetters.at(-1)!.reason, /no actor|stopped/);
+  });
+}
+
+Deno.test("stop terminates a stuck worker once the deadline passes", async () => {
+  const system = await ActorSystem.start();
+  const ref = await system.spawn({ id: "stuck", behaviour: RECORDER, unresponsiveAfterMs: 60_000 });
+  ref.tell({ type: "spin" });
+  await eventually(() => system.registry.cell("stuck")!.mailbox.size === 0, 2000, "spin to start");
+  await system.stop({ deadlineMs: 200 });
+  assert.equal(system.state, "stopped");
+  assert.equal(system.registry.has("stuck"), false);
+});

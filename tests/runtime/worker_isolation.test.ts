@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import type { SystemEvent, TroupeError } from "../../runtime/mod.ts";
+import { eventually, RECORDER, withSystem } from "../helpers.ts";
+
+Deno.test("a worker actor without read permission cannot read a file; its supervisor sees a crash", () =>
+  withSystem(async (system) => {
+    const secret = await Deno.makeTempFile({ suffix: ".txt" });
+    try {
+      await Deno.writeTextFile(secret, "top secret");
+      const denied = await system.spawn({ id: "denied", behaviour: RECORDER });
+      const allowed = await system.spawn({ id: "allowed", behaviour: RECORDER, permissions: { read: [secret] } });
+      const crashed = system.events.next((e) => e.type === "crashed" && e.actor === "denied");
+      const restarted = system.events.next((e) => e.type === "restarted" && e.actor === "denied");
+      await assert.rejects(denied.ask({ type: "read", path: secret }), (err: TroupeError) => {
+        assert.equal(err.code, "actor_crashed");
+        assert.match(err.message, /Requires read access/);
+        return true;
+      });
+      const event = (await crashed) as Extract<SystemEvent, { type: "crashed" }>;
+      assert.equal(event.error.name, "NotCapable");
+      await restarted;
+      // The system keeps serving: the restarted actor and its neighbour both answer.
+      assert.equal(await denied.ask({ type: "rec", v: 1 }), 1);
+      assert.equal(await allowed.ask({ type: "read", path: secret }), "top secret");
+    } finally {
+      await Deno.remove(secret);
+    }
+  }));
+
+Deno.test("a worker stuck in while (true) {} is detected by missed heartbeats, terminated and restarted", () =>
+  withSystem(async (system) => {
+    const ref = await system.spawn({ id: "spinner", behaviour: RECORDER, heartbeatMs: 50, unresponsiveAfterMs: 400 });
+    await ref.ask({ type: "rec", v: "before" });
+    const events = system.events.collect((e) => e.actor === "spinner" && e.type !== "delivered");
+    await assert.rejects(ref.ask({ type: "spin" }, { timeoutMs: 5000 }), (err: TroupeError) => {
+      assert.equal(err.code, "actor_crashed");
+      assert.match(err.message, /no heartbeat for \d+ ms \(limit 400 ms\)/);
+      return true;
+    });
+    await eventually(() => events.some((e) => e.type === "restarted"), 5000, "restart");
+    events.stop();
+    assert.deepEqual(events.map((e) => e.type), ["unresponsive", "crashed", "dead_letter", "spawned", "restarted"]);
+    assert.deepEqual((await ref.ask<{ seen: string[] }>({ type: "get" })).seen, []);
+  }));
+
+Deno.test("an error thrown outside any message (from a timer) crashes the worker actor, not the system", () =>
+  withSystem(async (system) => {
+    const ref = await system.spawn({ id: "timer", behaviour: RECORDER });
+    const crashed = system.events.next((e) => e.type === "crashed" && e.actor === "timer");
+    assert.equal(await ref.ask({ type: "crash_later" }), "scheduled");
+    const event = (await crashed) as Extract<SystemEvent, { type: "crashed" }>;
+    assert.match(event.error.message, /thrown from a timer/);
+    await system.events.next((e) => e.type === "restarted" && e.actor === "timer");
+    assert.equal(await ref.ask({ type: "rec", v: 1 }), 1);
+  }));
+
+Deno.test("a worker posting malformed protocol messages is ignored and logged", () =>
+  withSystem(async (system) => {
+    const url = "data:text/javascript," + encodeURIComponent(
+      `export default { receive(m) { self.postMessage({ t: "forged", x: 1 }); return "ok"; } };`,
+    );
+    const ref = await system.spawn({ id: "forger", behaviour: url });
+    const warned = system.events.next((e) => e.type === "log" && e.actor === "forger" && e.level === "warn");
+    assert.equal(await ref.ask({ type: "hi" }), "ok");
+    assert.match((await warned as Extract<SystemEvent, { type: "log" }>).text, /malformed message/);
+  }));
