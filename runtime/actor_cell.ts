@@ -19,7 +19,14 @@ export interface CellEnvironment {
   released(id: string): void;
 }
 
-export type CellStatus = "new" | "starting" | "running" | "stopping" | "stopped" | "failed" | "disposed";
+export type CellStatus =
+  | "new"
+  | "starting"
+  | "running"
+  | "stopping"
+  | "stopped"
+  | "failed"
+  | "disposed";
 
 export interface ActorLoad extends HostLoad {
   mailbox: number;
@@ -58,7 +65,9 @@ export class ActorCell implements Child {
   }
 
   async start(): Promise<void> {
-    if (this.#status === "disposed") throw new TroupeError("actor_stopped", `actor "${this.id}" was disposed`);
+    if (this.#status === "disposed") {
+      throw new TroupeError("actor_stopped", `actor "${this.id}" was disposed`);
+    }
     this.#status = "starting";
     this.#incarnation++;
     const host = this.spec.isolation === "worker"
@@ -72,8 +81,14 @@ export class ActorCell implements Child {
       host.kill();
       this.#status = "failed";
       const error = toErrorInfo(err);
-      this.env.events.emit({ type: "crashed", actor: this.id, error: { ...error, message: `init failed: ${error.message}` } });
-      throw new TroupeError("init_failed", `actor "${this.id}" failed to start: ${error.message}`, { actor: this.id });
+      this.env.events.emit({
+        type: "crashed",
+        actor: this.id,
+        error: { ...error, message: `init failed: ${error.message}` },
+      });
+      throw new TroupeError("init_failed", `actor "${this.id}" failed to start: ${error.message}`, {
+        actor: this.id,
+      });
     }
     for (const topic of this.spec.subscriptions) this.env.port.subscribe(this.id, topic);
     this.#status = "running";
@@ -98,7 +113,13 @@ export class ActorCell implements Child {
       this.#refuse(envelope, "mailbox_full", offer.reason);
       return false;
     }
-    if (offer.dropped) this.#refuse(offer.dropped, "mailbox_full", "dropped as the oldest message of a full mailbox");
+    if (offer.dropped) {
+      this.#refuse(
+        offer.dropped,
+        "mailbox_full",
+        "dropped as the oldest message of a full mailbox",
+      );
+    }
     this.#pump();
     return true;
   }
@@ -128,7 +149,10 @@ export class ActorCell implements Child {
 
   #pump(): void {
     if (this.#current || this.#status !== "running" || this.mailbox.size === 0) return;
-    this.#current = this.#drain().finally(() => this.#current = undefined);
+    this.#current = this.#drain().finally(() => {
+      this.#current = undefined;
+      this.#pump(); // a message may have arrived between the last take() and now
+    });
   }
 
   async #drain(): Promise<void> {
@@ -148,10 +172,14 @@ export class ActorCell implements Child {
         const reason = `actor crashed while handling it: ${(err as Error).message}`;
         this.env.deadLetter(this.id, envelope, reason);
         envelope.reply?.reject(
-          new TroupeError("actor_crashed", `message "${messageType(envelope.message)}" to actor "${this.id}": ${reason}`, {
-            actor: this.id,
-            messageType: messageType(envelope.message),
-          }),
+          new TroupeError(
+            "actor_crashed",
+            `message "${messageType(envelope.message)}" to actor "${this.id}": ${reason}`,
+            {
+              actor: this.id,
+              messageType: messageType(envelope.message),
+            },
+          ),
         );
         return;
       }
@@ -190,7 +218,11 @@ export class ActorCell implements Child {
     this.#status = "failed";
     const error = toErrorInfo(err);
     if ((err as TroupeError).code === "unresponsive") {
-      this.env.events.emit({ type: "unresponsive", actor: this.id, silentMs: Number((err as TroupeError).context.silentMs) });
+      this.env.events.emit({
+        type: "unresponsive",
+        actor: this.id,
+        silentMs: Number((err as TroupeError).context.silentMs),
+      });
     }
     this.env.events.emit({
       type: "crashed",
@@ -201,11 +233,23 @@ export class ActorCell implements Child {
     queueMicrotask(() => this.onExit({ kind: "crash", error }));
   }
 
-  #refuse(envelope: Envelope, code: "actor_stopped" | "mailbox_full" | "invalid_message", reason: string): void {
+  #refuse(
+    envelope: Envelope,
+    code: "actor_stopped" | "mailbox_full" | "invalid_message",
+    reason: string,
+  ): void {
     this.env.deadLetter(this.id, envelope, reason);
-    envelope.reply?.reject(new TroupeError(code, `message "${messageType(envelope.message)}" to actor "${this.id}" was not handled: ${reason}`, {
-      actor: this.id,
-      messageType: messageType(envelope.message),
-    }));
+    envelope.reply?.reject(
+      new TroupeError(
+        code,
+        `message "${
+          messageType(envelope.message)
+        }" to actor "${this.id}" was not handled: ${reason}`,
+        {
+          actor: this.id,
+          messageType: messageType(envelope.message),
+        },
+      ),
+    );
   }
 }

@@ -11,7 +11,13 @@ export interface AskOptions extends TellOptions {
 export interface MessageRouter {
   route(to: string, message: unknown, priority: Priority, from?: string): boolean;
   routeWhenRoom(to: string, message: unknown, priority: Priority): Promise<void>;
-  routeAsk(to: string, message: unknown, priority: Priority, timeoutMs: number, from?: string): Promise<unknown>;
+  routeAsk(
+    to: string,
+    message: unknown,
+    priority: Priority,
+    timeoutMs: number,
+    from?: string,
+  ): Promise<unknown>;
 }
 
 /** A handle to an actor by id; it stays valid across restarts. */
@@ -33,6 +39,11 @@ export class ActorRef {
 
   /** Request/response: resolves with the behaviour's return value. */
   ask<R = unknown>(message: unknown, options: AskOptions = {}): Promise<R> {
-    return this.router.routeAsk(this.id, message, options.priority ?? "normal", options.timeoutMs ?? 5000) as Promise<R>;
+    return this.router.routeAsk(
+      this.id,
+      message,
+      options.priority ?? "normal",
+      options.timeoutMs ?? 5000,
+    ) as Promise<R>;
   }
 }

@@ -24,7 +24,9 @@ export const ActorId = z.string().regex(
 const Behaviour = z.union([
   z.string().min(1),
   z.custom<ActorDefinition<unknown, unknown>>(
-    (v) => typeof v === "object" && v !== null && typeof (v as { receive?: unknown }).receive === "function",
+    (v) =>
+      typeof v === "object" && v !== null &&
+      typeof (v as { receive?: unknown }).receive === "function",
     "expected a behaviour module URL or an object from defineActor({ receive })",
   ),
 ]);
@@ -49,12 +51,24 @@ export const ActorSpec = z.strictObject({
   observeMessages: z.union([z.boolean(), z.number().min(0).max(1)]).default(true),
 }).refine(
   (s) => s.isolation === "inline" || typeof s.behaviour === "string",
-  { message: "a worker actor needs a behaviour module URL (string), not an object", path: ["behaviour"] },
+  {
+    message: "a worker actor needs a behaviour module URL (string), not an object",
+    path: ["behaviour"],
+  },
 );
 export type ActorSpecInput = z.input<typeof ActorSpec>;
 export type ActorSpec = z.output<typeof ActorSpec>;
 
 /** Deno's worker permission options for a spec. */
 export function denoPermissions(p: Permissions): Deno.PermissionOptionsObject {
-  return { read: p.read, write: p.write, net: p.net, env: p.env, run: p.run, sys: p.sys as boolean, ffi: p.ffi, import: false };
+  return {
+    read: p.read,
+    write: p.write,
+    net: p.net,
+    env: p.env,
+    run: p.run,
+    sys: p.sys as boolean,
+    ffi: p.ffi,
+    import: false,
+  };
 }

@@ -45,7 +45,9 @@ export interface DeadLetter {
 function parseOrThrow<T>(schema: z.ZodType<T, unknown>, input: unknown, what: string): T {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  throw new TroupeError("invalid_spec", `invalid ${what}:\n${z.prettifyError(parsed.error)}`, { input });
+  throw new TroupeError("invalid_spec", `invalid ${what}:\n${z.prettifyError(parsed.error)}`, {
+    input,
+  });
 }
 
 /**
@@ -64,7 +66,11 @@ export class ActorSystem implements MessageRouter {
 
   private constructor(options: SystemOptions) {
     this.#deadLetterCapacity = options.deadLetterCapacity ?? 1000;
-    const spec = parseOrThrow(SupervisorSpec, { id: "root", ...options.root, children: [] }, "root supervisor options");
+    const spec = parseOrThrow(
+      SupervisorSpec,
+      { id: "root", ...options.root, children: [] },
+      "root supervisor options",
+    );
     this.root = this.#supervisor(spec);
   }
 
@@ -80,15 +86,25 @@ export class ActorSystem implements MessageRouter {
 
   /** Starts an actor under a supervisor (the root by default) and returns its ref. */
   async spawn(spec: ActorSpecInput, options: ChildOptions = {}): Promise<ActorRef> {
-    const actor = parseOrThrow(ActorSpec, spec, `actor spec${typeof spec?.id === "string" ? ` "${spec.id}"` : ""}`);
-    await this.#startChild({ actor, restart: options.restart, shutdownMs: options.shutdownMs }, options.supervisor);
+    const actor = parseOrThrow(
+      ActorSpec,
+      spec,
+      `actor spec${typeof spec?.id === "string" ? ` "${spec.id}"` : ""}`,
+    );
+    await this.#startChild(
+      { actor, restart: options.restart, shutdownMs: options.shutdownMs },
+      options.supervisor,
+    );
     return this.ref(actor.id);
   }
 
   /** Starts a supervision tree, declared as data, under a supervisor (the root by default). */
   async supervise(spec: SupervisorSpecInput, options: ChildOptions = {}): Promise<Supervisor> {
     const supervisor = parseOrThrow(SupervisorSpec, spec, `supervisor spec "${spec?.id}"`);
-    await this.#startChild({ supervisor, restart: options.restart, shutdownMs: options.shutdownMs }, options.supervisor);
+    await this.#startChild(
+      { supervisor, restart: options.restart, shutdownMs: options.shutdownMs },
+      options.supervisor,
+    );
     return this.#supervisors.get(supervisor.id)!;
   }
 
@@ -110,7 +126,12 @@ export class ActorSystem implements MessageRouter {
       try {
         listener(structuredClone(message), from);
       } catch (err) {
-        this.events.emit({ type: "log", actor: from ?? "system", level: "warn", text: `topic "${topic}" listener threw: ${err}` });
+        this.events.emit({
+          type: "log",
+          actor: from ?? "system",
+          level: "warn",
+          text: `topic "${topic}" listener threw: ${err}`,
+        });
       }
     }
     return actors.length + listeners.length;
@@ -145,34 +166,63 @@ export class ActorSystem implements MessageRouter {
   }
 
   async routeWhenRoom(to: string, message: unknown, priority: Priority): Promise<void> {
-    for (;;) {
-      const cell = this.registry.cell(to);
-      if (!cell || cell.spec.mailbox.overflow !== "backpressure" || cell.mailbox.size < cell.mailbox.capacity) {
-        if (this.route(to, message, priority)) return;
-        throw new TroupeError("mailbox_full", `message "${messageType(message)}" to actor "${to}" was refused; see dead letters`, {
-          actor: to,
-        });
-      }
-      await cell.mailbox.room();
-    }
+    await this.#room(to);
+    if (this.route(to, message, priority)) return;
+    throw new TroupeError(
+      "mailbox_full",
+      `message "${messageType(message)}" to actor "${to}" was refused; see dead letters`,
+      { actor: to },
+    );
   }
 
-  routeAsk(to: string, message: unknown, priority: Priority, timeoutMs: number, from?: string): Promise<unknown> {
+  /** Asks wait for room in a full `backpressure` mailbox too; the timeout covers the wait. */
+  async routeAsk(
+    to: string,
+    message: unknown,
+    priority: Priority,
+    timeoutMs: number,
+    from?: string,
+  ): Promise<unknown> {
     const pending = Promise.withResolvers<unknown>();
-    const envelope: Envelope = { message, priority, ...(from ? { from } : {}), reply: pending };
-    const cell = this.#target(to, envelope);
-    if (!cell || !cell.enqueue(envelope)) return pending.promise;
+    let timedOut = false;
     const timer = setTimeout(() => {
-      this.events.emit({ type: "ask_timeout", actor: to, messageType: messageType(message), timeoutMs });
+      timedOut = true;
+      this.events.emit({
+        type: "ask_timeout",
+        actor: to,
+        messageType: messageType(message),
+        timeoutMs,
+      });
       pending.reject(
         new TroupeError(
           "ask_timeout",
-          `ask to actor "${to}" with message "${messageType(message)}" got no reply within ${timeoutMs} ms`,
+          `ask to actor "${to}" with message "${
+            messageType(message)
+          }" got no reply within ${timeoutMs} ms`,
           { actor: to, messageType: messageType(message), timeoutMs },
         ),
       );
     }, timeoutMs);
-    return pending.promise.finally(() => clearTimeout(timer));
+    try {
+      await Promise.race([this.#room(to), pending.promise]);
+      if (!timedOut) {
+        const envelope: Envelope = { message, priority, ...(from ? { from } : {}), reply: pending };
+        this.#target(to, envelope)?.enqueue(envelope);
+      }
+      return await pending.promise;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Resolves once `to` can take a message without refusing it for lack of room. */
+  async #room(to: string): Promise<void> {
+    for (;;) {
+      const cell = this.registry.cell(to);
+      if (!cell || cell.spec.mailbox.overflow !== "backpressure") return;
+      if (cell.mailbox.size < cell.mailbox.capacity) return;
+      await cell.mailbox.room();
+    }
   }
 
   #target(to: string, envelope: Envelope): ActorCell | undefined {
@@ -185,12 +235,21 @@ export class ActorSystem implements MessageRouter {
     return cell;
   }
 
-  #refuse(to: string, envelope: Envelope, code: "system_stopping" | "actor_not_found", reason: string): void {
+  #refuse(
+    to: string,
+    envelope: Envelope,
+    code: "system_stopping" | "actor_not_found",
+    reason: string,
+  ): void {
     this.#deadLetter(to, envelope, reason);
     envelope.reply?.reject(
-      new TroupeError(code, `message "${messageType(envelope.message)}" to actor "${to}" was not delivered: ${reason}`, {
-        actor: to,
-      }),
+      new TroupeError(
+        code,
+        `message "${messageType(envelope.message)}" to actor "${to}" was not delivered: ${reason}`,
+        {
+          actor: to,
+        },
+      ),
     );
   }
 
@@ -212,15 +271,27 @@ export class ActorSystem implements MessageRouter {
     const spec = parseOrThrow(ChildSpec, input, "child spec");
     const id = "actor" in spec ? spec.actor.id : spec.supervisor.id;
     if (this.registry.has(id) || this.#supervisors.has(id)) {
-      throw new TroupeError("invalid_spec", `an actor or supervisor with id "${id}" already exists; ids must be unique`, { id });
+      throw new TroupeError(
+        "invalid_spec",
+        `an actor or supervisor with id "${id}" already exists; ids must be unique`,
+        { id },
+      );
     }
     const parent = this.#supervisors.get(supervisorId);
-    if (!parent) throw new TroupeError("actor_not_found", `no supervisor with id "${supervisorId}"`, { supervisorId });
+    if (!parent) {
+      throw new TroupeError("actor_not_found", `no supervisor with id "${supervisorId}"`, {
+        supervisorId,
+      });
+    }
     return await parent.startChild(spec);
   }
 
   #supervisor(spec: SupervisorSpec): Supervisor {
-    const supervisor = new Supervisor(spec, this.events, (child, parent) => this.#child(child, parent));
+    const supervisor = new Supervisor(
+      spec,
+      this.events,
+      (child, parent) => this.#child(child, parent),
+    );
     this.#supervisors.set(spec.id, supervisor);
     return supervisor;
   }

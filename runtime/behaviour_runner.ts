@@ -27,7 +27,6 @@ export class BehaviourRunner {
     readonly definition: ActorDefinition<unknown, unknown>,
     port: SystemPort,
   ) {
-    const runner = this;
     this.#ctx = {
       self: id,
       state: undefined,
@@ -37,8 +36,8 @@ export class BehaviourRunner {
       publish: (topic, message) => port.publish(id, topic, message),
       subscribe: (topic) => port.subscribe(id, topic),
       log: (text, level = "info") => port.log(id, level, text),
-      stop() {
-        runner.#stopRequested = true;
+      stop: () => {
+        this.#stopRequested = true;
       },
     };
   }
@@ -72,7 +71,9 @@ export async function loadBehaviour(url: string): Promise<ActorDefinition<unknow
 }
 
 export function checkBehaviour(def: unknown, url: string): ActorDefinition<unknown, unknown> {
-  if (!def || typeof def !== "object" || typeof (def as { receive?: unknown }).receive !== "function") {
+  if (
+    !def || typeof def !== "object" || typeof (def as { receive?: unknown }).receive !== "function"
+  ) {
     throw new Error(
       `behaviour module ${url} must export default defineActor({ receive, ... }); ` +
         `its default export is ${def === undefined ? "missing" : typeof def}`,

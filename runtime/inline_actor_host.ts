@@ -1,5 +1,10 @@
 import type { ActorHost, HostLoad } from "./actor_host.ts";
-import { BehaviourRunner, type HandleOutcome, loadBehaviour, type SystemPort } from "./behaviour_runner.ts";
+import {
+  BehaviourRunner,
+  type HandleOutcome,
+  loadBehaviour,
+  type SystemPort,
+} from "./behaviour_runner.ts";
 import type { ActorSpec } from "./actor_spec.ts";
 import { waitAtMost } from "./deadline.ts";
 
@@ -27,13 +32,18 @@ export class InlineActorHost implements ActorHost {
     try {
       copy = structuredClone(message);
     } catch (err) {
-      return { kind: "invalid", reason: `message cannot be copied to an actor: ${(err as Error).message}` };
+      return {
+        kind: "invalid",
+        reason: `message cannot be copied to an actor: ${(err as Error).message}`,
+      };
     }
     const started = performance.now();
     try {
       const outcome = await this.#runner!.handle(copy);
       this.#processed++;
-      return outcome.kind === "ok" ? { ...outcome, reply: structuredClone(outcome.reply) } : outcome;
+      return outcome.kind === "ok"
+        ? { ...outcome, reply: structuredClone(outcome.reply) }
+        : outcome;
     } finally {
       this.#busyMs += performance.now() - started;
     }

@@ -17,9 +17,19 @@
  *
  * @module
  */
-export { ActorSystem, type ChildOptions, type DeadLetter, type SystemOptions } from "./actor_system.ts";
+export {
+  ActorSystem,
+  type ChildOptions,
+  type DeadLetter,
+  type SystemOptions,
+} from "./actor_system.ts";
 export { ActorRef, type AskOptions, type TellOptions } from "./actor_ref.ts";
-export { type ActorContext, type ActorDefinition, defineActor, type LogLevel } from "./define_actor.ts";
+export {
+  type ActorContext,
+  type ActorDefinition,
+  defineActor,
+  type LogLevel,
+} from "./define_actor.ts";
 export { ActorSpec, type ActorSpecInput, Permissions } from "./actor_spec.ts";
 export {
   Backoff,
@@ -32,7 +42,7 @@ export {
 } from "./supervisor_spec.ts";
 export { Supervisor } from "./supervisor.ts";
 export { OverflowPolicy, Priority, PriorityMailbox } from "./priority_mailbox.ts";
-export { type RegistryEntry, Registry } from "./registry.ts";
+export { Registry, type RegistryEntry } from "./registry.ts";
 export { EventStream } from "./event_stream.ts";
 export { SystemEvent, type SystemEventType } from "./system_event.ts";
 export { type ErrorCode, TroupeError } from "./errors.ts";

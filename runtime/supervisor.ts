@@ -1,7 +1,7 @@
 import type { Child, Exit } from "./child.ts";
 import type { ErrorInfo } from "./errors.ts";
 import type { EventStream } from "./event_stream.ts";
-import { type Backoff, type ChildSpec, childId, type SupervisorSpec } from "./supervisor_spec.ts";
+import { type Backoff, childId, type ChildSpec, type SupervisorSpec } from "./supervisor_spec.ts";
 
 interface Entry {
   spec: ChildSpec;
@@ -81,7 +81,10 @@ export class Supervisor implements Child {
     await this.#queue;
     const started = performance.now();
     for (const entry of [...this.#entries].reverse()) {
-      const left = Math.max(1, Math.min(entry.spec.shutdownMs, deadlineMs - (performance.now() - started)));
+      const left = Math.max(
+        1,
+        Math.min(entry.spec.shutdownMs, deadlineMs - (performance.now() - started)),
+      );
       await entry.child.stop(left);
     }
   }
@@ -106,7 +109,9 @@ export class Supervisor implements Child {
       (entry.spec.restart === "transient" && exit.kind === "crash");
     if (!restart) {
       this.#entries.splice(this.#entries.indexOf(entry), 1);
-      entry.child.dispose(exit.kind === "crash" ? "the actor crashed and is not restarted" : "the actor stopped");
+      entry.child.dispose(
+        exit.kind === "crash" ? "the actor crashed and is not restarted" : "the actor stopped",
+      );
       return;
     }
     const now = performance.now();
@@ -154,6 +159,8 @@ export class Supervisor implements Child {
     this.#running = false;
     this.events.emit({ type: "escalated", actor: this.id, reason });
     for (const entry of [...this.#entries].reverse()) await entry.child.stop(entry.spec.shutdownMs);
-    queueMicrotask(() => this.onExit({ kind: "crash", error: { name: "Escalation", message: reason } }));
+    queueMicrotask(() =>
+      this.onExit({ kind: "crash", error: { name: "Escalation", message: reason } })
+    );
   }
 }

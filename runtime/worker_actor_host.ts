@@ -1,6 +1,6 @@
 import type { ActorHost, HostLoad } from "./actor_host.ts";
 import type { HandleOutcome, SystemPort } from "./behaviour_runner.ts";
-import { denoPermissions, type ActorSpec } from "./actor_spec.ts";
+import { type ActorSpec, denoPermissions } from "./actor_spec.ts";
 import { waitAtMost } from "./deadline.ts";
 import { fromErrorInfo, toErrorInfo, TroupeError } from "./errors.ts";
 import { FromWorker, type ToWorker } from "./worker_protocol.ts";
@@ -46,9 +46,14 @@ export class WorkerActorHost implements ActorHost {
     worker.onerror = (e) => {
       e.preventDefault(); // an uncaught error in a worker must not take the system down
       const where = this.#starting ? "while loading or starting" : "outside a message";
-      this.#fail(new TroupeError("actor_crashed", `actor "${id}" threw ${where}: ${e.message}`, { actor: id }));
+      this.#fail(
+        new TroupeError("actor_crashed", `actor "${id}" threw ${where}: ${e.message}`, {
+          actor: id,
+        }),
+      );
     };
-    worker.onmessageerror = () => this.port.log(id, "warn", "a message from the worker could not be read");
+    worker.onmessageerror = () =>
+      this.port.log(id, "warn", "a message from the worker could not be read");
     this.#lastSeen = performance.now();
     this.#watchdog = setInterval(() => this.#checkPulse(), heartbeatMs);
     this.#post({
@@ -61,13 +66,20 @@ export class WorkerActorHost implements ActorHost {
   }
 
   handle(message: unknown): Promise<HandleOutcome> {
-    if (this.#dead) return Promise.reject(new TroupeError("actor_stopped", `actor "${this.spec.id}" is not running`));
+    if (this.#dead) {
+      return Promise.reject(
+        new TroupeError("actor_stopped", `actor "${this.spec.id}" is not running`),
+      );
+    }
     const n = ++this.#n;
     const pending = Promise.withResolvers<HandleOutcome>();
     try {
       this.#worker!.postMessage({ t: "msg", n, message } satisfies ToWorker);
     } catch (err) {
-      return Promise.resolve({ kind: "invalid", reason: `message cannot be sent to a worker: ${(err as Error).message}` });
+      return Promise.resolve({
+        kind: "invalid",
+        reason: `message cannot be sent to a worker: ${(err as Error).message}`,
+      });
     }
     this.#inFlight = { n, pending };
     return pending.promise;
@@ -86,7 +98,9 @@ export class WorkerActorHost implements ActorHost {
     this.#dead = true;
     clearInterval(this.#watchdog);
     this.#worker?.terminate();
-    this.#inFlight?.pending.reject(new TroupeError("actor_stopped", `actor "${this.spec.id}" was stopped`));
+    this.#inFlight?.pending.reject(
+      new TroupeError("actor_stopped", `actor "${this.spec.id}" was stopped`),
+    );
     this.#inFlight = undefined;
   }
 
@@ -99,7 +113,11 @@ export class WorkerActorHost implements ActorHost {
     try {
       this.#worker?.postMessage(m);
     } catch (err) {
-      this.port.log(this.spec.id, "warn", `could not send "${m.t}" to the worker: ${(err as Error).message}`);
+      this.port.log(
+        this.spec.id,
+        "warn",
+        `could not send "${m.t}" to the worker: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -137,7 +155,11 @@ export class WorkerActorHost implements ActorHost {
     this.#lastSeen = performance.now();
     const parsed = FromWorker.safeParse(data);
     if (!parsed.success) {
-      this.port.log(this.spec.id, "warn", `ignored a malformed message from the worker: ${parsed.error.message}`);
+      this.port.log(
+        this.spec.id,
+        "warn",
+        `ignored a malformed message from the worker: ${parsed.error.message}`,
+      );
       return;
     }
     const m = parsed.data;
@@ -170,7 +192,14 @@ export class WorkerActorHost implements ActorHost {
       case "ask":
         this.port.ask(id, m.to, m.message, m.timeoutMs).then(
           (value) => this.#post({ t: "ask_result", corr: m.corr, ok: true, value }),
-          (err) => this.#post({ t: "ask_result", corr: m.corr, ok: false, value: undefined, error: toErrorInfo(err) }),
+          (err) =>
+            this.#post({
+              t: "ask_result",
+              corr: m.corr,
+              ok: false,
+              value: undefined,
+              error: toErrorInfo(err),
+            }),
         );
         return;
       case "publish":

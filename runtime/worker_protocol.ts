@@ -13,7 +13,13 @@ const ErrorInfo = z.object({
 export const ToWorker = z.discriminatedUnion("t", [
   z.object({ t: z.literal("init"), id: z.string(), args: z.unknown(), heartbeatMs: z.number() }),
   z.object({ t: z.literal("msg"), n: z.number(), message: z.unknown() }),
-  z.object({ t: z.literal("ask_result"), corr: z.number(), ok: z.boolean(), value: z.unknown(), error: ErrorInfo.optional() }),
+  z.object({
+    t: z.literal("ask_result"),
+    corr: z.number(),
+    ok: z.boolean(),
+    value: z.unknown(),
+    error: ErrorInfo.optional(),
+  }),
   z.object({ t: z.literal("terminate"), reason: z.enum(["normal", "shutdown"]) }),
 ]);
 export type ToWorker = z.infer<typeof ToWorker>;
@@ -26,10 +32,20 @@ export const FromWorker = z.discriminatedUnion("t", [
   z.object({ t: z.literal("invalid"), n: z.number(), reason: z.string() }),
   z.object({ t: z.literal("crash"), n: z.number(), error: ErrorInfo }),
   z.object({ t: z.literal("tell"), to: z.string(), message: z.unknown(), priority: Priority }),
-  z.object({ t: z.literal("ask"), corr: z.number(), to: z.string(), message: z.unknown(), timeoutMs: z.number() }),
+  z.object({
+    t: z.literal("ask"),
+    corr: z.number(),
+    to: z.string(),
+    message: z.unknown(),
+    timeoutMs: z.number(),
+  }),
   z.object({ t: z.literal("publish"), topic: z.string(), message: z.unknown() }),
   z.object({ t: z.literal("subscribe"), topic: z.string() }),
-  z.object({ t: z.literal("log"), level: z.enum(["debug", "info", "warn", "error"]), text: z.string() }),
+  z.object({
+    t: z.literal("log"),
+    level: z.enum(["debug", "info", "warn", "error"]),
+    text: z.string(),
+  }),
   z.object({ t: z.literal("heartbeat"), busyMs: z.number(), processed: z.number() }),
   z.object({ t: z.literal("terminated") }),
 ]);

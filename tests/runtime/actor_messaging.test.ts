@@ -36,11 +36,14 @@ for (const isolation of ISOLATIONS) {
     withSystem(async (system) => {
       const rec = await system.spawn({ id: "slow", isolation, behaviour: RECORDER });
       const timeouts = system.events.collect((e) => e.type === "ask_timeout");
-      await assert.rejects(rec.ask({ type: "hold", ms: 300 }, { timeoutMs: 50 }), (err: TroupeError) => {
-        assert.equal(err.code, "ask_timeout");
-        assert.match(err.message, /actor "slow".*"hold".*50 ms/);
-        return true;
-      });
+      await assert.rejects(
+        rec.ask({ type: "hold", ms: 300 }, { timeoutMs: 50 }),
+        (err: TroupeError) => {
+          assert.equal(err.code, "ask_timeout");
+          assert.match(err.message, /actor "slow".*"hold".*50 ms/);
+          return true;
+        },
+      );
       assert.equal(timeouts.length, 1);
       timeouts.stop();
     }));
@@ -49,7 +52,11 @@ for (const isolation of ISOLATIONS) {
     withSystem(async (system) => {
       const rec = await system.spawn({ id: "rec", isolation, behaviour: RECORDER });
       rec.tell({ type: "hold", ms: 100 });
-      await eventually(() => system.registry.cell("rec")!.mailbox.size === 0, 2000, "hold to start");
+      await eventually(
+        () => system.registry.cell("rec")!.mailbox.size === 0,
+        2000,
+        "hold to start",
+      );
       rec.tell({ type: "rec", v: "low" }, { priority: "low" });
       rec.tell({ type: "rec", v: "normal" });
       rec.tell({ type: "rec", v: "high" }, { priority: "high" });
@@ -62,9 +69,15 @@ for (const isolation of ISOLATIONS) {
     withSystem(async (system) => {
       const a = await system.spawn({ id: "a", isolation, behaviour: RECORDER });
       const b = await system.spawn({ id: "b", isolation, behaviour: RECORDER });
-      assert.equal(await a.ask({ type: "relay", to: "b", message: { type: "rec", v: "via a" } }), 1);
+      assert.equal(
+        await a.ask({ type: "relay", to: "b", message: { type: "rec", v: "via a" } }),
+        1,
+      );
       await a.ask({ type: "tell", to: "b", message: { type: "rec", v: "told" } });
-      await eventually(() => system.registry.cell("b")!.load().processed >= 2 || isolation === "worker", 2000);
+      await eventually(
+        () => system.registry.cell("b")!.load().processed >= 2 || isolation === "worker",
+        2000,
+      );
       const { seen } = await b.ask<{ seen: string[] }>({ type: "get" });
       assert.deepEqual(seen, ["via a", "told"]);
       const delivered = system.events.collect((e) => e.type === "delivered" && e.actor === "b");
@@ -76,7 +89,12 @@ for (const isolation of ISOLATIONS) {
 
   Deno.test(`${isolation}: pub/sub reaches subscribed actors and listeners`, () =>
     withSystem(async (system) => {
-      const sub = await system.spawn({ id: "sub", isolation, behaviour: RECORDER, subscriptions: ["news"] });
+      const sub = await system.spawn({
+        id: "sub",
+        isolation,
+        behaviour: RECORDER,
+        subscriptions: ["news"],
+      });
       const late = await system.spawn({ id: "late", isolation, behaviour: RECORDER });
       await late.ask({ type: "subscribe", topic: "news" });
       const pub = await system.spawn({ id: "pub", isolation, behaviour: RECORDER });
@@ -89,14 +107,22 @@ for (const isolation of ISOLATIONS) {
         const { seen } = await ref.ask<{ seen: string[] }>({ type: "get" });
         assert.deepEqual(seen, ["extra!", "second"]);
       }
-      assert.deepEqual(heard, [[{ type: "rec", v: "extra!" }, "pub"], [{ type: "rec", v: "second" }, undefined]]);
+      assert.deepEqual(heard, [[{ type: "rec", v: "extra!" }, "pub"], [
+        { type: "rec", v: "second" },
+        undefined,
+      ]]);
     }));
 
   Deno.test(`${isolation}: a full mailbox refuses (reject), evicts (drop_oldest) or waits (backpressure), always reported`, () =>
     withSystem(async (system) => {
       for (const overflow of ["reject", "drop_oldest", "backpressure"] as const) {
         const id = `box-${overflow}`;
-        const ref = await system.spawn({ id, isolation, behaviour: RECORDER, mailbox: { capacity: 2, overflow } });
+        const ref = await system.spawn({
+          id,
+          isolation,
+          behaviour: RECORDER,
+          mailbox: { capacity: 2, overflow },
+        });
         ref.tell({ type: "hold", ms: 100 });
         await eventually(() => system.registry.cell(id)!.mailbox.size === 0, 2000, "hold to start");
         ref.tell({ type: "rec", v: 1 });
@@ -113,7 +139,10 @@ for (const isolation of ISOLATIONS) {
         const letters = system.deadLetters.slice(before);
         assert.equal(letters.length, 1, `${overflow}: one dead letter`);
         assert.match(letters[0].reason, /full/);
-        assert.deepEqual(seen, overflow === "reject" ? [1, 2] : overflow === "drop_oldest" ? [2, 3] : [1, 2, 3]);
+        assert.deepEqual(
+          seen,
+          overflow === "reject" ? [1, 2] : overflow === "drop_oldest" ? [2, 3] : [1, 2, 3],
+        );
       }
     }));
 
@@ -122,9 +151,15 @@ for (const isolation of ISOLATIONS) {
       const ghost = system.ref("ghost");
       assert.equal(ghost.tell({ type: "rec", v: 1 }), false);
       await assert.rejects(ghost.ask({ type: "get" }), /no actor with id "ghost"/);
-      const q = await system.spawn({ id: "quitter", isolation, behaviour: RECORDER }, { restart: "temporary" });
+      const q = await system.spawn({ id: "quitter", isolation, behaviour: RECORDER }, {
+        restart: "temporary",
+      });
       assert.equal(await q.ask({ type: "quit" }), "bye");
-      await eventually(() => !system.registry.has("quitter"), 2000, "quitter to leave the registry");
+      await eventually(
+        () => !system.registry.has("quitter"),
+        2000,
+        "quitter to leave the registry",
+      );
       assert.equal(q.tell({ type: "rec", v: 1 }), false);
       assert.deepEqual(system.deadLetters.map((d) => d.to), ["ghost", "ghost", "quitter"]);
     }));

@@ -5,8 +5,15 @@ import { eventually, ISOLATIONS, RECORDER, withSystem } from "../helpers.ts";
 for (const isolation of ISOLATIONS) {
   Deno.test(`${isolation}: actors are found by capability, least loaded first, and dead ones leave`, () =>
     withSystem(async (system) => {
-      await system.spawn({ id: "lint-1", isolation, behaviour: RECORDER, capabilities: ["lint", "review"] });
-      await system.spawn({ id: "lint-2", isolation, behaviour: RECORDER, capabilities: ["lint"] }, { restart: "temporary" });
+      await system.spawn({
+        id: "lint-1",
+        isolation,
+        behaviour: RECORDER,
+        capabilities: ["lint", "review"],
+      });
+      await system.spawn({ id: "lint-2", isolation, behaviour: RECORDER, capabilities: ["lint"] }, {
+        restart: "temporary",
+      });
       await system.spawn({ id: "docs", isolation, behaviour: RECORDER, capabilities: ["docs"] });
       assert.deepEqual(system.find("review").map((r) => r.id), ["lint-1"]);
       system.ref("lint-1").tell({ type: "hold", ms: 200 });
@@ -21,10 +28,19 @@ for (const isolation of ISOLATIONS) {
 
   Deno.test(`${isolation}: load reports processed messages and busy time`, () =>
     withSystem(async (system) => {
-      const ref = await system.spawn({ id: "busy", isolation, behaviour: RECORDER, heartbeatMs: 20 });
+      const ref = await system.spawn({
+        id: "busy",
+        isolation,
+        behaviour: RECORDER,
+        heartbeatMs: 20,
+      });
       await ref.ask({ type: "hold", ms: 60 });
       for (let i = 0; i < 3; i++) await ref.ask({ type: "rec", v: i });
-      await eventually(() => system.registry.cell("busy")!.load().processed === 4, 3000, "heartbeat with load");
+      await eventually(
+        () => system.registry.cell("busy")!.load().processed === 4,
+        3000,
+        "heartbeat with load",
+      );
       assert.ok(system.registry.cell("busy")!.load().busyMs >= 50);
     }));
 

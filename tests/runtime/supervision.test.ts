@@ -4,7 +4,10 @@ import { eventually, ISOLATIONS, RECORDER, withSystem } from "../helpers.ts";
 
 const fast = { minMs: 1, maxMs: 5, randomFactor: 0 };
 
-function team(strategy: "one_for_one" | "one_for_all" | "rest_for_one", isolation: "worker" | "inline"): SupervisorSpecInput {
+function team(
+  strategy: "one_for_one" | "one_for_all" | "rest_for_one",
+  isolation: "worker" | "inline",
+): SupervisorSpecInput {
   return {
     id: "team",
     strategy,
@@ -22,7 +25,11 @@ async function crashMiddle(system: ActorSystem, expectedRestarts: number): Promi
   for (const id of ["a", "b", "c"]) await system.ref(id).ask({ type: "rec", v: id });
   const restarted = system.events.collect((e) => e.type === "restarted");
   system.ref("b").tell({ type: "crash", reason: "b broke" });
-  await eventually(() => restarted.length >= expectedRestarts, 5000, `${expectedRestarts} restarts`);
+  await eventually(
+    () => restarted.length >= expectedRestarts,
+    5000,
+    `${expectedRestarts} restarts`,
+  );
   restarted.stop();
   return restarted.map((e) => e.actor);
 }
@@ -120,16 +127,35 @@ Deno.test("exceeding restart intensity escalates to the parent supervisor, which
         },
       }],
     });
-    const events = system.events.collect((e) => ["escalated", "restarted", "crashed"].includes(e.type));
+    const events = system.events.collect((e) =>
+      ["escalated", "restarted", "crashed"].includes(e.type)
+    );
     system.ref("x").tell({ type: "crash" });
-    await eventually(() => events.some((e) => e.type === "restarted" && e.actor === "x"), 5000, "first restart");
+    await eventually(
+      () => events.some((e) => e.type === "restarted" && e.actor === "x"),
+      5000,
+      "first restart",
+    );
     await system.ref("x").ask({ type: "rec", v: "before" });
     system.ref("x").tell({ type: "crash" });
-    await eventually(() => events.some((e) => e.type === "restarted" && e.actor === "inner"), 5000, "inner restart");
+    await eventually(
+      () => events.some((e) => e.type === "restarted" && e.actor === "inner"),
+      5000,
+      "inner restart",
+    );
     events.stop();
     const story = events.map((e) => `${e.type}:${e.actor}`);
-    assert.deepEqual(story, ["crashed:x", "restarted:x", "crashed:x", "escalated:inner", "restarted:inner"]);
-    const escalation = events.find((e) => e.type === "escalated") as Extract<SystemEvent, { type: "escalated" }>;
+    assert.deepEqual(story, [
+      "crashed:x",
+      "restarted:x",
+      "crashed:x",
+      "escalated:inner",
+      "restarted:inner",
+    ]);
+    const escalation = events.find((e) => e.type === "escalated") as Extract<
+      SystemEvent,
+      { type: "escalated" }
+    >;
     assert.match(escalation.reason, /more than 1 restarts within 60000 ms/);
     // The subtree came back: x runs again with fresh state.
     assert.deepEqual(await seenBy(system, "x"), []);

@@ -8,7 +8,11 @@ Deno.test("a worker actor without read permission cannot read a file; its superv
     try {
       await Deno.writeTextFile(secret, "top secret");
       const denied = await system.spawn({ id: "denied", behaviour: RECORDER });
-      const allowed = await system.spawn({ id: "allowed", behaviour: RECORDER, permissions: { read: [secret] } });
+      const allowed = await system.spawn({
+        id: "allowed",
+        behaviour: RECORDER,
+        permissions: { read: [secret] },
+      });
       const crashed = system.events.next((e) => e.type === "crashed" && e.actor === "denied");
       const restarted = system.events.next((e) => e.type === "restarted" && e.actor === "denied");
       await assert.rejects(denied.ask({ type: "read", path: secret }), (err: TroupeError) => {
@@ -29,7 +33,12 @@ Deno.test("a worker actor without read permission cannot read a file; its superv
 
 Deno.test("a worker stuck in while (true) {} is detected by missed heartbeats, terminated and restarted", () =>
   withSystem(async (system) => {
-    const ref = await system.spawn({ id: "spinner", behaviour: RECORDER, heartbeatMs: 50, unresponsiveAfterMs: 400 });
+    const ref = await system.spawn({
+      id: "spinner",
+      behaviour: RECORDER,
+      heartbeatMs: 50,
+      unresponsiveAfterMs: 400,
+    });
     await ref.ask({ type: "rec", v: "before" });
     const events = system.events.collect((e) => e.actor === "spinner" && e.type !== "delivered");
     await assert.rejects(ref.ask({ type: "spin" }, { timeoutMs: 5000 }), (err: TroupeError) => {
@@ -39,7 +48,13 @@ Deno.test("a worker stuck in while (true) {} is detected by missed heartbeats, t
     });
     await eventually(() => events.some((e) => e.type === "restarted"), 5000, "restart");
     events.stop();
-    assert.deepEqual(events.map((e) => e.type), ["unresponsive", "crashed", "dead_letter", "spawned", "restarted"]);
+    assert.deepEqual(events.map((e) => e.type), [
+      "unresponsive",
+      "crashed",
+      "dead_letter",
+      "spawned",
+      "restarted",
+    ]);
     assert.deepEqual((await ref.ask<{ seen: string[] }>({ type: "get" })).seen, []);
   }));
 
@@ -60,7 +75,9 @@ Deno.test("a worker posting malformed protocol messages is ignored and logged", 
       `export default { receive(m) { self.postMessage({ t: "forged", x: 1 }); return "ok"; } };`,
     );
     const ref = await system.spawn({ id: "forger", behaviour: url });
-    const warned = system.events.next((e) => e.type === "log" && e.actor === "forger" && e.level === "warn");
+    const warned = system.events.next((e) =>
+      e.type === "log" && e.actor === "forger" && e.level === "warn"
+    );
     assert.equal(await ref.ask({ type: "hi" }), "ok");
     assert.match((await warned as Extract<SystemEvent, { type: "log" }>).text, /malformed message/);
   }));

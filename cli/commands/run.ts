@@ -1,0 +1,119 @@
+import { ActorSystem, type SystemEvent } from "../../runtime/mod.ts";
+import { type Command, parseFlags, usageError } from "../command.ts";
+
+const actor = (name: string) => new URL(`../../actors/demo/${name}.ts`, import.meta.url).href;
+
+const usage = `Usage: deno task run [--rounds N] [--json]
+
+Starts a small demo team under one supervisor: "pinger" and "ponger" talk in
+workers of their own; "flaky" crashes on a bad job and is restarted. Prints what
+happened, from the runtime's event stream.
+
+Options:
+  --rounds N   how many ping/pong exchanges (1-100, default 3)
+  --json       print the events and a summary as JSON
+  -h, --help   show this help`;
+
+function describe(e: SystemEvent): string | undefined {
+  switch (e.type) {
+    case "spawned":
+      return `spawned   ${e.actor} (${e.isolation}, incarnation ${e.incarnation})`;
+    case "delivered":
+      return `message   ${e.from ?? "cli"} -> ${e.actor}: ${e.messageType}`;
+    case "crashed":
+      return `crashed   ${e.actor}: ${e.error.message}`;
+    case "restarted":
+      return `restarted ${e.actor} by ${e.supervisor} after ${Math.round(e.delayMs)} ms`;
+    case "dead_letter":
+      return `dead      ${e.messageType} to ${e.actor}: ${e.reason.split("\n")[0]}`;
+    case "stopped":
+      return `stopped   ${e.actor} (${e.reason})`;
+    case "escalated":
+      return `escalated ${e.actor}: ${e.reason}`;
+    default:
+      return undefined;
+  }
+}
+
+export const run: Command = {
+  name: "run",
+  summary: "run the demo team (the orchestrator will take this over)",
+  usage,
+  async main(args) {
+    let flags;
+    try {
+      flags = parseFlags(args, {
+        rounds: { type: "string", default: "3" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      }).values;
+    } catch (err) {
+      return usageError(run, (err as Error).message);
+    }
+    if (flags.help) {
+      console.log(usage);
+      return 0;
+    }
+    const rounds = Number(flags.rounds);
+    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
+      return usageError(
+        run,
+        `--rounds must be a whole number from 1 to 100, got "${flags.rounds}"`,
+      );
+    }
+
+    const system = await ActorSystem.start();
+    const events: SystemEvent[] = [];
+    system.events.subscribe((e) => {
+      events.push(e);
+      const line = describe(e);
+      if (line && !flags.json) console.log(line);
+    });
+    let replies: string[] = [];
+    let flakyDone = 0;
+    try {
+      await system.supervise({
+        id: "demo",
+        strategy: "one_for_one",
+        intensity: 3,
+        backoff: { minMs: 20, maxMs: 200 },
+        children: [
+          { actor: { id: "ponger", behaviour: actor("ponger"), capabilities: ["pong"] } },
+          { actor: { id: "pinger", behaviour: actor("pinger") } },
+          { actor: { id: "flaky", behaviour: actor("flaky") } },
+        ],
+      });
+      replies = await system.ref("pinger").ask<string[]>(
+        { type: "start", peer: "ponger", rounds },
+        { timeoutMs: 10_000 },
+      );
+      const flaky = system.ref("flaky");
+      await flaky.ask({ type: "job", id: 1 });
+      const restarted = system.events.next((e) => e.type === "restarted" && e.actor === "flaky");
+      await flaky.ask({ type: "job", id: 2, bad: true }).catch(() => {});
+      await restarted;
+      flakyDone = await flaky.ask<number>({ type: "job", id: 3 });
+    } finally {
+      await system.stop({ deadlineMs: 2000 });
+    }
+    const count = (type: SystemEvent["type"]) => events.filter((e) => e.type === type).length;
+    const summary = {
+      replies,
+      flakyJobsSinceRestart: flakyDone,
+      spawned: count("spawned"),
+      crashed: count("crashed"),
+      restarted: count("restarted"),
+      deadLetters: count("dead_letter"),
+      messages: count("delivered"),
+    };
+    if (flags.json) {
+      console.log(JSON.stringify({ summary, events }, null, 2));
+    } else {
+      console.log(
+        `\n${replies.length} ping/pong rounds (${replies.at(-1)}), ${summary.crashed} crash, ` +
+          `${summary.restarted} restart, ${summary.messages} messages, ${summary.deadLetters} dead letter`,
+      );
+    }
+    return 0;
+  },
+};

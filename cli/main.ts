@@ -1,0 +1,28 @@
+import type { Command } from "./command.ts";
+import { run } from "./commands/run.ts";
+
+/** Every CLI command; `deno task NAME` runs `cli/main.ts NAME`. */
+const COMMANDS: Command[] = [run];
+
+const HELP = `troupe: an actor runtime for teams of software-development agents
+
+Usage: deno task <command> [options]   (each command has --help)
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h") {
+    console.log(HELP);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    console.error(`troupe: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  return await command.main(rest);
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
