@@ -1,0 +1,223 @@
+import { type DuckDBAppender, type DuckDBConnection, type DuckDBInstance, DuckDBTimestampValue } from "@duckdb/node-api";
+import { z } from "zod";
+import { canonicalJson, chainHash, GENESIS_HASH } from "./hash_chain.ts";
+import { type Ack, LedgerEventInput, type LedgerRow } from "./ledger_event.ts";
+import { LedgerError } from "./ledger_error.ts";
+import { DEFAULT_LEDGER_PATH, openDuckDb } from "./open_duckdb.ts";
+import { type QueryOptions, type QueryResult, readOnlyQuery } from "./readonly_sql.ts";
+import { ensureSchema } from "./schema.ts";
+
+export interface LedgerOptions {
+  readOnly?: boolean;
+  /** Group commit: at most this many events per commit. */
+  maxBatch?: number;
+  /** Group commit: an append waits at most this long for others to share its commit. */
+  maxDelayMs?: number;
+}
+
+interface Pending {
+  input: z.output<typeof LedgerEventInput>;
+  ts: number;
+  resolve(ack: Ack): void;
+  reject(err: Error): void;
+}
+
+const ROW_COLUMNS = "seq, epoch_ms(ts) AS ts, run_id, actor, type, causation_id, correlation_id, payload, prev_hash, hash";
+
+/**
+ * The append-only, hash-chained event ledger in one DuckDB file. Appends are group-committed:
+ * each resolves only after the commit that holds it, so an acknowledged event survives a crash.
+ * There is no update or delete path.
+ */
+export class Ledger {
+  #queue: Pending[] = [];
+  #timer?: ReturnType<typeof setTimeout>;
+  #flushing?: Promise<void>;
+  #appender?: DuckDBAppender;
+  #closed = false;
+  #seq = 0;
+  #hash = GENESIS_HASH;
+
+  private constructor(
+    readonly path: string,
+    readonly instance: DuckDBInstance,
+    readonly writer: DuckDBConnection,
+    readonly reader: DuckDBConnection,
+    readonly readOnly: boolean,
+    readonly maxBatch: number,
+    readonly maxDelayMs: number,
+  ) {}
+
+  static async open(path: string = DEFAULT_LEDGER_PATH, options: LedgerOptions = {}): Promise<Ledger> {
+    const readOnly = options.readOnly ?? false;
+    const instance = await openDuckDb(path, { readOnly });
+    try {
+      const writer = await instance.connect();
+      await ensureSchema(writer, path, !readOnly);
+      const ledger = new Ledger(
+        path,
+        instance,
+        writer,
+        await instance.connect(),
+        readOnly,
+        options.maxBatch ?? 4096,
+        options.maxDelayMs ?? 2,
+      );
+      const last = (await writer.runAndReadAll("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"))
+        .getRowObjectsJS()[0];
+      if (last) {
+        ledger.#seq = Number(last.seq);
+        ledger.#hash = String(last.hash);
+      }
+      return ledger;
+    } catch (err) {
+      instance.closeSync();
+      throw err;
+    }
+  }
+
+  /** The last committed event. */
+  get head(): Ack {
+    return { seq: this.#seq, hash: this.#hash };
+  }
+
+  /** Appends an event; resolves once it is committed, with its sequence number and hash. */
+  append(event: LedgerEventInput): Promise<Ack> {
+    if (this.#closed) return Promise.reject(new LedgerError("closed", `the ledger ${this.path} is closed`));
+    if (this.readOnly) return Promise.reject(new LedgerError("append_failed", `the ledger ${this.path} is open read-only`));
+    const parsed = LedgerEventInput.safeParse(event);
+    if (!parsed.success) {
+      return Promise.reject(new LedgerError("append_failed", `invalid ledger event: ${z.prettifyError(parsed.error)}`));
+    }
+    const pending = Promise.withResolvers<Ack>();
+    this.#queue.push({ input: parsed.data, ts: Date.now(), resolve: pending.resolve, reject: pending.reject });
+    if (this.#queue.length >= this.maxBatch) this.#flushSoon(0);
+    else this.#flushSoon(this.maxDelayMs);
+    return pending.promise;
+  }
+
+  /** Resolves when everything appended so far is committed (or has failed). */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#queue.length > 0 || this.#flushing) {
+      await (this.#flushing ?? this.#commitNext());
+    }
+  }
+
+  query(sql: string, options?: QueryOptions): Promise<QueryResult> {
+    return readOnlyQuery(this.reader, sql, options);
+  }
+
+  /** Committed rows in sequence order, read in pages. */
+  async *rows(options: { fromSeq?: number; runId?: string; pageSize?: number } = {}): AsyncGenerator<LedgerRow> {
+    const pageSize = options.pageSize ?? 10_000;
+    let after = (options.fromSeq ?? 1) - 1;
+    for (;;) {
+      const filter = options.runId === undefined ? "" : "AND run_id = $run";
+      const reader = await this.reader.runAndReadAll(
+        `SELECT ${ROW_COLUMNS} FROM events WHERE seq > $after ${filter} ORDER BY seq LIMIT ${pageSize}`,
+        { after, ...(options.runId === undefined ? {} : { run: options.runId }) },
+      );
+      const page = reader.getRowObjectsJS();
+      for (const r of page) {
+        yield {
+          seq: Number(r.seq),
+          ts: Number(r.ts),
+          runId: r.run_id as string | null,
+          actor: String(r.actor),
+          type: String(r.type),
+          causationId: r.causation_id === null ? null : Number(r.causation_id),
+          correlationId: r.correlation_id as string | null,
+          payload: String(r.payload),
+          prevHash: String(r.prev_hash),
+          hash: String(r.hash),
+        };
+      }
+      if (page.length < pageSize) return;
+      after = Number(page[page.length - 1].seq);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush();
+    this.#closed = true;
+    this.#appender?.closeSync();
+    this.writer.closeSync();
+    this.reader.closeSync();
+    this.instance.closeSync();
+  }
+
+  #flushSoon(delayMs: number): void {
+    if (this.#flushing) return; // the running commit schedules the next one
+    if (delayMs === 0) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      void this.#commitNext();
+    } else if (!this.#timer) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        void this.#commitNext();
+      }, delayMs);
+    }
+  }
+
+  /** Commits one batch. Seq and hashes are assigned here, so a failed commit leaves no gap. */
+  #commitNext(): Promise<void> {
+    if (this.#flushing || this.#queue.length === 0) return this.#flushing ?? Promise.resolve();
+    const batch = this.#queue.splice(0, this.maxBatch);
+    this.#flushing = (async () => {
+      let seq = this.#seq;
+      let hash = this.#hash;
+      const acks: Ack[] = [];
+      try {
+        this.#appender ??= await this.writer.createAppender("events");
+        const appender = this.#appender;
+        for (const { input, ts } of batch) {
+          seq++;
+          const row = {
+            seq,
+            ts,
+            runId: input.runId,
+            actor: input.actor,
+            type: input.type,
+            causationId: input.causationId,
+            correlationId: input.correlationId,
+            payload: canonicalJson(input.payload),
+          };
+          const prevHash = hash;
+          hash = chainHash(prevHash, row);
+          appender.appendBigInt(BigInt(seq));
+          appender.appendTimestamp(new DuckDBTimestampValue(BigInt(ts) * 1000n));
+          row.runId === null ? appender.appendNull() : appender.appendVarchar(row.runId);
+          appender.appendVarchar(row.actor);
+          appender.appendVarchar(row.type);
+          row.causationId === null ? appender.appendNull() : appender.appendBigInt(BigInt(row.causationId));
+          row.correlationId === null ? appender.appendNull() : appender.appendVarchar(row.correlationId);
+          appender.appendVarchar(row.payload);
+          appender.appendVarchar(prevHash);
+          appender.appendVarchar(hash);
+          appender.endRow();
+          acks.push({ seq, hash });
+        }
+        appender.flushSync(); // commits the batch; DuckDB syncs its WAL before returning
+      } catch (err) {
+        this.#appender?.clear();
+        const error = new LedgerError(
+          "append_failed",
+          `could not commit ${batch.length} ledger events to ${this.path}: ${(err as Error).message}`,
+        );
+        for (const p of batch) p.reject(error);
+        return;
+      }
+      this.#seq = seq;
+      this.#hash = hash;
+      batch.forEach((p, i) => p.resolve(acks[i]));
+    })().finally(() => {
+      this.#flushing = undefined;
+      if (this.#queue.length > 0) this.#flushSoon(this.#queue.length >= this.maxBatch ? 0 : this.maxDelayMs);
+    });
+    return this.#flushing;
+  }
+}

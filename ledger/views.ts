@@ -1,0 +1,100 @@
+/**
+ * Metrics and learning are views over `events`, not code. Each has an example query, which the
+ * README lists and a test runs.
+ */
+export interface LedgerView {
+  name: string;
+  about: string;
+  example: string;
+  sql: string;
+}
+
+export const VIEWS: LedgerView[] = [
+  {
+    name: "message_flow",
+    about: "messages delivered, per run, sender, receiver and message type",
+    example: "SELECT sender, receiver, messages FROM message_flow ORDER BY messages DESC LIMIT 10",
+    sql: `CREATE OR REPLACE VIEW message_flow AS
+      SELECT run_id, coalesce(payload->>'from', 'outside') AS sender, actor AS receiver,
+             payload->>'messageType' AS message_type, count(*) AS messages,
+             min(ts) AS first_at, max(ts) AS last_at
+      FROM events WHERE type = 'delivered' GROUP BY ALL`,
+  },
+  {
+    name: "actor_uptime",
+    about: "per run and actor: first spawn, last stop, crashes, restarts and uptime",
+    example: "SELECT actor, restarts, crashes, uptime_ms FROM actor_uptime WHERE restarts > 0",
+    sql: `CREATE OR REPLACE VIEW actor_uptime AS
+      WITH run_end AS (SELECT run_id, max(ts) AS ended FROM events GROUP BY run_id)
+      SELECT e.run_id, e.actor,
+             min(e.ts) FILTER (WHERE e.type = 'spawned') AS first_spawned,
+             max(e.ts) FILTER (WHERE e.type = 'stopped') AS last_stopped,
+             count(*) FILTER (WHERE e.type = 'crashed') AS crashes,
+             count(*) FILTER (WHERE e.type = 'restarted') AS restarts,
+             epoch_ms(coalesce(max(e.ts) FILTER (WHERE e.type = 'stopped'), any_value(r.ended)))
+               - epoch_ms(min(e.ts) FILTER (WHERE e.type = 'spawned')) AS uptime_ms
+      FROM events e JOIN run_end r USING (run_id)
+      WHERE e.type IN ('spawned', 'stopped', 'crashed', 'restarted')
+      GROUP BY e.run_id, e.actor`,
+  },
+  {
+    name: "task_outcomes",
+    about: "each finished task: kind, agent, model, outcome, attempts and duration",
+    example: "SELECT kind, outcome, avg(duration_ms) FROM task_outcomes GROUP BY ALL",
+    sql: `CREATE OR REPLACE VIEW task_outcomes AS
+      SELECT run_id, payload->>'taskId' AS task_id, payload->>'kind' AS kind, actor AS agent,
+             payload->>'model' AS model, payload->>'plan' AS plan,
+             replace(type, 'task_', '') AS outcome,
+             CAST(payload->>'attempt' AS INTEGER) AS attempts,
+             CAST(payload->>'durationMs' AS DOUBLE) AS duration_ms,
+             payload->>'cause' AS cause, ts AS finished_at
+      FROM events WHERE type IN ('task_succeeded', 'task_failed', 'task_skipped')`,
+  },
+  {
+    name: "failures_by_cause",
+    about: "actor crashes and failed tasks grouped by their cause",
+    example: "SELECT cause, failures FROM failures_by_cause ORDER BY failures DESC",
+    sql: `CREATE OR REPLACE VIEW failures_by_cause AS
+      SELECT kind, cause, count(*) AS failures, count(DISTINCT actor) AS actors, max(ts) AS last_seen
+      FROM (
+        SELECT 'crash' AS kind, coalesce(payload->'error'->>'name', 'Error') || ': ' ||
+               coalesce(payload->'error'->>'message', '') AS cause, actor, ts
+        FROM events WHERE type = 'crashed'
+        UNION ALL
+        SELECT 'task' AS kind, coalesce(payload->>'cause', 'unknown') AS cause, actor, ts
+        FROM events WHERE type = 'task_failed'
+      ) GROUP BY kind, cause`,
+  },
+  {
+    name: "llm_usage",
+    about: "LLM calls, with OpenTelemetry GenAI attribute names for tokens, model and system",
+    example: `SELECT "gen_ai.request.model", sum("gen_ai.usage.input_tokens") AS input, sum(cost_usd) AS cost FROM llm_usage GROUP BY ALL`,
+    sql: `CREATE OR REPLACE VIEW llm_usage AS
+      SELECT run_id, actor, ts,
+             payload->>'system' AS "gen_ai.system",
+             payload->>'operation' AS "gen_ai.operation.name",
+             payload->>'model' AS "gen_ai.request.model",
+             CAST(payload->>'inputTokens' AS BIGINT) AS "gen_ai.usage.input_tokens",
+             CAST(payload->>'outputTokens' AS BIGINT) AS "gen_ai.usage.output_tokens",
+             CAST(payload->>'costUsd' AS DOUBLE) AS cost_usd,
+             CAST(payload->>'durationMs' AS DOUBLE) AS duration_ms,
+             payload->>'taskId' AS task_id
+      FROM events WHERE type = 'llm_call'`,
+  },
+  {
+    name: "lessons",
+    about: "what worked and what failed: success rate per task kind, agent, model and plan",
+    example: "SELECT kind, agent, model, success_rate FROM lessons WHERE tasks >= 3 ORDER BY success_rate DESC",
+    sql: `CREATE OR REPLACE VIEW lessons AS
+      SELECT kind, agent, coalesce(model, 'none') AS model, coalesce(plan, 'default') AS plan,
+             count(*) AS tasks,
+             count(*) FILTER (WHERE outcome = 'succeeded') AS succeeded,
+             count(*) FILTER (WHERE outcome = 'failed') AS failed,
+             round(count(*) FILTER (WHERE outcome = 'succeeded') / count(*), 3) AS success_rate,
+             avg(duration_ms) AS avg_duration_ms,
+             CASE WHEN count(*) FILTER (WHERE outcome = 'succeeded') = count(*) THEN 'worked'
+                  WHEN count(*) FILTER (WHERE outcome = 'succeeded') = 0 THEN 'failed'
+                  ELSE 'mixed' END AS verdict
+      FROM task_outcomes WHERE outcome <> 'skipped' GROUP BY ALL`,
+  },
+];
