@@ -11,6 +11,16 @@ export function canonicalJson(value: unknown): string {
 
 /** SHA-256 over the previous hash and the row's canonical form (everything but the hashes). */
 export function chainHash(prevHash: string, row: Omit<LedgerRow, "prevHash" | "hash">): string {
-  const head = canonicalJson([row.seq, row.ts, row.runId, row.actor, row.type, row.causationId, row.correlationId]);
-  return createHash("sha256").update(prevHash).update("\n").update(head).update("\n").update(row.payload).digest("hex");
+  const head = canonicalJson([
+    row.seq,
+    row.ts,
+    row.runId,
+    row.actor,
+    row.type,
+    row.causationId,
+    row.correlationId,
+  ]);
+  return createHash("sha256").update(prevHash).update("\n").update(head).update("\n").update(
+    row.payload,
+  ).digest("hex");
 }

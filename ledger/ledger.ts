@@ -1,4 +1,9 @@
-import { type DuckDBAppender, type DuckDBConnection, type DuckDBInstance, DuckDBTimestampValue } from "@duckdb/node-api";
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  type DuckDBInstance,
+  DuckDBTimestampValue,
+} from "@duckdb/node-api";
 import { z } from "zod";
 import { canonicalJson, chainHash, GENESIS_HASH } from "./hash_chain.ts";
 import { type Ack, LedgerEventInput, type LedgerRow } from "./ledger_event.ts";
@@ -9,6 +14,8 @@ import { ensureSchema } from "./schema.ts";
 
 export interface LedgerOptions {
   readOnly?: boolean;
+  /** Lets SQL reach files (for export); only with readOnly. */
+  externalAccess?: boolean;
   /** Group commit: at most this many events per commit. */
   maxBatch?: number;
   /** Group commit: an append waits at most this long for others to share its commit. */
@@ -22,7 +29,8 @@ interface Pending {
   reject(err: Error): void;
 }
 
-const ROW_COLUMNS = "seq, epoch_ms(ts) AS ts, run_id, actor, type, causation_id, correlation_id, payload, prev_hash, hash";
+const ROW_COLUMNS =
+  "seq, epoch_ms(ts) AS ts, run_id, actor, type, causation_id, correlation_id, payload, prev_hash, hash";
 
 /**
  * The append-only, hash-chained event ledger in one DuckDB file. Appends are group-committed:
@@ -31,7 +39,7 @@ const ROW_COLUMNS = "seq, epoch_ms(ts) AS ts, run_id, actor, type, causation_id,
  */
 export class Ledger {
   #queue: Pending[] = [];
-  #timer?: ReturnType<typeof setTimeout>;
+  #ticker?: ReturnType<typeof setInterval>;
   #flushing?: Promise<void>;
   #appender?: DuckDBAppender;
   #closed = false;
@@ -48,9 +56,15 @@ export class Ledger {
     readonly maxDelayMs: number,
   ) {}
 
-  static async open(path: string = DEFAULT_LEDGER_PATH, options: LedgerOptions = {}): Promise<Ledger> {
+  static async open(
+    path: string = DEFAULT_LEDGER_PATH,
+    options: LedgerOptions = {},
+  ): Promise<Ledger> {
     const readOnly = options.readOnly ?? false;
-    const instance = await openDuckDb(path, { readOnly });
+    if (options.externalAccess && !readOnly) {
+      throw new LedgerError("open_failed", "external access is only allowed on a read-only ledger");
+    }
+    const instance = await openDuckDb(path, { readOnly, externalAccess: options.externalAccess });
     try {
       const writer = await instance.connect();
       await ensureSchema(writer, path, !readOnly);
@@ -63,12 +77,15 @@ export class Ledger {
         options.maxBatch ?? 4096,
         options.maxDelayMs ?? 2,
       );
-      const last = (await writer.runAndReadAll("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"))
-        .getRowObjectsJS()[0];
+      const last =
+        (await writer.runAndReadAll("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"))
+          .getRowObjectsJS()[0];
       if (last) {
         ledger.#seq = Number(last.seq);
         ledger.#hash = String(last.hash);
       }
+      // Created once, so that a commit never awaits DuckDB and runs start to end on one tick.
+      if (!readOnly) ledger.#appender = await writer.createAppender("events");
       return ledger;
     } catch (err) {
       instance.closeSync();
@@ -83,23 +100,33 @@ export class Ledger {
 
   /** Appends an event; resolves once it is committed, with its sequence number and hash. */
   append(event: LedgerEventInput): Promise<Ack> {
-    if (this.#closed) return Promise.reject(new LedgerError("closed", `the ledger ${this.path} is closed`));
-    if (this.readOnly) return Promise.reject(new LedgerError("append_failed", `the ledger ${this.path} is open read-only`));
+    if (this.#closed) {
+      return Promise.reject(new LedgerError("closed", `the ledger ${this.path} is closed`));
+    }
+    if (this.readOnly) {
+      return Promise.reject(
+        new LedgerError("append_failed", `the ledger ${this.path} is open read-only`),
+      );
+    }
     const parsed = LedgerEventInput.safeParse(event);
     if (!parsed.success) {
-      return Promise.reject(new LedgerError("append_failed", `invalid ledger event: ${z.prettifyError(parsed.error)}`));
+      return Promise.reject(
+        new LedgerError("append_failed", `invalid ledger event: ${z.prettifyError(parsed.error)}`),
+      );
     }
     const pending = Promise.withResolvers<Ack>();
-    this.#queue.push({ input: parsed.data, ts: Date.now(), resolve: pending.resolve, reject: pending.reject });
-    if (this.#queue.length >= this.maxBatch) this.#flushSoon(0);
-    else this.#flushSoon(this.maxDelayMs);
+    this.#queue.push({
+      input: parsed.data,
+      ts: Date.now(),
+      resolve: pending.resolve,
+      reject: pending.reject,
+    });
+    this.#flushSoon(this.#queue.length >= this.maxBatch ? 0 : this.maxDelayMs);
     return pending.promise;
   }
 
   /** Resolves when everything appended so far is committed (or has failed). */
   async flush(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
     while (this.#queue.length > 0 || this.#flushing) {
       await (this.#flushing ?? this.#commitNext());
     }
@@ -110,7 +137,9 @@ export class Ledger {
   }
 
   /** Committed rows in sequence order, read in pages. */
-  async *rows(options: { fromSeq?: number; runId?: string; pageSize?: number } = {}): AsyncGenerator<LedgerRow> {
+  async *rows(
+    options: { fromSeq?: number; runId?: string; pageSize?: number } = {},
+  ): AsyncGenerator<LedgerRow> {
     const pageSize = options.pageSize ?? 10_000;
     let after = (options.fromSeq ?? 1) - 1;
     for (;;) {
@@ -143,24 +172,30 @@ export class Ledger {
     if (this.#closed) return;
     await this.flush();
     this.#closed = true;
+    clearInterval(this.#ticker);
     this.#appender?.closeSync();
     this.writer.closeSync();
     this.reader.closeSync();
     this.instance.closeSync();
   }
 
+  /**
+   * Group-commit clock: one interval for the ledger's life, referenced only while appends wait.
+   * (A setTimeout armed from a promise continuation after a DuckDB commit was seen never to
+   * fire in Deno 2.8.2; a standing interval keeps firing.)
+   */
   #flushSoon(delayMs: number): void {
-    if (this.#flushing) return; // the running commit schedules the next one
     if (delayMs === 0) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      void this.#commitNext();
-    } else if (!this.#timer) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        void this.#commitNext();
-      }, delayMs);
+      if (!this.#flushing) void this.#commitNext();
+      return;
     }
+    if (this.#ticker === undefined) {
+      this.#ticker = setInterval(() => {
+        if (this.#queue.length > 0) void this.#commitNext();
+        else Deno.unrefTimer(this.#ticker!);
+      }, this.maxDelayMs);
+    }
+    Deno.refTimer(this.#ticker!);
   }
 
   /** Commits one batch. Seq and hashes are assigned here, so a failed commit leaves no gap. */
@@ -172,8 +207,7 @@ export class Ledger {
       let hash = this.#hash;
       const acks: Ack[] = [];
       try {
-        this.#appender ??= await this.writer.createAppender("events");
-        const appender = this.#appender;
+        const appender = this.#appender!;
         for (const { input, ts } of batch) {
           seq++;
           const row = {
@@ -193,8 +227,12 @@ export class Ledger {
           row.runId === null ? appender.appendNull() : appender.appendVarchar(row.runId);
           appender.appendVarchar(row.actor);
           appender.appendVarchar(row.type);
-          row.causationId === null ? appender.appendNull() : appender.appendBigInt(BigInt(row.causationId));
-          row.correlationId === null ? appender.appendNull() : appender.appendVarchar(row.correlationId);
+          row.causationId === null
+            ? appender.appendNull()
+            : appender.appendBigInt(BigInt(row.causationId));
+          row.correlationId === null
+            ? appender.appendNull()
+            : appender.appendVarchar(row.correlationId);
           appender.appendVarchar(row.payload);
           appender.appendVarchar(prevHash);
           appender.appendVarchar(hash);
@@ -206,7 +244,9 @@ export class Ledger {
         this.#appender?.clear();
         const error = new LedgerError(
           "append_failed",
-          `could not commit ${batch.length} ledger events to ${this.path}: ${(err as Error).message}`,
+          `could not commit ${batch.length} ledger events to ${this.path}: ${
+            (err as Error).message
+          }`,
         );
         for (const p of batch) p.reject(error);
         return;
@@ -216,7 +256,9 @@ export class Ledger {
       batch.forEach((p, i) => p.resolve(acks[i]));
     })().finally(() => {
       this.#flushing = undefined;
-      if (this.#queue.length > 0) this.#flushSoon(this.#queue.length >= this.maxBatch ? 0 : this.maxDelayMs);
+      if (this.#queue.length > 0) {
+        this.#flushSoon(this.#queue.length >= this.maxBatch ? 0 : this.maxDelayMs);
+      }
     });
     return this.#flushing;
   }

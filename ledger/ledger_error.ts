@@ -9,7 +9,11 @@ export type LedgerErrorCode =
 
 /** A ledger error with a code, and a message that says what to do. */
 export class LedgerError extends Error {
-  constructor(readonly code: LedgerErrorCode, message: string, readonly context: Record<string, unknown> = {}) {
+  constructor(
+    readonly code: LedgerErrorCode,
+    message: string,
+    readonly context: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = "LedgerError";
   }

@@ -11,10 +11,18 @@ async function checkFile(path: string, mustExist: boolean): Promise<void> {
     file = await Deno.open(path, { read: true });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      if (mustExist) throw new LedgerError("open_failed", `no ledger at ${path}; run troupe with --ledger ${path} first`, { path });
+      if (mustExist) {
+        throw new LedgerError(
+          "open_failed",
+          `no ledger at ${path}; run troupe with --ledger ${path} first`,
+          { path },
+        );
+      }
       return;
     }
-    throw new LedgerError("open_failed", `cannot read ${path}: ${(err as Error).message}`, { path });
+    throw new LedgerError("open_failed", `cannot read ${path}: ${(err as Error).message}`, {
+      path,
+    });
   }
   try {
     const head = new Uint8Array(12);
@@ -22,7 +30,9 @@ async function checkFile(path: string, mustExist: boolean): Promise<void> {
     if (!n || n < 12 || new TextDecoder().decode(head.subarray(8, 12)) !== "DUCK") {
       throw new LedgerError(
         "not_a_ledger",
-        `${path} is not a DuckDB ledger file (${n ? "unknown header" : "empty file"}); troupe will not overwrite it. ` +
+        `${path} is not a DuckDB ledger file (${
+          n ? "unknown header" : "empty file"
+        }); troupe will not overwrite it. ` +
           `Pass another path with --ledger, or move the file away.`,
         { path },
       );
@@ -51,6 +61,8 @@ export async function openDuckDb(
       lock_configuration: "true",
     });
   } catch (err) {
-    throw new LedgerError("open_failed", `cannot open ledger ${path}: ${(err as Error).message}`, { path });
+    throw new LedgerError("open_failed", `cannot open ledger ${path}: ${(err as Error).message}`, {
+      path,
+    });
   }
 }

@@ -20,7 +20,9 @@ const STATEMENT_NAMES = Object.fromEntries(
 /** BIGINTs become numbers where exact, so JSON output stays plain. */
 function plain(value: unknown): unknown {
   if (typeof value === "bigint") {
-    return value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER ? Number(value) : value.toString();
+    return value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER
+      ? Number(value)
+      : value.toString();
   }
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(plain);
@@ -35,7 +37,11 @@ function plain(value: unknown): unknown {
  * ATTACH, INSTALL and SET are refused by statement type before running; file and network
  * access is refused by the database's own configuration.
  */
-export async function readOnlyQuery(conn: DuckDBConnection, sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+export async function readOnlyQuery(
+  conn: DuckDBConnection,
+  sql: string,
+  options: QueryOptions = {},
+): Promise<QueryResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxRows = options.maxRows ?? 10_000;
   let extracted;
@@ -45,7 +51,10 @@ export async function readOnlyQuery(conn: DuckDBConnection, sql: string, options
     throw new LedgerError("query_failed", `the query does not parse: ${(err as Error).message}`);
   }
   if (extracted.count !== 1) {
-    throw new LedgerError("query_refused", `give exactly one SQL statement; this has ${extracted.count}`);
+    throw new LedgerError(
+      "query_refused",
+      `give exactly one SQL statement; this has ${extracted.count}`,
+    );
   }
   await conn.run("BEGIN TRANSACTION READ ONLY");
   const timer = setTimeout(() => conn.interrupt(), timeoutMs);
@@ -71,7 +80,11 @@ export async function readOnlyQuery(conn: DuckDBConnection, sql: string, options
     } catch (err) {
       const message = (err as Error).message;
       if (/interrupt/i.test(message)) {
-        throw new LedgerError("query_timeout", `the query ran longer than ${timeoutMs} ms and was stopped`, { timeoutMs });
+        throw new LedgerError(
+          "query_timeout",
+          `the query ran longer than ${timeoutMs} ms and was stopped`,
+          { timeoutMs },
+        );
       }
       throw new LedgerError("query_failed", `the query failed: ${message}`);
     }

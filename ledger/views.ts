@@ -68,7 +68,8 @@ export const VIEWS: LedgerView[] = [
   {
     name: "llm_usage",
     about: "LLM calls, with OpenTelemetry GenAI attribute names for tokens, model and system",
-    example: `SELECT "gen_ai.request.model", sum("gen_ai.usage.input_tokens") AS input, sum(cost_usd) AS cost FROM llm_usage GROUP BY ALL`,
+    example:
+      `SELECT "gen_ai.request.model", sum("gen_ai.usage.input_tokens") AS input, sum(cost_usd) AS cost FROM llm_usage GROUP BY ALL`,
     sql: `CREATE OR REPLACE VIEW llm_usage AS
       SELECT run_id, actor, ts,
              payload->>'system' AS "gen_ai.system",
@@ -84,7 +85,8 @@ export const VIEWS: LedgerView[] = [
   {
     name: "lessons",
     about: "what worked and what failed: success rate per task kind, agent, model and plan",
-    example: "SELECT kind, agent, model, success_rate FROM lessons WHERE tasks >= 3 ORDER BY success_rate DESC",
+    example:
+      "SELECT kind, agent, model, success_rate FROM lessons WHERE tasks >= 3 ORDER BY success_rate DESC",
     sql: `CREATE OR REPLACE VIEW lessons AS
       SELECT kind, agent, coalesce(model, 'none') AS model, coalesce(plan, 'default') AS plan,
              count(*) AS tasks,

@@ -1,16 +1,19 @@
+import { Ledger, recordSystem } from "../../ledger/mod.ts";
 import { ActorSystem, type SystemEvent } from "../../runtime/mod.ts";
-import { type Command, parseFlags, usageError } from "../command.ts";
+import { type Command, LEDGER_FLAG, parseFlags, reportErrors, usageError } from "../command.ts";
 
 const actor = (name: string) => new URL(`../../actors/demo/${name}.ts`, import.meta.url).href;
 
-const usage = `Usage: deno task run [--rounds N] [--json]
+const usage = `Usage: deno task run [--rounds N] [--ledger PATH] [--json]
 
 Starts a small demo team under one supervisor: "pinger" and "ponger" talk in
 workers of their own; "flaky" crashes on a bad job and is restarted. Prints what
-happened, from the runtime's event stream.
+happened, from the runtime's event stream, and records every event in the ledger
+under a new run id (replay it with: deno task replay RUN_ID).
 
 Options:
   --rounds N   how many ping/pong exchanges (1-100, default 3)
+  --ledger P   the ledger file (default .troupe/ledger.duckdb; :memory: for none kept)
   --json       print the events and a summary as JSON
   -h, --help   show this help`;
 
@@ -39,81 +42,96 @@ export const run: Command = {
   name: "run",
   summary: "run the demo team (the orchestrator will take this over)",
   usage,
-  async main(args) {
-    let flags;
-    try {
-      flags = parseFlags(args, {
-        rounds: { type: "string", default: "3" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      }).values;
-    } catch (err) {
-      return usageError(run, (err as Error).message);
-    }
-    if (flags.help) {
-      console.log(usage);
-      return 0;
-    }
-    const rounds = Number(flags.rounds);
-    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
-      return usageError(
-        run,
-        `--rounds must be a whole number from 1 to 100, got "${flags.rounds}"`,
-      );
-    }
-
-    const system = await ActorSystem.start();
-    const events: SystemEvent[] = [];
-    system.events.subscribe((e) => {
-      events.push(e);
-      const line = describe(e);
-      if (line && !flags.json) console.log(line);
-    });
-    let replies: string[] = [];
-    let flakyDone = 0;
-    try {
-      await system.supervise({
-        id: "demo",
-        strategy: "one_for_one",
-        intensity: 3,
-        backoff: { minMs: 20, maxMs: 200 },
-        children: [
-          { actor: { id: "ponger", behaviour: actor("ponger"), capabilities: ["pong"] } },
-          { actor: { id: "pinger", behaviour: actor("pinger") } },
-          { actor: { id: "flaky", behaviour: actor("flaky") } },
-        ],
-      });
-      replies = await system.ref("pinger").ask<string[]>(
-        { type: "start", peer: "ponger", rounds },
-        { timeoutMs: 10_000 },
-      );
-      const flaky = system.ref("flaky");
-      await flaky.ask({ type: "job", id: 1 });
-      const restarted = system.events.next((e) => e.type === "restarted" && e.actor === "flaky");
-      await flaky.ask({ type: "job", id: 2, bad: true }).catch(() => {});
-      await restarted;
-      flakyDone = await flaky.ask<number>({ type: "job", id: 3 });
-    } finally {
-      await system.stop({ deadlineMs: 2000 });
-    }
-    const count = (type: SystemEvent["type"]) => events.filter((e) => e.type === type).length;
-    const summary = {
-      replies,
-      flakyJobsSinceRestart: flakyDone,
-      spawned: count("spawned"),
-      crashed: count("crashed"),
-      restarted: count("restarted"),
-      deadLetters: count("dead_letter"),
-      messages: count("delivered"),
-    };
-    if (flags.json) {
-      console.log(JSON.stringify({ summary, events }, null, 2));
-    } else {
-      console.log(
-        `\n${replies.length} ping/pong rounds (${replies.at(-1)}), ${summary.crashed} crash, ` +
-          `${summary.restarted} restart, ${summary.messages} messages, ${summary.deadLetters} dead letter`,
-      );
-    }
-    return 0;
-  },
+  main: (args) => reportErrors(run, () => main(args)),
 };
+
+async function main(args: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(args, {
+      rounds: { type: "string", default: "3" },
+      json: { type: "boolean", default: false },
+      ledger: LEDGER_FLAG,
+      help: { type: "boolean", short: "h", default: false },
+    }).values;
+  } catch (err) {
+    return usageError(run, (err as Error).message);
+  }
+  if (flags.help) {
+    console.log(usage);
+    return 0;
+  }
+  const rounds = Number(flags.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
+    return usageError(
+      run,
+      `--rounds must be a whole number from 1 to 100, got "${flags.rounds}"`,
+    );
+  }
+
+  const ledger = await Ledger.open(flags.ledger);
+  const runId = `run-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${
+    crypto.randomUUID().slice(0, 8)
+  }`;
+  const system = await ActorSystem.start();
+  const detach = recordSystem(system, ledger, { runId });
+  const events: SystemEvent[] = [];
+  system.events.subscribe((e) => {
+    events.push(e);
+    const line = describe(e);
+    if (line && !flags.json) console.log(line);
+  });
+  let replies: string[] = [];
+  let flakyDone = 0;
+  try {
+    await system.supervise({
+      id: "demo",
+      strategy: "one_for_one",
+      intensity: 3,
+      backoff: { minMs: 20, maxMs: 200 },
+      children: [
+        { actor: { id: "ponger", behaviour: actor("ponger"), capabilities: ["pong"] } },
+        { actor: { id: "pinger", behaviour: actor("pinger") } },
+        { actor: { id: "flaky", behaviour: actor("flaky") } },
+      ],
+    });
+    replies = await system.ref("pinger").ask<string[]>(
+      { type: "start", peer: "ponger", rounds },
+      { timeoutMs: 10_000 },
+    );
+    const flaky = system.ref("flaky");
+    await flaky.ask({ type: "job", id: 1 });
+    const restarted = system.events.next((e) => e.type === "restarted" && e.actor === "flaky");
+    await flaky.ask({ type: "job", id: 2, bad: true }).catch(() => {});
+    await restarted;
+    flakyDone = await flaky.ask<number>({ type: "job", id: 3 });
+  } finally {
+    await system.stop({ deadlineMs: 2000 });
+    await detach();
+    await ledger.close();
+  }
+  const count = (type: SystemEvent["type"]) => events.filter((e) => e.type === type).length;
+  const summary = {
+    runId,
+    ledger: flags.ledger,
+    replies,
+    flakyJobsSinceRestart: flakyDone,
+    spawned: count("spawned"),
+    crashed: count("crashed"),
+    restarted: count("restarted"),
+    deadLetters: count("dead_letter"),
+    messages: count("delivered"),
+  };
+  if (flags.json) {
+    console.log(JSON.stringify({ summary, events }, null, 2));
+  } else {
+    console.log(
+      `\n${replies.length} ping/pong rounds (${replies.at(-1)}), ${summary.crashed} crash, ` +
+        `${summary.restarted} restart, ${summary.messages} messages, ${summary.deadLetters} dead letter`,
+    );
+    console.log(
+      `run ${runId} recorded in ${flags.ledger}; replay it with: deno task replay ${runId}`,
+    );
+  }
+  return 0;
+}

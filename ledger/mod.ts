@@ -1,0 +1,12 @@
+/** troupe's ledger: append-only, hash-chained events in DuckDB, queried with SQL. @module */
+export { Ledger, type LedgerOptions } from "./ledger.ts";
+export { type Ack, LedgerEventInput, type LedgerRow } from "./ledger_event.ts";
+export { LedgerError, type LedgerErrorCode } from "./ledger_error.ts";
+export { DEFAULT_LEDGER_PATH } from "./open_duckdb.ts";
+export { type QueryOptions, type QueryResult } from "./readonly_sql.ts";
+export { type Verification, verifyChain } from "./verify_chain.ts";
+export { type RecorderOptions, recordSystem } from "./system_recorder.ts";
+export { replayRun, type StoryLine } from "./replay.ts";
+export { exportParquet } from "./export_parquet.ts";
+export { type LedgerView, VIEWS } from "./views.ts";
+export { canonicalJson, chainHash, GENESIS_HASH } from "./hash_chain.ts";

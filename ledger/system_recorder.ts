@@ -1,0 +1,38 @@
+import type { ActorSystem, SystemEvent } from "../runtime/mod.ts";
+import type { Ledger } from "./ledger.ts";
+
+export interface RecorderOptions {
+  runId: string;
+  /** Per-message events (`delivered`): all, none, or a sampled fraction. */
+  messages?: "all" | "none" | number;
+  /** Called when an event could not be stored; the default prints to stderr. */
+  onError?: (err: Error) => void;
+}
+
+/**
+ * Writes every event of an actor system to the ledger, tagged with the run id. Returns a
+ * function that detaches and waits until everything seen so far is committed.
+ */
+export function recordSystem(
+  system: ActorSystem,
+  ledger: Ledger,
+  options: RecorderOptions,
+): () => Promise<void> {
+  const messages = options.messages ?? "all";
+  const onError = options.onError ?? ((err) => console.error(`troupe: ledger: ${err.message}`));
+  const pending = new Set<Promise<unknown>>();
+  const stop = system.events.subscribe((event: SystemEvent) => {
+    if (event.type === "delivered") {
+      if (messages === "none") return;
+      if (typeof messages === "number" && Math.random() >= messages) return;
+    }
+    const { seq: _seq, ts: _ts, type, actor, ...payload } = event;
+    const write = ledger.append({ runId: options.runId, actor, type, payload }).catch(onError);
+    pending.add(write);
+    write.finally(() => pending.delete(write));
+  });
+  return async () => {
+    stop();
+    await Promise.all(pending);
+  };
+}

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { Ledger, verifyChain } from "../../ledger/mod.ts";
+import { cli } from "../cli_helpers.ts";
+import { tamper, tempLedgerPath } from "../ledger_helpers.ts";
+
+async function ledgerWith(events: number): Promise<string> {
+  const path = await tempLedgerPath();
+  const ledger = await Ledger.open(path);
+  await Promise.all(
+    Array.from({ length: events }, (_, i) => ledger.append({ actor: `a${i % 3}`, type: "note", payload: { i } })),
+  );
+  await ledger.close();
+  return path;
+}
+
+Deno.test("appends are numbered in order and chained; the chain survives reopening", async () => {
+  const path = await ledgerWith(20);
+  const ledger = await Ledger.open(path);
+  try {
+    assert.equal(ledger.head.seq, 20);
+    const ack = await ledger.append({ actor: "b", type: "note", payload: { z: 1, a: 2 } });
+    assert.equal(ack.seq, 21);
+    const result = await verifyChain(ledger);
+    assert.deepEqual(result, { ok: true, events: 21, headHash: ack.hash });
+  } finally {
+    await ledger.close();
+  }
+});
+
+for (
+  const [what, sql, seq, reason] of [
+    ["an edited row", `UPDATE events SET payload = '{"i":999}' WHERE seq = 7`, 7, /edited/],
+    ["a deleted row", "DELETE FROM events WHERE seq = 5", 5, /deleted/],
+    ["reordered rows", "UPDATE events SET seq = CASE seq WHEN 3 THEN 4 ELSE 3 END WHERE seq IN (3, 4)", 3, /link|edited/],
+    ["a changed actor", "UPDATE events SET actor = 'mallory' WHERE seq = 12", 12, /edited/],
+  ] as const
+) {
+  Deno.test(`deno task verify names the first bad seq after ${what}`, async () => {
+    const path = await ledgerWith(15);
+    const before = await cli(["verify", "--ledger", path]);
+    assert.equal(before.code, 0, before.stderr);
+    assert.match(before.stdout, /ok: 15 events/);
+    await tamper(path, sql);
+    const after = await cli(["verify", "--ledger", path, "--json"]);
+    assert.equal(after.code, 1);
+    const result = JSON.parse(after.stdout);
+    assert.equal(result.ok, false);
+    assert.equal(result.seq, seq);
+    assert.match(result.reason, reason);
+    const human = await cli(["verify", "--ledger", path]);
+    assert.match(human.stderr, new RegExp(`FAILED at seq ${seq}`));
+  });
+}
+
+Deno.test("an acknowledged append survives SIGKILL of the writing process", async () => {
+  const path = await tempLedgerPath();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", new URL("../fixtures/ledger/appender.ts", import.meta.url).pathname, path],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let lastAck = 0;
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  try {
+    while (lastAck < 3000) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the appender exited early");
+      buffered += value;
+      for (const m of buffered.matchAll(/ack (\d+)\n/g)) lastAck = Math.max(lastAck, Number(m[1]));
+      buffered = buffered.slice(buffered.lastIndexOf("\n") + 1);
+    }
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+    await reader.cancel().catch(() => {});
+  }
+  const ledger = await Ledger.open(path);
+  try {
+    assert.ok(ledger.head.seq >= lastAck, `stored ${ledger.head.seq} >= acknowledged ${lastAck}`);
+    const result = await verifyChain(ledger);
+    assert.equal(result.ok, true);
+  } finally {
+    await ledger.close();
+  }
+});

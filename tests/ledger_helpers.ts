@@ -1,0 +1,31 @@
+import { DuckDBInstance } from "@duckdb/node-api";
+import { Ledger } from "../ledger/mod.ts";
+
+export async function tempLedgerPath(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "troupe-ledger-" });
+  return `${dir}/ledger.duckdb`;
+}
+
+/** Opens a fresh ledger file, runs `fn`, closes it and removes the folder. */
+export async function withLedger(fn: (ledger: Ledger, path: string) => Promise<void>): Promise<void> {
+  const path = await tempLedgerPath();
+  const ledger = await Ledger.open(path);
+  try {
+    await fn(ledger, path);
+  } finally {
+    await ledger.close();
+    await Deno.remove(path.replace(/\/ledger\.duckdb$/, ""), { recursive: true });
+  }
+}
+
+/** Tampers with a ledger file directly, as an attacker with file access would. */
+export async function tamper(path: string, sql: string): Promise<void> {
+  const instance = await DuckDBInstance.create(path);
+  const conn = await instance.connect();
+  try {
+    await conn.run(sql);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
