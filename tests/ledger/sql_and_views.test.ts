@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { type Ledger, LedgerError, VIEWS } from "../../ledger/mod.ts";
+import { cli } from "../cli_helpers.ts";
+import { withLedger } from "../ledger_helpers.ts";
+
+const REFUSED: [string, RegExp][] = [
+  ["COPY events TO '/tmp/troupe-stolen.csv'", /file system operations are disabled/],
+  ["ATTACH '/tmp/troupe-other.duckdb' AS other", /only SELECT.*ATTACH/],
+  ["INSTALL httpfs", /only SELECT/],
+  ["SELECT * FROM read_csv('/etc/passwd')", /file system operations are disabled/],
+  ["CREATE TABLE stolen AS SELECT * FROM events", /only SELECT.*CREATE/],
+  ["INSERT INTO events SELECT * FROM events", /only SELECT.*INSERT/],
+  ["UPDATE events SET actor = 'x'", /only SELECT.*UPDATE/],
+  ["DELETE FROM events", /only SELECT.*DELETE/],
+  ["SET enable_external_access = true", /only SELECT.*SET/],
+  ["SELECT 1; DELETE FROM events", /exactly one SQL statement/],
+  ["SELEC nonsense", /does not parse/],
+];
+
+for (const [query, reason] of REFUSED) {
+  Deno.test(`ledger SQL refuses: ${query}`, () =>
+    withLedger(async (ledger) => {
+      await ledger.append({ actor: "a", type: "note" });
+      await assert.rejects(ledger.query(query), (err: LedgerError) => {
+        assert.ok(err instanceof LedgerError);
+        assert.match(err.message, reason);
+        return true;
+      });
+      // Nothing changed and the ledger keeps working.
+      assert.deepEqual((await ledger.query("SELECT count(*) AS n FROM events")).rows, [{ n: 1 }]);
+      await ledger.append({ actor: "a", type: "note" });
+    }));
+}
+
+Deno.test("ledger SQL stops a query at its time limit and cuts rows at the row limit", () =>
+  withLedger(async (ledger) => {
+    await assert.rejects(
+      ledger.query("SELECT count(*) FROM range(100000000000) a", { timeoutMs: 100 }),
+      (err: LedgerError) => err.code === "query_timeout" && /longer than 100 ms/.test(err.message),
+    );
+    const limited = await ledger.query("SELECT * FROM range(50) r(i)", { maxRows: 10 });
+    assert.equal(limited.rows.length, 10);
+    assert.equal(limited.truncated, true);
+    assert.deepEqual((await ledger.query("SELECT 41 + 1 AS answer")).rows, [{ answer: 42 }]);
+  }));
+
+async function seedLearning(ledger: Ledger): Promise<void> {
+  const run = "run-views";
+  const e = (actor: string, type: string, payload: unknown) => ledger.append({ runId: run, actor, type, payload });
+  await e("ci", "spawned", { isolation: "worker", incarnation: 1 });
+  await e("ci", "delivered", { messageType: "plan", priority: "normal", from: "orchestrator" });
+  await e("ci", "delivered", { messageType: "plan", priority: "normal", from: "orchestrator" });
+  await e("ci", "crashed", { error: { name: "Error", message: "yaml broke" } });
+  await e("ci", "restarted", { supervisor: "team", restarts: 1, delayMs: 10 });
+  for (const [outcome, model] of [["succeeded", "qwen"], ["succeeded", "qwen"], ["failed", "llama"]] as const) {
+    await e("ci", `task_${outcome}`, {
+      taskId: `t-${model}-${outcome}`,
+      kind: "ci_config",
+      model,
+      attempt: 1,
+      durationMs: 100,
+      ...(outcome === "failed" ? { cause: "invalid YAML" } : {}),
+    });
+  }
+  await e("coder", "llm_call", {
+    system: "openai",
+    operation: "chat",
+    model: "qwen",
+    inputTokens: 120,
+    outputTokens: 30,
+    costUsd: 0.002,
+    durationMs: 800,
+  });
+  await e("ci", "stopped", { reason: "shutdown" });
+}
+
+Deno.test("views answer metrics and learning questions, and each documented example runs", () =>
+  withLedger(async (ledger) => {
+    await seedLearning(ledger);
+    for (const view of VIEWS) await ledger.query(view.example);
+    const flow = await ledger.query("SELECT sender, receiver, messages FROM message_flow");
+    assert.deepEqual(flow.rows, [{ sender: "orchestrator", receiver: "ci", messages: 2 }]);
+    const uptime = await ledger.query("SELECT actor, crashes, restarts FROM actor_uptime");
+    assert.deepEqual(uptime.rows, [{ actor: "ci", crashes: 1, restarts: 1 }]);
+    const causes = await ledger.query("SELECT kind, cause, failures FROM failures_by_cause ORDER BY kind");
+    assert.deepEqual(causes.rows, [
+      { kind: "crash", cause: "Error: yaml broke", failures: 1 },
+      { kind: "task", cause: "invalid YAML", failures: 1 },
+    ]);
+    const llm = await ledger.query(
+      `SELECT "gen_ai.request.model" AS model, "gen_ai.usage.input_tokens" AS input, cost_usd FROM llm_usage`,
+    );
+    assert.deepEqual(llm.rows, [{ model: "qwen", input: 120, cost_usd: 0.002 }]);
+    const lessons = await ledger.query("SELECT model, tasks, success_rate, verdict FROM lessons ORDER BY model");
+    assert.deepEqual(lessons.rows, [
+      { model: "llama", tasks: 1, success_rate: 0, verdict: "failed" },
+      { model: "qwen", tasks: 2, success_rate: 1, verdict: "worked" },
+    ]);
+  }));
+
+Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Parquet", async () => {
+  let path = "";
+  await withLedger(async (ledger, p) => {
+    path = p;
+    await seedLearning(ledger);
+    await ledger.close();
+    const json = await cli(["sql", "SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type LIMIT 2", "--ledger", path, "--format", "json"]);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), [{ type: "crashed", n: 1 }, { type: "delivered", n: 2 }]);
+    const csv = await cli(["sql", "--ledger", path, "--format", "csv"], { stdin: "SELECT actor, type FROM events WHERE seq = 1" });
+    assert.equal(csv.stdout.trim(), "actor,type\nci,spawned");
+    const table = await cli(["sql", "SELECT seq, actor FROM events WHERE seq <= 2", "--ledger", path]);
+    assert.match(table.stdout, /^seq\s+actor\n---\s+-----\n1\s+ci\n2\s+ci$/m);
+    const refused = await cli(["sql", "DROP TABLE events", "--ledger", path]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /only SELECT queries may run over the ledger; this is a DROP statement/);
+    const out = path.replace(/ledger\.duckdb$/, "export");
+    const exported = await cli(["ledger", "export", "--parquet", out, "--ledger", path, "--json"]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const { file, events } = JSON.parse(exported.stdout);
+    assert.equal(events, 10);
+    const db = await DuckDBInstance.create(":memory:");
+    const conn = await db.connect();
+    const back = (await conn.runAndReadAll(`SELECT count(*) AS n, max(seq) AS last FROM read_parquet('${file}')`)).getRowObjectsJS();
+    conn.closeSync();
+    db.closeSync();
+    assert.deepEqual(back, [{ n: 10n, last: 10n }]);
+  });
+  assert.ok(path);
+});
