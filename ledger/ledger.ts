@@ -40,7 +40,6 @@ const ROW_COLUMNS =
 export class Ledger {
   #queue: Pending[] = [];
   #ticker?: ReturnType<typeof setInterval>;
-  #flushing?: Promise<void>;
   #appender?: DuckDBAppender;
   #closed = false;
   #seq = 0;
@@ -125,15 +124,22 @@ export class Ledger {
     return pending.promise;
   }
 
-  /** Resolves when everything appended so far is committed (or has failed). */
-  async flush(): Promise<void> {
-    while (this.#queue.length > 0 || this.#flushing) {
-      await (this.#flushing ?? this.#commitNext());
-    }
+  /** Commits everything appended so far (each append still resolves or rejects itself). */
+  flush(): Promise<void> {
+    while (this.#queue.length > 0) this.#commitNext();
+    return Promise.resolve();
   }
 
   query(sql: string, options?: QueryOptions): Promise<QueryResult> {
     return readOnlyQuery(this.reader, sql, options);
+  }
+
+  /** Runs one of troupe's own fixed, parameterized queries; user SQL goes through `query`. */
+  async select(
+    sql: string,
+    params: Record<string, string | number> = {},
+  ): Promise<Record<string, unknown>[]> {
+    return (await this.reader.runAndReadAll(sql, params)).getRowObjectsJS();
   }
 
   /** Committed rows in sequence order, read in pages. */
@@ -185,81 +191,72 @@ export class Ledger {
    * fire in Deno 2.8.2; a standing interval keeps firing.)
    */
   #flushSoon(delayMs: number): void {
-    if (delayMs === 0) {
-      if (!this.#flushing) void this.#commitNext();
-      return;
-    }
+    if (delayMs === 0) return this.#commitNext();
     if (this.#ticker === undefined) {
       this.#ticker = setInterval(() => {
-        if (this.#queue.length > 0) void this.#commitNext();
+        if (this.#queue.length > 0) this.#commitNext();
         else Deno.unrefTimer(this.#ticker!);
       }, this.maxDelayMs);
     }
     Deno.refTimer(this.#ticker!);
   }
 
-  /** Commits one batch. Seq and hashes are assigned here, so a failed commit leaves no gap. */
-  #commitNext(): Promise<void> {
-    if (this.#flushing || this.#queue.length === 0) return this.#flushing ?? Promise.resolve();
+  /**
+   * Commits one batch, synchronously: DuckDB's appender has no asynchronous flush, and a commit
+   * that never yields cannot interleave with another. Seq and hashes are assigned here, so a
+   * failed commit leaves no gap in the chain.
+   */
+  #commitNext(): void {
     const batch = this.#queue.splice(0, this.maxBatch);
-    this.#flushing = (async () => {
-      let seq = this.#seq;
-      let hash = this.#hash;
-      const acks: Ack[] = [];
-      try {
-        const appender = this.#appender!;
-        for (const { input, ts } of batch) {
-          seq++;
-          const row = {
-            seq,
-            ts,
-            runId: input.runId,
-            actor: input.actor,
-            type: input.type,
-            causationId: input.causationId,
-            correlationId: input.correlationId,
-            payload: canonicalJson(input.payload),
-          };
-          const prevHash = hash;
-          hash = chainHash(prevHash, row);
-          appender.appendBigInt(BigInt(seq));
-          appender.appendTimestamp(new DuckDBTimestampValue(BigInt(ts) * 1000n));
-          row.runId === null ? appender.appendNull() : appender.appendVarchar(row.runId);
-          appender.appendVarchar(row.actor);
-          appender.appendVarchar(row.type);
-          row.causationId === null
-            ? appender.appendNull()
-            : appender.appendBigInt(BigInt(row.causationId));
-          row.correlationId === null
-            ? appender.appendNull()
-            : appender.appendVarchar(row.correlationId);
-          appender.appendVarchar(row.payload);
-          appender.appendVarchar(prevHash);
-          appender.appendVarchar(hash);
-          appender.endRow();
-          acks.push({ seq, hash });
-        }
-        appender.flushSync(); // commits the batch; DuckDB syncs its WAL before returning
-      } catch (err) {
-        this.#appender?.clear();
-        const error = new LedgerError(
-          "append_failed",
-          `could not commit ${batch.length} ledger events to ${this.path}: ${
-            (err as Error).message
-          }`,
-        );
-        for (const p of batch) p.reject(error);
-        return;
+    if (batch.length === 0) return;
+    const appender = this.#appender!;
+    let seq = this.#seq;
+    let hash = this.#hash;
+    const acks: Ack[] = [];
+    try {
+      for (const { input, ts } of batch) {
+        seq++;
+        const row = {
+          seq,
+          ts,
+          runId: input.runId,
+          actor: input.actor,
+          type: input.type,
+          causationId: input.causationId,
+          correlationId: input.correlationId,
+          payload: canonicalJson(input.payload),
+        };
+        const prevHash = hash;
+        hash = chainHash(prevHash, row);
+        appender.appendBigInt(BigInt(seq));
+        appender.appendTimestamp(new DuckDBTimestampValue(BigInt(ts) * 1000n));
+        row.runId === null ? appender.appendNull() : appender.appendVarchar(row.runId);
+        appender.appendVarchar(row.actor);
+        appender.appendVarchar(row.type);
+        row.causationId === null
+          ? appender.appendNull()
+          : appender.appendBigInt(BigInt(row.causationId));
+        row.correlationId === null
+          ? appender.appendNull()
+          : appender.appendVarchar(row.correlationId);
+        appender.appendVarchar(row.payload);
+        appender.appendVarchar(prevHash);
+        appender.appendVarchar(hash);
+        appender.endRow();
+        acks.push({ seq, hash });
       }
-      this.#seq = seq;
-      this.#hash = hash;
-      batch.forEach((p, i) => p.resolve(acks[i]));
-    })().finally(() => {
-      this.#flushing = undefined;
-      if (this.#queue.length > 0) {
-        this.#flushSoon(this.#queue.length >= this.maxBatch ? 0 : this.maxDelayMs);
-      }
-    });
-    return this.#flushing;
+      appender.flushSync(); // commits the batch; DuckDB syncs its WAL before returning
+    } catch (err) {
+      appender.clear();
+      const error = new LedgerError(
+        "append_failed",
+        `could not commit ${batch.length} ledger events to ${this.path}: ${(err as Error).message}`,
+      );
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    this.#seq = seq;
+    this.#hash = hash;
+    batch.forEach((p, i) => p.resolve(acks[i]));
   }
 }

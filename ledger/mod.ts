@@ -10,3 +10,4 @@ export { replayRun, type StoryLine } from "./replay.ts";
 export { exportParquet } from "./export_parquet.ts";
 export { type LedgerView, VIEWS } from "./views.ts";
 export { canonicalJson, chainHash, GENESIS_HASH } from "./hash_chain.ts";
+export { LedgerJournal } from "./ledger_journal.ts";

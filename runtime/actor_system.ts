@@ -19,12 +19,15 @@ import {
   type SupervisorSpecInput,
 } from "./supervisor_spec.ts";
 import { Topics } from "./topics.ts";
+import type { Journal } from "./journal.ts";
 
 export interface SystemOptions {
   /** The root supervisor's policy; every spawned actor and tree lives under it. */
   root?: { strategy?: Strategy; intensity?: number; periodMs?: number; backoff?: Partial<Backoff> };
   /** How many recent dead letters `system.deadLetters` keeps. */
   deadLetterCapacity?: number;
+  /** Where event-sourced actors store their state (the ledger's `LedgerJournal`). */
+  journal?: Journal;
 }
 
 export interface ChildOptions {
@@ -62,10 +65,12 @@ export class ActorSystem implements MessageRouter {
   readonly root: Supervisor;
   readonly #supervisors = new Map<string, Supervisor>();
   readonly #deadLetterCapacity: number;
+  readonly #journal?: Journal;
   #state: "running" | "stopping" | "stopped" = "running";
 
   private constructor(options: SystemOptions) {
     this.#deadLetterCapacity = options.deadLetterCapacity ?? 1000;
+    this.#journal = options.journal;
     const spec = parseOrThrow(
       SupervisorSpec,
       { id: "root", ...options.root, children: [] },
@@ -309,7 +314,21 @@ export class ActorSystem implements MessageRouter {
     publish: (from, topic, message) => void this.publish(topic, message, from),
     subscribe: (actor, topic) => this.topics.subscribeActor(topic, actor),
     log: (actor, level, text) => this.events.emit({ type: "log", actor, level, text }),
+    persist: async (actor, event) => await this.#requireJournal(actor).persist(actor, event),
+    snapshot: async (actor, state) => await this.#requireJournal(actor).snapshot(actor, state),
+    recover: (actor) =>
+      this.#journal ? this.#journal.recover(actor) : Promise.resolve({ events: [] }),
   };
+
+  #requireJournal(actor: string): Journal {
+    if (this.#journal) return this.#journal;
+    throw new TroupeError(
+      "invalid_spec",
+      `actor "${actor}" persists state but the system has no journal; start it with ` +
+        `ActorSystem.start({ journal: new LedgerJournal(ledger) })`,
+      { actor },
+    );
+  }
 
   readonly #cellEnvironment: CellEnvironment = {
     events: this.events,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ActorContext, ActorDefinition, LogLevel } from "./define_actor.ts";
+import type { Recovery } from "./journal.ts";
 import type { Priority } from "./priority_mailbox.ts";
 
 /** How a behaviour reaches the rest of the system, from a worker or from the main thread. */
@@ -9,6 +10,9 @@ export interface SystemPort {
   publish(from: string, topic: string, message: unknown): void;
   subscribe(actor: string, topic: string): void;
   log(actor: string, level: LogLevel, text: string): void;
+  persist(actor: string, event: unknown): Promise<void>;
+  snapshot(actor: string, state: unknown): Promise<void>;
+  recover(actor: string): Promise<Recovery>;
 }
 
 export type HandleOutcome =
@@ -21,11 +25,12 @@ export const DEFAULT_ASK_TIMEOUT_MS = 5_000;
 export class BehaviourRunner {
   readonly #ctx: ActorContext<unknown>;
   #stopRequested = false;
+  #sinceSnapshot = 0;
 
   constructor(
     readonly id: string,
     readonly definition: ActorDefinition<unknown, unknown>,
-    port: SystemPort,
+    readonly port: SystemPort,
   ) {
     this.#ctx = {
       self: id,
@@ -36,14 +41,40 @@ export class BehaviourRunner {
       publish: (topic, message) => port.publish(id, topic, message),
       subscribe: (topic) => port.subscribe(id, topic),
       log: (text, level = "info") => port.log(id, level, text),
+      persist: (event) => this.#persist(event),
       stop: () => {
         this.#stopRequested = true;
       },
     };
   }
 
+  /** Builds the state with `init`, then replays what a persistent actor stored before. */
   async init(args: unknown): Promise<void> {
-    if (this.definition.init) this.#ctx.state = await this.definition.init(args, this.#ctx);
+    const { state: _state, persist: _persist, ...initContext } = this.#ctx;
+    if (this.definition.init) this.#ctx.state = await this.definition.init(args, initContext);
+    const persistence = this.definition.persistence;
+    if (!persistence) return;
+    const recovery = await this.port.recover(this.id);
+    if (recovery.snapshot) this.#ctx.state = recovery.snapshot.state;
+    for (const event of recovery.events) {
+      this.#ctx.state = persistence.apply(this.#ctx.state, event);
+    }
+    this.#sinceSnapshot = recovery.events.length;
+  }
+
+  async #persist(event: unknown): Promise<void> {
+    const persistence = this.definition.persistence;
+    if (!persistence) {
+      throw new Error(
+        `actor "${this.id}" called persist() but its behaviour declares no persistence.apply`,
+      );
+    }
+    await this.port.persist(this.id, event);
+    this.#ctx.state = persistence.apply(this.#ctx.state, event);
+    if (++this.#sinceSnapshot >= (persistence.snapshotEvery ?? 100)) {
+      this.#sinceSnapshot = 0;
+      await this.port.snapshot(this.id, this.#ctx.state);
+    }
   }
 
   /** Validates and handles one message. Throws (a crash) when the behaviour throws. */

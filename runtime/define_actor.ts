@@ -14,12 +14,25 @@ export interface ActorContext<S = unknown> {
   publish(topic: string, message: unknown): void;
   subscribe(topic: string): void;
   log(text: string, level?: LogLevel): void;
+  /**
+   * Event sourcing: stores `event` durably, then applies it to `state` with the behaviour's
+   * `persistence.apply`. After a restart or a crash of the whole process, the state is rebuilt
+   * from the latest snapshot and the events after it.
+   */
+  persist(event: unknown): Promise<void>;
   /** Ends this actor normally once the current message is handled. */
   stop(): void;
 }
 
 /** The context `init` gets: everything but the state it is about to build. */
-export type InitContext = Omit<ActorContext<unknown>, "state">;
+export type InitContext = Omit<ActorContext<unknown>, "state" | "persist">;
+
+export interface Persistence<S> {
+  /** Folds one stored event into the state; must be deterministic. */
+  apply(state: S, event: unknown): S;
+  /** Store a snapshot after this many events (default 100), bounding recovery time. */
+  snapshotEvery?: number;
+}
 
 export interface ActorDefinition<M = unknown, S = unknown> {
   /** Validates every incoming message; failures go to dead letters and the actor keeps running. */
@@ -30,6 +43,8 @@ export interface ActorDefinition<M = unknown, S = unknown> {
   receive(message: M, ctx: ActorContext<S>): unknown;
   /** Called on a graceful stop, not after a crash. */
   terminate?(ctx: ActorContext<S>, reason: "normal" | "shutdown"): void | Promise<void>;
+  /** Makes the state event-sourced (see `ActorContext.persist`). */
+  persistence?: Persistence<S>;
 }
 
 /**
@@ -49,6 +64,7 @@ export function defineActor<M = unknown, S = undefined>(definition: {
   init?(args: unknown, ctx: InitContext): S | Promise<S>;
   receive(message: NoInfer<M>, ctx: ActorContext<NoInfer<S>>): unknown;
   terminate?(ctx: ActorContext<NoInfer<S>>, reason: "normal" | "shutdown"): void | Promise<void>;
+  persistence?: Persistence<NoInfer<S>>;
 }): ActorDefinition<M, S> {
   return definition;
 }

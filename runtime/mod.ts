@@ -28,8 +28,11 @@ export {
   type ActorContext,
   type ActorDefinition,
   defineActor,
+  type InitContext,
   type LogLevel,
+  type Persistence,
 } from "./define_actor.ts";
+export type { Journal, Recovery } from "./journal.ts";
 export { ActorSpec, type ActorSpecInput, Permissions } from "./actor_spec.ts";
 export {
   Backoff,

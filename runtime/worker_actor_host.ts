@@ -121,6 +121,15 @@ export class WorkerActorHost implements ActorHost {
     }
   }
 
+  /** Sends the outcome of a worker's request back to it. */
+  #answer(corr: number, work: Promise<unknown>): void {
+    work.then(
+      (value) => this.#post({ t: "ask_result", corr, ok: true, value }),
+      (err) =>
+        this.#post({ t: "ask_result", corr, ok: false, value: undefined, error: toErrorInfo(err) }),
+    );
+  }
+
   #checkPulse(): void {
     const silentMs = performance.now() - this.#lastSeen;
     if (silentMs <= this.spec.unresponsiveAfterMs) return;
@@ -190,17 +199,16 @@ export class WorkerActorHost implements ActorHost {
         this.port.tell(id, m.to, m.message, m.priority);
         return;
       case "ask":
-        this.port.ask(id, m.to, m.message, m.timeoutMs).then(
-          (value) => this.#post({ t: "ask_result", corr: m.corr, ok: true, value }),
-          (err) =>
-            this.#post({
-              t: "ask_result",
-              corr: m.corr,
-              ok: false,
-              value: undefined,
-              error: toErrorInfo(err),
-            }),
-        );
+        this.#answer(m.corr, this.port.ask(id, m.to, m.message, m.timeoutMs));
+        return;
+      case "persist":
+        this.#answer(m.corr, this.port.persist(id, m.event));
+        return;
+      case "snapshot":
+        this.#answer(m.corr, this.port.snapshot(id, m.state));
+        return;
+      case "recover":
+        this.#answer(m.corr, this.port.recover(id));
         return;
       case "publish":
         this.port.publish(id, m.topic, m.message);

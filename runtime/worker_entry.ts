@@ -6,6 +6,7 @@
  */
 import { BehaviourRunner, checkBehaviour, type SystemPort } from "./behaviour_runner.ts";
 import { fromErrorInfo, toErrorInfo } from "./errors.ts";
+import type { Recovery } from "./journal.ts";
 import type { FromWorker, ToWorker } from "./worker_protocol.ts";
 
 const post = (m: FromWorker) => self.postMessage(m);
@@ -18,15 +19,22 @@ let busySince = 0;
 let busyMs = 0;
 let processed = 0;
 
+/** Sends a request to the main thread and waits for its `ask_result`. */
+function request(make: (corr: number) => FromWorker): Promise<unknown> {
+  const corr = ++nextCorr;
+  const pending = Promise.withResolvers<unknown>();
+  pendingAsks.set(corr, pending);
+  post(make(corr));
+  return pending.promise;
+}
+
 const port: SystemPort = {
   tell: (_from, to, message, priority) => post({ t: "tell", to, message, priority }),
-  ask(_from, to, message, timeoutMs) {
-    const corr = ++nextCorr;
-    const pending = Promise.withResolvers<unknown>();
-    pendingAsks.set(corr, pending);
-    post({ t: "ask", corr, to, message, timeoutMs });
-    return pending.promise;
-  },
+  ask: (_from, to, message, timeoutMs) =>
+    request((corr) => ({ t: "ask", corr, to, message, timeoutMs })),
+  persist: async (_actor, event) => void await request((corr) => ({ t: "persist", corr, event })),
+  snapshot: async (_actor, state) => void await request((corr) => ({ t: "snapshot", corr, state })),
+  recover: (_actor) => request((corr) => ({ t: "recover", corr })) as Promise<Recovery>,
   publish: (_from, topic, message) => post({ t: "publish", topic, message }),
   subscribe: (_actor, topic) => post({ t: "subscribe", topic }),
   log: (_actor, level, text) => post({ t: "log", level, text }),

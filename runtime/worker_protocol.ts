@@ -48,5 +48,8 @@ export const FromWorker = z.discriminatedUnion("t", [
   }),
   z.object({ t: z.literal("heartbeat"), busyMs: z.number(), processed: z.number() }),
   z.object({ t: z.literal("terminated") }),
+  z.object({ t: z.literal("persist"), corr: z.number(), event: z.unknown() }),
+  z.object({ t: z.literal("snapshot"), corr: z.number(), state: z.unknown() }),
+  z.object({ t: z.literal("recover"), corr: z.number() }),
 ]);
 export type FromWorker = z.infer<typeof FromWorker>;

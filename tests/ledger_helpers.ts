@@ -7,7 +7,9 @@ export async function tempLedgerPath(): Promise<string> {
 }
 
 /** Opens a fresh ledger file, runs `fn`, closes it and removes the folder. */
-export async function withLedger(fn: (ledger: Ledger, path: string) => Promise<void>): Promise<void> {
+export async function withLedger(
+  fn: (ledger: Ledger, path: string) => Promise<void>,
+): Promise<void> {
   const path = await tempLedgerPath();
   const ledger = await Ledger.open(path);
   try {

@@ -7,7 +7,10 @@ async function ledgerWith(events: number): Promise<string> {
   const path = await tempLedgerPath();
   const ledger = await Ledger.open(path);
   await Promise.all(
-    Array.from({ length: events }, (_, i) => ledger.append({ actor: `a${i % 3}`, type: "note", payload: { i } })),
+    Array.from(
+      { length: events },
+      (_, i) => ledger.append({ actor: `a${i % 3}`, type: "note", payload: { i } }),
+    ),
   );
   await ledger.close();
   return path;
@@ -31,7 +34,12 @@ for (
   const [what, sql, seq, reason] of [
     ["an edited row", `UPDATE events SET payload = '{"i":999}' WHERE seq = 7`, 7, /edited/],
     ["a deleted row", "DELETE FROM events WHERE seq = 5", 5, /deleted/],
-    ["reordered rows", "UPDATE events SET seq = CASE seq WHEN 3 THEN 4 ELSE 3 END WHERE seq IN (3, 4)", 3, /link|edited/],
+    [
+      "reordered rows",
+      "UPDATE events SET seq = CASE seq WHEN 3 THEN 4 ELSE 3 END WHERE seq IN (3, 4)",
+      3,
+      /link|edited/,
+    ],
     ["a changed actor", "UPDATE events SET actor = 'mallory' WHERE seq = 12", 12, /edited/],
   ] as const
 ) {
@@ -55,7 +63,13 @@ for (
 Deno.test("an acknowledged append survives SIGKILL of the writing process", async () => {
   const path = await tempLedgerPath();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", new URL("../fixtures/ledger/appender.ts", import.meta.url).pathname, path],
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      new URL("../fixtures/ledger/appender.ts", import.meta.url).pathname,
+      path,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();

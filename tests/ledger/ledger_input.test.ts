@@ -25,10 +25,14 @@ Deno.test("a DuckDB database that is not a ledger is refused and left as it was"
   await conn.run("CREATE TABLE customers (id INTEGER)");
   conn.closeSync();
   instance.closeSync();
-  await assert.rejects(Ledger.open(path), /a DuckDB database but not a troupe ledger \(it has tables customers\)/);
+  await assert.rejects(
+    Ledger.open(path),
+    /a DuckDB database but not a troupe ledger \(it has tables customers\)/,
+  );
   const check = await DuckDBInstance.create(path);
   const c = await check.connect();
-  const tables = (await c.runAndReadAll("SELECT table_name FROM duckdb_tables()")).getRowObjectsJS();
+  const tables = (await c.runAndReadAll("SELECT table_name FROM duckdb_tables()"))
+    .getRowObjectsJS();
   c.closeSync();
   check.closeSync();
   assert.deepEqual(tables, [{ table_name: "customers" }]);
@@ -57,5 +61,8 @@ Deno.test("an append to a closed ledger is refused", async () => {
   const path = await tempLedgerPath();
   const ledger = await Ledger.open(path);
   await ledger.close();
-  await assert.rejects(ledger.append({ actor: "a", type: "x" }), (err: LedgerError) => err.code === "closed");
+  await assert.rejects(
+    ledger.append({ actor: "a", type: "x" }),
+    (err: LedgerError) => err.code === "closed",
+  );
 });

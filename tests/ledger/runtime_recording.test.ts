@@ -17,9 +17,22 @@ Deno.test("every runtime event of a run is written to the ledger and replayed in
     system.ref("nobody").tell({ type: "rec", v: 2 });
     await system.stop();
     await detach();
-    const types = (await ledger.query("SELECT DISTINCT type FROM events WHERE run_id = 'run-1' ORDER BY type")).rows
-      .map((r) => r.type);
-    for (const t of ["ask_timeout", "crashed", "dead_letter", "delivered", "registered", "restarted", "spawned", "stopped"]) {
+    const types =
+      (await ledger.query("SELECT DISTINCT type FROM events WHERE run_id = 'run-1' ORDER BY type"))
+        .rows
+        .map((r) => r.type);
+    for (
+      const t of [
+        "ask_timeout",
+        "crashed",
+        "dead_letter",
+        "delivered",
+        "registered",
+        "restarted",
+        "spawned",
+        "stopped",
+      ]
+    ) {
       assert.ok(types.includes(t), `${t} recorded (got ${types.join(", ")})`);
     }
     const story = await replayRun(ledger, "run-1");
@@ -44,7 +57,9 @@ Deno.test("per-message events can be skipped for busy systems", () =>
     for (let i = 0; i < 20; i++) await a.ask({ type: "rec", v: i });
     await system.stop();
     await detach();
-    const counts = await ledger.query("SELECT count(*) FILTER (WHERE type = 'delivered') AS delivered, count(*) AS total FROM events");
+    const counts = await ledger.query(
+      "SELECT count(*) FILTER (WHERE type = 'delivered') AS delivered, count(*) AS total FROM events",
+    );
     assert.equal(counts.rows[0].delivered, 0);
     assert.ok(Number(counts.rows[0].total) >= 4);
   }));

@@ -47,13 +47,19 @@ Deno.test("ledger SQL stops a query at its time limit and cuts rows at the row l
 
 async function seedLearning(ledger: Ledger): Promise<void> {
   const run = "run-views";
-  const e = (actor: string, type: string, payload: unknown) => ledger.append({ runId: run, actor, type, payload });
+  const e = (actor: string, type: string, payload: unknown) =>
+    ledger.append({ runId: run, actor, type, payload });
   await e("ci", "spawned", { isolation: "worker", incarnation: 1 });
   await e("ci", "delivered", { messageType: "plan", priority: "normal", from: "orchestrator" });
   await e("ci", "delivered", { messageType: "plan", priority: "normal", from: "orchestrator" });
   await e("ci", "crashed", { error: { name: "Error", message: "yaml broke" } });
   await e("ci", "restarted", { supervisor: "team", restarts: 1, delayMs: 10 });
-  for (const [outcome, model] of [["succeeded", "qwen"], ["succeeded", "qwen"], ["failed", "llama"]] as const) {
+  for (
+    const [outcome, model] of [["succeeded", "qwen"], ["succeeded", "qwen"], [
+      "failed",
+      "llama",
+    ]] as const
+  ) {
     await e("ci", `task_${outcome}`, {
       taskId: `t-${model}-${outcome}`,
       kind: "ci_config",
@@ -83,7 +89,9 @@ Deno.test("views answer metrics and learning questions, and each documented exam
     assert.deepEqual(flow.rows, [{ sender: "orchestrator", receiver: "ci", messages: 2 }]);
     const uptime = await ledger.query("SELECT actor, crashes, restarts FROM actor_uptime");
     assert.deepEqual(uptime.rows, [{ actor: "ci", crashes: 1, restarts: 1 }]);
-    const causes = await ledger.query("SELECT kind, cause, failures FROM failures_by_cause ORDER BY kind");
+    const causes = await ledger.query(
+      "SELECT kind, cause, failures FROM failures_by_cause ORDER BY kind",
+    );
     assert.deepEqual(causes.rows, [
       { kind: "crash", cause: "Error: yaml broke", failures: 1 },
       { kind: "task", cause: "invalid YAML", failures: 1 },
@@ -92,7 +100,9 @@ Deno.test("views answer metrics and learning questions, and each documented exam
       `SELECT "gen_ai.request.model" AS model, "gen_ai.usage.input_tokens" AS input, cost_usd FROM llm_usage`,
     );
     assert.deepEqual(llm.rows, [{ model: "qwen", input: 120, cost_usd: 0.002 }]);
-    const lessons = await ledger.query("SELECT model, tasks, success_rate, verdict FROM lessons ORDER BY model");
+    const lessons = await ledger.query(
+      "SELECT model, tasks, success_rate, verdict FROM lessons ORDER BY model",
+    );
     assert.deepEqual(lessons.rows, [
       { model: "llama", tasks: 1, success_rate: 0, verdict: "failed" },
       { model: "qwen", tasks: 2, success_rate: 1, verdict: "worked" },
@@ -105,16 +115,36 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
     path = p;
     await seedLearning(ledger);
     await ledger.close();
-    const json = await cli(["sql", "SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type LIMIT 2", "--ledger", path, "--format", "json"]);
+    const json = await cli([
+      "sql",
+      "SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type LIMIT 2",
+      "--ledger",
+      path,
+      "--format",
+      "json",
+    ]);
     assert.equal(json.code, 0, json.stderr);
-    assert.deepEqual(JSON.parse(json.stdout), [{ type: "crashed", n: 1 }, { type: "delivered", n: 2 }]);
-    const csv = await cli(["sql", "--ledger", path, "--format", "csv"], { stdin: "SELECT actor, type FROM events WHERE seq = 1" });
+    assert.deepEqual(JSON.parse(json.stdout), [{ type: "crashed", n: 1 }, {
+      type: "delivered",
+      n: 2,
+    }]);
+    const csv = await cli(["sql", "--ledger", path, "--format", "csv"], {
+      stdin: "SELECT actor, type FROM events WHERE seq = 1",
+    });
     assert.equal(csv.stdout.trim(), "actor,type\nci,spawned");
-    const table = await cli(["sql", "SELECT seq, actor FROM events WHERE seq <= 2", "--ledger", path]);
+    const table = await cli([
+      "sql",
+      "SELECT seq, actor FROM events WHERE seq <= 2",
+      "--ledger",
+      path,
+    ]);
     assert.match(table.stdout, /^seq\s+actor\n---\s+-----\n1\s+ci\n2\s+ci$/m);
     const refused = await cli(["sql", "DROP TABLE events", "--ledger", path]);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /only SELECT queries may run over the ledger; this is a DROP statement/);
+    assert.match(
+      refused.stderr,
+      /only SELECT queries may run over the ledger; this is a DROP statement/,
+    );
     const out = path.replace(/ledger\.duckdb$/, "export");
     const exported = await cli(["ledger", "export", "--parquet", out, "--ledger", path, "--json"]);
     assert.equal(exported.code, 0, exported.stderr);
@@ -122,7 +152,9 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
     assert.equal(events, 10);
     const db = await DuckDBInstance.create(":memory:");
     const conn = await db.connect();
-    const back = (await conn.runAndReadAll(`SELECT count(*) AS n, max(seq) AS last FROM read_parquet('${file}')`)).getRowObjectsJS();
+    const back = (await conn.runAndReadAll(
+      `SELECT count(*) AS n, max(seq) AS last FROM read_parquet('${file}')`,
+    )).getRowObjectsJS();
     conn.closeSync();
     db.closeSync();
     assert.deepEqual(back, [{ n: 10n, last: 10n }]);

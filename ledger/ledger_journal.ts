@@ -1,0 +1,35 @@
+import type { Journal, Recovery } from "../runtime/mod.ts";
+import type { Ledger } from "./ledger.ts";
+
+/**
+ * Event-sourced actor state in the ledger: `state_event` and `state_snapshot` rows keyed by the
+ * actor id, so state survives restarts of the actor and of the whole process.
+ */
+export class LedgerJournal implements Journal {
+  constructor(readonly ledger: Ledger, readonly runId: string | null = null) {}
+
+  async persist(actor: string, event: unknown): Promise<void> {
+    await this.ledger.append({ runId: this.runId, actor, type: "state_event", payload: event });
+  }
+
+  async snapshot(actor: string, state: unknown): Promise<void> {
+    await this.ledger.append({ runId: this.runId, actor, type: "state_snapshot", payload: state });
+  }
+
+  async recover(actor: string): Promise<Recovery> {
+    const [snap] = await this.ledger.select(
+      `SELECT seq, payload FROM events WHERE actor = $actor AND type = 'state_snapshot'
+       ORDER BY seq DESC LIMIT 1`,
+      { actor },
+    );
+    const after = snap ? Number(snap.seq) : 0;
+    const rows = await this.ledger.select(
+      `SELECT payload FROM events WHERE actor = $actor AND type = 'state_event' AND seq > $after ORDER BY seq`,
+      { actor, after },
+    );
+    return {
+      ...(snap ? { snapshot: { state: JSON.parse(String(snap.payload)) } } : {}),
+      events: rows.map((r) => JSON.parse(String(r.payload))),
+    };
+  }
+}
