@@ -3,6 +3,7 @@
  * ratio, so that results compare across machines: `deno task bench`.
  */
 import { ActorSystem } from "../runtime/mod.ts";
+import { benchLedger } from "./ledger_bench.ts";
 
 const COUNTER = new URL("../actors/examples/counter.ts", import.meta.url).href;
 const N = Number(Deno.env.get("BENCH_N") ?? 5000);
@@ -65,3 +66,6 @@ try {
 } finally {
   await system.stop();
 }
+console.log();
+await benchLedger();
+Deno.exit(0); // exit explicitly: see the note on DuckDB teardown in the README

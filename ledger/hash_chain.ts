@@ -1,5 +1,5 @@
 import canonicalize from "canonicalize";
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { LedgerRow } from "./ledger_event.ts";
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -11,7 +11,8 @@ export function canonicalJson(value: unknown): string {
 
 /** SHA-256 over the previous hash and the row's canonical form (everything but the hashes). */
 export function chainHash(prevHash: string, row: Omit<LedgerRow, "prevHash" | "hash">): string {
-  const head = canonicalJson([
+  // An array of strings, integers and nulls: JSON.stringify already writes its RFC 8785 form.
+  const head = JSON.stringify([
     row.seq,
     row.ts,
     row.runId,
@@ -20,7 +21,6 @@ export function chainHash(prevHash: string, row: Omit<LedgerRow, "prevHash" | "h
     row.causationId,
     row.correlationId,
   ]);
-  return createHash("sha256").update(prevHash).update("\n").update(head).update("\n").update(
-    row.payload,
-  ).digest("hex");
+  // One-shot hash(): the chain's hot spot, about twice as fast as createHash().update().digest().
+  return hash("sha256", `${prevHash}\n${head}\n${row.payload}`, "hex");
 }

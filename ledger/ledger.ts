@@ -29,6 +29,34 @@ interface Pending {
   reject(err: Error): void;
 }
 
+/**
+ * The hot path checks the common shape by hand and falls back to the zod schema (the one
+ * definition) for anything else, so that a rejected event gets zod's full explanation.
+ */
+function normalize(event: LedgerEventInput): z.output<typeof LedgerEventInput> | LedgerError {
+  const e = event as Record<string, unknown>;
+  if (
+    typeof e.actor === "string" && e.actor !== "" && typeof e.type === "string" && e.type !== "" &&
+    (e.runId === undefined || e.runId === null || typeof e.runId === "string") &&
+    (e.correlationId === undefined || e.correlationId === null ||
+      typeof e.correlationId === "string") &&
+    e.causationId === undefined
+  ) {
+    return {
+      actor: e.actor,
+      type: e.type,
+      runId: (e.runId as string | undefined) ?? null,
+      correlationId: (e.correlationId as string | undefined) ?? null,
+      causationId: null,
+      payload: e.payload ?? null,
+    };
+  }
+  const parsed = LedgerEventInput.safeParse(event);
+  return parsed.success
+    ? parsed.data
+    : new LedgerError("append_failed", `invalid ledger event: ${z.prettifyError(parsed.error)}`);
+}
+
 const ROW_COLUMNS =
   "seq, epoch_ms(ts) AS ts, run_id, actor, type, causation_id, correlation_id, payload, prev_hash, hash";
 
@@ -107,15 +135,11 @@ export class Ledger {
         new LedgerError("append_failed", `the ledger ${this.path} is open read-only`),
       );
     }
-    const parsed = LedgerEventInput.safeParse(event);
-    if (!parsed.success) {
-      return Promise.reject(
-        new LedgerError("append_failed", `invalid ledger event: ${z.prettifyError(parsed.error)}`),
-      );
-    }
+    const input = normalize(event);
+    if (input instanceof LedgerError) return Promise.reject(input);
     const pending = Promise.withResolvers<Ack>();
     this.#queue.push({
-      input: parsed.data,
+      input,
       ts: Date.now(),
       resolve: pending.resolve,
       reject: pending.reject,
