@@ -8,33 +8,59 @@ export interface Command {
   main(args: string[]): Promise<number>;
 }
 
-/** Parses flags strictly, so a mistyped flag is an error naming it rather than ignored. */
-export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
-  args: string[],
-  options: T,
-) {
-  return parseArgs({ args, options, allowPositionals: true, strict: true });
-}
-
-export function usageError(command: Command, message: string): number {
-  console.error(`troupe ${command.name}: ${message}\n\n${command.usage}`);
-  return 2;
-}
-
-/** Runs `fn`, turning expected errors (bad ledger, refused query) into a message and exit 1. */
-export async function reportErrors(command: Command, fn: () => Promise<number>): Promise<number> {
-  try {
-    return await fn();
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    if (e.name === "LedgerError" || e.name === "TroupeError") {
-      console.error(`troupe ${command.name}: ${e.message}`);
-      return 1;
-    }
-    throw err;
-  }
-}
+type Options = NonNullable<ParseArgsConfig["options"]>;
+type Parsed<T extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>
+>;
 
 export const LEDGER_FLAG = { type: "string", default: ".troupe/ledger.duckdb" } as const;
 export const JSON_FLAG = { type: "boolean", default: false } as const;
-export const HELP_FLAG = { type: "boolean", short: "h", default: false } as const;
+
+/**
+ * Defines a command once: strict flag parsing (a mistyped flag is an error naming it), `--help`,
+ * and expected errors (bad ledger, refused query, bad spec) turned into a message and exit 1.
+ * `run` returns the exit code; `fail(message)` prints a usage error and returns 2.
+ */
+export function defineCommand<T extends Options>(spec: {
+  name: string;
+  summary: string;
+  usage: string;
+  flags: T;
+  run(
+    values: Parsed<T>["values"],
+    positionals: string[],
+    fail: (message: string) => number,
+  ): Promise<number>;
+}): Command {
+  const fail = (message: string) => {
+    console.error(`troupe ${spec.name}: ${message}\n\n${spec.usage}`);
+    return 2;
+  };
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    usage: spec.usage,
+    async main(args) {
+      let parsed: Parsed<T>;
+      try {
+        if (args.includes("--help") || args.includes("-h")) {
+          console.log(spec.usage);
+          return 0;
+        }
+        parsed = parseArgs({ args, options: spec.flags, allowPositionals: true, strict: true });
+      } catch (err) {
+        return fail((err as Error).message);
+      }
+      try {
+        return await spec.run(parsed.values, parsed.positionals, fail);
+      } catch (err) {
+        const e = err as Error;
+        if (e.name === "LedgerError" || e.name === "TroupeError") {
+          console.error(`troupe ${spec.name}: ${e.message}`);
+          return 1;
+        }
+        throw err;
+      }
+    },
+  };
+}

@@ -27,3 +27,37 @@ export async function cli(
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
+
+/**
+ * Starts a Deno script, reads its stdout until `progress` (the largest number captured by
+ * `pattern` so far) reaches `target`, then kills it with SIGKILL. Returns that number.
+ */
+export async function runThenKill(
+  script: URL,
+  args: string[],
+  pattern: RegExp,
+  target: number,
+): Promise<number> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", script.pathname, ...args],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let progress = 0;
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  try {
+    while (progress < target) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`${script.pathname} exited before reaching ${target}`);
+      buffered += value;
+      for (const m of buffered.matchAll(pattern)) progress = Math.max(progress, Number(m[1]));
+      buffered = buffered.slice(buffered.lastIndexOf("\n") + 1);
+    }
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+    await reader.cancel().catch(() => {});
+  }
+  return progress;
+}

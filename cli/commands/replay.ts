@@ -1,15 +1,10 @@
 import { Ledger, replayRun } from "../../ledger/mod.ts";
-import {
-  type Command,
-  HELP_FLAG,
-  JSON_FLAG,
-  LEDGER_FLAG,
-  parseFlags,
-  reportErrors,
-  usageError,
-} from "../command.ts";
+import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
-const usage = `Usage: deno task replay RUN_ID [--ledger PATH] [--json]
+export const replay = defineCommand({
+  name: "replay",
+  summary: "print the story of a run",
+  usage: `Usage: deno task replay RUN_ID [--ledger PATH] [--json]
 
 Prints the ordered story of a run from the ledger: who sent what to whom, starts, crashes,
 restarts, decisions and failures.
@@ -17,44 +12,30 @@ restarts, decisions and failures.
 Options:
   --ledger PATH  the ledger file (default .troupe/ledger.duckdb)
   --json         print the story as JSON
-  -h, --help     show this help`;
-
-export const replay: Command = {
-  name: "replay",
-  summary: "print the story of a run",
-  usage,
-  main: (args) =>
-    reportErrors(replay, async () => {
-      let parsed;
-      try {
-        parsed = parseFlags(args, { ledger: LEDGER_FLAG, json: JSON_FLAG, help: HELP_FLAG });
-      } catch (err) {
-        return usageError(replay, (err as Error).message);
+  -h, --help     show this help`,
+  flags: { ledger: LEDGER_FLAG, json: JSON_FLAG },
+  async run(flags, [runId], fail) {
+    if (!runId) return fail("give the RUN_ID to replay");
+    const ledger = await Ledger.open(flags.ledger, { readOnly: true });
+    try {
+      const story = await replayRun(ledger, runId);
+      if (story.length === 0) {
+        const runs = await ledger.query(
+          "SELECT run_id, min(ts) AS started FROM events WHERE run_id IS NOT NULL GROUP BY run_id ORDER BY started DESC LIMIT 5",
+        );
+        const known = runs.rows.map((r) => r.run_id).join(", ") || "none";
+        console.error(
+          `troupe replay: no events for run "${runId}" in ${flags.ledger}; recent runs: ${known}`,
+        );
+        return 1;
       }
-      const flags = parsed.values;
-      if (flags.help) return console.log(usage), 0;
-      const [runId] = parsed.positionals;
-      if (!runId) return usageError(replay, "give the RUN_ID to replay");
-      const ledger = await Ledger.open(flags.ledger, { readOnly: true });
-      try {
-        const story = await replayRun(ledger, runId);
-        if (story.length === 0) {
-          const runs = await ledger.query(
-            "SELECT run_id, min(ts) AS started FROM events WHERE run_id IS NOT NULL GROUP BY run_id ORDER BY started DESC LIMIT 5",
-          );
-          const known = runs.rows.map((r) => r.run_id).join(", ") || "none";
-          console.error(
-            `troupe replay: no events for run "${runId}" in ${flags.ledger}; recent runs: ${known}`,
-          );
-          return 1;
-        }
-        if (flags.json) console.log(JSON.stringify({ runId, story }, null, 2));
-        else {for (const line of story) {
-            console.log(`${String(line.seq).padStart(6)}  ${line.at}  ${line.text}`);
-          }}
-        return 0;
-      } finally {
-        await ledger.close();
-      }
-    }),
-};
+      if (flags.json) console.log(JSON.stringify({ runId, story }, null, 2));
+      else {for (const line of story) {
+          console.log(`${String(line.seq).padStart(6)}  ${line.at}  ${line.text}`);
+        }}
+      return 0;
+    } finally {
+      await ledger.close();
+    }
+  },
+});

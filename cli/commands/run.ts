@@ -1,6 +1,6 @@
 import { Ledger, recordSystem } from "../../ledger/mod.ts";
 import { ActorSystem, type SystemEvent } from "../../runtime/mod.ts";
-import { type Command, LEDGER_FLAG, parseFlags, reportErrors, usageError } from "../command.ts";
+import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
 const actor = (name: string) => new URL(`../../actors/demo/${name}.ts`, import.meta.url).href;
 
@@ -38,38 +38,24 @@ function describe(e: SystemEvent): string | undefined {
   }
 }
 
-export const run: Command = {
+export const run = defineCommand({
   name: "run",
   summary: "run the demo team (the orchestrator will take this over)",
   usage,
-  main: (args) => reportErrors(run, () => main(args)),
-};
+  flags: { rounds: { type: "string", default: "3" }, json: JSON_FLAG, ledger: LEDGER_FLAG },
+  run: (flags, _positionals, fail) => {
+    const rounds = Number(flags.rounds);
+    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
+      return Promise.resolve(
+        fail(`--rounds must be a whole number from 1 to 100, got "${flags.rounds}"`),
+      );
+    }
+    return runDemo(rounds, flags.ledger, flags.json);
+  },
+});
 
-async function main(args: string[]): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(args, {
-      rounds: { type: "string", default: "3" },
-      json: { type: "boolean", default: false },
-      ledger: LEDGER_FLAG,
-      help: { type: "boolean", short: "h", default: false },
-    }).values;
-  } catch (err) {
-    return usageError(run, (err as Error).message);
-  }
-  if (flags.help) {
-    console.log(usage);
-    return 0;
-  }
-  const rounds = Number(flags.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
-    return usageError(
-      run,
-      `--rounds must be a whole number from 1 to 100, got "${flags.rounds}"`,
-    );
-  }
-
-  const ledger = await Ledger.open(flags.ledger);
+async function runDemo(rounds: number, ledgerPath: string, json: boolean): Promise<number> {
+  const ledger = await Ledger.open(ledgerPath);
   const runId = `run-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${
     crypto.randomUUID().slice(0, 8)
   }`;
@@ -79,7 +65,7 @@ async function main(args: string[]): Promise<number> {
   system.events.subscribe((e) => {
     events.push(e);
     const line = describe(e);
-    if (line && !flags.json) console.log(line);
+    if (line && !json) console.log(line);
   });
   let replies: string[] = [];
   let flakyDone = 0;
@@ -113,7 +99,7 @@ async function main(args: string[]): Promise<number> {
   const count = (type: SystemEvent["type"]) => events.filter((e) => e.type === type).length;
   const summary = {
     runId,
-    ledger: flags.ledger,
+    ledger: ledgerPath,
     replies,
     flakyJobsSinceRestart: flakyDone,
     spawned: count("spawned"),
@@ -122,7 +108,7 @@ async function main(args: string[]): Promise<number> {
     deadLetters: count("dead_letter"),
     messages: count("delivered"),
   };
-  if (flags.json) {
+  if (json) {
     console.log(JSON.stringify({ summary, events }, null, 2));
   } else {
     console.log(
@@ -130,7 +116,9 @@ async function main(args: string[]): Promise<number> {
         `${summary.restarted} restart, ${summary.messages} messages, ${summary.deadLetters} dead letter`,
     );
     console.log(
-      `run ${runId} recorded in ${flags.ledger}; replay it with: deno task replay ${runId}`,
+      ledgerPath === ":memory:"
+        ? `run ${runId} was recorded in memory only (--ledger :memory:)`
+        : `run ${runId} recorded in ${ledgerPath}; replay it with: deno task replay ${runId}`,
     );
   }
   return 0;

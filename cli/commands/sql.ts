@@ -1,13 +1,6 @@
 import { stringify } from "csv-stringify/sync";
 import { Ledger, VIEWS } from "../../ledger/mod.ts";
-import {
-  type Command,
-  HELP_FLAG,
-  LEDGER_FLAG,
-  parseFlags,
-  reportErrors,
-  usageError,
-} from "../command.ts";
+import { defineCommand, LEDGER_FLAG } from "../command.ts";
 import { formatTable } from "../format_table.ts";
 
 const usage = `Usage: deno task sql ["SELECT …"] [--ledger PATH] [--format table|json|csv]
@@ -31,55 +24,43 @@ async function readStdin(): Promise<string> {
   return await new Response(Deno.stdin.readable).text();
 }
 
-export const sql: Command = {
+export const sql = defineCommand({
   name: "sql",
   summary: "query the ledger with read-only SQL",
   usage,
-  main: (args) =>
-    reportErrors(sql, async () => {
-      let parsed;
-      try {
-        parsed = parseFlags(args, {
-          ledger: LEDGER_FLAG,
-          format: { type: "string", default: "table" },
-          "timeout-ms": { type: "string", default: "10000" },
-          "max-rows": { type: "string", default: "10000" },
-          help: HELP_FLAG,
-        });
-      } catch (err) {
-        return usageError(sql, (err as Error).message);
+  flags: {
+    ledger: LEDGER_FLAG,
+    format: { type: "string", default: "table" },
+    "timeout-ms": { type: "string", default: "10000" },
+    "max-rows": { type: "string", default: "10000" },
+  },
+  async run(flags, positionals, fail) {
+    if (!["table", "json", "csv"].includes(flags.format)) {
+      return fail(`--format must be table, json or csv, not "${flags.format}"`);
+    }
+    const timeoutMs = Number(flags["timeout-ms"]);
+    const maxRows = Number(flags["max-rows"]);
+    if (!(timeoutMs > 0) || !Number.isInteger(maxRows) || maxRows < 1) {
+      return fail("--timeout-ms and --max-rows take positive whole numbers");
+    }
+    const query = (positionals.join(" ") || await readStdin()).trim();
+    if (!query) return fail("give a query as an argument or on stdin");
+    const ledger = await Ledger.open(flags.ledger, { readOnly: true });
+    try {
+      const result = await ledger.query(query, { timeoutMs, maxRows });
+      if (flags.format === "json") console.log(JSON.stringify(result.rows, null, 2));
+      else if (flags.format === "csv") {
+        const cast = { object: (v: object) => JSON.stringify(v) };
+        console.log(
+          stringify(result.rows, { header: true, columns: result.columns, cast }).trimEnd(),
+        );
+      } else console.log(formatTable(result.columns, result.rows));
+      if (result.truncated) {
+        console.error(`(only the first ${maxRows} rows are shown; raise --max-rows)`);
       }
-      const flags = parsed.values;
-      if (flags.help) return console.log(usage), 0;
-      if (!["table", "json", "csv"].includes(flags.format)) {
-        return usageError(sql, `--format must be table, json or csv, not "${flags.format}"`);
-      }
-      const timeoutMs = Number(flags["timeout-ms"]);
-      const maxRows = Number(flags["max-rows"]);
-      if (!(timeoutMs > 0) || !Number.isInteger(maxRows) || maxRows < 1) {
-        return usageError(sql, "--timeout-ms and --max-rows take positive whole numbers");
-      }
-      const query = (parsed.positionals.join(" ") || await readStdin()).trim();
-      if (!query) return usageError(sql, "give a query as an argument or on stdin");
-      const ledger = await Ledger.open(flags.ledger, { readOnly: true });
-      try {
-        const result = await ledger.query(query, { timeoutMs, maxRows });
-        if (flags.format === "json") console.log(JSON.stringify(result.rows, null, 2));
-        else if (flags.format === "csv") {
-          console.log(
-            stringify(result.rows, {
-              header: true,
-              columns: result.columns,
-              cast: { object: (v) => JSON.stringify(v) },
-            }).trimEnd(),
-          );
-        } else console.log(formatTable(result.columns, result.rows));
-        if (result.truncated) {
-          console.error(`(only the first ${maxRows} rows are shown; raise --max-rows)`);
-        }
-        return 0;
-      } finally {
-        await ledger.close();
-      }
-    }),
-};
+      return 0;
+    } finally {
+      await ledger.close();
+    }
+  },
+});

@@ -1,15 +1,10 @@
 import { Ledger, verifyChain } from "../../ledger/mod.ts";
-import {
-  type Command,
-  HELP_FLAG,
-  JSON_FLAG,
-  LEDGER_FLAG,
-  parseFlags,
-  reportErrors,
-  usageError,
-} from "../command.ts";
+import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
-const usage = `Usage: deno task verify [--ledger PATH] [--json]
+export const verify = defineCommand({
+  name: "verify",
+  summary: "check the ledger's hash chain",
+  usage: `Usage: deno task verify [--ledger PATH] [--json]
 
 Recomputes the ledger's hash chain from the first event. Exits 0 when it is intact, 1 naming
 the first sequence number that does not match when a row was edited, deleted or reordered.
@@ -17,33 +12,23 @@ the first sequence number that does not match when a row was edited, deleted or 
 Options:
   --ledger PATH  the ledger file (default .troupe/ledger.duckdb)
   --json         print the result as JSON
-  -h, --help     show this help`;
-
-export const verify: Command = {
-  name: "verify",
-  summary: "check the ledger's hash chain",
-  usage,
-  main: (args) =>
-    reportErrors(verify, async () => {
-      let flags;
-      try {
-        flags = parseFlags(args, { ledger: LEDGER_FLAG, json: JSON_FLAG, help: HELP_FLAG }).values;
-      } catch (err) {
-        return usageError(verify, (err as Error).message);
+  -h, --help     show this help`,
+  flags: { ledger: LEDGER_FLAG, json: JSON_FLAG },
+  async run(flags) {
+    const ledger = await Ledger.open(flags.ledger, { readOnly: true });
+    try {
+      const result = await verifyChain(ledger);
+      if (flags.json) console.log(JSON.stringify({ ledger: flags.ledger, ...result }));
+      else if (result.ok) {
+        console.log(`ok: ${result.events} events, chain intact, head ${result.headHash}`);
+      } else {
+        console.error(
+          `FAILED at seq ${result.seq}: ${result.reason} (${result.events} events verified before it)`,
+        );
       }
-      if (flags.help) return console.log(usage), 0;
-      const ledger = await Ledger.open(flags.ledger, { readOnly: true });
-      try {
-        const result = await verifyChain(ledger);
-        if (flags.json) console.log(JSON.stringify({ ledger: flags.ledger, ...result }));
-        else if (result.ok) {
-          console.log(`ok: ${result.events} events, chain intact, head ${result.headHash}`);
-        } else {console.error(
-            `FAILED at seq ${result.seq}: ${result.reason} (${result.events} events verified before it)`,
-          );}
-        return result.ok ? 0 : 1;
-      } finally {
-        await ledger.close();
-      }
-    }),
-};
+      return result.ok ? 0 : 1;
+    } finally {
+      await ledger.close();
+    }
+  },
+});

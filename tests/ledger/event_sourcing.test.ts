@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Ledger, LedgerJournal } from "../../ledger/mod.ts";
 import { ActorSystem } from "../../runtime/mod.ts";
+import { runThenKill } from "../cli_helpers.ts";
 import { fixture, ISOLATIONS, RECORDER } from "../helpers.ts";
 import { tempLedgerPath, withLedger } from "../ledger_helpers.ts";
 
@@ -33,32 +34,12 @@ for (const isolation of ISOLATIONS) {
 
 Deno.test("a persistent actor's state survives SIGKILL of the whole process", async () => {
   const path = await tempLedgerPath();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      new URL("../fixtures/ledger/account_process.ts", import.meta.url).pathname,
-      path,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  let acknowledged = 0;
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  try {
-    while (acknowledged < 40) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("the account process exited early");
-      for (const m of value.matchAll(/balance (\d+)/g)) {
-        acknowledged = Math.max(acknowledged, Number(m[1]));
-      }
-    }
-  } finally {
-    child.kill("SIGKILL");
-    await child.status;
-    await reader.cancel().catch(() => {});
-  }
+  const acknowledged = await runThenKill(
+    new URL("../fixtures/ledger/account_process.ts", import.meta.url),
+    [path],
+    /balance (\d+)\n/g,
+    40,
+  );
   const ledger = await Ledger.open(path);
   const system = await ActorSystem.start({ journal: new LedgerJournal(ledger) });
   try {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Ledger, verifyChain } from "../../ledger/mod.ts";
-import { cli } from "../cli_helpers.ts";
+import { cli, runThenKill } from "../cli_helpers.ts";
 import { tamper, tempLedgerPath } from "../ledger_helpers.ts";
 
 async function ledgerWith(events: number): Promise<string> {
@@ -62,33 +62,12 @@ for (
 
 Deno.test("an acknowledged append survives SIGKILL of the writing process", async () => {
   const path = await tempLedgerPath();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      new URL("../fixtures/ledger/appender.ts", import.meta.url).pathname,
-      path,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  let lastAck = 0;
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  try {
-    while (lastAck < 3000) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("the appender exited early");
-      buffered += value;
-      for (const m of buffered.matchAll(/ack (\d+)\n/g)) lastAck = Math.max(lastAck, Number(m[1]));
-      buffered = buffered.slice(buffered.lastIndexOf("\n") + 1);
-    }
-  } finally {
-    child.kill("SIGKILL");
-    await child.status;
-    await reader.cancel().catch(() => {});
-  }
+  const lastAck = await runThenKill(
+    new URL("../fixtures/ledger/appender.ts", import.meta.url),
+    [path],
+    /ack (\d+)\n/g,
+    3000,
+  );
   const ledger = await Ledger.open(path);
   try {
     assert.ok(ledger.head.seq >= lastAck, `stored ${ledger.head.seq} >= acknowledged ${lastAck}`);
