@@ -55,7 +55,7 @@ export function defineCommand<T extends Options>(spec: {
         return await spec.run(parsed.values, parsed.positionals, fail);
       } catch (err) {
         const e = err as Error;
-        if (e.name === "LedgerError" || e.name === "TroupeError") {
+        if (["LedgerError", "TroupeError", "PolicyFileError"].includes(e.name)) {
           console.error(`troupe ${spec.name}: ${e.message}`);
           return 1;
         }

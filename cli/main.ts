@@ -1,12 +1,13 @@
 import type { Command } from "./command.ts";
 import { ledgerCommand } from "./commands/ledger.ts";
+import { policy } from "./commands/policy.ts";
 import { replay } from "./commands/replay.ts";
 import { run } from "./commands/run.ts";
 import { sql } from "./commands/sql.ts";
 import { verify } from "./commands/verify.ts";
 
 /** Every CLI command; `deno task NAME` runs `cli/main.ts NAME`. */
-const COMMANDS: Command[] = [run, sql, replay, verify, ledgerCommand];
+const COMMANDS: Command[] = [run, sql, replay, verify, ledgerCommand, policy];
 
 const HELP = `troupe: an actor runtime for teams of software-development agents
 

@@ -1,0 +1,66 @@
+import type { PolicySetInput, Rule } from "./policy.ts";
+
+type RuleInput = PolicySetInput["rules"][number];
+
+const approve = (
+  id: string,
+  action: string | string[],
+  threshold = 1,
+  extra: Partial<RuleInput> = {},
+): RuleInput => ({
+  id,
+  match: { action },
+  effect: "require_approval",
+  severity: "medium",
+  approval: { roles: ["approver"], threshold },
+  ...extra,
+});
+const allow = (id: string, action: string | string[]): RuleInput => ({
+  id,
+  match: { action },
+  effect: "allow",
+});
+
+/** Always true, at every level: production deploys and policy changes wait for two approvers. */
+const ALWAYS: RuleInput[] = [
+  approve("deploy-production", "deploy.production", 2, { severity: "critical" }),
+  approve("policy-change", "policy.change", 2, { severity: "critical" }),
+];
+
+const WRITES = ["fs.write", "fs.delete"];
+const RUNS = ["proc.run", "plugin.host_call"];
+const OUTSIDE = ["net.fetch", "llm.call"];
+const SHARED = ["git.push", "git.commit", "deploy.*"];
+
+/**
+ * Five autonomy presets. Level 1 (assisted): every write, run or call out needs approval.
+ * Level 5 (autonomous): only production deploys and policy changes do. A preset is an ordinary
+ * policy set: add rules in your own sets to extend it; a deny in any set overrides it.
+ */
+export function autonomyPreset(level: number): PolicySetInput {
+  if (!Number.isInteger(level) || level < 1 || level > 5) {
+    throw new RangeError(`autonomy level must be 1 to 5, got ${level}`);
+  }
+  const rules: RuleInput[] = [...ALWAYS];
+  const gate = (id: string, actions: string[], allowed: boolean) =>
+    rules.push(allowed ? allow(id, actions) : approve(id, actions));
+  gate("writes", WRITES, level >= 2);
+  gate("runs", RUNS, level >= 3);
+  gate("outside", OUTSIDE, level >= 3);
+  gate("shared", SHARED, level >= 4);
+  if (level >= 5) rules.push(allow("staging-deploys", "deploy.*"));
+  return {
+    name: `autonomy-${level}`,
+    description: [
+      "",
+      "assisted: every write, run or call out needs approval",
+      "supervised: workspace writes allowed; runs, calls out, pushes and deploys need approval",
+      "collaborative: writes, runs, LLM and network calls allowed; pushes and deploys need approval",
+      "delegated: only deploys (and production, policy changes) need approval",
+      "autonomous: only production deploys and policy changes need approval",
+    ][level],
+    rules,
+  };
+}
+
+export type { Rule };

@@ -1,0 +1,37 @@
+import { parse as parseYaml } from "yaml";
+import { PolicySet } from "./policy.ts";
+
+export class PolicyFileError extends Error {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`${file}: invalid policy\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "PolicyFileError";
+  }
+}
+
+/** Reads a policy set from JSON or YAML (by extension) and validates it, naming file and path. */
+export async function loadPolicyFile(file: string): Promise<PolicySet> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (err) {
+    throw new PolicyFileError(file, [`cannot read it: ${(err as Error).message}`]);
+  }
+  let data: unknown;
+  try {
+    data = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw new PolicyFileError(file, [
+      `not valid ${/\.ya?ml$/i.test(file) ? "YAML" : "JSON"}: ${(err as Error).message}`,
+    ]);
+  }
+  const parsed = PolicySet.safeParse(data);
+  if (!parsed.success) {
+    throw new PolicyFileError(
+      file,
+      parsed.error.issues.map((i) =>
+        `at ${i.path.length ? i.path.join(".") : "(top level)"}: ${i.message}`
+      ),
+    );
+  }
+  return parsed.data;
+}

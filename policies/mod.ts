@@ -1,0 +1,11 @@
+/** troupe's policy engine: rules as data, decisions with reasons, autonomy presets. @module */
+export * from "./policy.ts";
+export {
+  type Decision,
+  type MatchedRule,
+  PolicyEngine,
+  UNPRIVILEGED_ACTIONS,
+} from "./policy_engine.ts";
+export { autonomyPreset } from "./autonomy.ts";
+export { loadPolicyFile, PolicyFileError } from "./load_policy.ts";
+export { recordDecisions } from "./record_decisions.ts";
