@@ -1,4 +1,5 @@
 import type { Command } from "./command.ts";
+import { keys } from "./commands/keys.ts";
 import { ledgerCommand } from "./commands/ledger.ts";
 import { policy } from "./commands/policy.ts";
 import { replay } from "./commands/replay.ts";
@@ -7,7 +8,7 @@ import { sql } from "./commands/sql.ts";
 import { verify } from "./commands/verify.ts";
 
 /** Every CLI command; `deno task NAME` runs `cli/main.ts NAME`. */
-const COMMANDS: Command[] = [run, sql, replay, verify, ledgerCommand, policy];
+const COMMANDS: Command[] = [run, sql, replay, verify, ledgerCommand, policy, keys];
 
 const HELP = `troupe: an actor runtime for teams of software-development agents
 

@@ -9,3 +9,20 @@ export {
 export { autonomyPreset } from "./autonomy.ts";
 export { loadPolicyFile, PolicyFileError } from "./load_policy.ts";
 export { recordDecisions } from "./record_decisions.ts";
+export {
+  DEFAULT_KEY_DIR,
+  type KeyFile,
+  newKey,
+  readKeyFile,
+  readTrustList,
+  Role,
+  type TrustedKey,
+  type TrustList,
+} from "./keys.ts";
+export {
+  issueWarrant,
+  type WarrantCheck,
+  WarrantClaims,
+  type WarrantUse,
+  WarrantVerifier,
+} from "./warrant.ts";
