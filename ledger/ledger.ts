@@ -70,6 +70,7 @@ export class Ledger {
   #ticker?: ReturnType<typeof setInterval>;
   #appender?: DuckDBAppender;
   #closed = false;
+  #queries: Promise<unknown> = Promise.resolve();
   #seq = 0;
   #hash = GENESIS_HASH;
 
@@ -154,8 +155,11 @@ export class Ledger {
     return Promise.resolve();
   }
 
+  /** One read-only SELECT; queries run one at a time, each in its own read-only transaction. */
   query(sql: string, options?: QueryOptions): Promise<QueryResult> {
-    return readOnlyQuery(this.reader, sql, options);
+    const result = this.#queries.then(() => readOnlyQuery(this.reader, sql, options));
+    this.#queries = result.catch(() => {});
+    return result;
   }
 
   /** Runs one of troupe's own fixed, parameterized queries; user SQL goes through `query`. */

@@ -161,3 +161,15 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
   });
   assert.ok(path);
 });
+
+Deno.test("concurrent ledger queries each get their own answer", () =>
+  withLedger(async (ledger) => {
+    await ledger.append({ actor: "a", type: "note" });
+    const answers = await Promise.all(
+      Array.from(
+        { length: 5 },
+        (_, i) => ledger.query(`SELECT ${i} AS i, count(*) AS n FROM events`),
+      ),
+    );
+    assert.deepEqual(answers.map((a) => a.rows[0]), [0, 1, 2, 3, 4].map((i) => ({ i, n: 1 })));
+  }));
