@@ -209,7 +209,9 @@ export class ActorSystem implements MessageRouter {
       );
     }, timeoutMs);
     try {
-      await Promise.race([this.#room(to), pending.promise]);
+      // Only a full backpressure mailbox makes the ask wait; otherwise it is queued now, so that
+      // it keeps its place among messages the caller sends right after it.
+      if (this.#full(to)) await Promise.race([this.#room(to), pending.promise]);
       if (!timedOut) {
         const envelope: Envelope = { message, priority, ...(from ? { from } : {}), reply: pending };
         this.#target(to, envelope)?.enqueue(envelope);
@@ -222,12 +224,14 @@ export class ActorSystem implements MessageRouter {
 
   /** Resolves once `to` can take a message without refusing it for lack of room. */
   async #room(to: string): Promise<void> {
-    for (;;) {
-      const cell = this.registry.cell(to);
-      if (!cell || cell.spec.mailbox.overflow !== "backpressure") return;
-      if (cell.mailbox.size < cell.mailbox.capacity) return;
-      await cell.mailbox.room();
-    }
+    while (this.#full(to)) await this.registry.cell(to)!.mailbox.room();
+  }
+
+  /** True when `to` has a backpressure mailbox with no room left. */
+  #full(to: string): boolean {
+    const cell = this.registry.cell(to);
+    return !!cell && cell.spec.mailbox.overflow === "backpressure" &&
+      cell.mailbox.size >= cell.mailbox.capacity;
   }
 
   #target(to: string, envelope: Envelope): ActorCell | undefined {

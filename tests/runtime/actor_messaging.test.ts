@@ -194,3 +194,17 @@ Deno.test("invalid specs are refused with the field that is wrong", () =>
     await system.spawn({ id: "dup", behaviour: RECORDER, isolation: "inline" });
     await assert.rejects(system.spawn({ id: "dup", behaviour: RECORDER }), /already exists/);
   }));
+
+for (const isolation of ISOLATIONS) {
+  Deno.test(`${isolation}: messages from one sender arrive in the order sent, asks and tells alike`, () =>
+    withSystem(async (system) => {
+      const rec = await system.spawn({ id: "rec", isolation, behaviour: RECORDER });
+      const first = rec.ask({ type: "rec", v: "ask-1" });
+      rec.tell({ type: "rec", v: "tell-2" });
+      const third = rec.ask({ type: "rec", v: "ask-3" });
+      rec.tell({ type: "rec", v: "tell-4" });
+      assert.deepEqual([await first, await third], [1, 3]);
+      const { seen } = await rec.ask<{ seen: string[] }>({ type: "get" });
+      assert.deepEqual(seen, ["ask-1", "tell-2", "ask-3", "tell-4"]);
+    }));
+}
