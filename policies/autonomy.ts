@@ -1,4 +1,4 @@
-import type { PolicySetInput, Rule } from "./policy.ts";
+import type { PolicySetInput } from "./policy.ts";
 
 type RuleInput = PolicySetInput["rules"][number];
 
@@ -62,5 +62,3 @@ export function autonomyPreset(level: number): PolicySetInput {
     rules,
   };
 }
-
-export type { Rule };

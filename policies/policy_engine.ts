@@ -1,5 +1,5 @@
-import picomatch from "picomatch";
 import { z } from "zod";
+import { globs } from "./globs.ts";
 import {
   ActionRequest,
   type ActionRequestInput,
@@ -39,17 +39,6 @@ export interface Decision {
 
 const RISK_ORDER: Record<RiskLevel, number> = { low: 0, medium: 1, high: 2, critical: 3 };
 const STRENGTH: Effect[] = ["deny", "require_approval", "allow"];
-
-type Matcher = (value: string) => boolean;
-const matcherCache = new Map<string, Matcher>();
-function globs(patterns: string | string[]): Matcher {
-  const key = JSON.stringify(patterns);
-  const cached = matcherCache.get(key);
-  if (cached) return cached;
-  const m = picomatch(patterns, { dot: true });
-  matcherCache.set(key, m);
-  return m;
-}
 
 function matches(rule: Rule, req: ActionRequest): boolean {
   const { match } = rule;

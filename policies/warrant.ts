@@ -1,5 +1,5 @@
-import picomatch from "picomatch";
 import { z } from "zod";
+import { globs } from "./globs.ts";
 import { canonicalJson } from "../ledger/hash_chain.ts";
 import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
 import { importPublicKey, type KeyFile, sign, type TrustList } from "./keys.ts";
@@ -111,10 +111,10 @@ export class WarrantVerifier {
     if (claims.subject !== use.actor) {
       return refuse(`warrant is for actor "${claims.subject}", not "${use.actor}"`);
     }
-    if (!picomatch(claims.actions)(use.action)) {
+    if (!globs(claims.actions)(use.action)) {
       return refuse(`warrant allows ${claims.actions.join(", ")}, not "${use.action}"`);
     }
-    if (use.resource !== undefined && !picomatch(claims.resources, { dot: true })(use.resource)) {
+    if (use.resource !== undefined && !globs(claims.resources)(use.resource)) {
       return refuse(`warrant covers ${claims.resources.join(", ")}, not "${use.resource}"`);
     }
     return { ok: true, claims };
