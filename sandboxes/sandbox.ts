@@ -1,0 +1,227 @@
+import { noPermissions } from "./no_permissions.ts";
+import { SandboxError } from "./sandbox_error.ts";
+import { type PluginManifest, readPluginWasm } from "./plugin_manifest.ts";
+import { capMemory, checkExports, checkImports, inspectWasm } from "./wasm_module.ts";
+import { FromSandbox, type LoadRequest, type ToSandbox } from "./sandbox_protocol.ts";
+import type { HostFunctionName } from "./host_function_names.ts";
+
+const WORKER = new URL("./sandbox_worker.ts", import.meta.url);
+// A worker without read permission cannot load a file as its main module; a data: module that
+// imports it statically can.
+const WORKER_MAIN = "data:text/javascript," +
+  encodeURIComponent(`import ${JSON.stringify(WORKER.href)};`);
+
+/** Answers a plugin's host call; a thrown error becomes `{"error": message}` for the plugin. */
+export type HostHandler = (fn: HostFunctionName, request: unknown) => Promise<unknown>;
+
+export interface SandboxOptions {
+  /** The module's bytes, when they were not read from `manifest.wasm` (they are not re-hashed). */
+  wasm?: Uint8Array;
+  host?: HostHandler;
+  onLog?: (level: string, text: string) => void;
+}
+
+/** What a plugin call returned. */
+export class PluginResult {
+  constructor(readonly bytes: Uint8Array | null) {}
+  text(): string {
+    return this.bytes ? new TextDecoder().decode(this.bytes) : "";
+  }
+  json(): unknown {
+    return JSON.parse(this.text());
+  }
+}
+
+interface Pending {
+  n: number;
+  resolve(r: PluginResult): void;
+  reject(e: Error): void;
+}
+
+/**
+ * One plugin in a worker of its own with no permissions, time and memory limits, and only the
+ * host functions it requested. Calls run one at a time. A call that overruns its time limit
+ * terminates the worker; the next call starts a fresh instance.
+ */
+export class Sandbox {
+  #worker?: Worker;
+  #ready?: Promise<void>;
+  #pending?: Pending;
+  #queue: Promise<unknown> = Promise.resolve();
+  #n = 0;
+  #closed = false;
+  /** How many times the plugin was started (1 + restarts after a timeout or close). */
+  starts = 0;
+
+  private constructor(
+    readonly manifest: PluginManifest,
+    readonly hostFunctions: string[],
+    readonly exports: string[],
+    readonly imports: string[],
+    readonly wasm: Uint8Array,
+    readonly options: SandboxOptions,
+  ) {}
+
+  /**
+   * Checks everything that can be checked before running: hash, wasm validity, imports (no
+   * capability the manifest does not request), exports; then starts the plugin.
+   */
+  static async create(manifest: PluginManifest, options: SandboxOptions = {}): Promise<Sandbox> {
+    const bytes = options.wasm ?? await readPluginWasm(manifest);
+    const shape = await inspectWasm(bytes, manifest.name);
+    const hostFunctions = checkImports(shape, manifest.hostFunctions, manifest.name);
+    checkExports(shape, manifest.exports, manifest.name);
+    const capped = capMemory(bytes, manifest.limits.memoryPages, manifest.name);
+    const sandbox = new Sandbox(
+      manifest,
+      hostFunctions,
+      shape.exports.filter((e) => e.kind === "function").map((e) => e.name),
+      shape.imports.map((i) => `${i.module}::${i.name}`),
+      capped,
+      options,
+    );
+    await sandbox.#start();
+    return sandbox;
+  }
+
+  /** Calls an exported function with bytes, text or (anything else) JSON. */
+  call(fn: string, input: Uint8Array | string | unknown = ""): Promise<PluginResult> {
+    const bytes = input instanceof Uint8Array
+      ? input
+      : new TextEncoder().encode(typeof input === "string" ? input : JSON.stringify(input));
+    const run = this.#queue.then(() => this.#call(fn, bytes));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#stop(new SandboxError("closed", "the sandbox was closed", this.manifest.name));
+  }
+
+  async #call(fn: string, input: Uint8Array): Promise<PluginResult> {
+    if (this.#closed) {
+      throw new SandboxError("closed", "the sandbox was closed", this.manifest.name);
+    }
+    if (!this.#worker) await this.#start();
+    else await this.#ready;
+    const { timeoutMs } = this.manifest.limits;
+    const n = ++this.#n;
+    const result = new Promise<PluginResult>((resolve, reject) => {
+      this.#pending = { n, resolve, reject };
+    });
+    const timer = setTimeout(() => {
+      this.#stop(
+        new SandboxError(
+          "timeout",
+          `${fn} did not finish within its ${timeoutMs} ms time limit (limits.timeoutMs); ` +
+            "the plugin was stopped",
+          this.manifest.name,
+        ),
+      );
+    }, timeoutMs);
+    this.#post({ t: "call", n, fn, input });
+    try {
+      return await result;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #start(): Promise<void> {
+    this.starts++;
+    const worker = new Worker(WORKER_MAIN, {
+      type: "module",
+      name: `plugin:${this.manifest.name}`,
+      // The SDK reads these two variables when it loads; nothing else is granted.
+      deno: {
+        permissions: noPermissions(["EXTISM_ENABLE_WASI_OUTPUT", "__MINIMATCH_TESTING_PLATFORM__"]),
+      },
+    });
+    this.#worker = worker;
+    const loaded = Promise.withResolvers<void>();
+    worker.onmessage = (e) => this.#receive(e.data, loaded);
+    worker.onerror = (e) => {
+      e.preventDefault(); // a broken plugin must not take the runtime down
+      const err = new SandboxError("trap", `its worker failed: ${e.message}`, this.manifest.name);
+      loaded.reject(err);
+      this.#stop(err);
+    };
+    const { limits, config, name } = this.manifest;
+    const load: LoadRequest = {
+      t: "load",
+      name,
+      wasm: this.wasm,
+      hostFunctions: this.hostFunctions,
+      config,
+      maxPages: limits.memoryPages,
+      maxVarBytes: limits.maxVarBytes,
+      maxOutputBytes: limits.maxOutputBytes,
+    };
+    worker.postMessage(load);
+    this.#ready = loaded.promise;
+    return this.#ready;
+  }
+
+  /** Terminates the worker (stopping even an endless loop) and fails the call in flight. */
+  #stop(reason: Error): void {
+    this.#worker?.terminate();
+    this.#worker = undefined;
+    this.#ready = undefined;
+    this.#pending?.reject(reason);
+    this.#pending = undefined;
+  }
+
+  #post(m: ToSandbox): void {
+    this.#worker?.postMessage(m);
+  }
+
+  #receive(data: unknown, loaded: PromiseWithResolvers<void>): void {
+    const parsed = FromSandbox.safeParse(data);
+    if (!parsed.success) return;
+    const m = parsed.data;
+    switch (m.t) {
+      case "loaded":
+        return loaded.resolve();
+      case "load_failed":
+        loaded.reject(new SandboxError(m.kind, m.message, this.manifest.name));
+        return this.#stop(new SandboxError(m.kind, m.message, this.manifest.name));
+      case "done":
+      case "failed": {
+        if (this.#pending?.n !== m.n) return;
+        const p = this.#pending;
+        this.#pending = undefined;
+        if (m.t === "done") p.resolve(new PluginResult(m.output));
+        else p.reject(new SandboxError(m.kind, m.message, this.manifest.name));
+        return;
+      }
+      case "host":
+        void this.#host(m.id, m.fn, m.input);
+        return;
+      case "log":
+        this.options.onLog?.(m.level, m.text);
+        return;
+    }
+  }
+
+  async #host(id: number, fn: string, input: string): Promise<void> {
+    const worker = this.#worker;
+    let result: string;
+    try {
+      if (!this.options.host) throw new Error("this sandbox offers no host functions");
+      let request: unknown;
+      try {
+        request = JSON.parse(input);
+      } catch {
+        throw new Error(`${fn}: the request is not valid JSON`);
+      }
+      result = JSON.stringify({
+        ok: (await this.options.host(fn as HostFunctionName, request)) ?? null,
+      });
+    } catch (err) {
+      result = JSON.stringify({ error: (err as Error).message });
+    }
+    // A worker stopped meanwhile (timeout) no longer waits for this answer.
+    if (worker === this.#worker) this.#post({ t: "host_result", id, result });
+  }
+}

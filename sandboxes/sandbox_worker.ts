@@ -1,0 +1,122 @@
+/// <reference lib="deno.worker" />
+/**
+ * Runs one Extism plugin on this worker's own thread, where calls cost microseconds. The worker
+ * has no Deno permissions; a call that runs too long is ended by the Sandbox terminating it.
+ * Host functions are async (JSPI): the plugin is suspended while the main thread answers.
+ */
+import createPlugin, { type CallContext, type Plugin } from "@extism/extism";
+import type { FromSandbox, LoadRequest, ToSandbox } from "./sandbox_protocol.ts";
+
+const post = (m: FromSandbox, transfer: Transferable[] = []) => self.postMessage(m, transfer);
+const hostReplies = new Map<number, (result: string) => void>();
+let nextHost = 0;
+let plugin: Plugin | undefined;
+let limits: LoadRequest | undefined;
+/** The last "abort: …" line the plugin logged in this call (troupe's kit logs one before it traps). */
+let lastAbort = "";
+
+function hostFunction(fn: string) {
+  return async (ctx: CallContext, offset: bigint): Promise<bigint> => {
+    const input = ctx.read(offset)?.text() ?? "null";
+    const id = ++nextHost;
+    const reply = Promise.withResolvers<string>();
+    hostReplies.set(id, reply.resolve);
+    post({ t: "host", id, fn, input });
+    return ctx.store(await reply.promise);
+  };
+}
+
+const logger = Object.fromEntries(
+  (["trace", "debug", "info", "warn", "error", "log"] as const).map((level) => [
+    level,
+    (...parts: unknown[]) => {
+      const text = parts.map(String).join(" ");
+      if (text.startsWith("abort: ")) lastAbort = text;
+      post({ t: "log", level, text });
+    },
+  ]),
+) as unknown as NonNullable<Parameters<typeof createPlugin>[1]>["logger"];
+
+async function load(m: LoadRequest): Promise<void> {
+  limits = m;
+  try {
+    plugin = await createPlugin({ wasm: [{ data: m.wasm }] }, {
+      useWasi: false,
+      runInWorker: false,
+      config: m.config,
+      memory: { maxPages: m.maxPages, maxVarBytes: m.maxVarBytes },
+      functions: { troupe: Object.fromEntries(m.hostFunctions.map((f) => [f, hostFunction(f)])) },
+      logger,
+      logLevel: "debug",
+    });
+    post({ t: "loaded" });
+  } catch (err) {
+    const e = err as Error;
+    const kind = e instanceof WebAssembly.LinkError ? "missing_import" : "invalid_wasm";
+    post({ t: "load_failed", kind, message: e.message });
+  }
+}
+
+async function memoryPages(): Promise<number> {
+  try {
+    const memory = (await plugin!.getInstance()).exports.memory;
+    return memory instanceof WebAssembly.Memory ? memory.buffer.byteLength / 65536 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function call(n: number, fn: string, input: Uint8Array): Promise<void> {
+  lastAbort = "";
+  try {
+    const out = await plugin!.call(fn, input);
+    const bytes = out ? out.bytes().slice() : null;
+    if (bytes && bytes.length > limits!.maxOutputBytes) {
+      post({
+        t: "failed",
+        n,
+        kind: "output_limit",
+        message: `${fn} returned ${bytes.length} bytes, more than its limit of ` +
+          `${limits!.maxOutputBytes} (limits.maxOutputBytes)`,
+      });
+      return;
+    }
+    post({ t: "done", n, output: bytes }, bytes ? [bytes.buffer] : []);
+  } catch (err) {
+    const e = err as Error;
+    const originated = e.message.match(/^Plugin-originated error: ([\s\S]*)$/);
+    if (originated) {
+      post({ t: "failed", n, kind: "plugin_error", message: originated[1] });
+      return;
+    }
+    if (/function "[^"]*" does not exist|is not a function/.test(e.message)) {
+      post({ t: "failed", n, kind: "missing_export", message: e.message });
+      return;
+    }
+    // The guest's failed memory.grow is invisible from here; a trap with more than half the
+    // cap in use is almost always one (the allocation that failed did not fit the rest).
+    const pages = await memoryPages();
+    if (/memory|unreachable/i.test(e.message) && pages * 2 > limits!.maxPages) {
+      post({
+        t: "failed",
+        n,
+        kind: "memory_limit",
+        message: `${fn} most likely ran out of memory: it trapped (${e.message}) with ${pages} ` +
+          `of its ${limits!.maxPages} pages (64 KiB each, limits.memoryPages) in use`,
+      });
+      return;
+    }
+    const why = lastAbort ? ` (${lastAbort})` : "";
+    post({ t: "failed", n, kind: "trap", message: `${fn} trapped: ${e.name}: ${e.message}${why}` });
+  }
+}
+
+self.onmessage = (e: MessageEvent<ToSandbox>) => {
+  const m = e.data;
+  if (m.t === "load") void load(m);
+  else if (m.t === "call") void call(m.n, m.fn, m.input);
+  else if (m.t === "host_result") {
+    hostReplies.get(m.id)?.(m.result);
+    hostReplies.delete(m.id);
+  }
+};
