@@ -27,7 +27,7 @@ export class PluginResult {
   text(): string {
     return this.bytes ? new TextDecoder().decode(this.bytes) : "";
   }
-  json(): unknown {
+  json<T = Record<string, unknown>>(): T {
     return JSON.parse(this.text());
   }
 }

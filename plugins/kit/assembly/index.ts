@@ -15,8 +15,10 @@ export function input(): string { return Host.inputString(); }
 /** The call's input as JSON (null when it is not JSON). */
 export function inputJson(): Json | null { return Json.parse(Host.inputString()); }
 
-export function output(text: string): void { Host.outputString(text); }
-export function outputJson(value: Json): void { Host.outputString(value.toString()); }
+// Host.outputString in @extism/as-pdk 1.0.0 sizes its buffer in UTF-16 units, not bytes, and
+// fails on non-ASCII text; encoding first avoids it.
+export function output(text: string): void { Host.output(Uint8Array.wrap(String.UTF8.encode(text))); }
+export function outputJson(value: Json): void { output(value.toString()); }
 
 /** Fails the call with a message; return the 1 it gives from your exported function. */
 export function fail(message: string): i32 {
