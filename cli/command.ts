@@ -14,6 +14,15 @@ type Parsed<T extends Options> = ReturnType<
 >;
 
 export const LEDGER_FLAG = { type: "string", default: ".troupe/ledger.duckdb" } as const;
+/** Errors that are the user's to fix: printed as a message, exit 1, no stack. */
+const EXPECTED_ERRORS = [
+  "LedgerError",
+  "TroupeError",
+  "PolicyFileError",
+  "SandboxError",
+  "CompileError",
+];
+
 export const JSON_FLAG = { type: "boolean", default: false } as const;
 
 /**
@@ -55,7 +64,7 @@ export function defineCommand<T extends Options>(spec: {
         return await spec.run(parsed.values, parsed.positionals, fail);
       } catch (err) {
         const e = err as Error;
-        if (["LedgerError", "TroupeError", "PolicyFileError"].includes(e.name)) {
+        if (EXPECTED_ERRORS.includes(e.name)) {
           console.error(`troupe ${spec.name}: ${e.message}`);
           return 1;
         }

@@ -1,6 +1,7 @@
 import type { Command } from "./command.ts";
 import { keys } from "./commands/keys.ts";
 import { ledgerCommand } from "./commands/ledger.ts";
+import { plugin } from "./commands/plugin.ts";
 import { policy } from "./commands/policy.ts";
 import { replay } from "./commands/replay.ts";
 import { run } from "./commands/run.ts";
@@ -8,7 +9,7 @@ import { sql } from "./commands/sql.ts";
 import { verify } from "./commands/verify.ts";
 
 /** Every CLI command; `deno task NAME` runs `cli/main.ts NAME`. */
-const COMMANDS: Command[] = [run, sql, replay, verify, ledgerCommand, policy, keys];
+const COMMANDS: Command[] = [run, sql, replay, verify, ledgerCommand, policy, keys, plugin];
 
 const HELP = `troupe: an actor runtime for teams of software-development agents
 

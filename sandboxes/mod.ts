@@ -15,3 +15,4 @@ export { createPluginHost, type PluginHostOptions, type PluginMessaging } from "
 export { grantPolicy } from "./plugin_grants.ts";
 export { capMemory, checkImports, inspectWasm } from "./wasm_module.ts";
 export { compileAssemblyScript, CompileError, type Diagnostic } from "./compile_assemblyscript.ts";
+export { type GeneratedCodeOptions, runGeneratedCode } from "./generated_code.ts";

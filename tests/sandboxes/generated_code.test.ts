@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { Ledger } from "../../ledger/mod.ts";
+import { CompileError, runGeneratedCode, SandboxError } from "../../sandboxes/mod.ts";
+
+Deno.test("generated code that does not compile comes back as diagnostics with file and line", async () => {
+  const source = [
+    "export function run(): i32 {",
+    '  const n: i32 = "not a number";',
+    "  return missing(n);",
+    "}",
+  ].join("\n");
+  await assert.rejects(runGeneratedCode(source, { actor: "coder", fn: "run" }), (e) => {
+    assert.ok(e instanceof CompileError);
+    const errors = e.diagnostics.filter((d) => d.category === "error");
+    assert.deepEqual(
+      errors.map((d) => [d.file, d.line]).sort(),
+      [["generated.ts", 2], ["generated.ts", 3]],
+    );
+    assert.ok(errors.some((d) => /missing/.test(d.message)));
+    return true;
+  });
+});
+
+Deno.test("generated code runs: an answer, a loop forever, unbounded allocation, an ungranted host call", async () => {
+  const source = `
+import { input, output, kvSet, Json } from "troupe";
+export function double(): i32 { output((I32.parseInt(input()) * 2).toString()); return 0; }
+export function forever(): i32 { let n = 0; while (true) { n++; } return n; }
+export function hoard(): i32 {
+  const all = new Array<ArrayBuffer>();
+  while (true) all.push(new ArrayBuffer(1 << 16));
+  return 0;
+}
+export function sneak(): i32 {
+  const r = kvSet("stolen", Json.str("secret"));
+  output(r.ok ? "stored" : "refused: " + r.error!);
+  return 0;
+}`;
+  const run = (fn: string, extra = {}) =>
+    runGeneratedCode(source, { actor: "coder", fn, input: "21", ...extra });
+  assert.equal((await run("double")).text(), "42");
+  await assert.rejects(
+    run("forever", { limits: { timeoutMs: 300 } }),
+    (e: SandboxError) => e.kind === "timeout",
+  );
+  await assert.rejects(
+    run("hoard", { limits: { memoryPages: 32 } }),
+    (e: SandboxError) => e.kind === "memory_limit",
+  );
+  const ledger = await Ledger.open(":memory:");
+  try {
+    assert.match((await run("sneak", { ledger })).text(), /^refused: kv_set\(kv:stolen\) denied/);
+    assert.equal((await run("sneak", { ledger, grants: ["kv_set"] })).text(), "stored");
+  } finally {
+    await ledger.close();
+  }
+});
