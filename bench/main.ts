@@ -4,6 +4,7 @@
  */
 import { ActorSystem } from "../runtime/mod.ts";
 import { benchLedger } from "./ledger_bench.ts";
+import { benchPlugins } from "./plugin_bench.ts";
 
 const COUNTER = new URL("../actors/examples/counter.ts", import.meta.url).href;
 const N = Number(Deno.env.get("BENCH_N") ?? 5000);
@@ -68,4 +69,6 @@ try {
 }
 console.log();
 await benchLedger();
+console.log();
+await benchPlugins();
 Deno.exit(0); // exit explicitly: see the note on DuckDB teardown in the README

@@ -1,0 +1,110 @@
+/**
+ * Plugin costs, each next to a baseline from the same run: a trivial function called through
+ * Extism in a sandbox worker vs the same function as a raw WebAssembly call; cold start of a
+ * sandbox vs compiling and instantiating the module; asks to a plugin agent vs an inline actor.
+ */
+import createPlugin from "@extism/extism";
+import { pluginActor } from "../plugins/plugin_actor.ts";
+import { ActorSystem, defineActor } from "../runtime/mod.ts";
+import { parseManifest, Sandbox } from "../sandboxes/mod.ts";
+import { watToWasm } from "../sandboxes/wat.ts";
+
+const N = Number(Deno.env.get("BENCH_PLUGIN_N") ?? 5000);
+const COLD = 20;
+
+// `handle` answers every message with {"reply": 1}; `noop` does nothing.
+const WAT = `(module
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u8" (func $store_u8 (param i64 i32)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "{\\"reply\\":1}")
+  (func (export "noop") (result i32) (i32.const 0))
+  (func (export "handle") (result i32)
+    (local $out i64) (local $i i32)
+    (local.set $out (call $alloc (i64.const 11)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (i32.const 11)))
+      (call $store_u8 (i64.add (local.get $out) (i64.extend_i32_u (local.get $i)))
+        (i32.load8_u (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (call $output_set (local.get $out) (i64.const 11))
+    (i32.const 0)))`;
+
+function line(label: string, value: number, unit: string): void {
+  console.log(`${label.padEnd(52)} ${value.toFixed(value < 10 ? 2 : 0).padStart(12)} ${unit}`);
+}
+
+async function timeEach(n: number, fn: () => unknown): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < n; i++) await fn();
+  return ((performance.now() - start) * 1000) / n; // µs per call
+}
+
+export async function benchPlugins(): Promise<void> {
+  console.log("plugins");
+  const wasm = await watToWasm(WAT);
+  const manifest = parseManifest({ name: "bench", wasm: "bench.wasm" });
+
+  const module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
+  const stub = () => 0n;
+  const imports = { "extism:host/env": { alloc: stub, store_u8: () => {}, output_set: () => {} } };
+  const instance = await WebAssembly.instantiate(module, imports);
+  const noop = instance.exports.noop as () => number;
+  const raw = await timeEach(N * 20, () => noop());
+  line("baseline: raw WebAssembly call", raw, "µs/call");
+
+  const direct = await createPlugin({ wasm: [{ data: wasm }] }, { useWasi: false });
+  const inThread = await timeEach(N, () => direct.call("noop"));
+  line("Extism call on the calling thread (no limits)", inThread, "µs/call");
+  await direct.close();
+
+  const sandbox = await Sandbox.create(manifest, { wasm });
+  await sandbox.call("noop");
+  const sandboxed = await timeEach(N, () => sandbox.call("noop"));
+  line("troupe: sandboxed call (own worker, limits)", sandboxed, "µs/call");
+  sandbox.close();
+
+  const compileMs = (await timeEach(COLD, async () => {
+    await WebAssembly.instantiate(await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>), imports);
+  })) / 1000;
+  line("baseline: compile + instantiate", compileMs, "ms");
+  const coldMs = (await timeEach(COLD, async () => {
+    (await Sandbox.create(manifest, { wasm })).close();
+  })) / 1000;
+  line("troupe: sandbox cold start (worker + plugin)", coldMs, "ms");
+
+  const system = await ActorSystem.start();
+  try {
+    const inline = await system.spawn({
+      id: "inline",
+      isolation: "inline",
+      behaviour: defineActor({ receive: () => 1 }),
+      observeMessages: false,
+    });
+    const dir = await Deno.makeTempDir();
+    await Deno.writeFile(`${dir}/bench.wasm`, wasm);
+    const agent = await system.spawn({
+      ...pluginActor({ id: "agent", manifest: { ...manifest, wasm: `${dir}/bench.wasm` } }),
+      observeMessages: false,
+    });
+    await agent.ask({});
+    const inlineRate = 1e6 / await timeEach(N, () => inline.ask({}));
+    const agentRate = 1e6 / await timeEach(N, () => agent.ask({}));
+    line("baseline: ask an inline actor", inlineRate, "/s");
+    line("troupe: ask a plugin agent", agentRate, "/s");
+    await Deno.remove(dir, { recursive: true });
+    console.log(`\nsandboxed call / raw call cost:          ${(sandboxed / raw).toFixed(0)}×`);
+    console.log(`in-thread Extism call / raw call cost:    ${(inThread / raw).toFixed(0)}×`);
+    console.log(`sandbox cold start / compile+instantiate: ${(coldMs / compileMs).toFixed(1)}×`);
+    console.log(`plugin agent asks / inline actor asks:    ${(agentRate / inlineRate).toFixed(2)}`);
+  } finally {
+    await system.stop();
+  }
+}
+
+if (import.meta.main) {
+  await benchPlugins();
+  Deno.exit(0);
+}
