@@ -67,7 +67,10 @@ export async function benchPlugins(): Promise<void> {
   sandbox.close();
 
   const compileMs = (await timeEach(COLD, async () => {
-    await WebAssembly.instantiate(await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>), imports);
+    await WebAssembly.instantiate(
+      await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>),
+      imports,
+    );
   })) / 1000;
   line("baseline: compile + instantiate", compileMs, "ms");
   const coldMs = (await timeEach(COLD, async () => {
