@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Ledger } from "../../ledger/mod.ts";
 import { CompileError, runGeneratedCode, SandboxError } from "../../sandboxes/mod.ts";
+import { RECORDER, withSystem } from "../helpers.ts";
 
 Deno.test("generated code that does not compile comes back as diagnostics with file and line", async () => {
   const source = [
@@ -55,3 +56,55 @@ export function sneak(): i32 {
     await ledger.close();
   }
 });
+
+Deno.test("generated code can query the ledger and message actors when granted", () =>
+  withSystem(async (system) => {
+    const rec = await system.spawn({ id: "rec", behaviour: RECORDER });
+    const ledger = await Ledger.open(":memory:");
+    try {
+      await ledger.append({ actor: "tester", type: "note", payload: { n: 1 } });
+      await ledger.append({ actor: "tester", type: "note", payload: { n: 2 } });
+      await ledger.flush();
+      const source = `
+import { sql, tell, output, fail, Json } from "troupe";
+export function report(): i32 {
+  const r = sql("SELECT count(*) AS n FROM events WHERE type = 'note'");
+  if (!r.ok) return fail(r.error!);
+  const n = r.value!.get("rows")!.at(0)!.getNumber("n");
+  const sent = tell("rec", Json.obj().setString("type", "rec").setNumber("v", n));
+  if (!sent.ok) return fail(sent.error!);
+  output(n.toString());
+  return 0;
+}`;
+      const messaging = {
+        tell: (to: string, m: unknown) => void system.ref(to).tell(m),
+        ask: (to: string, m: unknown, timeoutMs: number) => system.ref(to).ask(m, { timeoutMs }),
+        publish: (topic: string, m: unknown) => void system.publish(topic, m),
+      };
+      const out = await runGeneratedCode(source, {
+        actor: "coder",
+        fn: "report",
+        ledger,
+        messaging,
+        grants: ["sql", "emit:actor:rec"],
+      });
+      assert.equal(out.text(), "2.0");
+      let seen: unknown[] = [];
+      for (let i = 0; i < 100 && seen.length === 0; i++) {
+        seen = (await rec.ask<{ seen: unknown[] }>({ type: "get" })).seen;
+      }
+      assert.deepEqual(seen, [2]);
+      await assert.rejects(
+        runGeneratedCode(source, {
+          actor: "coder",
+          fn: "report",
+          ledger,
+          messaging,
+          grants: ["sql"],
+        }),
+        /emit\(actor:rec\) denied/,
+      );
+    } finally {
+      await ledger.close();
+    }
+  }));
