@@ -19,6 +19,7 @@ const EXPECTED_ERRORS = [
   "LedgerError",
   "TroupeError",
   "PolicyFileError",
+  "PlanError",
   "SandboxError",
   "CompileError",
 ];

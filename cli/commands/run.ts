@@ -1,125 +1,207 @@
+import { dirname, join, resolve } from "node:path";
 import { Ledger, recordSystem } from "../../ledger/mod.ts";
-import { ActorSystem, type SystemEvent } from "../../runtime/mod.ts";
+import { autonomyPreset, PolicyEngine, recordDecisions } from "../../policies/mod.ts";
+import { ActorSystem } from "../../runtime/mod.ts";
+import { DEFAULT_GOAL, planRun } from "../../actors/orchestrator/offline_planner.ts";
+import { Orchestrator, type Progress } from "../../actors/orchestrator/orchestrator.ts";
+import { recoverRun } from "../../actors/orchestrator/recover_run.ts";
+import { buildReport, writeOutputs } from "../../actors/orchestrator/run_report.ts";
+import { startTeam } from "../../actors/orchestrator/team.ts";
+import type { GeneratedFile } from "../../actors/agents/repo_facts.ts";
 import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
-const actor = (name: string) => new URL(`../../actors/demo/${name}.ts`, import.meta.url).href;
+const usage = `Usage: deno task run [GOAL] [--repo PATH] [--out DIR] [--apply] [--autonomy N]
+                     [--run-tests] [--resume RUN_ID] [--ledger PATH] [--json]
 
-const usage = `Usage: deno task run [--rounds N] [--ledger PATH] [--json]
+Points the repo-ops team at a repository: scan, detect toolchains, assess, plan repairs,
+generate CI (GitHub Actions, GitLab CI, Azure Pipelines), docs, review. Works offline.
+GOAL defaults to "${DEFAULT_GOAL}"; a goal that only asks to assess/audit/report
+generates nothing.
 
-Starts a small demo team under one supervisor: "pinger" and "ponger" talk in
-workers of their own; "flaky" crashes on a bad job and is restarted. Prints what
-happened, from the runtime's event stream, and records every event in the ledger
-under a new run id (replay it with: deno task replay RUN_ID).
+The repository is never modified without --apply, which writes the reviewed files into it
+when the review approves and policy (the --autonomy preset) allows each write. Otherwise
+everything goes to --out: report.md, report.json, files/ and changes.patch.
 
 Options:
-  --rounds N   how many ping/pong exchanges (1-100, default 3)
-  --ledger P   the ledger file (default .troupe/ledger.duckdb; :memory: for none kept)
-  --json       print the events and a summary as JSON
-  -h, --help   show this help`;
+  --repo PATH       the repository (default: the current directory)
+  --out DIR         where results go (default .troupe/runs/RUN_ID)
+  --apply           write the generated files into the repository
+  --autonomy N      1 (every write needs approval) to 5 (default 3)
+  --run-tests       also run each project's own test command (sh, PATH and HOME only)
+  --resume RUN_ID   finish a run that was interrupted; completed tasks are not repeated
+  --ledger PATH     the ledger (default .troupe/ledger.duckdb)
+  --json            print the report as JSON
+  -h, --help        show this help`;
 
-function describe(e: SystemEvent): string | undefined {
-  switch (e.type) {
-    case "spawned":
-      return `spawned   ${e.actor} (${e.isolation}, incarnation ${e.incarnation})`;
-    case "delivered":
-      return `message   ${e.from ?? "cli"} -> ${e.actor}: ${e.messageType}`;
-    case "crashed":
-      return `crashed   ${e.actor}: ${e.error.message}`;
-    case "restarted":
-      return `restarted ${e.actor} by ${e.supervisor} after ${Math.round(e.delayMs)} ms`;
-    case "dead_letter":
-      return `dead      ${e.messageType} to ${e.actor}: ${e.reason.split("\n")[0]}`;
-    case "stopped":
-      return `stopped   ${e.actor} (${e.reason})`;
-    case "escalated":
-      return `escalated ${e.actor}: ${e.reason}`;
-    default:
-      return undefined;
-  }
+function newRunId(): string {
+  return `run-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${
+    crypto.randomUUID().slice(0, 8)
+  }`;
+}
+
+/** Live progress: one rewritten line on a terminal, plain lines otherwise (on stderr). */
+function progressPrinter(): (p: Progress) => void {
+  const tty = Deno.stderr.isTerminal();
+  const enc = new TextEncoder();
+  return (p) => {
+    const counts = `[${p.done}/${p.total} done, ${p.failed} failed, ${p.skipped} skipped; busy: ${
+      p.running.join(", ") || "-"
+    }]`;
+    if (tty) Deno.stderr.writeSync(enc.encode(`\r\x1b[K${counts} ${p.event}`.slice(0, 200)));
+    else console.error(`${counts} ${p.event}`);
+  };
 }
 
 export const run = defineCommand({
   name: "run",
-  summary: "run the demo team (the orchestrator will take this over)",
+  summary: "point the repo-ops team at a repository (offline; --help)",
   usage,
-  flags: { rounds: { type: "string", default: "3" }, json: JSON_FLAG, ledger: LEDGER_FLAG },
-  run: (flags, _positionals, fail) => {
-    const rounds = Number(flags.rounds);
-    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
-      return Promise.resolve(
-        fail(`--rounds must be a whole number from 1 to 100, got "${flags.rounds}"`),
-      );
+  flags: {
+    repo: { type: "string", default: "." },
+    out: { type: "string" },
+    apply: { type: "boolean", default: false },
+    autonomy: { type: "string", default: "3" },
+    "run-tests": { type: "boolean", default: false },
+    resume: { type: "string" },
+    ledger: LEDGER_FLAG,
+    json: JSON_FLAG,
+  },
+  async run(flags, positionals, fail) {
+    const autonomy = Number(flags.autonomy);
+    if (!Number.isInteger(autonomy) || autonomy < 1 || autonomy > 5) {
+      return fail(`--autonomy must be 1 to 5, got "${flags.autonomy}"`);
     }
-    return runDemo(rounds, flags.ledger, flags.json);
+    if (positionals.length > 1) return fail("give the goal as one quoted argument");
+    await Deno.mkdir(dirname(resolve(flags.ledger)), { recursive: true }).catch(() => {});
+    const ledger = await Ledger.open(flags.ledger);
+    let system: ActorSystem | undefined;
+    try {
+      let runId: string, goal: string, repo: string, out: string, runTests: boolean, date: string;
+      let completed = new Map<string, unknown>();
+      if (flags.resume) {
+        const found = await recoverRun(ledger, flags.resume);
+        if (!found) return fail(`no run "${flags.resume}" in ${flags.ledger}`);
+        runId = flags.resume;
+        ({ goal, repo, out, runTests, date } = found.started as {
+          goal: string;
+          repo: string;
+          out: string;
+          runTests: boolean;
+          date: string;
+        });
+        completed = found.completed;
+        console.error(`resuming ${runId}: ${completed.size} task(s) already done`);
+      } else {
+        runId = newRunId();
+        goal = positionals[0] ?? DEFAULT_GOAL;
+        repo = resolve(flags.repo);
+        const info = await Deno.stat(repo).catch(() => undefined);
+        if (!info?.isDirectory) return fail(`--repo ${flags.repo} is not a directory`);
+        out = resolve(flags.out ?? join(".troupe", "runs", runId));
+        runTests = flags["run-tests"];
+        date = new Date().toISOString().slice(0, 10);
+        await ledger.append({
+          runId,
+          actor: "orchestrator",
+          type: "run_started",
+          payload: { goal, repo, out, runTests, date, autonomy },
+        });
+        console.error(`run ${runId}: ${goal} (${repo})`);
+      }
+      const plan = planRun(goal, { repo, runTests, date });
+      const policy = new PolicyEngine([autonomyPreset(autonomy)], {
+        onDecision: recordDecisions(ledger, runId),
+      });
+      system = await ActorSystem.start();
+      const detach = recordSystem(system, ledger, { runId });
+      await startTeam(system, repo);
+      const orchestrator = new Orchestrator({
+        system,
+        ledger,
+        runId,
+        completed,
+        onProgress: progressPrinter(),
+      });
+      const outcome = await orchestrator.run(plan);
+      if (Deno.stderr.isTerminal()) console.error();
+      const { report, files } = buildReport(runId, goal, repo, outcome);
+      await writeOutputs(out, repo, report, files);
+      const applied = flags.apply
+        ? await apply(ledger, runId, repo, files, report.review?.verdict, policy)
+        : [];
+      await ledger.append({
+        runId,
+        actor: "orchestrator",
+        type: "run_finished",
+        payload: { dead: outcome.dead.length, skipped: outcome.skipped.length, applied },
+      });
+      await system.stop({ deadlineMs: 2000 });
+      system = undefined;
+      await detach();
+      if (flags.json) console.log(JSON.stringify({ ...report, out, applied }, null, 2));
+      else {
+        const bySeverity = (s: string) => report.findings.filter((f) => f.severity === s).length;
+        console.log(
+          `${report.findings.length} findings (${bySeverity("critical")} critical, ${
+            bySeverity("high")
+          } high), ` +
+            `${files.length} generated files, review: ${report.review?.verdict ?? "not run"}` +
+            (outcome.dead.length ? `, ${outcome.dead.length} task(s) failed` : ""),
+        );
+        console.log(`report: ${join(out, "report.md")}`);
+        if (applied.length) console.log(`applied to ${repo}: ${applied.join(", ")}`);
+      }
+      return outcome.dead.length > 0 ? 1 : 0;
+    } finally {
+      await system?.stop({ deadlineMs: 2000 });
+      await ledger.close();
+    }
   },
 });
 
-async function runDemo(rounds: number, ledgerPath: string, json: boolean): Promise<number> {
-  const ledger = await Ledger.open(ledgerPath);
-  const runId = `run-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${
-    crypto.randomUUID().slice(0, 8)
-  }`;
-  const system = await ActorSystem.start();
-  const detach = recordSystem(system, ledger, { runId });
-  const events: SystemEvent[] = [];
-  system.events.subscribe((e) => {
-    events.push(e);
-    const line = describe(e);
-    if (line && !json) console.log(line);
-  });
-  let replies: string[] = [];
-  let flakyDone = 0;
-  try {
-    await system.supervise({
-      id: "demo",
-      strategy: "one_for_one",
-      intensity: 3,
-      backoff: { minMs: 20, maxMs: 200 },
-      children: [
-        { actor: { id: "ponger", behaviour: actor("ponger"), capabilities: ["pong"] } },
-        { actor: { id: "pinger", behaviour: actor("pinger") } },
-        { actor: { id: "flaky", behaviour: actor("flaky") } },
-      ],
+/** Writes reviewed files into the repository, each decided by policy, each at most once a run. */
+async function apply(
+  ledger: Ledger,
+  runId: string,
+  repo: string,
+  files: GeneratedFile[],
+  verdict: string | undefined,
+  policy: PolicyEngine,
+): Promise<string[]> {
+  if (verdict !== "approve") {
+    console.error(`not applying: the review verdict is ${verdict ?? "missing"}`);
+    return [];
+  }
+  const done = new Set<string>();
+  for await (const row of ledger.rows({ runId })) {
+    if (row.type === "file_applied") done.add(JSON.parse(row.payload).path);
+  }
+  const applied: string[] = [];
+  for (const f of files) {
+    if (done.has(f.path)) continue; // applied before a crash: appending again would duplicate
+    const d = policy.decide({
+      action: "fs.write",
+      actor: "orchestrator",
+      resource: f.path,
+      risk: "medium",
     });
-    replies = await system.ref("pinger").ask<string[]>(
-      { type: "start", peer: "ponger", rounds },
-      { timeoutMs: 10_000 },
-    );
-    const flaky = system.ref("flaky");
-    await flaky.ask({ type: "job", id: 1 });
-    const restarted = system.events.next((e) => e.type === "restarted" && e.actor === "flaky");
-    await flaky.ask({ type: "job", id: 2, bad: true }).catch(() => {});
-    await restarted;
-    flakyDone = await flaky.ask<number>({ type: "job", id: 3 });
-  } finally {
-    await system.stop({ deadlineMs: 2000 });
-    await detach();
-    await ledger.close();
+    if (d.effect !== "allow") {
+      console.error(`not applying ${f.path}: ${d.reason}`);
+      continue;
+    }
+    const target = join(repo, f.path);
+    await Deno.mkdir(dirname(target), { recursive: true });
+    await Deno.writeTextFile(target, f.content, {
+      append: f.mode === "append",
+      createNew: f.mode === "create",
+    });
+    await ledger.append({
+      runId,
+      actor: "orchestrator",
+      type: "file_applied",
+      payload: { path: f.path, mode: f.mode },
+    });
+    applied.push(f.path);
   }
-  const count = (type: SystemEvent["type"]) => events.filter((e) => e.type === type).length;
-  const summary = {
-    runId,
-    ledger: ledgerPath,
-    replies,
-    flakyJobsSinceRestart: flakyDone,
-    spawned: count("spawned"),
-    crashed: count("crashed"),
-    restarted: count("restarted"),
-    deadLetters: count("dead_letter"),
-    messages: count("delivered"),
-  };
-  if (json) {
-    console.log(JSON.stringify({ summary, events }, null, 2));
-  } else {
-    console.log(
-      `\n${replies.length} ping/pong rounds (${replies.at(-1)}), ${summary.crashed} crash, ` +
-        `${summary.restarted} restart, ${summary.messages} messages, ${summary.deadLetters} dead letter`,
-    );
-    console.log(
-      ledgerPath === ":memory:"
-        ? `run ${runId} was recorded in memory only (--ledger :memory:)`
-        : `run ${runId} recorded in ${ledgerPath}; replay it with: deno task replay ${runId}`,
-    );
-  }
-  return 0;
+  return applied;
 }

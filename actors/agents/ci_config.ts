@@ -1,0 +1,244 @@
+import { stringify } from "yaml";
+import { z } from "zod";
+import type { Detection, GeneratedFile, Project } from "./repo_facts.ts";
+
+/** CI configuration for GitHub Actions, GitLab CI and Azure Pipelines from detected projects. */
+
+interface Toolchain {
+  github: Record<string, unknown>[];
+  image: string;
+  cache?: string[];
+  azure: Record<string, unknown>[];
+}
+
+function toolchain(p: Project): Toolchain {
+  switch (p.type) {
+    case "node":
+    case "typescript":
+      return {
+        github: [{
+          uses: "actions/setup-node@v4",
+          with: {
+            "node-version": "20",
+            ...(p.lockfile === "package-lock.json"
+              ? { cache: "npm", "cache-dependency-path": `${p.dir}/package-lock.json` }
+              : {}),
+          },
+        }],
+        image: "node:20",
+        cache: [`${p.dir}/node_modules/`],
+        azure: [{ task: "NodeTool@0", inputs: { versionSpec: "20.x" } }],
+      };
+    case "python":
+      return {
+        github: [{
+          uses: "actions/setup-python@v5",
+          with: { "python-version": "3.12", cache: "pip" },
+        }],
+        image: "python:3.12",
+        cache: [".cache/pip"],
+        azure: [{ task: "UsePythonVersion@0", inputs: { versionSpec: "3.12" } }],
+      };
+    case "go":
+      return {
+        github: [{ uses: "actions/setup-go@v5", with: { "go-version-file": `${p.dir}/go.mod` } }],
+        image: "golang:1.22",
+        cache: [".go/pkg/mod/"],
+        azure: [{ task: "GoTool@0", inputs: { version: "1.22" } }],
+      };
+    case "rust":
+      return {
+        github: [{ uses: "dtolnay/rust-toolchain@stable" }, {
+          uses: "Swatinem/rust-cache@v2",
+          with: { workspaces: p.dir },
+        }],
+        image: "rust:1",
+        cache: [`${p.dir}/target/`],
+        azure: [{ script: "rustup default stable", displayName: "Rust toolchain" }],
+      };
+    case "deno":
+      return {
+        github: [{ uses: "denoland/setup-deno@v2", with: { "deno-version": "v2.x" } }],
+        image: "denoland/deno:latest",
+        azure: [{ script: "curl -fsSL https://deno.land/install.sh | sh", displayName: "Deno" }],
+      };
+    case "java-maven":
+    case "java-gradle":
+      return {
+        github: [{
+          uses: "actions/setup-java@v4",
+          with: {
+            distribution: "temurin",
+            "java-version": "21",
+            cache: p.type === "java-maven" ? "maven" : "gradle",
+          },
+        }],
+        image: p.type === "java-maven" ? "maven:3-eclipse-temurin-21" : "gradle:jdk21",
+        azure: [{
+          task: "JavaToolInstaller@0",
+          inputs: {
+            versionSpec: "21",
+            jdkArchitectureOption: "x64",
+            jdkSourceOption: "PreInstalled",
+          },
+        }],
+      };
+    default:
+      return { github: [], image: "ubuntu:24.04", azure: [] };
+  }
+}
+
+const commands = (p: Project) =>
+  ([["Install", p.install], ["Build", p.build], ["Test", p.test]] as const).filter((c) => c[1]) as [
+    string,
+    string,
+  ][];
+const jobName = (p: Project) =>
+  `${p.type}${p.dir === "." ? "" : `-${p.dir.replace(/[^A-Za-z0-9]+/g, "-")}`}`;
+
+export function githubActions(d: Detection): string {
+  const jobs = Object.fromEntries(d.projects.map((p) => [jobName(p), {
+    "runs-on": "ubuntu-latest",
+    defaults: { run: { "working-directory": p.dir } },
+    steps: [
+      { uses: "actions/checkout@v4" },
+      ...toolchain(p).github,
+      ...commands(p).map(([name, run]) => ({ name, run })),
+    ],
+  }]));
+  return stringify({
+    name: "CI",
+    on: { push: { branches: ["main"] }, pull_request: {} },
+    permissions: { contents: "read" },
+    jobs,
+  });
+}
+
+export function gitlabCi(d: Detection): string {
+  const doc: Record<string, unknown> = { stages: ["test"] };
+  for (const p of d.projects) {
+    const t = toolchain(p);
+    doc[jobName(p)] = {
+      stage: "test",
+      image: t.image,
+      ...(t.cache ? { cache: { key: jobName(p), paths: t.cache } } : {}),
+      script: [...(p.dir === "." ? [] : [`cd ${p.dir}`]), ...commands(p).map(([, c]) => c)],
+    };
+  }
+  return stringify(doc);
+}
+
+export function azurePipelines(d: Detection): string {
+  return stringify({
+    trigger: ["main"],
+    pool: { vmImage: "ubuntu-latest" },
+    jobs: d.projects.map((p) => ({
+      job: jobName(p).replace(/-/g, "_"),
+      steps: [
+        ...toolchain(p).azure,
+        ...commands(p).map(([name, script]) => ({
+          script,
+          displayName: name,
+          workingDirectory: p.dir,
+        })),
+      ],
+    })),
+  });
+}
+
+export function dockerfile(p: Project): string | undefined {
+  const install = p.install ?? "true";
+  switch (p.type) {
+    case "node":
+    case "typescript":
+      return `FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN ${install}${
+        p.build ? ` && ${p.build}` : ""
+      }\nUSER node\nCMD ["npm", "start"]\n`;
+    case "go":
+      return `FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /out/app .\n\nFROM gcr.io/distroless/static\nCOPY --from=build /out/app /app\nUSER nonroot\nENTRYPOINT ["/app"]\n`;
+    default:
+      return undefined;
+  }
+}
+
+/** The CI files for every platform, plus a Dockerfile for a single-project repository without one. */
+export function ciFiles(d: Detection): GeneratedFile[] {
+  if (d.projects.length === 0) return [];
+  const files: GeneratedFile[] = [
+    {
+      path: ".github/workflows/ci.yml",
+      content: githubActions(d),
+      mode: "create",
+      reason: "no-ci",
+    },
+    { path: ".gitlab-ci.yml", content: gitlabCi(d), mode: "create", reason: "no-ci" },
+    { path: "azure-pipelines.yml", content: azurePipelines(d), mode: "create", reason: "no-ci" },
+  ];
+  const docker = d.projects.length === 1 && !d.hasDocker ? dockerfile(d.projects[0]) : undefined;
+  if (docker) {
+    files.push({ path: "Dockerfile", content: docker, mode: "create", reason: "container build" });
+  }
+  return files;
+}
+
+/**
+ * The structure each platform requires (the parts troupe generates), checked after parsing.
+ * No npm package ships these platforms' JSON schemas offline, so they are written here from the
+ * platforms' documentation.
+ */
+const Step = z.union([
+  z.object({ uses: z.string().regex(/^[\w.-]+\/[\w./-]+@[\w.-]+$/) }).passthrough(),
+  z.object({ run: z.string().min(1) }).passthrough(),
+]);
+export const CI_SCHEMAS: Record<string, z.ZodType> = {
+  ".github/workflows/ci.yml": z.object({
+    name: z.string().optional(),
+    on: z.union([z.string(), z.array(z.string()), z.record(z.string(), z.unknown())]),
+    jobs: z.record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/),
+      z.object({
+        "runs-on": z.union([z.string(), z.array(z.string())]),
+        steps: z.array(Step).min(1),
+      }).passthrough(),
+    ).refine((j) => Object.keys(j).length > 0, "at least one job"),
+  }),
+  ".gitlab-ci.yml": z.record(z.string(), z.unknown()).superRefine((doc, ctx) => {
+    const reserved = new Set([
+      "stages",
+      "variables",
+      "default",
+      "include",
+      "workflow",
+      "image",
+      "services",
+      "cache",
+      "before_script",
+      "after_script",
+    ]);
+    const stages = (doc.stages as string[] | undefined) ?? ["build", "test", "deploy"];
+    const jobs = Object.entries(doc).filter(([k]) => !reserved.has(k) && !k.startsWith("."));
+    if (jobs.length === 0) ctx.addIssue({ code: "custom", message: "no jobs" });
+    for (const [name, job] of jobs) {
+      const j = job as { script?: unknown; stage?: string };
+      if (!Array.isArray(j.script) || j.script.length === 0) {
+        ctx.addIssue({ code: "custom", message: `job ${name} has no script` });
+      }
+      if (j.stage && !stages.includes(j.stage)) {
+        ctx.addIssue({ code: "custom", message: `job ${name} uses undeclared stage ${j.stage}` });
+      }
+    }
+  }),
+  "azure-pipelines.yml": z.object({
+    trigger: z.unknown(),
+    pool: z.object({ vmImage: z.string() }),
+    jobs: z.array(z.object({
+      job: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+      steps: z.array(
+        z.union([
+          z.object({ script: z.string() }).passthrough(),
+          z.object({ task: z.string().regex(/^\w+@\d+$/) }).passthrough(),
+        ]),
+      ).min(1),
+    })).min(1),
+  }),
+};

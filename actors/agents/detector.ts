@@ -1,0 +1,169 @@
+import { defineAgent } from "../orchestrator/define_agent.ts";
+import type { Detection, Project, ScanResult } from "./repo_facts.ts";
+
+/** Project types, toolchains, test frameworks and existing CI, from the scan alone. */
+
+const dirOf = (path: string) => (path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".");
+const exists = (scan: ScanResult, path: string) => scan.files.some((f) => f.path === path);
+const inDir = (dir: string, name: string) => (dir === "." ? name : `${dir}/${name}`);
+
+function node(scan: ScanResult, manifest: string): Project {
+  const dir = dirOf(manifest);
+  let pkg: {
+    scripts?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+    dependencies?: Record<string, string>;
+  } = {};
+  try {
+    pkg = JSON.parse(scan.keyFiles[manifest] ?? "{}");
+  } catch { /* an unreadable package.json is reported by the assessor */ }
+  const deps = { ...pkg.dependencies, ...pkg.devDependencies };
+  const lock = ["package-lock.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb"].find((l) =>
+    exists(scan, inDir(dir, l))
+  );
+  const pm = lock === "yarn.lock" ? "yarn" : lock === "pnpm-lock.yaml" ? "pnpm" : "npm";
+  const framework = ["vitest", "jest", "mocha", "ava", "tap"].find((f) => f in deps) ??
+    (pkg.scripts?.test?.includes("node --test") ? "node:test" : undefined);
+  const hasTs = "typescript" in deps || exists(scan, inDir(dir, "tsconfig.json"));
+  return {
+    type: hasTs ? "typescript" : "node",
+    dir,
+    manifest,
+    install: pm === "npm" ? (lock ? "npm ci" : "npm install") : `${pm} install`,
+    build: pkg.scripts?.build ? `${pm} run build` : undefined,
+    test: pkg.scripts?.test && !/no test specified/.test(pkg.scripts.test)
+      ? `${pm} test`
+      : undefined,
+    testFramework: framework,
+    lockfile: lock,
+  };
+}
+
+function python(scan: ScanResult, manifest: string): Project {
+  const dir = dirOf(manifest);
+  const text = Object.entries(scan.keyFiles).filter(([p]) => dirOf(p) === dir).map(([, t]) => t)
+    .join("\n");
+  const hasTests = scan.files.some((f) =>
+    /(^|\/)(tests?\/|test_[^/]*\.py$|[^/]*_test\.py$)/.test(f.path)
+  );
+  const lock = ["poetry.lock", "Pipfile.lock", "uv.lock", "requirements.txt"].find((l) =>
+    exists(scan, inDir(dir, l))
+  );
+  return {
+    type: "python",
+    dir,
+    manifest,
+    install: exists(scan, inDir(dir, "requirements.txt"))
+      ? "pip install -r requirements.txt"
+      : "pip install -e .",
+    test: hasTests ? "python -m pytest" : undefined,
+    testFramework: /pytest/.test(text) || hasTests ? "pytest" : undefined,
+    lockfile: lock,
+  };
+}
+
+const simple: Record<string, (dir: string, scan: ScanResult, manifest: string) => Project> = {
+  "go.mod": (dir, scan, manifest) => ({
+    type: "go",
+    dir,
+    manifest,
+    install: "go mod download",
+    build: "go build ./...",
+    test: scan.files.some((f) => f.path.endsWith("_test.go")) ? "go test ./..." : undefined,
+    testFramework: "go test",
+    lockfile: exists(scan, inDir(dir, "go.sum")) ? "go.sum" : undefined,
+  }),
+  "Cargo.toml": (dir, scan, manifest) => ({
+    type: "rust",
+    dir,
+    manifest,
+    build: "cargo build --locked",
+    test: "cargo test",
+    testFramework: "cargo test",
+    lockfile: exists(scan, inDir(dir, "Cargo.lock")) ? "Cargo.lock" : undefined,
+  }),
+  "deno.json": (dir, _s, manifest) => ({
+    type: "deno",
+    dir,
+    manifest,
+    test: "deno test -A",
+    testFramework: "deno test",
+  }),
+  "pom.xml": (dir, _s, manifest) => ({
+    type: "java-maven",
+    dir,
+    manifest,
+    build: "mvn -B package -DskipTests",
+    test: "mvn -B test",
+    testFramework: "junit",
+  }),
+  "build.gradle": (dir, _s, manifest) => ({
+    type: "java-gradle",
+    dir,
+    manifest,
+    build: "./gradlew build -x test",
+    test: "./gradlew test",
+    testFramework: "junit",
+  }),
+  "Gemfile": (dir, _s, manifest) => ({
+    type: "ruby",
+    dir,
+    manifest,
+    install: "bundle install",
+    test: "bundle exec rake test",
+  }),
+  "composer.json": (dir, _s, manifest) => ({
+    type: "php",
+    dir,
+    manifest,
+    install: "composer install",
+    test: "vendor/bin/phpunit",
+  }),
+  "CMakeLists.txt": (dir, _s, manifest) => ({
+    type: "cmake",
+    dir,
+    manifest,
+    build: "cmake -S . -B build && cmake --build build",
+    test: "ctest --test-dir build",
+  }),
+};
+
+export function detect(scan: ScanResult): Detection {
+  const projects: Project[] = [];
+  for (const f of scan.files) {
+    const name = f.path.split("/").pop()!;
+    if (f.path.split("/").includes("node_modules")) continue;
+    if (name === "package.json") projects.push(node(scan, f.path));
+    else if (name === "pyproject.toml" || name === "setup.py") {
+      if (!projects.some((p) => p.type === "python" && p.dir === dirOf(f.path))) {
+        projects.push(python(scan, f.path));
+      }
+    } else if (name.endsWith(".csproj")) {
+      projects.push({
+        type: "dotnet",
+        dir: dirOf(f.path),
+        manifest: f.path,
+        build: "dotnet build",
+        test: "dotnet test",
+      });
+    } else if (simple[name]) projects.push(simple[name](dirOf(f.path), scan, f.path));
+  }
+  const languages: Record<string, number> = {};
+  for (const f of scan.files) {
+    if (f.language) languages[f.language] = (languages[f.language] ?? 0) + 1;
+  }
+  const existingCi = scan.files.map((f) => f.path).filter((p) =>
+    /^\.github\/workflows\/[^/]+\.ya?ml$/.test(p) || p === ".gitlab-ci.yml" ||
+    p === "azure-pipelines.yml" || p === ".circleci/config.yml" || p === "Jenkinsfile"
+  );
+  return {
+    projects,
+    languages,
+    existingCi,
+    hasDocker: scan.files.some((f) => /(^|\/)Dockerfile$/.test(f.path)),
+  };
+}
+
+export default defineAgent({
+  detect: (_inputs, deps) => detect(deps.scan as ScanResult),
+});

@@ -1,0 +1,56 @@
+import { parse } from "yaml";
+import { defineAgent } from "../orchestrator/define_agent.ts";
+import { CI_SCHEMAS } from "./ci_config.ts";
+import type { Finding, GeneratedFile, ScanResult } from "./repo_facts.ts";
+import { SECRETS } from "./secret_patterns.ts";
+
+export interface Review {
+  verdict: "approve" | "block";
+  problems: string[];
+  notes: string[];
+  checked: number;
+}
+
+/** Reviews the generated patch against the findings: valid YAML, no secrets, no clobbering. */
+export function review(scan: ScanResult, findings: Finding[], files: GeneratedFile[]): Review {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  for (const f of files) {
+    if (f.mode === "create" && scan.files.some((e) => e.path === f.path)) {
+      problems.push(`${f.path}: would overwrite an existing file`);
+    }
+    if (/\.ya?ml$/.test(f.path)) {
+      try {
+        const doc = parse(f.content);
+        const schema = CI_SCHEMAS[f.path];
+        const checked = schema?.safeParse(doc);
+        if (checked && !checked.success) {
+          problems.push(`${f.path}: ${checked.error.issues.map((i) => i.message).join("; ")}`);
+        }
+      } catch (err) {
+        problems.push(`${f.path}: not valid YAML: ${(err as Error).message}`);
+      }
+    }
+    for (const s of SECRETS) {
+      if (s.pattern.test(f.content)) {
+        problems.push(`${f.path}: contains what looks like a ${s.name}`);
+      }
+    }
+  }
+  const secrets = findings.filter((f) => f.rule === "secret");
+  if (secrets.length > 0) {
+    notes.push(
+      `${secrets.length} committed secret(s) must be removed and rotated by a person before this patch is published`,
+    );
+  }
+  return { verdict: problems.length ? "block" : "approve", problems, notes, checked: files.length };
+}
+
+export default defineAgent({
+  review: (_inputs, deps) =>
+    review(
+      deps.scan as ScanResult,
+      deps.assess as Finding[],
+      [...(deps.generate_ci as GeneratedFile[]), ...(deps.write_docs as GeneratedFile[])],
+    ),
+});

@@ -1,0 +1,95 @@
+import ignore from "ignore";
+import { join, relative } from "node:path";
+import { defineAgent } from "../orchestrator/define_agent.ts";
+import type { FileEntry, ScanResult } from "./repo_facts.ts";
+
+/** Data plane: walks the repository (honouring .gitignore), hashing every file. Read-only. */
+
+const LANGUAGES: Record<string, string> = {
+  ts: "TypeScript",
+  tsx: "TypeScript",
+  js: "JavaScript",
+  jsx: "JavaScript",
+  mjs: "JavaScript",
+  cjs: "JavaScript",
+  py: "Python",
+  go: "Go",
+  rs: "Rust",
+  java: "Java",
+  kt: "Kotlin",
+  cs: "C#",
+  rb: "Ruby",
+  php: "PHP",
+  c: "C",
+  h: "C",
+  cc: "C++",
+  cpp: "C++",
+  hpp: "C++",
+  sh: "Shell",
+  swift: "Swift",
+  scala: "Scala",
+};
+const BINARY =
+  /\.(png|jpe?g|gif|ico|pdf|zip|gz|tgz|jar|war|exe|dll|so|dylib|bin|wasm|class|o|a|mp4|mov|iso|dmg|sqlite|db|duckdb)$/i;
+const KEY_FILE =
+  /(^|\/)(package\.json|deno\.jsonc?|tsconfig\.json|go\.mod|Cargo\.toml|pyproject\.toml|setup\.py|setup\.cfg|requirements[^/]*\.txt|Pipfile|pom\.xml|build\.gradle(\.kts)?|[^/]+\.csproj|Gemfile|composer\.json|CMakeLists\.txt|Makefile|Dockerfile|\.gitignore|README(\.md)?)$/i;
+const MAX_FILES = 20_000;
+const MAX_KEY_FILE = 64 * 1024;
+
+async function sha256(path: string): Promise<string> {
+  const bytes = await Deno.readFile(path);
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function scan(root: string): Promise<ScanResult> {
+  const files: FileEntry[] = [];
+  const keyFiles: Record<string, string> = {};
+  let totalBytes = 0;
+  let truncated = false;
+  const walk = async (dir: string, rules: ReturnType<typeof ignore>): Promise<void> => {
+    const gitignore = await Deno.readTextFile(join(dir, ".gitignore")).catch(() => null);
+    const base = relative(root, dir);
+    const here = gitignore === null ? rules : ignore().add(rules).add(
+      gitignore.split("\n").map((l) =>
+        base && l.trim() && !l.startsWith("#") ? `${base}/${l.replace(/^\//, "")}` : l
+      ),
+    );
+    const entries = [];
+    for await (const e of Deno.readDir(dir)) entries.push(e);
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const abs = join(dir, e.name);
+      const rel = relative(root, abs);
+      if (e.name === ".git" || e.isSymlink) continue;
+      if (here.ignores(e.isDirectory ? `${rel}/` : rel)) continue;
+      if (e.isDirectory) {
+        await walk(abs, here);
+        continue;
+      }
+      if (files.length >= MAX_FILES) {
+        truncated = true;
+        return;
+      }
+      const info = await Deno.stat(abs);
+      const ext = e.name.includes(".") ? e.name.split(".").pop()!.toLowerCase() : "";
+      files.push({
+        path: rel,
+        size: info.size,
+        sha256: await sha256(abs),
+        language: LANGUAGES[ext] ?? null,
+        binary: BINARY.test(e.name),
+      });
+      totalBytes += info.size;
+      if (KEY_FILE.test(rel) && info.size <= MAX_KEY_FILE) {
+        keyFiles[rel] = await Deno.readTextFile(abs);
+      }
+    }
+  };
+  await walk(root, ignore());
+  return { root, files, keyFiles, totalBytes, truncated };
+}
+
+export default defineAgent({
+  scan: (inputs) => scan(String(inputs.repo)),
+});

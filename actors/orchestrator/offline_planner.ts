@@ -1,0 +1,50 @@
+import type { TaskPacketInput } from "./task_packet.ts";
+
+export const DEFAULT_GOAL = "assess this repository and propose hardening";
+
+export interface RunOptions {
+  repo: string;
+  runTests: boolean;
+  date: string;
+  testTimeoutMs?: number;
+}
+
+/**
+ * The deterministic planner: maps a goal to the task DAG of the repo-ops team with rules, no
+ * LLM. A goal that asks only to assess, audit or report leaves out the generated changes.
+ */
+export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
+  const assessOnly = /\b(assess|audit|report|scan)\b/i.test(goal) &&
+    !/\b(harden|fix|repair|ci|propose|generate|docs?)\b/i.test(goal);
+  const task = (
+    id: string,
+    capability: string,
+    dependsOn: string[],
+    extra: Partial<TaskPacketInput> = {},
+  ): TaskPacketInput => ({ id, kind: id, capability, dependsOn, idempotencyKey: id, ...extra });
+  const plan: TaskPacketInput[] = [
+    task("scan", "repo.scan", [], { inputs: { repo: o.repo } }),
+    task("detect", "repo.detect", ["scan"]),
+    task("assess", "repo.assess", ["scan", "detect"]),
+    task("plan_repairs", "plan.repairs", ["assess"]),
+  ];
+  if (!assessOnly) {
+    plan.push(
+      task("generate_ci", "ci.generate", ["detect", "plan_repairs"]),
+      task("write_docs", "docs.write", ["scan", "detect", "plan_repairs"], {
+        inputs: { date: o.date },
+      }),
+      task("review", "patch.review", ["scan", "assess", "generate_ci", "write_docs"]),
+    );
+  }
+  if (o.runTests) {
+    const timeoutMs = o.testTimeoutMs ?? 300_000;
+    plan.push(task("test", "repo.test", ["detect"], {
+      inputs: { repo: o.repo, timeoutMs },
+      timeoutMs: timeoutMs + 5_000,
+      retry: { maxAttempts: 1 },
+      risk: "medium",
+    }));
+  }
+  return plan;
+}

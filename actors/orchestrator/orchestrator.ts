@@ -1,0 +1,188 @@
+import type { Ledger } from "../../ledger/mod.ts";
+import type { PolicyEngine } from "../../policies/mod.ts";
+import type { ActorSystem } from "../../runtime/mod.ts";
+import { validatePlan } from "./task_graph.ts";
+import type { TaskPacket, TaskPacketInput, TaskRequest } from "./task_packet.ts";
+
+export interface Progress {
+  running: string[];
+  done: number;
+  failed: number;
+  skipped: number;
+  total: number;
+  event: string;
+}
+
+export interface OrchestratorOptions {
+  system: ActorSystem;
+  ledger: Ledger;
+  runId: string;
+  /** How many tasks run at once (default 4). */
+  maxParallel?: number;
+  /** Decides each task as `task.KIND` on its capability with its risk; approval waits are not yet supported. */
+  policy?: PolicyEngine;
+  /** Outputs of tasks completed before a crash, by task id (see `recoverRun`). */
+  completed?: Map<string, unknown>;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface RunOutcome {
+  outputs: Map<string, unknown>;
+  /** Tasks that exhausted their retries: the run's dead-letter list. */
+  dead: { taskId: string; attempts: number; cause: string }[];
+  skipped: { taskId: string; reason: string }[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Exponential backoff with full jitter, capped. */
+export function backoffMs(attempt: number, base: number, max: number): number {
+  return Math.random() * Math.min(max, base * 2 ** (attempt - 1));
+}
+
+/**
+ * Executes a task DAG on the agents of an actor system: ready tasks go, in parallel up to a
+ * limit, to an agent registered with the task's capability; failures are retried with backoff
+ * and jitter; a task out of retries is dead-lettered with its cause and its dependents are
+ * skipped with a reason. Every step is a ledger event, so a run can be resumed after a crash
+ * without doing completed tasks again.
+ */
+export class Orchestrator {
+  constructor(readonly o: OrchestratorOptions) {}
+
+  async run(plan: TaskPacketInput[]): Promise<RunOutcome> {
+    const { system, ledger, runId } = this.o;
+    const capabilities = new Set(system.registry.list().flatMap((e) => e.capabilities));
+    const tasks = validatePlan(plan, capabilities);
+    const outputs = new Map<string, unknown>();
+    const dead: RunOutcome["dead"] = [];
+    const skipped: RunOutcome["skipped"] = [];
+    const running = new Map<string, Promise<void>>();
+    const pending = new Map(tasks.map((t) => [t.id, t]));
+    const record = (actor: string, type: string, payload: unknown) =>
+      ledger.append({ runId, actor, type, correlationId: runId, payload });
+    const progress = (event: string) =>
+      this.o.onProgress?.({
+        running: [...running.keys()],
+        done: outputs.size,
+        failed: dead.length,
+        skipped: skipped.length,
+        total: tasks.length,
+        event,
+      });
+
+    for (const [id, output] of this.o.completed ?? []) {
+      if (!pending.has(id)) continue;
+      pending.delete(id);
+      outputs.set(id, output);
+      progress(`${id} already done (resumed)`);
+    }
+
+    const execute = async (task: TaskPacket): Promise<void> => {
+      const deps = Object.fromEntries(task.dependsOn.map((d) => [d, outputs.get(d)]));
+      const gate = this.o.policy?.decide({
+        action: `task.${task.kind}`,
+        actor: "orchestrator",
+        capability: task.capability,
+        risk: task.risk,
+      });
+      if (gate && gate.effect !== "allow") {
+        const cause = `policy: ${gate.reason}`;
+        await record("orchestrator", "task_dead", {
+          taskId: task.id,
+          kind: task.kind,
+          attempts: 0,
+          cause,
+        });
+        dead.push({ taskId: task.id, attempts: 0, cause });
+        return;
+      }
+      let cause = "";
+      for (let attempt = 1; attempt <= task.retry.maxAttempts; attempt++) {
+        const agents = system.find(task.capability);
+        if (agents.length === 0) {
+          cause = `no running agent has capability "${task.capability}"`;
+          break;
+        }
+        // Least loaded first; a retry prefers a different agent when there is one.
+        const agent = agents[(attempt - 1) % agents.length];
+        const t0 = performance.now();
+        await record(agent.id, "task_started", { taskId: task.id, kind: task.kind, attempt });
+        progress(`${task.id} started on ${agent.id} (attempt ${attempt})`);
+        try {
+          const output = await agent.ask(
+            { type: "task", task, deps } satisfies TaskRequest,
+            { timeoutMs: task.timeoutMs },
+          );
+          const durationMs = Math.round(performance.now() - t0);
+          await record(agent.id, "task_succeeded", {
+            taskId: task.id,
+            kind: task.kind,
+            attempt,
+            durationMs,
+            idempotencyKey: task.idempotencyKey ?? task.id,
+            output,
+          });
+          outputs.set(task.id, output);
+          progress(`${task.id} done`);
+          return;
+        } catch (err) {
+          cause = (err as Error).message;
+          await record(agent.id, "task_failed", {
+            taskId: task.id,
+            kind: task.kind,
+            attempt,
+            durationMs: Math.round(performance.now() - t0),
+            cause,
+          });
+          progress(`${task.id} failed (attempt ${attempt}): ${cause.split("\n")[0]}`);
+          if (attempt < task.retry.maxAttempts) {
+            await sleep(backoffMs(attempt, task.retry.baseDelayMs, task.retry.maxDelayMs));
+          }
+        }
+      }
+      await record("orchestrator", "task_dead", {
+        taskId: task.id,
+        kind: task.kind,
+        attempts: task.retry.maxAttempts,
+        cause,
+      });
+      dead.push({ taskId: task.id, attempts: task.retry.maxAttempts, cause });
+    };
+
+    const limit = this.o.maxParallel ?? 4;
+    const finished = (id: string) =>
+      outputs.has(id) || dead.some((d) => d.taskId === id) ||
+      skipped.some((s) => s.taskId === id);
+    while (pending.size > 0 || running.size > 0) {
+      for (const task of [...pending.values()]) {
+        const blocker = task.dependsOn.find((d) =>
+          dead.some((x) => x.taskId === d) || skipped.some((x) => x.taskId === d)
+        );
+        if (blocker) {
+          pending.delete(task.id);
+          const reason = `depends on ${blocker}, which did not complete`;
+          skipped.push({ taskId: task.id, reason });
+          await record("orchestrator", "task_skipped", {
+            taskId: task.id,
+            kind: task.kind,
+            reason,
+          });
+          progress(`${task.id} skipped: ${reason}`);
+          continue;
+        }
+        if (running.size >= limit || !task.dependsOn.every((d) => outputs.has(d))) continue;
+        pending.delete(task.id);
+        running.set(task.id, execute(task).finally(() => running.delete(task.id)));
+      }
+      if (running.size > 0) await Promise.race(running.values());
+      else if (
+        pending.size > 0 && ![...pending.values()].some((t) => t.dependsOn.every(finished))
+      ) {
+        break; // cannot happen after validatePlan; guards against an endless loop
+      }
+    }
+    await ledger.flush();
+    return { outputs, dead, skipped };
+  }
+}

@@ -1,0 +1,146 @@
+import { createTwoFilesPatch } from "diff";
+import { dirname, join } from "node:path";
+import type { RepairStep } from "../agents/planner.ts";
+import type { Detection, Finding, GeneratedFile, ScanResult } from "../agents/repo_facts.ts";
+import type { Review } from "../agents/reviewer.ts";
+import type { RunOutcome } from "./orchestrator.ts";
+
+export interface RunReport {
+  runId: string;
+  goal: string;
+  repo: string;
+  files: number;
+  projects: Detection["projects"];
+  existingCi: string[];
+  findings: Finding[];
+  plan: RepairStep[];
+  generated: { path: string; mode: string; reason: string }[];
+  review?: Review;
+  tests?: unknown;
+  dead: RunOutcome["dead"];
+  skipped: RunOutcome["skipped"];
+}
+
+export function buildReport(
+  runId: string,
+  goal: string,
+  repo: string,
+  outcome: RunOutcome,
+): { report: RunReport; files: GeneratedFile[] } {
+  const out = outcome.outputs;
+  const scan = out.get("scan") as ScanResult | undefined;
+  const detection = out.get("detect") as Detection | undefined;
+  const files = [
+    ...((out.get("generate_ci") as GeneratedFile[] | undefined) ?? []),
+    ...((out.get("write_docs") as GeneratedFile[] | undefined) ?? []),
+  ];
+  return {
+    files,
+    report: {
+      runId,
+      goal,
+      repo,
+      files: scan?.files.length ?? 0,
+      projects: detection?.projects ?? [],
+      existingCi: detection?.existingCi ?? [],
+      findings: (out.get("assess") as Finding[] | undefined) ?? [],
+      plan: (out.get("plan_repairs") as RepairStep[] | undefined) ?? [],
+      generated: files.map((f) => ({ path: f.path, mode: f.mode, reason: f.reason })),
+      review: out.get("review") as Review | undefined,
+      tests: out.get("test"),
+      dead: outcome.dead,
+      skipped: outcome.skipped,
+    },
+  };
+}
+
+export function markdown(r: RunReport): string {
+  const lines = [
+    `# troupe run ${r.runId}`,
+    "",
+    `Goal: ${r.goal}  `,
+    `Repository: ${r.repo} (${r.files} files)`,
+    "",
+    "## Projects",
+    "",
+    ...(r.projects.length
+      ? r.projects.map((p) =>
+        `- ${p.type} in \`${p.dir}\` (${p.manifest})${
+          p.test ? `, tests: \`${p.test}\`` : ", no test command"
+        }`
+      )
+      : ["- none detected"]),
+    `- existing CI: ${r.existingCi.length ? r.existingCi.join(", ") : "none"}`,
+    "",
+    "## Findings",
+    "",
+    "| severity | rule | where | what |",
+    "| --- | --- | --- | --- |",
+    ...r.findings.map((f) =>
+      `| ${f.severity} | ${f.rule} | ${
+        f.path ? `${f.path}${f.line ? `:${f.line}` : ""}` : ""
+      } | ${f.message}${f.evidence ? ` (\`${f.evidence}\`)` : ""} |`
+    ),
+    "",
+    "## Repair plan",
+    "",
+    ...r.plan.map((s) =>
+      `- [${
+        s.automated ? "generated" : "for a person"
+      }] **${s.action}** (risk ${s.risk}; rollback: ${s.rollback})`
+    ),
+    "",
+    "## Generated files",
+    "",
+    ...(r.generated.length
+      ? r.generated.map((g) => `- \`${g.path}\` (${g.mode}): ${g.reason}`)
+      : ["- none"]),
+    "",
+  ];
+  if (r.review) {
+    lines.push("## Review", "", `Verdict: **${r.review.verdict}**`, "");
+    lines.push(
+      ...r.review.problems.map((p) => `- problem: ${p}`),
+      ...r.review.notes.map((n) => `- note: ${n}`),
+      "",
+    );
+  }
+  if (r.dead.length || r.skipped.length) {
+    lines.push("## Tasks that did not complete", "");
+    lines.push(
+      ...r.dead.map((d) => `- ${d.taskId}: failed after ${d.attempts} attempt(s): ${d.cause}`),
+    );
+    lines.push(...r.skipped.map((s) => `- ${s.taskId}: skipped: ${s.reason}`), "");
+  }
+  return lines.join("\n");
+}
+
+/** Writes report.md, report.json, the generated files and a patch to `out`; safe to repeat. */
+export async function writeOutputs(
+  out: string,
+  repo: string,
+  report: RunReport,
+  files: GeneratedFile[],
+): Promise<void> {
+  await Deno.mkdir(join(out, "files"), { recursive: true });
+  await Deno.writeTextFile(join(out, "report.md"), markdown(report));
+  await Deno.writeTextFile(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
+  const patches: string[] = [];
+  for (const f of files) {
+    const before = f.mode === "append"
+      ? await Deno.readTextFile(join(repo, f.path)).catch(() => "")
+      : "";
+    const after = f.mode === "append" ? before + f.content : f.content;
+    await Deno.mkdir(dirname(join(out, "files", f.path)), { recursive: true });
+    await Deno.writeTextFile(join(out, "files", f.path), after);
+    patches.push(
+      createTwoFilesPatch(
+        before || f.mode === "append" ? `a/${f.path}` : "/dev/null",
+        `b/${f.path}`,
+        before,
+        after,
+      ),
+    );
+  }
+  await Deno.writeTextFile(join(out, "changes.patch"), patches.join(""));
+}
