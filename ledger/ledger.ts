@@ -114,6 +114,13 @@ export class Ledger {
       }
       // Created once, so that a commit never awaits DuckDB and runs start to end on one tick.
       if (!readOnly) ledger.#appender = await writer.createAppender("events");
+      // The group-commit clock, referenced for as long as the ledger is open. Deno 2.8.2 with
+      // DuckDB loaded was seen to miss the wake-up of a setTimeout armed from a timer callback
+      // (sleeps never ended); a standing, referenced interval keeps the whole process's event
+      // loop waking. So a process with an open ledger lives until the ledger is closed.
+      ledger.#ticker = setInterval(() => {
+        if (ledger.#queue.length > 0) ledger.#commitNext();
+      }, ledger.maxDelayMs);
       return ledger;
     } catch (err) {
       instance.closeSync();
@@ -213,20 +220,9 @@ export class Ledger {
     this.instance.closeSync();
   }
 
-  /**
-   * Group-commit clock: one interval for the ledger's life, referenced only while appends wait.
-   * (A setTimeout armed from a promise continuation after a DuckDB commit was seen never to
-   * fire in Deno 2.8.2; a standing interval keeps firing.)
-   */
+  /** Commits a full batch at once; smaller ones wait for the group-commit clock. */
   #flushSoon(delayMs: number): void {
-    if (delayMs === 0) return this.#commitNext();
-    if (this.#ticker === undefined) {
-      this.#ticker = setInterval(() => {
-        if (this.#queue.length > 0) this.#commitNext();
-        else Deno.unrefTimer(this.#ticker!);
-      }, this.maxDelayMs);
-    }
-    Deno.refTimer(this.#ticker!);
+    if (delayMs === 0) this.#commitNext();
   }
 
   /**

@@ -34,7 +34,7 @@ async function secrets(scan: ScanResult): Promise<Finding[]> {
     lines.forEach((line, i) => {
       for (const s of SECRETS) {
         const m = line.match(s.pattern);
-        if (!m) continue;
+        if (!m || (s.body && !s.body.test(lines[i + 1] ?? ""))) continue;
         out.push({
           rule: "secret",
           severity: "critical",

@@ -39,6 +39,14 @@ function node(scan: ScanResult, manifest: string): Project {
   };
 }
 
+function denoTasks(scan: ScanResult, manifest: string): Record<string, unknown> {
+  try {
+    return JSON.parse(scan.keyFiles[manifest] ?? "{}").tasks ?? {};
+  } catch {
+    return {}; // deno.jsonc with comments: fall back to plain `deno test`
+  }
+}
+
 function python(scan: ScanResult, manifest: string): Project {
   const dir = dirOf(manifest);
   const text = Object.entries(scan.keyFiles).filter(([p]) => dirOf(p) === dir).map(([, t]) => t)
@@ -77,16 +85,17 @@ const simple: Record<string, (dir: string, scan: ScanResult, manifest: string) =
     type: "rust",
     dir,
     manifest,
-    build: "cargo build --locked",
+    build: exists(scan, inDir(dir, "Cargo.lock")) ? "cargo build --locked" : "cargo build",
     test: "cargo test",
     testFramework: "cargo test",
     lockfile: exists(scan, inDir(dir, "Cargo.lock")) ? "Cargo.lock" : undefined,
   }),
-  "deno.json": (dir, _s, manifest) => ({
+  "deno.json": (dir, scan, manifest) => ({
     type: "deno",
     dir,
     manifest,
-    test: "deno test -A",
+    // A project's own test task knows its permissions; `deno test -A` is the fallback.
+    test: denoTasks(scan, manifest).test ? "deno task test" : "deno test -A",
     testFramework: "deno test",
   }),
   "pom.xml": (dir, _s, manifest) => ({

@@ -3,7 +3,10 @@ import { join, relative } from "node:path";
 import { defineAgent } from "../orchestrator/define_agent.ts";
 import type { FileEntry, ScanResult } from "./repo_facts.ts";
 
-/** Data plane: walks the repository (honouring .gitignore), hashing every file. Read-only. */
+/**
+ * Data plane: walks the repository (honouring .gitignore and .troupeignore), hashing every file.
+ * Read-only.
+ */
 
 const LANGUAGES: Record<string, string> = {
   ts: "TypeScript",
@@ -48,12 +51,14 @@ export async function scan(root: string): Promise<ScanResult> {
   let totalBytes = 0;
   let truncated = false;
   const walk = async (dir: string, rules: ReturnType<typeof ignore>): Promise<void> => {
-    const gitignore = await Deno.readTextFile(join(dir, ".gitignore")).catch(() => null);
+    // .troupeignore (same syntax) names what is in git but not to be assessed, e.g. fixtures.
+    const own = await Promise.all(
+      [".gitignore", ".troupeignore"].map((n) => Deno.readTextFile(join(dir, n)).catch(() => "")),
+    );
     const base = relative(root, dir);
-    const here = gitignore === null ? rules : ignore().add(rules).add(
-      gitignore.split("\n").map((l) =>
-        base && l.trim() && !l.startsWith("#") ? `${base}/${l.replace(/^\//, "")}` : l
-      ),
+    const lines = own.join("\n").split("\n").filter((l) => l.trim() && !l.startsWith("#"));
+    const here = lines.length === 0 ? rules : ignore().add(rules).add(
+      lines.map((l) => base ? `${base}/${l.replace(/^\//, "")}` : l),
     );
     const entries = [];
     for await (const e of Deno.readDir(dir)) entries.push(e);

@@ -1,5 +1,9 @@
-/** Patterns of credentials that must not be committed; the assessor and the reviewer use them. */
-export const SECRETS: { name: string; pattern: RegExp }[] = [
+/**
+ * Patterns of credentials that must not be committed; the assessor and the reviewer use them.
+ * `body`, when given, must match the next line too: a key header alone (in a test, a doc) is not
+ * a key.
+ */
+export const SECRETS: { name: string; pattern: RegExp; body?: RegExp }[] = [
   { name: "AWS access key id", pattern: /\b(AKIA|ASIA)[0-9A-Z]{16}\b/ },
   {
     name: "AWS secret access key",
@@ -8,6 +12,7 @@ export const SECRETS: { name: string; pattern: RegExp }[] = [
   {
     name: "private key",
     pattern: /-----BEGIN (RSA |EC |DSA |OPENSSH |PGP )?PRIVATE KEY( BLOCK)?-----/,
+    body: /^\s*[A-Za-z0-9+/]{32,}={0,2}\s*$/,
   },
   { name: "GitHub token", pattern: /\bgh[pousr]_[A-Za-z0-9]{36,}\b/ },
   { name: "Slack token", pattern: /\bxox[baprs]-[A-Za-z0-9-]{10,}/ },

@@ -13,20 +13,30 @@ export type TaskHandler = (
   deps: Record<string, unknown>,
 ) => unknown;
 
-/** An agent behaviour: one handler per task kind it can do; the handler's result is the output. */
+/** An agent's answer: a task that fails is an outcome to report, not a reason to crash. */
+export type TaskReply = { ok: true; output: unknown } | { ok: false; error: string };
+
+/**
+ * An agent behaviour: one handler per task kind it can do; the handler's result is the output
+ * and what it throws is the failure the orchestrator retries and reports.
+ */
 export function defineAgent(handlers: Record<string, TaskHandler>) {
   return defineActor({
     messages: TaskMessage,
-    async receive(msg) {
+    async receive(msg): Promise<TaskReply> {
       const handler = handlers[msg.task.kind];
       if (!handler) {
-        throw new Error(
-          `this agent does not do "${msg.task.kind}" tasks (it does ${
-            Object.keys(handlers).join(", ")
-          })`,
-        );
+        const known = Object.keys(handlers).join(", ");
+        return {
+          ok: false,
+          error: `this agent does not do "${msg.task.kind}" tasks (only ${known})`,
+        };
       }
-      return await handler(msg.task.inputs, msg.deps);
+      try {
+        return { ok: true, output: await handler(msg.task.inputs, msg.deps) };
+      } catch (err) {
+        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
     },
   });
 }

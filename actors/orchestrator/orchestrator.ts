@@ -1,6 +1,7 @@
 import type { Ledger } from "../../ledger/mod.ts";
 import type { PolicyEngine } from "../../policies/mod.ts";
 import type { ActorSystem } from "../../runtime/mod.ts";
+import type { TaskReply } from "./define_agent.ts";
 import { validatePlan } from "./task_graph.ts";
 import type { TaskPacket, TaskPacketInput, TaskRequest } from "./task_packet.ts";
 
@@ -99,7 +100,7 @@ export class Orchestrator {
       }
       let cause = "";
       for (let attempt = 1; attempt <= task.retry.maxAttempts; attempt++) {
-        const agents = system.find(task.capability);
+        const agents = await this.#agents(task);
         if (agents.length === 0) {
           cause = `no running agent has capability "${task.capability}"`;
           break;
@@ -110,10 +111,12 @@ export class Orchestrator {
         await record(agent.id, "task_started", { taskId: task.id, kind: task.kind, attempt });
         progress(`${task.id} started on ${agent.id} (attempt ${attempt})`);
         try {
-          const output = await agent.ask(
+          const reply = await agent.ask<TaskReply>(
             { type: "task", task, deps } satisfies TaskRequest,
             { timeoutMs: task.timeoutMs },
           );
+          if (!reply.ok) throw new Error(reply.error);
+          const output = reply.output;
           const durationMs = Math.round(performance.now() - t0);
           await record(agent.id, "task_succeeded", {
             taskId: task.id,
@@ -150,6 +153,31 @@ export class Orchestrator {
       dead.push({ taskId: task.id, attempts: task.retry.maxAttempts, cause });
     };
 
+    await this.#loop(pending, running, outputs, dead, skipped, execute, record, progress);
+    await ledger.flush();
+    return { outputs, dead, skipped };
+  }
+
+  /** Running agents for a task, waiting (up to its timeout) while crashed ones restart. */
+  async #agents(task: TaskPacket) {
+    const deadline = performance.now() + task.timeoutMs;
+    for (;;) {
+      const agents = this.o.system.find(task.capability);
+      if (agents.length > 0 || performance.now() > deadline) return agents;
+      await sleep(20);
+    }
+  }
+
+  async #loop(
+    pending: Map<string, TaskPacket>,
+    running: Map<string, Promise<void>>,
+    outputs: Map<string, unknown>,
+    dead: RunOutcome["dead"],
+    skipped: RunOutcome["skipped"],
+    execute: (t: TaskPacket) => Promise<void>,
+    record: (actor: string, type: string, payload: unknown) => Promise<unknown>,
+    progress: (event: string) => void,
+  ): Promise<void> {
     const limit = this.o.maxParallel ?? 4;
     const finished = (id: string) =>
       outputs.has(id) || dead.some((d) => d.taskId === id) ||
@@ -182,7 +210,5 @@ export class Orchestrator {
         break; // cannot happen after validatePlan; guards against an endless loop
       }
     }
-    await ledger.flush();
-    return { outputs, dead, skipped };
   }
 }

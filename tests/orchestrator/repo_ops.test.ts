@@ -1,0 +1,284 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { validateWorkflow } from "@action-validator/core";
+import { assess } from "../../actors/agents/assessor.ts";
+import { CI_SCHEMAS } from "../../actors/agents/ci_config.ts";
+import { detect } from "../../actors/agents/detector.ts";
+import { scan } from "../../actors/agents/scanner.ts";
+import { Ledger } from "../../ledger/mod.ts";
+import { cli } from "../cli_helpers.ts";
+
+const REPOS = new URL("../fixtures/repos/", import.meta.url).pathname;
+
+/** A private copy of a fixture repository, so that runs never touch the fixtures themselves. */
+async function copyRepo(name: string, into: string): Promise<string> {
+  const target = join(into, name);
+  const copy = new Deno.Command("cp", { args: ["-r", join(REPOS, name), target] });
+  assert.equal((await copy.output()).code, 0);
+  return target;
+}
+
+/** Every file under `dir` with its content, to prove a run left a repository as it was. */
+async function snapshot(dir: string, prefix = ""): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for await (const e of Deno.readDir(join(dir, prefix))) {
+    const rel = join(prefix, e.name);
+    if (e.isDirectory) { for (const [k, v] of await snapshot(dir, rel)) files.set(k, v); }
+    else files.set(rel, await Deno.readTextFile(join(dir, rel)));
+  }
+  return files;
+}
+
+interface Report {
+  runId: string;
+  findings: { rule: string; severity: string; path?: string }[];
+  generated: { path: string }[];
+  projects: { type: string; test?: string }[];
+  existingCi: string[];
+  review: { verdict: string; notes: string[] };
+  dead: unknown[];
+}
+
+const CI_FILES = [".github/workflows/ci.yml", ".gitlab-ci.yml", "azure-pipelines.yml"];
+
+const EXPECTED: Record<string, { findings: string[]; project: string; files: string[] }> = {
+  node_app: {
+    findings: ["gitignore-missing .gitignore", "no-ci", "no-license", "no-readme"],
+    project: "typescript",
+    files: [...CI_FILES, "Dockerfile", ".gitignore", "README.md", "CHANGELOG.md"],
+  },
+  python_pkg: {
+    findings: ["missing-lockfile pyproject.toml", "no-ci"],
+    project: "python",
+    files: [...CI_FILES, "README.md", "CHANGELOG.md"],
+  },
+  go_mod: {
+    findings: ["no-ci"],
+    project: "go",
+    files: [...CI_FILES, "Dockerfile", "CHANGELOG.md"],
+  },
+  rust_crate: {
+    findings: ["missing-lockfile Cargo.toml", "no-ci", "no-license"],
+    project: "rust",
+    files: [...CI_FILES, "README.md", "CHANGELOG.md"],
+  },
+  leaky: {
+    findings: [
+      "no-license",
+      "secret deploy/config.js",
+      "secret deploy/id_ed25519",
+      "secret-file .env",
+    ],
+    project: "node",
+    files: ["README.md"],
+  },
+};
+
+for (const [name, expected] of Object.entries(EXPECTED)) {
+  Deno.test(`run on the ${name} fixture: its findings, valid CI for three platforms, repository untouched`, async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "troupe-run-" });
+    try {
+      const repo = await copyRepo(name, tmp);
+      const before = await snapshot(repo);
+      const out = join(tmp, "out");
+      const r = await cli([
+        "run",
+        "--repo",
+        repo,
+        "--out",
+        out,
+        "--json",
+        "--ledger",
+        join(tmp, "ledger.duckdb"),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const report: Report = JSON.parse(r.stdout);
+      assert.deepEqual(
+        report.findings.map((f) => f.path ? `${f.rule} ${f.path}` : f.rule).sort(),
+        expected.findings,
+      );
+      assert.equal(report.projects[0]?.type, expected.project);
+      assert.deepEqual(report.generated.map((g) => g.path), expected.files);
+      assert.equal(report.review.verdict, "approve");
+      assert.deepEqual(report.dead, []);
+      assert.deepEqual(await snapshot(repo), before, "the repository was changed without --apply");
+
+      for (const path of expected.files.filter((f) => CI_FILES.includes(f))) {
+        const text = await Deno.readTextFile(join(out, "files", path));
+        const parsed = CI_SCHEMAS[path].safeParse(parse(text));
+        assert.ok(parsed.success, `${path}: ${parsed.error?.message}`);
+        if (path.startsWith(".github/")) {
+          assert.deepEqual(
+            validateWorkflow(text).errors,
+            [],
+            `${path} against the workflow schema`,
+          );
+        }
+      }
+      const patch = await Deno.readTextFile(join(out, "changes.patch"));
+      for (const f of expected.files) assert.match(patch, new RegExp(`\\+\\+\\+ b/${f}`));
+      assert.match(await Deno.readTextFile(join(out, "report.md")), /## Findings/);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  });
+}
+
+Deno.test("the workflow schema check used above rejects a broken workflow", () => {
+  const broken = "on: push\njobs:\n  build:\n    runs-onn: ubuntu-latest\n    steps: 3\n";
+  assert.notDeepEqual(validateWorkflow(broken).errors, []);
+  assert.equal(CI_SCHEMAS[".gitlab-ci.yml"].safeParse(parse("build: 3")).success, false);
+});
+
+Deno.test("--apply writes the reviewed files into the repository as policy allows, each recorded once", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-apply-" });
+  try {
+    const ledger = join(tmp, "ledger.duckdb");
+    const strict = await copyRepo("node_app", tmp);
+    const refused = await cli([
+      "run",
+      "--repo",
+      strict,
+      "--apply",
+      "--autonomy",
+      "1",
+      "--ledger",
+      ledger,
+    ]);
+    assert.equal(refused.code, 0, refused.stderr);
+    assert.match(refused.stderr, /not applying \.gitlab-ci\.yml: approval required/);
+    await assert.rejects(Deno.stat(join(strict, ".gitlab-ci.yml")));
+
+    const r = await cli(["run", "--repo", strict, "--apply", "--json", "--ledger", ledger]);
+    assert.equal(r.code, 0, r.stderr);
+    const { applied, runId } = JSON.parse(r.stdout);
+    assert.deepEqual(applied, EXPECTED.node_app.files);
+    const readme = await Deno.readTextFile(join(strict, "README.md"));
+    assert.match(readme, /Run the tests:\n\n```sh\n\(cd \. && npm test\)/);
+    assert.ok(parse(await Deno.readTextFile(join(strict, ".gitlab-ci.yml"))));
+
+    const l = await Ledger.open(ledger, { readOnly: true });
+    try {
+      const rows = await l.select(
+        `SELECT count(*)::INT AS n FROM events WHERE run_id = '${runId}' AND type = 'file_applied'`,
+      );
+      assert.equal(rows[0].n, EXPECTED.node_app.files.length);
+    } finally {
+      await l.close();
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("a run killed with SIGKILL mid-run is finished by --resume without doing completed tasks again", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-resume-" });
+  try {
+    const repo = await copyRepo("node_app", tmp);
+    // The project's own tests wait while `slow` exists (bounded to 60 s), so the run can be
+    // killed while they run, and finish quickly once it is removed.
+    const pkg = JSON.parse(await Deno.readTextFile(join(repo, "package.json")));
+    pkg.scripts.test = "i=0; while [ -f slow ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done";
+    await Deno.writeTextFile(join(repo, "package.json"), JSON.stringify(pkg, null, 2));
+    await Deno.writeTextFile(join(repo, "slow"), "");
+    const ledger = join(tmp, "ledger.duckdb");
+    const out = join(tmp, "out");
+
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        new URL("../../cli/main.ts", import.meta.url).pathname,
+        "run",
+        "--repo",
+        repo,
+        "--out",
+        out,
+        "--run-tests",
+        "--ledger",
+        ledger,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    let seen = "";
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      while (!/review done/.test(seen) || !/test started/.test(seen)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the run ended before it could be killed:\n${seen}`);
+        seen += value;
+      }
+    } finally {
+      child.kill("SIGKILL");
+      await child.status;
+      await reader.cancel().catch(() => {});
+    }
+    const runId = seen.match(/^run (run-\S+):/m)?.[1];
+    assert.ok(runId, seen);
+    await Deno.remove(join(repo, "slow"));
+
+    const r = await cli(["run", "--resume", runId, "--json", "--ledger", ledger]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /resuming .*: 7 task\(s\) already done/);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.runId, runId);
+    assert.equal(report.review.verdict, "approve");
+    assert.equal(report.tests[0].passed, true);
+    assert.deepEqual(
+      report.generated.map((g: { path: string }) => g.path),
+      EXPECTED.node_app.files,
+    );
+
+    const l = await Ledger.open(ledger, { readOnly: true });
+    try {
+      const rows = await l.select(
+        `SELECT payload->>'taskId' AS task, count(*) FILTER (type = 'task_started')::INT AS started,
+                count(*) FILTER (type = 'task_succeeded')::INT AS succeeded
+         FROM events WHERE run_id = '${runId}' AND type LIKE 'task_%' GROUP BY ALL ORDER BY task`,
+      );
+      assert.deepEqual(
+        rows.map((x) => [x.task, x.started, x.succeeded]),
+        [
+          ["assess", 1, 1],
+          ["detect", 1, 1],
+          ["generate_ci", 1, 1],
+          ["plan_repairs", 1, 1],
+          ["review", 1, 1],
+          ["scan", 1, 1],
+          ["test", 2, 1], // started before the kill, run again after it
+          ["write_docs", 1, 1],
+        ],
+      );
+    } finally {
+      await l.close();
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test(".troupeignore keeps paths out of the assessment; a key header with no key body is not a secret", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-scan-" });
+  try {
+    await Deno.mkdir(join(tmp, "samples"));
+    const key = "-----BEGIN OPENSSH PRIVATE KEY-----";
+    await Deno.writeTextFile(join(tmp, "samples", "id"), `${key}\n${"A".repeat(64)}\n`);
+    await Deno.writeTextFile(
+      join(tmp, "doc.md"),
+      `Keys start with ${key} and are never committed.\n`,
+    );
+    await Deno.writeTextFile(join(tmp, "id_rsa"), `${key}\n${"b3Bl".repeat(16)}\n`);
+    const secretsIn = async () => {
+      const s = await scan(tmp);
+      return (await assess(s, detect(s))).filter((f) => f.rule === "secret").map((f) => f.path);
+    };
+    assert.deepEqual((await secretsIn()).sort(), ["id_rsa", "samples/id"]);
+    await Deno.writeTextFile(join(tmp, ".troupeignore"), "# fixtures\nsamples/\n");
+    assert.deepEqual(await secretsIn(), ["id_rsa"]);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
