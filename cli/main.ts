@@ -1,4 +1,5 @@
 import type { Command } from "./command.ts";
+import { approvals, approve, reject } from "./commands/approve.ts";
 import { demo } from "./commands/demo.ts";
 import { keys } from "./commands/keys.ts";
 import { ledgerCommand } from "./commands/ledger.ts";
@@ -10,7 +11,20 @@ import { sql } from "./commands/sql.ts";
 import { verify } from "./commands/verify.ts";
 
 /** Every CLI command; `deno task NAME` runs `cli/main.ts NAME`. */
-const COMMANDS: Command[] = [run, demo, sql, replay, verify, ledgerCommand, policy, keys, plugin];
+const COMMANDS: Command[] = [
+  run,
+  demo,
+  sql,
+  replay,
+  verify,
+  ledgerCommand,
+  policy,
+  keys,
+  approve,
+  reject,
+  approvals,
+  plugin,
+];
 
 const HELP = `troupe: an actor runtime for teams of software-development agents
 

@@ -62,3 +62,13 @@ export function autonomyPreset(level: number): PolicySetInput {
     rules,
   };
 }
+
+/**
+ * The preset as the user tailored it: a rule in the user's sets with the same id as a preset
+ * rule replaces it (override); every other rule is added (extend).
+ */
+export function tailoredPreset(level: number, sets: PolicySetInput[]): PolicySetInput[] {
+  const preset = autonomyPreset(level);
+  const ids = new Set(sets.flatMap((s) => s.rules.map((r) => r.id)));
+  return [{ ...preset, rules: preset.rules.filter((r) => !ids.has(r.id)) }, ...sets];
+}

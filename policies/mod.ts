@@ -6,7 +6,7 @@ export {
   PolicyEngine,
   UNPRIVILEGED_ACTIONS,
 } from "./policy_engine.ts";
-export { autonomyPreset } from "./autonomy.ts";
+export { autonomyPreset, tailoredPreset } from "./autonomy.ts";
 export { loadPolicyFile, PolicyFileError } from "./load_policy.ts";
 export { recordDecisions } from "./record_decisions.ts";
 export {
@@ -26,3 +26,14 @@ export {
   type WarrantUse,
   WarrantVerifier,
 } from "./warrant.ts";
+export {
+  ApprovalRequest,
+  type ApprovalState,
+  ApprovalTally,
+  checkVote,
+  requestHash,
+  SignedVote,
+  signVote,
+  Vote,
+} from "./approval.ts";
+export { ApprovalDesk, DEFAULT_APPROVALS_DIR, describe, type Final } from "./approval_desk.ts";

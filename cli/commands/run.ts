@@ -1,6 +1,15 @@
 import { dirname, join, resolve } from "node:path";
 import { Ledger, recordSystem } from "../../ledger/mod.ts";
-import { autonomyPreset, PolicyEngine, recordDecisions } from "../../policies/mod.ts";
+import {
+  ApprovalDesk,
+  DEFAULT_APPROVALS_DIR,
+  DEFAULT_KEY_DIR,
+  describe,
+  loadPolicyFile,
+  PolicyEngine,
+  recordDecisions,
+  tailoredPreset,
+} from "../../policies/mod.ts";
 import { ActorSystem } from "../../runtime/mod.ts";
 import { DEFAULT_GOAL, planRun } from "../../actors/orchestrator/offline_planner.ts";
 import { Orchestrator, type Progress } from "../../actors/orchestrator/orchestrator.ts";
@@ -8,10 +17,11 @@ import { recoverRun } from "../../actors/orchestrator/recover_run.ts";
 import { buildReport, writeOutputs } from "../../actors/orchestrator/run_report.ts";
 import { startTeam } from "../../actors/orchestrator/team.ts";
 import type { GeneratedFile } from "../../actors/agents/repo_facts.ts";
+import type { Decision } from "../../policies/mod.ts";
 import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
 const usage = `Usage: deno task run [GOAL] [--repo PATH] [--out DIR] [--apply] [--autonomy N]
-                     [--run-tests] [--resume RUN_ID] [--ledger PATH] [--json]
+                     [--policy FILE]... [--run-tests] [--resume RUN_ID] [--ledger PATH] [--json]
 
 Points the repo-ops team at a repository: scan, detect toolchains, assess, plan repairs,
 generate CI (GitHub Actions, GitLab CI, Azure Pipelines), docs, review. Works offline.
@@ -19,7 +29,9 @@ GOAL defaults to "${DEFAULT_GOAL}"; a goal that only asks to assess/audit/report
 generates nothing.
 
 The repository is never modified without --apply, which writes the reviewed files into it
-when the review approves and policy (the --autonomy preset) allows each write. Otherwise
+when the review approves and policy (the --autonomy preset and --policy files) allows each
+write. Writes that need approval wait, parked, until enough people sign them with
+\`deno task approve ID --key FILE\` (or one rejects them, or they expire). Otherwise
 everything goes to --out: report.md, report.json, files/ and changes.patch.
 
 Options:
@@ -27,6 +39,10 @@ Options:
   --out DIR         where results go (default .troupe/runs/RUN_ID)
   --apply           write the generated files into the repository
   --autonomy N      1 (every write needs approval) to 5 (default 3)
+  --policy FILE     a policy set (JSON or YAML) on top of the preset; a rule with the id of
+                    a preset rule replaces it. May be given more than once
+  --keys DIR        the key folder whose trust.json says who may sign (default ${DEFAULT_KEY_DIR})
+  --approvals DIR   the approvals inbox (default ${DEFAULT_APPROVALS_DIR})
   --run-tests       also run each project's own test command (sh, PATH and HOME only)
   --resume RUN_ID   finish a run that was interrupted; completed tasks are not repeated
   --ledger PATH     the ledger (default .troupe/ledger.duckdb)
@@ -61,16 +77,22 @@ export const run = defineCommand({
     out: { type: "string" },
     apply: { type: "boolean", default: false },
     autonomy: { type: "string", default: "3" },
+    policy: { type: "string", multiple: true, default: [] as string[] },
+    keys: { type: "string", default: DEFAULT_KEY_DIR },
+    approvals: { type: "string", default: DEFAULT_APPROVALS_DIR },
     "run-tests": { type: "boolean", default: false },
     resume: { type: "string" },
     ledger: LEDGER_FLAG,
     json: JSON_FLAG,
   },
   async run(flags, positionals, fail) {
-    const autonomy = Number(flags.autonomy);
+    let autonomy = Number(flags.autonomy);
     if (!Number.isInteger(autonomy) || autonomy < 1 || autonomy > 5) {
       return fail(`--autonomy must be 1 to 5, got "${flags.autonomy}"`);
     }
+    let policyFiles = flags.policy.map((f) => resolve(f));
+    let applyFiles = flags.apply;
+    for (const f of policyFiles) await loadPolicyFile(f); // a bad file stops the run before it starts
     if (positionals.length > 1) return fail("give the goal as one quoted argument");
     await Deno.mkdir(dirname(resolve(flags.ledger)), { recursive: true }).catch(() => {});
     const ledger = await Ledger.open(flags.ledger);
@@ -89,6 +111,15 @@ export const run = defineCommand({
           runTests: boolean;
           date: string;
         });
+        // The run goes on as it was started: same autonomy, policies and --apply.
+        const started = found.started as {
+          autonomy?: number;
+          policies?: string[];
+          apply?: boolean;
+        };
+        autonomy = started.autonomy ?? autonomy;
+        policyFiles = started.policies ?? policyFiles;
+        applyFiles = started.apply ?? applyFiles;
         completed = found.completed;
         console.error(`resuming ${runId}: ${completed.size} task(s) already done`);
       } else {
@@ -104,12 +135,22 @@ export const run = defineCommand({
           runId,
           actor: "orchestrator",
           type: "run_started",
-          payload: { goal, repo, out, runTests, date, autonomy },
+          payload: {
+            goal,
+            repo,
+            out,
+            runTests,
+            date,
+            autonomy,
+            policies: policyFiles,
+            apply: applyFiles,
+          },
         });
         console.error(`run ${runId}: ${goal} (${repo})`);
       }
       const plan = planRun(goal, { repo, runTests, date });
-      const policy = new PolicyEngine([autonomyPreset(autonomy)], {
+      const userSets = await Promise.all(policyFiles.map((f) => loadPolicyFile(f)));
+      const policy = new PolicyEngine(tailoredPreset(autonomy, userSets), {
         onDecision: recordDecisions(ledger, runId),
       });
       system = await ActorSystem.start();
@@ -126,20 +167,39 @@ export const run = defineCommand({
       if (Deno.stderr.isTerminal()) console.error();
       const { report, files } = buildReport(runId, goal, repo, outcome);
       await writeOutputs(out, repo, report, files);
-      const applied = flags.apply
-        ? await apply(ledger, runId, repo, files, report.review?.verdict, policy)
-        : [];
+      const { applied, refused } = applyFiles
+        ? await apply({
+          ledger,
+          runId,
+          repo,
+          files,
+          verdict: report.review?.verdict,
+          policy,
+          desk: await ApprovalDesk.open({
+            ledger,
+            dir: flags.approvals,
+            keyDir: flags.keys,
+            onNews: (text) => console.error(text),
+          }),
+        })
+        : { applied: [], refused: undefined };
       await ledger.append({
         runId,
         actor: "orchestrator",
         type: "run_finished",
-        payload: { dead: outcome.dead.length, skipped: outcome.skipped.length, applied },
+        payload: {
+          dead: outcome.dead.length,
+          skipped: outcome.skipped.length,
+          applied,
+          ...(refused ? { refused } : {}),
+        },
       });
       await system.stop({ deadlineMs: 2000 });
       system = undefined;
       await detach();
-      if (flags.json) console.log(JSON.stringify({ ...report, out, applied }, null, 2));
-      else {
+      if (flags.json) {
+        console.log(JSON.stringify({ ...report, out, applied, applyRefused: refused }, null, 2));
+      } else {
         const bySeverity = (s: string) => report.findings.filter((f) => f.severity === s).length;
         console.log(
           `${report.findings.length} findings (${bySeverity("critical")} critical, ${
@@ -150,8 +210,9 @@ export const run = defineCommand({
         );
         console.log(`report: ${join(out, "report.md")}`);
         if (applied.length) console.log(`applied to ${repo}: ${applied.join(", ")}`);
+        if (refused) console.log(`not applied: ${refused}`);
       }
-      return outcome.dead.length > 0 ? 1 : 0;
+      return outcome.dead.length > 0 || refused ? 1 : 0;
     } finally {
       await system?.stop({ deadlineMs: 2000 });
       await ledger.close();
@@ -159,36 +220,72 @@ export const run = defineCommand({
   },
 });
 
-/** Writes reviewed files into the repository, each decided by policy, each at most once a run. */
-async function apply(
-  ledger: Ledger,
-  runId: string,
-  repo: string,
-  files: GeneratedFile[],
-  verdict: string | undefined,
-  policy: PolicyEngine,
-): Promise<string[]> {
-  if (verdict !== "approve") {
-    console.error(`not applying: the review verdict is ${verdict ?? "missing"}`);
-    return [];
+/**
+ * Writes reviewed files into the repository, each decided by policy as `fs.write`, each at most
+ * once a run. Writes that need approval are parked together as one request and wait for it.
+ */
+async function apply(o: {
+  ledger: Ledger;
+  runId: string;
+  repo: string;
+  files: GeneratedFile[];
+  verdict: string | undefined;
+  policy: PolicyEngine;
+  desk: ApprovalDesk;
+}): Promise<{ applied: string[]; refused?: string }> {
+  const { ledger, runId, repo } = o;
+  if (o.verdict !== "approve") {
+    return { applied: [], refused: `the review verdict is ${o.verdict ?? "missing"}` };
   }
   const done = new Set<string>();
   for await (const row of ledger.rows({ runId })) {
     if (row.type === "file_applied") done.add(JSON.parse(row.payload).path);
   }
-  const applied: string[] = [];
-  for (const f of files) {
+  const allowed: GeneratedFile[] = [];
+  const waiting: { file: GeneratedFile; approval: NonNullable<Decision["approval"]> }[] = [];
+  let refused: string | undefined;
+  for (const f of o.files) {
     if (done.has(f.path)) continue; // applied before a crash: appending again would duplicate
-    const d = policy.decide({
+    const d = o.policy.decide({
       action: "fs.write",
       actor: "orchestrator",
       resource: f.path,
       risk: "medium",
     });
-    if (d.effect !== "allow") {
+    if (d.effect === "allow") allowed.push(f);
+    else if (d.effect === "require_approval") waiting.push({ file: f, approval: d.approval! });
+    else {
       console.error(`not applying ${f.path}: ${d.reason}`);
-      continue;
+      refused = `policy denied writing ${f.path}`;
     }
+  }
+  if (waiting.length > 0) {
+    const paths = waiting.map((w) => w.file.path);
+    const request = await o.desk.request({
+      runId,
+      key: "apply",
+      action: "fs.write",
+      actor: "orchestrator",
+      resources: paths,
+      summary: `write ${paths.length} file(s) into ${repo}: ${paths.join(", ")}`,
+      // Several requirements combine to the strictest, as in the policy engine.
+      approval: {
+        roles: [...new Set(waiting.flatMap((w) => w.approval.roles))],
+        threshold: Math.max(...waiting.map((w) => w.approval.threshold)),
+        expiresInMs: Math.min(...waiting.map((w) => w.approval.expiresInMs)),
+      },
+    });
+    console.error(
+      `approval ${request.id} needed (${request.threshold} of ${request.roles.join("/")}) to ` +
+        `${request.summary}\n  sign it: deno task approve ${request.id} --key KEY_FILE` +
+        `   (or: deno task reject ${request.id} --key KEY_FILE --reason TEXT)`,
+    );
+    const state = await o.desk.wait(request.id);
+    if (state.status === "granted") allowed.push(...waiting.map((w) => w.file));
+    else refused = `approval ${request.id} ${describe(request, state)}`;
+  }
+  const applied: string[] = [];
+  for (const f of o.files.filter((f) => allowed.includes(f))) {
     const target = join(repo, f.path);
     await Deno.mkdir(dirname(target), { recursive: true });
     await Deno.writeTextFile(target, f.content, {
@@ -203,5 +300,5 @@ async function apply(
     });
     applied.push(f.path);
   }
-  return applied;
+  return { applied, refused };
 }

@@ -1,0 +1,210 @@
+import { join } from "node:path";
+import type { Ledger } from "../ledger/mod.ts";
+import {
+  type ApprovalRequest,
+  type ApprovalState,
+  ApprovalTally,
+  checkVote,
+  type Vote,
+} from "./approval.ts";
+import { readTrustList } from "./keys.ts";
+import type { Approval } from "./policy.ts";
+
+export const DEFAULT_APPROVALS_DIR = ".troupe/approvals";
+
+export interface DeskOptions {
+  ledger: Ledger;
+  /** The inbox: `ID.request.json` for each pending request, votes in `ID/*.vote.json`. */
+  dir: string;
+  /** Where `trust.json` lives (the key folder). */
+  keyDir: string;
+  pollMs?: number;
+  now?: () => number;
+  /** Human-readable news: a vote counted or refused, an approval decided. */
+  onNews?: (text: string) => void;
+}
+
+export type Final = Exclude<ApprovalState, { status: "pending" }>;
+
+/**
+ * Parks actions that need approval and collects signed votes. DuckDB lets one process write the
+ * ledger, so people do not write it: `deno task approve` drops a signed vote file into the inbox,
+ * and the process that parked the request checks it and records the outcome. Requests, counted
+ * and refused votes all live in the ledger, so a restarted process picks up where it was.
+ */
+export class ApprovalDesk {
+  readonly #requests = new Map<string, { request: ApprovalRequest; key: string }>();
+  readonly #tallies = new Map<string, ApprovalTally>();
+  readonly #seenFiles = new Set<string>();
+  readonly #finals = new Map<string, Final>();
+
+  private constructor(readonly o: DeskOptions) {}
+
+  /** Opens the desk, rebuilding every approval's state from the ledger. */
+  static async open(o: DeskOptions): Promise<ApprovalDesk> {
+    const desk = new ApprovalDesk(o);
+    const rows = await o.ledger.select(
+      "SELECT type, payload::VARCHAR AS payload FROM events WHERE type LIKE 'approval_%' ORDER BY seq",
+    );
+    for (const row of rows) {
+      const p = JSON.parse(String(row.payload));
+      if (row.type === "approval_requested") {
+        desk.#requests.set(p.request.id, { request: p.request, key: p.key });
+        desk.#tallies.set(p.request.id, new ApprovalTally(p.request));
+      } else if (row.type === "approval_vote_counted") {
+        desk.#seenFiles.add(p.file);
+        desk.#tallies.get(p.approvalId)?.add(p.vote as Vote);
+      } else if (row.type === "approval_vote_refused") {
+        desk.#seenFiles.add(p.file);
+      } else if (row.type === "approval_decided") {
+        desk.#finals.set(p.approvalId, p.state);
+      }
+    }
+    return desk;
+  }
+
+  get(id: string): ApprovalRequest | undefined {
+    return this.#requests.get(id)?.request;
+  }
+
+  /**
+   * Parks an action. `key` makes it idempotent within a run: asking again after a restart
+   * returns the request made before, with the votes it already has.
+   */
+  async request(input: {
+    runId: string | null;
+    key: string;
+    action: string;
+    actor: string;
+    resources: string[];
+    summary: string;
+    approval: Approval;
+  }): Promise<ApprovalRequest> {
+    for (const { request, key } of this.#requests.values()) {
+      if (request.runId === input.runId && key === input.key) return request;
+    }
+    const now = this.#now();
+    const request: ApprovalRequest = {
+      id: `apr-${crypto.randomUUID().slice(0, 8)}`,
+      runId: input.runId,
+      action: input.action,
+      actor: input.actor,
+      resources: input.resources,
+      summary: input.summary,
+      roles: input.approval.roles,
+      threshold: input.approval.threshold,
+      requestedAt: now,
+      expiresAt: now + input.approval.expiresInMs,
+    };
+    await Deno.mkdir(join(this.o.dir, request.id), { recursive: true });
+    await Deno.writeTextFile(
+      join(this.o.dir, `${request.id}.request.json`),
+      JSON.stringify(request, null, 2),
+    );
+    await this.o.ledger.append({
+      runId: input.runId,
+      actor: input.actor,
+      type: "approval_requested",
+      payload: { request, key: input.key },
+    });
+    this.#requests.set(request.id, { request, key: input.key });
+    this.#tallies.set(request.id, new ApprovalTally(request));
+    return request;
+  }
+
+  /** Reads new votes for one request, records each as counted or refused, and returns the state. */
+  async poll(id: string): Promise<ApprovalState> {
+    const final = this.#finals.get(id);
+    if (final) return final;
+    const tally = this.#tallies.get(id);
+    if (!tally) throw new Error(`no approval ${id} was requested here`);
+    const { request } = tally;
+    const files: string[] = [];
+    try {
+      for await (const e of Deno.readDir(join(this.o.dir, id))) {
+        if (e.isFile && e.name.endsWith(".vote.json")) files.push(join(id, e.name));
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    const trust = await readTrustList(this.o.keyDir);
+    for (const file of files.sort()) {
+      if (this.#seenFiles.has(file)) continue;
+      this.#seenFiles.add(file);
+      let reason: string | undefined;
+      let vote: Vote | undefined;
+      try {
+        const checked = await checkVote(
+          JSON.parse(await Deno.readTextFile(join(this.o.dir, file))),
+          request,
+          trust,
+        );
+        if (checked.ok) ({ vote } = checked);
+        else reason = checked.reason;
+      } catch (err) {
+        reason = `unreadable vote: ${(err as Error).message}`;
+      }
+      if (vote) reason = tally.add(vote);
+      const base = { approvalId: id, file };
+      if (reason || !vote) {
+        await this.#record(request, "approval_vote_refused", {
+          ...base,
+          reason,
+          signer: vote?.signer,
+        });
+        this.o.onNews?.(`${id}: a vote (${file}) does not count: ${reason}`);
+      } else {
+        await this.#record(request, "approval_vote_counted", { ...base, vote });
+        const n = tally.signers.size;
+        this.o.onNews?.(
+          vote.decision === "approve"
+            ? `${id}: signed by ${vote.signer} (${n}/${request.threshold} signatures)`
+            : `${id}: rejected by ${vote.signer}: ${vote.reason || "no reason given"}`,
+        );
+      }
+    }
+    const state = tally.state(this.#now());
+    if (state.status !== "pending") {
+      this.#finals.set(id, state);
+      await this.#record(request, "approval_decided", { approvalId: id, state });
+      await Deno.writeTextFile(
+        join(this.o.dir, `${id}.outcome.json`),
+        JSON.stringify(state, null, 2),
+      );
+      this.o.onNews?.(`${id}: ${describe(request, state)}`);
+    }
+    return state;
+  }
+
+  /** Polls until the request is granted, rejected or expired. Other work goes on meanwhile. */
+  async wait(id: string, signal?: AbortSignal): Promise<Final> {
+    for (;;) {
+      const state = await this.poll(id);
+      if (state.status !== "pending") return state;
+      signal?.throwIfAborted();
+      await new Promise((r) => setTimeout(r, this.o.pollMs ?? 200));
+    }
+  }
+
+  #now(): number {
+    return this.o.now?.() ?? Date.now();
+  }
+
+  #record(request: ApprovalRequest, type: string, payload: unknown) {
+    return this.o.ledger.append({ runId: request.runId, actor: "approvals", type, payload });
+  }
+}
+
+/** One line on how an approval ended, for reports and task failures. */
+export function describe(request: ApprovalRequest, state: ApprovalState): string {
+  switch (state.status) {
+    case "granted":
+      return `approved by ${state.signers.join(", ")}`;
+    case "rejected":
+      return `rejected by ${state.by}: ${state.reason || "no reason given"}`;
+    case "expired":
+      return `expired at ${new Date(request.expiresAt).toISOString()} with too few signatures`;
+    case "pending":
+      return `waiting: ${state.signers.length}/${request.threshold} signatures`;
+  }
+}
