@@ -1,5 +1,11 @@
 import type { Ledger } from "../../ledger/mod.ts";
-import type { PolicyEngine } from "../../policies/mod.ts";
+import {
+  type ApprovalDesk,
+  type ApprovalRequest,
+  type Decision,
+  describe,
+  type PolicyEngine,
+} from "../../policies/mod.ts";
 import type { ActorSystem } from "../../runtime/mod.ts";
 import type { TaskReply } from "./define_agent.ts";
 import { validatePlan } from "./task_graph.ts";
@@ -20,11 +26,14 @@ export interface OrchestratorOptions {
   runId: string;
   /** How many tasks run at once (default 4). */
   maxParallel?: number;
-  /** Decides each task as `task.KIND` on its capability with its risk; approval waits are not yet supported. */
+  /** Decides each task as `task.KIND` on its capability with its risk. */
   policy?: PolicyEngine;
+  /** Where tasks that policy says need approval wait; without it they are dead-lettered. */
+  approvals?: ApprovalDesk;
   /** Outputs of tasks completed before a crash, by task id (see `recoverRun`). */
   completed?: Map<string, unknown>;
   onProgress?: (p: Progress) => void;
+  onApprovalNeeded?: (request: ApprovalRequest) => void;
 }
 
 export interface RunOutcome {
@@ -87,8 +96,9 @@ export class Orchestrator {
         capability: task.capability,
         risk: task.risk,
       });
-      if (gate && gate.effect !== "allow") {
-        const cause = `policy: ${gate.reason}`;
+      const refusal = gate && gate.effect !== "allow" ? await this.#gate(task, gate) : undefined;
+      if (refusal) {
+        const cause = `policy: ${refusal}`;
         await record("orchestrator", "task_dead", {
           taskId: task.id,
           kind: task.kind,
@@ -156,6 +166,29 @@ export class Orchestrator {
     await this.#loop(pending, running, outputs, dead, skipped, execute, record, progress);
     await ledger.flush();
     return { outputs, dead, skipped };
+  }
+
+  /**
+   * A task that needs approval waits for it here, without holding up other tasks; returns why
+   * the task may not run, or nothing when it may.
+   */
+  async #gate(task: TaskPacket, gate: Decision): Promise<string | undefined> {
+    const desk = this.o.approvals;
+    if (gate.effect !== "require_approval" || !desk) return gate.reason;
+    const request = await desk.request({
+      runId: this.o.runId,
+      key: `task:${task.id}`,
+      action: gate.request.action,
+      actor: "orchestrator",
+      resources: [task.id],
+      summary: `run task ${task.id} (${task.kind}, risk ${task.risk})`,
+      approval: gate.approval!,
+    });
+    this.o.onApprovalNeeded?.(request);
+    const state = await desk.wait(request.id);
+    return state.status === "granted"
+      ? undefined
+      : `approval ${request.id} ${describe(request, state)}`;
   }
 
   /** Running agents for a task, waiting (up to its timeout) while crashed ones restart. */

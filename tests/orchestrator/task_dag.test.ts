@@ -4,6 +4,7 @@ import { defineAgent } from "../../actors/orchestrator/define_agent.ts";
 import { Orchestrator } from "../../actors/orchestrator/orchestrator.ts";
 import { PlanError } from "../../actors/orchestrator/plan_error.ts";
 import { validatePlan } from "../../actors/orchestrator/task_graph.ts";
+import { ApprovalDesk, newKey, PolicyEngine, readKeyFile, signVote } from "../../policies/mod.ts";
 import { withSystem } from "../helpers.ts";
 
 const CAPS = new Set(["work"]);
@@ -45,9 +46,7 @@ async function withLedgerAround(fn: (ledger: Ledger) => Promise<void>): Promise<
   try {
     await fn(ledger);
   } finally {
-    console.log("closing ledger");
     await ledger.close();
-    console.log("closed ledger");
   }
 }
 
@@ -168,3 +167,74 @@ Deno.test("completed tasks given to a resumed run are not done again", () =>
       }
     })
   ));
+
+Deno.test("a task that policy says needs approval waits for it while other tasks run; a rejected one is dead-lettered", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "troupe-gate-" });
+  try {
+    await newKey(dir, "alice", "approver");
+    const alice = await readKeyFile(`${dir}/alice.key.json`);
+    await withLedgerAround((ledger) =>
+      withSystem(async (system) => {
+        attempts.clear();
+        await system.spawn({
+          id: "w1",
+          behaviour: worker,
+          isolation: "inline",
+          capabilities: ["work"],
+        });
+        const desk = await ApprovalDesk.open({
+          ledger,
+          dir: `${dir}/inbox`,
+          keyDir: dir,
+          pollMs: 10,
+        });
+        const policy = new PolicyEngine([{
+          name: "gates",
+          rules: [
+            { id: "echo", match: { action: "task.echo" }, effect: "allow" },
+            {
+              id: "risky",
+              match: { action: "task.flaky" },
+              effect: "require_approval",
+              approval: { roles: ["approver"], threshold: 1 },
+            },
+          ],
+        }]);
+        const seen: string[] = [];
+        const outcome = await new Orchestrator({
+          system,
+          ledger,
+          runId: "r3",
+          policy,
+          approvals: desk,
+          onProgress: (p) => seen.push(p.event),
+          onApprovalNeeded: async (request) => {
+            const decision = request.summary.includes("task yes") ? "approve" : "reject";
+            const vote = await signVote(alice, request, decision, "not today");
+            await Deno.writeTextFile(
+              `${dir}/inbox/${request.id}/alice.vote.json`,
+              JSON.stringify(vote),
+            );
+          },
+        }).run([
+          { id: "yes", kind: "flaky", capability: "work", inputs: { name: "yes", failures: 0 } },
+          { id: "no", kind: "flaky", capability: "work", inputs: { name: "no", failures: 0 } },
+          { id: "free", kind: "echo", capability: "work", inputs: { value: 1 } },
+        ]);
+        assert.deepEqual(outcome.outputs.get("yes"), { succeededOn: 1 });
+        assert.deepEqual(outcome.outputs.get("free"), { value: 1, deps: [] });
+        assert.equal(attempts.get("no"), undefined, "a rejected task never reaches an agent");
+        assert.match(
+          outcome.dead[0].cause,
+          /^policy: approval apr-\S+ rejected by alice: not today$/,
+        );
+        assert.ok(
+          seen.indexOf("free done") < seen.findIndex((e) => e.startsWith("yes started")),
+          "the task without a gate did not wait for the gated ones",
+        );
+      })
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
