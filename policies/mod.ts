@@ -37,3 +37,10 @@ export {
   Vote,
 } from "./approval.ts";
 export { ApprovalDesk, DEFAULT_APPROVALS_DIR, describe, type Final } from "./approval_desk.ts";
+export {
+  BUILTIN_PACKS,
+  CompliancePack,
+  Control,
+  ControlCheck,
+  loadCompliancePack,
+} from "./compliance_pack.ts";

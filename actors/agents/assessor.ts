@@ -2,6 +2,8 @@ import { join } from "node:path";
 import { defineAgent } from "../orchestrator/define_agent.ts";
 import type { Detection, Finding, ScanResult } from "./repo_facts.ts";
 import { SECRETS } from "./secret_patterns.ts";
+import { checkCompliance } from "./compliance.ts";
+import type { CompliancePack } from "../../policies/compliance_pack.ts";
 
 /** Findings with severity and evidence. Reads file contents (for secrets) and nothing else. */
 
@@ -50,7 +52,11 @@ async function secrets(scan: ScanResult): Promise<Finding[]> {
   return out;
 }
 
-export async function assess(scan: ScanResult, detection: Detection): Promise<Finding[]> {
+export async function assess(
+  scan: ScanResult,
+  detection: Detection,
+  packs: CompliancePack[] = [],
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   const has = (re: RegExp) => scan.files.some((f) => re.test(f.path));
   if (detection.existingCi.length === 0) {
@@ -125,10 +131,16 @@ export async function assess(scan: ScanResult, detection: Detection): Promise<Fi
     }
   }
   findings.push(...await secrets(scan));
+  findings.push(...await checkCompliance(scan, findings, packs));
   const order = ["critical", "high", "medium", "low", "info"];
   return findings.sort((a, b) => order.indexOf(a.severity) - order.indexOf(b.severity));
 }
 
 export default defineAgent({
-  assess: (_inputs, deps) => assess(deps.scan as ScanResult, deps.detect as Detection),
+  assess: (inputs, deps) =>
+    assess(
+      deps.scan as ScanResult,
+      deps.detect as Detection,
+      (inputs.packs ?? []) as CompliancePack[],
+    ),
 });

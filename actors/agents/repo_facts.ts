@@ -41,6 +41,8 @@ export interface Finding {
   path?: string;
   line?: number;
   evidence?: string;
+  /** For `compliance` findings: the pack and control violated, e.g. `soc2/CC6.1`. */
+  control?: string;
 }
 
 export interface GeneratedFile {

@@ -1,3 +1,4 @@
+import type { CompliancePack } from "../../policies/compliance_pack.ts";
 import type { TaskPacketInput } from "./task_packet.ts";
 
 export const DEFAULT_GOAL = "assess this repository and propose hardening";
@@ -7,6 +8,8 @@ export interface RunOptions {
   runTests: boolean;
   date: string;
   testTimeoutMs?: number;
+  /** Compliance packs the assessor checks the repository against. */
+  packs?: CompliancePack[];
 }
 
 /**
@@ -25,7 +28,7 @@ export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
   const plan: TaskPacketInput[] = [
     task("scan", "repo.scan", [], { inputs: { repo: o.repo } }),
     task("detect", "repo.detect", ["scan"]),
-    task("assess", "repo.assess", ["scan", "detect"]),
+    task("assess", "repo.assess", ["scan", "detect"], { inputs: { packs: o.packs ?? [] } }),
     task("plan_repairs", "plan.repairs", ["assess"]),
   ];
   if (!assessOnly) {

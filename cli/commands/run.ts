@@ -2,9 +2,11 @@ import { dirname, join, resolve } from "node:path";
 import { Ledger, recordSystem } from "../../ledger/mod.ts";
 import {
   ApprovalDesk,
+  BUILTIN_PACKS,
   DEFAULT_APPROVALS_DIR,
   DEFAULT_KEY_DIR,
   describe,
+  loadCompliancePack,
   loadPolicyFile,
   PolicyEngine,
   recordDecisions,
@@ -21,7 +23,8 @@ import type { Decision } from "../../policies/mod.ts";
 import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
 const usage = `Usage: deno task run [GOAL] [--repo PATH] [--out DIR] [--apply] [--autonomy N]
-                     [--policy FILE]... [--run-tests] [--resume RUN_ID] [--ledger PATH] [--json]
+                     [--policy FILE]... [--compliance PACKS] [--run-tests]
+                     [--resume RUN_ID] [--ledger PATH] [--json]
 
 Points the repo-ops team at a repository: scan, detect toolchains, assess, plan repairs,
 generate CI (GitHub Actions, GitLab CI, Azure Pipelines), docs, review. Works offline.
@@ -41,6 +44,8 @@ Options:
   --autonomy N      1 (every write needs approval) to 5 (default 3)
   --policy FILE     a policy set (JSON or YAML) on top of the preset; a rule with the id of
                     a preset rule replaces it. May be given more than once
+  --compliance P    compliance packs to assess against, comma-separated: soc2, gdpr, hipaa
+                    or a pack file; their policy rules join the preset too
   --keys DIR        the key folder whose trust.json says who may sign (default ${DEFAULT_KEY_DIR})
   --approvals DIR   the approvals inbox (default ${DEFAULT_APPROVALS_DIR})
   --run-tests       also run each project's own test command (sh, PATH and HOME only)
@@ -78,6 +83,7 @@ export const run = defineCommand({
     apply: { type: "boolean", default: false },
     autonomy: { type: "string", default: "3" },
     policy: { type: "string", multiple: true, default: [] as string[] },
+    compliance: { type: "string", default: "" },
     keys: { type: "string", default: DEFAULT_KEY_DIR },
     approvals: { type: "string", default: DEFAULT_APPROVALS_DIR },
     "run-tests": { type: "boolean", default: false },
@@ -92,7 +98,11 @@ export const run = defineCommand({
     }
     let policyFiles = flags.policy.map((f) => resolve(f));
     let applyFiles = flags.apply;
-    for (const f of policyFiles) await loadPolicyFile(f); // a bad file stops the run before it starts
+    let compliance = flags.compliance.split(",").map((p) => p.trim()).filter(Boolean)
+      .map((p) => BUILTIN_PACKS.includes(p) ? p : resolve(p));
+    // A bad policy or pack file stops the run before it starts.
+    for (const f of policyFiles) await loadPolicyFile(f);
+    for (const p of compliance) await loadCompliancePack(p);
     if (positionals.length > 1) return fail("give the goal as one quoted argument");
     await Deno.mkdir(dirname(resolve(flags.ledger)), { recursive: true }).catch(() => {});
     const ledger = await Ledger.open(flags.ledger);
@@ -111,13 +121,15 @@ export const run = defineCommand({
           runTests: boolean;
           date: string;
         });
-        // The run goes on as it was started: same autonomy, policies and --apply.
+        // The run goes on as it was started: same autonomy, policies, packs and --apply.
         const started = found.started as {
           autonomy?: number;
           policies?: string[];
+          compliance?: string[];
           apply?: boolean;
         };
         autonomy = started.autonomy ?? autonomy;
+        compliance = started.compliance ?? compliance;
         policyFiles = started.policies ?? policyFiles;
         applyFiles = started.apply ?? applyFiles;
         completed = found.completed;
@@ -143,14 +155,17 @@ export const run = defineCommand({
             date,
             autonomy,
             policies: policyFiles,
+            compliance,
             apply: applyFiles,
           },
         });
         console.error(`run ${runId}: ${goal} (${repo})`);
       }
-      const plan = planRun(goal, { repo, runTests, date });
+      const packs = await Promise.all(compliance.map((p) => loadCompliancePack(p)));
+      const plan = planRun(goal, { repo, runTests, date, packs });
       const userSets = await Promise.all(policyFiles.map((f) => loadPolicyFile(f)));
-      const policy = new PolicyEngine(tailoredPreset(autonomy, userSets), {
+      const packSets = packs.flatMap((p) => p.policy ? [p.policy] : []);
+      const policy = new PolicyEngine(tailoredPreset(autonomy, [...userSets, ...packSets]), {
         onDecision: recordDecisions(ledger, runId),
       });
       system = await ActorSystem.start();

@@ -1,0 +1,79 @@
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { PolicyFileError } from "./load_policy.ts";
+import { compilePattern } from "./pattern.ts";
+import { PolicySet, Severity } from "./policy.ts";
+
+const Globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const Regex = z.string().min(1).refine((s) => {
+  try {
+    compilePattern(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, { message: "not a valid regular expression" });
+
+/**
+ * How a control is checked on a repository:
+ * - `finding`: any assessor finding with one of these rules (e.g. committed secrets) violates it;
+ * - `pattern`: a line matching `pattern` in a file matching `files` violates it, unless the same
+ *   file also matches `unless` (e.g. a deploy job without an approval gate);
+ * - `absent`: it is violated when no file matching `files` matches `pattern` (e.g. no audit log).
+ */
+export const ControlCheck = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("finding"), rules: z.array(z.string().min(1)).min(1) }),
+  z.strictObject({
+    kind: z.literal("pattern"),
+    files: Globs,
+    pattern: Regex,
+    unless: Regex.optional(),
+  }),
+  z.strictObject({ kind: z.literal("absent"), files: Globs, pattern: Regex }),
+]);
+export type ControlCheck = z.infer<typeof ControlCheck>;
+
+export const Control = z.strictObject({
+  id: z.string().min(1),
+  title: z.string().min(1),
+  severity: Severity,
+  check: ControlCheck,
+});
+export type Control = z.infer<typeof Control>;
+
+/** A compliance pack: repository controls the assessor checks, and policy rules for actions. */
+export const CompliancePack = z.strictObject({
+  name: z.string().regex(/^[a-z0-9-]+$/),
+  framework: z.string().min(1),
+  description: z.string(),
+  controls: z.array(Control).min(1),
+  policy: PolicySet.optional(),
+});
+export type CompliancePack = z.infer<typeof CompliancePack>;
+
+export const BUILTIN_PACKS = ["soc2", "gdpr", "hipaa"];
+
+/** Loads a built-in pack by name or a pack file (YAML or JSON), naming file and path on error. */
+export async function loadCompliancePack(nameOrFile: string): Promise<CompliancePack> {
+  const file = BUILTIN_PACKS.includes(nameOrFile)
+    ? new URL(`./packs/${nameOrFile}.yaml`, import.meta.url).pathname
+    : nameOrFile;
+  let data: unknown;
+  try {
+    data = parseYaml(await Deno.readTextFile(file)); // YAML is a superset of JSON
+  } catch (err) {
+    throw new PolicyFileError(file, [
+      `not a readable compliance pack (built-in packs: ${BUILTIN_PACKS.join(", ")}): ${
+        (err as Error).message
+      }`,
+    ]);
+  }
+  const parsed = CompliancePack.safeParse(data);
+  if (!parsed.success) {
+    throw new PolicyFileError(
+      file,
+      parsed.error.issues.map((i) => `at ${i.path.join(".") || "(top)"}: ${i.message}`),
+    );
+  }
+  return parsed.data;
+}
