@@ -31,3 +31,13 @@ export async function tamper(path: string, sql: string): Promise<void> {
     instance.closeSync();
   }
 }
+
+/** Opens a ledger file read-only, runs one SELECT and closes it again. */
+export async function selectFrom(path: string, sql: string): Promise<Record<string, unknown>[]> {
+  const ledger = await Ledger.open(path, { readOnly: true });
+  try {
+    return await ledger.select(sql);
+  } finally {
+    await ledger.close();
+  }
+}

@@ -6,8 +6,8 @@ import { assess } from "../../actors/agents/assessor.ts";
 import { CI_SCHEMAS } from "../../actors/agents/ci_config.ts";
 import { detect } from "../../actors/agents/detector.ts";
 import { scan } from "../../actors/agents/scanner.ts";
-import { Ledger } from "../../ledger/mod.ts";
 import { cli } from "../cli_helpers.ts";
+import { selectFrom } from "../ledger_helpers.ts";
 
 const REPOS = new URL("../fixtures/repos/", import.meta.url).pathname;
 
@@ -136,6 +136,13 @@ Deno.test("--apply writes the reviewed files into the repository as policy allow
   try {
     const ledger = join(tmp, "ledger.duckdb");
     const strict = await copyRepo("node_app", tmp);
+    // Level 1: every write waits for an approval; nobody signs this one and it expires.
+    const policy = join(tmp, "quick.yaml");
+    await Deno.writeTextFile(
+      policy,
+      "name: quick\nrules:\n  - id: writes\n    match: { action: fs.write }\n" +
+        "    effect: require_approval\n    approval: { roles: [approver], threshold: 1, expiresInMs: 300 }\n",
+    );
     const refused = await cli([
       "run",
       "--repo",
@@ -143,11 +150,19 @@ Deno.test("--apply writes the reviewed files into the repository as policy allow
       "--apply",
       "--autonomy",
       "1",
+      "--policy",
+      policy,
       "--ledger",
       ledger,
+      "--approvals",
+      join(tmp, "inbox"),
     ]);
-    assert.equal(refused.code, 0, refused.stderr);
-    assert.match(refused.stderr, /not applying \.gitlab-ci\.yml: approval required/);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /approval apr-\S+ needed \(1 of approver\) to write 7 file\(s\)/);
+    assert.match(
+      refused.stdout,
+      /not applied: approval apr-\S+ expired at .* with too few signatures/,
+    );
     await assert.rejects(Deno.stat(join(strict, ".gitlab-ci.yml")));
 
     const r = await cli(["run", "--repo", strict, "--apply", "--json", "--ledger", ledger]);
@@ -158,15 +173,11 @@ Deno.test("--apply writes the reviewed files into the repository as policy allow
     assert.match(readme, /Run the tests:\n\n```sh\n\(cd \. && npm test\)/);
     assert.ok(parse(await Deno.readTextFile(join(strict, ".gitlab-ci.yml"))));
 
-    const l = await Ledger.open(ledger, { readOnly: true });
-    try {
-      const rows = await l.select(
-        `SELECT count(*)::INT AS n FROM events WHERE run_id = '${runId}' AND type = 'file_applied'`,
-      );
-      assert.equal(rows[0].n, EXPECTED.node_app.files.length);
-    } finally {
-      await l.close();
-    }
+    const rows = await selectFrom(
+      ledger,
+      `SELECT count(*)::INT AS n FROM events WHERE run_id = '${runId}' AND type = 'file_applied'`,
+    );
+    assert.equal(rows[0].n, EXPECTED.node_app.files.length);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
@@ -232,29 +243,22 @@ Deno.test("a run killed with SIGKILL mid-run is finished by --resume without doi
       EXPECTED.node_app.files,
     );
 
-    const l = await Ledger.open(ledger, { readOnly: true });
-    try {
-      const rows = await l.select(
-        `SELECT payload->>'taskId' AS task, count(*) FILTER (type = 'task_started')::INT AS started,
-                count(*) FILTER (type = 'task_succeeded')::INT AS succeeded
-         FROM events WHERE run_id = '${runId}' AND type LIKE 'task_%' GROUP BY ALL ORDER BY task`,
-      );
-      assert.deepEqual(
-        rows.map((x) => [x.task, x.started, x.succeeded]),
-        [
-          ["assess", 1, 1],
-          ["detect", 1, 1],
-          ["generate_ci", 1, 1],
-          ["plan_repairs", 1, 1],
-          ["review", 1, 1],
-          ["scan", 1, 1],
-          ["test", 2, 1], // started before the kill, run again after it
-          ["write_docs", 1, 1],
-        ],
-      );
-    } finally {
-      await l.close();
-    }
+    const rows = await selectFrom(
+      ledger,
+      `SELECT payload->>'taskId' AS task, count(*) FILTER (type = 'task_started')::INT AS started,
+              count(*) FILTER (type = 'task_succeeded')::INT AS succeeded
+       FROM events WHERE run_id = '${runId}' AND type LIKE 'task_%' GROUP BY ALL ORDER BY task`,
+    );
+    assert.deepEqual(rows.map((x) => [x.task, x.started, x.succeeded]), [
+      ["assess", 1, 1],
+      ["detect", 1, 1],
+      ["generate_ci", 1, 1],
+      ["plan_repairs", 1, 1],
+      ["review", 1, 1],
+      ["scan", 1, 1],
+      ["test", 2, 1], // started before the kill, run again after it
+      ["write_docs", 1, 1],
+    ]);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -5,6 +5,7 @@ import { Orchestrator } from "../../actors/orchestrator/orchestrator.ts";
 import { PlanError } from "../../actors/orchestrator/plan_error.ts";
 import { validatePlan } from "../../actors/orchestrator/task_graph.ts";
 import { ApprovalDesk, newKey, PolicyEngine, readKeyFile, signVote } from "../../policies/mod.ts";
+import type { ActorSystem } from "../../runtime/mod.ts";
 import { withSystem } from "../helpers.ts";
 
 const CAPS = new Set(["work"]);
@@ -52,6 +53,9 @@ async function withLedgerAround(fn: (ledger: Ledger) => Promise<void>): Promise<
 
 // Attempts per task survive the agent's restarts: the agent is inline and this map is module state.
 const attempts = new Map<string, number>();
+const spawnWorker = (system: ActorSystem, id: string, capability: string) =>
+  system.spawn({ id, behaviour: worker, isolation: "inline", capabilities: [capability] });
+
 const worker = defineAgent({
   echo: (inputs, deps) => ({ value: inputs.value, deps: Object.keys(deps) }),
   flaky: (inputs) => {
@@ -67,18 +71,8 @@ Deno.test("retries with backoff, dead letters with their cause, dependents skipp
   withLedgerAround((ledger) =>
     withSystem(async (system) => {
       attempts.clear();
-      await system.spawn({
-        id: "w2",
-        behaviour: worker,
-        isolation: "inline",
-        capabilities: ["slow"],
-      });
-      await system.spawn({
-        id: "w1",
-        behaviour: worker,
-        isolation: "inline",
-        capabilities: ["work"],
-      });
+      await spawnWorker(system, "w2", "slow");
+      await spawnWorker(system, "w1", "work");
       {
         const retry = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
         const outcome = await new Orchestrator({
@@ -145,12 +139,7 @@ Deno.test("completed tasks given to a resumed run are not done again", () =>
   withLedgerAround((ledger) =>
     withSystem(async (system) => {
       attempts.clear();
-      await system.spawn({
-        id: "w1",
-        behaviour: worker,
-        isolation: "inline",
-        capabilities: ["work"],
-      });
+      await spawnWorker(system, "w1", "work");
       {
         const outcome = await new Orchestrator({
           system,
@@ -176,12 +165,7 @@ Deno.test("a task that policy says needs approval waits for it while other tasks
     await withLedgerAround((ledger) =>
       withSystem(async (system) => {
         attempts.clear();
-        await system.spawn({
-          id: "w1",
-          behaviour: worker,
-          isolation: "inline",
-          capabilities: ["work"],
-        });
+        await spawnWorker(system, "w1", "work");
         const desk = await ApprovalDesk.open({
           ledger,
           dir: `${dir}/inbox`,
