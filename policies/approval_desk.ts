@@ -127,9 +127,10 @@ export class ApprovalDesk {
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
-    const trust = await readTrustList(this.o.keyDir);
-    for (const file of files.sort()) {
-      if (this.#seenFiles.has(file)) continue;
+    const fresh = files.filter((f) => !this.#seenFiles.has(f)).sort();
+    // Read per batch of new votes, so that a key trusted while a request waits can sign it.
+    const trust = fresh.length > 0 ? await readTrustList(this.o.keyDir) : { keys: [] };
+    for (const file of fresh) {
       this.#seenFiles.add(file);
       let reason: string | undefined;
       let vote: Vote | undefined;

@@ -1,10 +1,8 @@
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { PolicyFileError } from "./load_policy.ts";
+import { loadPolicyData } from "./load_policy.ts";
 import { compilePattern } from "./pattern.ts";
-import { PolicySet, Severity } from "./policy.ts";
+import { Globs, PolicySet, Severity } from "./policy.ts";
 
-const Globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const Regex = z.string().min(1).refine((s) => {
   try {
     compilePattern(s);
@@ -54,26 +52,9 @@ export type CompliancePack = z.infer<typeof CompliancePack>;
 export const BUILTIN_PACKS = ["soc2", "gdpr", "hipaa"];
 
 /** Loads a built-in pack by name or a pack file (YAML or JSON), naming file and path on error. */
-export async function loadCompliancePack(nameOrFile: string): Promise<CompliancePack> {
+export function loadCompliancePack(nameOrFile: string): Promise<CompliancePack> {
   const file = BUILTIN_PACKS.includes(nameOrFile)
     ? new URL(`./packs/${nameOrFile}.yaml`, import.meta.url).pathname
     : nameOrFile;
-  let data: unknown;
-  try {
-    data = parseYaml(await Deno.readTextFile(file)); // YAML is a superset of JSON
-  } catch (err) {
-    throw new PolicyFileError(file, [
-      `not a readable compliance pack (built-in packs: ${BUILTIN_PACKS.join(", ")}): ${
-        (err as Error).message
-      }`,
-    ]);
-  }
-  const parsed = CompliancePack.safeParse(data);
-  if (!parsed.success) {
-    throw new PolicyFileError(
-      file,
-      parsed.error.issues.map((i) => `at ${i.path.join(".") || "(top)"}: ${i.message}`),
-    );
-  }
-  return parsed.data;
+  return loadPolicyData(file, CompliancePack, ` (built-in packs: ${BUILTIN_PACKS.join(", ")})`);
 }

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
 import { PolicySet } from "./policy.ts";
 
 export class PolicyFileError extends Error {
@@ -9,12 +10,24 @@ export class PolicyFileError extends Error {
 }
 
 /** Reads a policy set from JSON or YAML (by extension) and validates it, naming file and path. */
-export async function loadPolicyFile(file: string): Promise<PolicySet> {
+export function loadPolicyFile(file: string): Promise<PolicySet> {
+  return loadPolicyData(file, PolicySet);
+}
+
+/**
+ * Reads a JSON or YAML file (by extension) and validates it against `schema`; every problem is a
+ * `PolicyFileError` naming the file and the path inside it. `hint` is added when it cannot be read.
+ */
+export async function loadPolicyData<T extends z.ZodType>(
+  file: string,
+  schema: T,
+  hint = "",
+): Promise<z.output<T>> {
   let text: string;
   try {
     text = await Deno.readTextFile(file);
   } catch (err) {
-    throw new PolicyFileError(file, [`cannot read it: ${(err as Error).message}`]);
+    throw new PolicyFileError(file, [`cannot read it${hint}: ${(err as Error).message}`]);
   }
   let data: unknown;
   try {
@@ -24,7 +37,7 @@ export async function loadPolicyFile(file: string): Promise<PolicySet> {
       `not valid ${/\.ya?ml$/i.test(file) ? "YAML" : "JSON"}: ${(err as Error).message}`,
     ]);
   }
-  const parsed = PolicySet.safeParse(data);
+  const parsed = schema.safeParse(data);
   if (!parsed.success) {
     throw new PolicyFileError(
       file,

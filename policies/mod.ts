@@ -1,6 +1,7 @@
 /** troupe's policy engine: rules as data, decisions with reasons, autonomy presets. @module */
 export * from "./policy.ts";
 export {
+  combineApprovals,
   type Decision,
   type MatchedRule,
   PolicyEngine,

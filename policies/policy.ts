@@ -12,7 +12,7 @@ export const RiskLevel = z.enum(["low", "medium", "high", "critical"]);
 export type RiskLevel = z.infer<typeof RiskLevel>;
 
 /** One glob or a list of them; `*` stays within a dotted or slashed segment, `**` crosses. */
-const Globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+export const Globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 const Range = <T extends z.ZodType>(t: T) =>
   z.strictObject({ min: t.optional(), max: t.optional() });

@@ -59,7 +59,7 @@ function matches(rule: Rule, req: ActionRequest): boolean {
 }
 
 /** Several approval rules combine to the strictest: every role named, the highest threshold. */
-function combineApprovals(approvals: Approval[]): Approval {
+export function combineApprovals(approvals: Approval[]): Approval {
   return {
     roles: [...new Set(approvals.flatMap((a) => a.roles))],
     threshold: Math.max(...approvals.map((a) => a.threshold)),

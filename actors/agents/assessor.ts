@@ -1,18 +1,13 @@
 import { join } from "node:path";
 import { defineAgent } from "../orchestrator/define_agent.ts";
 import type { Detection, Finding, ScanResult } from "./repo_facts.ts";
-import { SECRETS } from "./secret_patterns.ts";
+import { mask, SECRETS } from "./secret_patterns.ts";
 import { checkCompliance } from "./compliance.ts";
 import type { CompliancePack } from "../../policies/compliance_pack.ts";
 
 /** Findings with severity and evidence. Reads file contents (for secrets) and nothing else. */
 
 const MB = 1024 * 1024;
-
-/** Shows where a secret is without repeating it. */
-function mask(text: string): string {
-  return text.length <= 8 ? "****" : `${text.slice(0, 4)}…${"*".repeat(4)}`;
-}
 
 async function secrets(scan: ScanResult): Promise<Finding[]> {
   const out: Finding[] = [];

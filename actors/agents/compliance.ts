@@ -3,6 +3,7 @@ import type { CompliancePack } from "../../policies/compliance_pack.ts";
 import { compilePattern } from "../../policies/pattern.ts";
 import { globs } from "../../policies/globs.ts";
 import type { Finding, ScanResult } from "./repo_facts.ts";
+import { mask } from "./secret_patterns.ts";
 
 const MB = 1024 * 1024;
 
@@ -55,7 +56,7 @@ export async function checkCompliance(
             violation(`found in ${f.path}`, {
               path: f.path,
               line: i + 1,
-              evidence: hit.length <= 8 ? "****" : `${hit.slice(0, 4)}…****`,
+              evidence: mask(hit),
             });
           }
         }

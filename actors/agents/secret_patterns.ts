@@ -3,6 +3,11 @@
  * `body`, when given, must match the next line too: a key header alone (in a test, a doc) is not
  * a key.
  */
+/** Shows where a secret is without repeating it. */
+export function mask(text: string): string {
+  return text.length <= 8 ? "****" : `${text.slice(0, 4)}…${"*".repeat(4)}`;
+}
+
 export const SECRETS: { name: string; pattern: RegExp; body?: RegExp }[] = [
   { name: "AWS access key id", pattern: /\b(AKIA|ASIA)[0-9A-Z]{16}\b/ },
   {

@@ -3,6 +3,8 @@ import { Ledger, recordSystem } from "../../ledger/mod.ts";
 import {
   ApprovalDesk,
   BUILTIN_PACKS,
+  combineApprovals,
+  type Decision,
   DEFAULT_APPROVALS_DIR,
   DEFAULT_KEY_DIR,
   describe,
@@ -19,7 +21,6 @@ import { recoverRun } from "../../actors/orchestrator/recover_run.ts";
 import { buildReport, writeOutputs } from "../../actors/orchestrator/run_report.ts";
 import { startTeam } from "../../actors/orchestrator/team.ts";
 import type { GeneratedFile } from "../../actors/agents/repo_facts.ts";
-import type { Decision } from "../../policies/mod.ts";
 import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
 const usage = `Usage: deno task run [GOAL] [--repo PATH] [--out DIR] [--apply] [--autonomy N]
@@ -283,12 +284,7 @@ async function apply(o: {
       actor: "orchestrator",
       resources: paths,
       summary: `write ${paths.length} file(s) into ${repo}: ${paths.join(", ")}`,
-      // Several requirements combine to the strictest, as in the policy engine.
-      approval: {
-        roles: [...new Set(waiting.flatMap((w) => w.approval.roles))],
-        threshold: Math.max(...waiting.map((w) => w.approval.threshold)),
-        expiresInMs: Math.min(...waiting.map((w) => w.approval.expiresInMs)),
-      },
+      approval: combineApprovals(waiting.map((w) => w.approval)),
     });
     console.error(
       `approval ${request.id} needed (${request.threshold} of ${request.roles.join("/")}) to ` +
