@@ -140,6 +140,13 @@ export class ActorCell implements Child {
     this.env.events.emit({ type: "stopped", actor: this.id, reason: "shutdown" });
   }
 
+  /** Ends the current incarnation as a crash, so that the supervisor restarts it. */
+  fail(reason: string): boolean {
+    if (this.#status !== "running" || !this.#host) return false;
+    this.#crashed(this.#host, new TroupeError("unhealthy", reason, { actor: this.id }));
+    return true;
+  }
+
   dispose(reason: string): void {
     this.#host?.kill();
     this.#status = "disposed";

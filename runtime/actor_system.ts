@@ -5,7 +5,7 @@ import { ActorSpec, type ActorSpecInput } from "./actor_spec.ts";
 import type { SystemPort } from "./behaviour_runner.ts";
 import type { Child } from "./child.ts";
 import type { Envelope } from "./envelope.ts";
-import { messageType, TroupeError } from "./errors.ts";
+import { messageType, parseOrThrow, TroupeError } from "./errors.ts";
 import { EventStream } from "./event_stream.ts";
 import type { Priority } from "./priority_mailbox.ts";
 import { Registry } from "./registry.ts";
@@ -43,14 +43,6 @@ export interface DeadLetter {
   messageType: string;
   message: unknown;
   reason: string;
-}
-
-function parseOrThrow<T>(schema: z.ZodType<T, unknown>, input: unknown, what: string): T {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  throw new TroupeError("invalid_spec", `invalid ${what}:\n${z.prettifyError(parsed.error)}`, {
-    input,
-  });
 }
 
 /**
@@ -120,6 +112,22 @@ export class ActorSystem implements MessageRouter {
   /** Running actors with a capability, least loaded first. */
   find(capability: string): ActorRef[] {
     return this.registry.find(capability).map((e) => this.ref(e.id));
+  }
+
+  /**
+   * Asks an actor's supervisor to restart it: the running incarnation ends as a crash with
+   * `reason`, and the supervisor's strategy, backoff and intensity apply as for any crash.
+   * Returns false when the actor is not running.
+   */
+  restart(id: string, reason: string): boolean {
+    return this.registry.cell(id)?.fail(reason) ?? false;
+  }
+
+  /** Stops an actor for good and removes it from its supervisor; false if there is none. */
+  async remove(id: string, options: { deadlineMs?: number } = {}): Promise<boolean> {
+    const parent = this.registry.cell(id)?.parent;
+    const supervisor = parent ? this.#supervisors.get(parent) : undefined;
+    return await supervisor?.removeChild(id, options.deadlineMs ?? 5000) ?? false;
   }
 
   /** Sends `message` to every actor and listener subscribed to `topic`; returns how many. */

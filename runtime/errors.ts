@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /** Errors are values with a code, a message a person can act on, and the context. */
 
 export type ErrorCode =
@@ -9,6 +11,7 @@ export type ErrorCode =
   | "invalid_spec"
   | "actor_crashed"
   | "unresponsive"
+  | "unhealthy"
   | "system_stopping"
   | "init_failed";
 
@@ -59,4 +62,13 @@ export function messageType(message: unknown): string {
     if (typeof t === "string") return t;
   }
   return typeof message;
+}
+
+/** Parses `input` or throws an `invalid_spec` error naming `what` and every problem in it. */
+export function parseOrThrow<T>(schema: z.ZodType<T, unknown>, input: unknown, what: string): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new TroupeError("invalid_spec", `invalid ${what}:\n${z.prettifyError(parsed.error)}`, {
+    input,
+  });
 }

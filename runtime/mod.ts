@@ -48,4 +48,7 @@ export { OverflowPolicy, Priority, PriorityMailbox } from "./priority_mailbox.ts
 export { Registry, type RegistryEntry } from "./registry.ts";
 export { EventStream } from "./event_stream.ts";
 export { SystemEvent, type SystemEventType } from "./system_event.ts";
-export { type ErrorCode, TroupeError } from "./errors.ts";
+export { type ErrorCode, parseOrThrow, TroupeError } from "./errors.ts";
+export { type ActorHealth, HealthMonitor, HealthOptions } from "./health_monitor.ts";
+export { AgentFactory, type Lease } from "./agent_factory.ts";
+export { AgentTemplate, type AgentTemplateInput, FactoryOptions } from "./agent_template.ts";

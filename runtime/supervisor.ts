@@ -76,6 +76,17 @@ export class Supervisor implements Child {
     return entry.child;
   }
 
+  /** Stops a child and forgets it: it is not restarted and its id is free again. */
+  async removeChild(id: string, deadlineMs: number): Promise<boolean> {
+    await this.#queue;
+    const entry = this.#entries.find((e) => e.child.id === id);
+    if (!entry) return false;
+    this.#entries.splice(this.#entries.indexOf(entry), 1);
+    await entry.child.stop(Math.min(deadlineMs, entry.spec.shutdownMs));
+    entry.child.dispose("it was removed from its supervisor");
+    return true;
+  }
+
   async stop(deadlineMs: number): Promise<void> {
     this.#running = false;
     await this.#queue;

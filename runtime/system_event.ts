@@ -79,6 +79,25 @@ export const SystemEvent = z.discriminatedUnion("type", [
   }),
   z.object({
     ...base,
+    type: z.literal("unhealthy"),
+    actor: z.string(),
+    /** stuck: an ask timed out and it finished nothing since; backlog: a nearly full mailbox
+     * that does not drain; errors: most of its recent work failed. */
+    signal: z.enum(["stuck", "backlog", "errors"]),
+    reason: z.string(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal("scaled"),
+    actor: z.string(),
+    pool: z.string(),
+    direction: z.enum(["up", "down"]),
+    /** The pool's size after the change. */
+    size: z.number().int(),
+    reason: z.string(),
+  }),
+  z.object({
+    ...base,
     type: z.literal("registered"),
     actor: z.string(),
     capabilities: z.array(z.string()),

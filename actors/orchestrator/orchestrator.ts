@@ -6,7 +6,13 @@ import {
   describe,
   type PolicyEngine,
 } from "../../policies/mod.ts";
-import type { ActorSystem } from "../../runtime/mod.ts";
+import type {
+  ActorRef,
+  ActorSystem,
+  AgentFactory,
+  HealthMonitor,
+  Lease,
+} from "../../runtime/mod.ts";
 import type { TaskReply } from "./define_agent.ts";
 import { validatePlan } from "./task_graph.ts";
 import type { TaskPacket, TaskPacketInput, TaskRequest } from "./task_packet.ts";
@@ -24,6 +30,10 @@ export interface OrchestratorOptions {
   system: ActorSystem;
   ledger: Ledger;
   runId: string;
+  /** Where agents for the capabilities its templates offer are leased from, one task each. */
+  agents?: AgentFactory;
+  /** Told how each task went on which agent, so that failing agents get restarted. */
+  health?: HealthMonitor;
   /** How many tasks run at once (default 4). */
   maxParallel?: number;
   /** Decides each task as `task.KIND` on its capability with its risk. */
@@ -62,7 +72,10 @@ export class Orchestrator {
 
   async run(plan: TaskPacketInput[]): Promise<RunOutcome> {
     const { system, ledger, runId } = this.o;
-    const capabilities = new Set(system.registry.list().flatMap((e) => e.capabilities));
+    const capabilities = new Set([
+      ...system.registry.list().flatMap((e) => e.capabilities),
+      ...this.o.agents?.capabilities() ?? [],
+    ]);
     const tasks = validatePlan(plan, capabilities);
     const outputs = new Map<string, unknown>();
     const dead: RunOutcome["dead"] = [];
@@ -109,14 +122,16 @@ export class Orchestrator {
         return;
       }
       let cause = "";
+      let previous: string | undefined;
       for (let attempt = 1; attempt <= task.retry.maxAttempts; attempt++) {
-        const agents = await this.#agents(task);
-        if (agents.length === 0) {
-          cause = `no running agent has capability "${task.capability}"`;
+        const lease = await this.#lease(task, previous);
+        if (typeof lease === "string") {
+          cause = lease;
           break;
         }
-        // Least loaded first; a retry prefers a different agent when there is one.
-        const agent = agents[(attempt - 1) % agents.length];
+        // A retry goes to a different agent when there is one.
+        const agent = lease.agent;
+        previous = agent.id;
         const t0 = performance.now();
         await record(agent.id, "task_started", { taskId: task.id, kind: task.kind, attempt });
         progress(`${task.id} started on ${agent.id} (attempt ${attempt})`);
@@ -124,7 +139,8 @@ export class Orchestrator {
           const reply = await agent.ask<TaskReply>(
             { type: "task", task, deps } satisfies TaskRequest,
             { timeoutMs: task.timeoutMs },
-          );
+          ).finally(() => lease.release());
+          this.o.health?.report(agent.id, reply.ok);
           if (!reply.ok) throw new Error(reply.error);
           const output = reply.output;
           const durationMs = Math.round(performance.now() - t0);
@@ -191,14 +207,26 @@ export class Orchestrator {
       : `approval ${request.id} ${describe(request, state)}`;
   }
 
-  /** Running agents for a task, waiting (up to its timeout) while crashed ones restart. */
-  async #agents(task: TaskPacket) {
+  /**
+   * An agent for a task: leased from the factory when a template offers the capability, else
+   * the least loaded running actor with it, waiting (up to the task's timeout) while crashed
+   * ones restart. Returns why there is none otherwise.
+   */
+  async #lease(task: TaskPacket, avoid?: string): Promise<Lease | string> {
+    const factory = this.o.agents;
+    if (factory?.offers(task.capability)) {
+      return await factory.lease(task.capability, { avoid, timeoutMs: task.timeoutMs })
+        .catch((err: Error) => err.message);
+    }
     const deadline = performance.now() + task.timeoutMs;
-    for (;;) {
-      const agents = this.o.system.find(task.capability);
-      if (agents.length > 0 || performance.now() > deadline) return agents;
+    let agents: ActorRef[];
+    while ((agents = this.o.system.find(task.capability)).length === 0) {
+      if (performance.now() > deadline) {
+        return `no running agent has capability "${task.capability}"`;
+      }
       await sleep(20);
     }
+    return { agent: agents.find((a) => a.id !== avoid) ?? agents[0], release: () => {} };
   }
 
   async #loop(

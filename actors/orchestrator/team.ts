@@ -1,38 +1,49 @@
-import type { ActorSystem, Supervisor } from "../../runtime/mod.ts";
+import {
+  type ActorSystem,
+  AgentFactory,
+  type AgentTemplateInput,
+  type FactoryOptions,
+} from "../../runtime/mod.ts";
 
 const agent = (name: string) => new URL(`../agents/${name}.ts`, import.meta.url).href;
 
 /**
- * Starts the repo-ops team under one supervisor, each agent a worker actor with only the
- * permissions it needs: the scanner, assessor and tester read the repository; the tester may
- * start `sh`; the reviewer reads two environment variables; the others get nothing.
+ * The repo-ops team as agent templates, each with only the permissions it needs: the scanner,
+ * assessor and tester read the repository; the tester may start `sh`; the reviewer reads two
+ * environment variables; the others get nothing. One agent of each is kept running; a pool
+ * grows to three when tasks of its capability wait, within the factory's total.
  */
-export function startTeam(system: ActorSystem, repo: string): Promise<Supervisor> {
+export function teamTemplates(repo: string): AgentTemplateInput[] {
   const reads = { read: [repo] };
-  const member = (id: string, capability: string, permissions = {}) => ({
-    actor: {
-      id,
-      behaviour: agent(id),
-      capabilities: [capability],
-      permissions,
-      observeMessages: false,
-    },
+  const template = (
+    name: string,
+    capability: string,
+    permissions = {},
+  ): AgentTemplateInput => ({
+    name,
+    behaviour: agent(name),
+    capabilities: [capability],
+    permissions,
+    pool: { min: 1, max: 3 },
   });
-  return system.supervise({
-    id: "team",
-    strategy: "one_for_one",
-    intensity: 5,
-    backoff: { minMs: 50, maxMs: 1000 },
-    children: [
-      member("scanner", "repo.scan", reads),
-      member("detector", "repo.detect"),
-      member("assessor", "repo.assess", reads),
-      member("planner", "plan.repairs"),
-      member("delivery", "ci.generate"),
-      member("docs", "docs.write"),
-      // The YAML parser probes two debug variables when it loads.
-      member("reviewer", "patch.review", { env: ["LOG_TOKENS", "LOG_STREAM"] }),
-      member("tester", "repo.test", { ...reads, run: ["sh"] }),
-    ],
-  });
+  return [
+    template("scanner", "repo.scan", reads),
+    template("detector", "repo.detect"),
+    template("assessor", "repo.assess", reads),
+    template("planner", "plan.repairs"),
+    template("delivery", "ci.generate"),
+    template("docs", "docs.write"),
+    // The YAML parser probes two debug variables when it loads.
+    template("reviewer", "patch.review", { env: ["LOG_TOKENS", "LOG_STREAM"] }),
+    template("tester", "repo.test", { ...reads, run: ["sh"] }),
+  ];
+}
+
+/** Starts the repo-ops team's pools under the supervisor "team". */
+export function startTeam(
+  system: ActorSystem,
+  repo: string,
+  options: FactoryOptions = {},
+): Promise<AgentFactory> {
+  return AgentFactory.start(system, teamTemplates(repo), { supervisor: "team", ...options });
 }

@@ -14,7 +14,7 @@ import {
   recordDecisions,
   tailoredPreset,
 } from "../../policies/mod.ts";
-import { ActorSystem } from "../../runtime/mod.ts";
+import { ActorSystem, type AgentFactory, HealthMonitor } from "../../runtime/mod.ts";
 import { DEFAULT_GOAL, planRun } from "../../actors/orchestrator/offline_planner.ts";
 import { Orchestrator, type Progress } from "../../actors/orchestrator/orchestrator.ts";
 import { recoverRun } from "../../actors/orchestrator/recover_run.ts";
@@ -25,7 +25,7 @@ import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
 const usage = `Usage: deno task run [GOAL] [--repo PATH] [--out DIR] [--apply] [--autonomy N]
                      [--policy FILE]... [--compliance PACKS] [--run-tests]
-                     [--resume RUN_ID] [--ledger PATH] [--json]
+                     [--max-agents N] [--resume RUN_ID] [--ledger PATH] [--json]
 
 Points the repo-ops team at a repository: scan, detect toolchains, assess, plan repairs,
 generate CI (GitHub Actions, GitLab CI, Azure Pipelines), docs, review. Works offline.
@@ -50,6 +50,8 @@ Options:
   --keys DIR        the key folder whose trust.json says who may sign (default ${DEFAULT_KEY_DIR})
   --approvals DIR   the approvals inbox (default ${DEFAULT_APPROVALS_DIR})
   --run-tests       also run each project's own test command (sh, PATH and HOME only)
+  --max-agents N    agents of the team in total; a pool grows while its tasks wait and
+                    shrinks after 5 idle minutes (default 10, at least 8: one of each)
   --resume RUN_ID   finish a run that was interrupted; completed tasks are not repeated
   --ledger PATH     the ledger (default .troupe/ledger.duckdb)
   --json            print the report as JSON
@@ -88,6 +90,7 @@ export const run = defineCommand({
     keys: { type: "string", default: DEFAULT_KEY_DIR },
     approvals: { type: "string", default: DEFAULT_APPROVALS_DIR },
     "run-tests": { type: "boolean", default: false },
+    "max-agents": { type: "string", default: "10" },
     resume: { type: "string" },
     ledger: LEDGER_FLAG,
     json: JSON_FLAG,
@@ -96,6 +99,12 @@ export const run = defineCommand({
     let autonomy = Number(flags.autonomy);
     if (!Number.isInteger(autonomy) || autonomy < 1 || autonomy > 5) {
       return fail(`--autonomy must be 1 to 5, got "${flags.autonomy}"`);
+    }
+    const maxAgents = Number(flags["max-agents"]);
+    if (!Number.isInteger(maxAgents) || maxAgents < 8) {
+      return fail(
+        `--max-agents must be a whole number of at least 8, got "${flags["max-agents"]}"`,
+      );
     }
     let policyFiles = flags.policy.map((f) => resolve(f));
     let applyFiles = flags.apply;
@@ -108,6 +117,8 @@ export const run = defineCommand({
     await Deno.mkdir(dirname(resolve(flags.ledger)), { recursive: true }).catch(() => {});
     const ledger = await Ledger.open(flags.ledger);
     let system: ActorSystem | undefined;
+    let health: HealthMonitor | undefined;
+    let agents: AgentFactory | undefined;
     try {
       let runId: string, goal: string, repo: string, out: string, runTests: boolean, date: string;
       let completed = new Map<string, unknown>();
@@ -171,11 +182,14 @@ export const run = defineCommand({
       });
       system = await ActorSystem.start();
       const detach = recordSystem(system, ledger, { runId });
-      await startTeam(system, repo);
+      agents = await startTeam(system, repo, { maxAgents });
+      health = new HealthMonitor(system);
       const orchestrator = new Orchestrator({
         system,
         ledger,
         runId,
+        agents,
+        health,
         completed,
         onProgress: progressPrinter(),
       });
@@ -210,6 +224,8 @@ export const run = defineCommand({
           ...(refused ? { refused } : {}),
         },
       });
+      health.stop();
+      agents.stop();
       await system.stop({ deadlineMs: 2000 });
       system = undefined;
       await detach();
@@ -230,6 +246,8 @@ export const run = defineCommand({
       }
       return outcome.dead.length > 0 || refused ? 1 : 0;
     } finally {
+      health?.stop();
+      agents?.stop();
       await system?.stop({ deadlineMs: 2000 });
       await ledger.close();
     }
