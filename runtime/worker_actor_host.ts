@@ -187,6 +187,7 @@ export class WorkerActorHost implements ActorHost {
         if (this.#inFlight?.n !== m.n) return;
         const { pending } = this.#inFlight;
         this.#inFlight = undefined;
+        if (m.t !== "crash") this.#processed++; // heartbeats report it up to a beat late
         if (m.t === "done") pending.resolve({ kind: "ok", reply: m.reply, stop: m.stop });
         else if (m.t === "invalid") pending.resolve({ kind: "invalid", reason: m.reason });
         else {
@@ -221,7 +222,7 @@ export class WorkerActorHost implements ActorHost {
         return;
       case "heartbeat":
         this.#busyMs = m.busyMs;
-        this.#processed = m.processed;
+        this.#processed = Math.max(this.#processed, m.processed);
         return;
       case "terminated":
         this.#terminating?.resolve();
