@@ -161,10 +161,11 @@ Deno.test("an agent whose tasks keep failing is restarted on the monitor's word,
 });
 
 Deno.test("health monitor options are validated", () =>
-  withSystem(async (system) => {
+  withSystem((system) => {
     assert.throws(
       () => new HealthMonitor(system, { intervalMs: 0, highWater: 2 }),
       (e: TroupeError) =>
         e.code === "invalid_spec" && /intervalMs/.test(e.message) && /highWater/.test(e.message),
     );
+    return Promise.resolve();
   }));
