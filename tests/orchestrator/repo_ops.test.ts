@@ -75,6 +75,18 @@ const EXPECTED: Record<string, { findings: string[]; project: string; files: str
   },
 };
 
+const TEAM = [
+  "assessor",
+  "delivery",
+  "detector",
+  "docs",
+  "planner",
+  "reviewer",
+  "scanner",
+  "tester",
+]
+  .map((name) => `${name}-1`);
+
 for (const [name, expected] of Object.entries(EXPECTED)) {
   Deno.test(`run on the ${name} fixture: its findings, valid CI for three platforms, repository untouched`, async () => {
     const tmp = await Deno.makeTempDir({ prefix: "troupe-run-" });
@@ -119,6 +131,13 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
       const patch = await Deno.readTextFile(join(out, "changes.patch"));
       for (const f of expected.files) assert.match(patch, new RegExp(`\\+\\+\\+ b/${f}`));
       assert.match(await Deno.readTextFile(join(out, "report.md")), /## Findings/);
+      // The team came from its templates, one agent each, and the ledger shows it.
+      const started = await selectFrom(
+        join(tmp, "ledger.duckdb"),
+        "SELECT actor FROM events WHERE type = 'scaled' AND (payload->>'direction') = 'up' " +
+          "ORDER BY actor",
+      );
+      assert.deepEqual(started.map((row) => row.actor), TEAM);
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
@@ -285,4 +304,10 @@ Deno.test(".troupeignore keeps paths out of the assessment; a key header with no
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+Deno.test("--max-agents smaller than the team is refused before anything runs", async () => {
+  const r = await cli(["run", "--max-agents", "5", "--ledger", "/nonexistent/ledger.duckdb"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--max-agents must be a whole number of at least 8, got "5"/);
 });
