@@ -18,6 +18,7 @@ import { validatePlan } from "./task_graph.ts";
 import type { TaskPacket, TaskPacketInput, TaskRequest } from "./task_packet.ts";
 
 export interface Progress {
+  /** Running tasks, with the agent each is on once it has one: `generate_ci@delivery-1`. */
   running: string[];
   done: number;
   failed: number;
@@ -82,11 +83,12 @@ export class Orchestrator {
     const skipped: RunOutcome["skipped"] = [];
     const running = new Map<string, Promise<void>>();
     const pending = new Map(tasks.map((t) => [t.id, t]));
+    const on = new Map<string, string>(); // task id -> the agent it runs on
     const record = (actor: string, type: string, payload: unknown) =>
       ledger.append({ runId, actor, type, correlationId: runId, payload });
     const progress = (event: string) =>
       this.o.onProgress?.({
-        running: [...running.keys()],
+        running: [...running.keys()].map((id) => on.has(id) ? `${id}@${on.get(id)}` : id),
         done: outputs.size,
         failed: dead.length,
         skipped: skipped.length,
@@ -132,6 +134,7 @@ export class Orchestrator {
         // A retry goes to a different agent when there is one.
         const agent = lease.agent;
         previous = agent.id;
+        on.set(task.id, agent.id);
         const t0 = performance.now();
         await record(agent.id, "task_started", { taskId: task.id, kind: task.kind, attempt });
         progress(`${task.id} started on ${agent.id} (attempt ${attempt})`);
