@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { Ledger, LedgerError } from "../../ledger/mod.ts";
+import { Ledger, LedgerError, verifyChain } from "../../ledger/mod.ts";
 import { cli } from "../cli_helpers.ts";
 import { tempLedgerPath, withLedger } from "../ledger_helpers.ts";
 
@@ -65,4 +65,39 @@ Deno.test("an append to a closed ledger is refused", async () => {
     ledger.append({ actor: "a", type: "x" }),
     (err: LedgerError) => err.code === "closed",
   );
+});
+
+Deno.test("a commit that cannot be written (file size limit, as on a full disk) fails its appends; every acknowledged event is stored", async () => {
+  const path = await tempLedgerPath();
+  const script = new URL("../fixtures/ledger/fill_disk.ts", import.meta.url).pathname;
+  // Writes past a few MiB fail with EFBIG instead of killing the process (SIGXFSZ ignored).
+  const out = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      'trap "" XFSZ; ulimit -f 8192; exec "$0" run -A --quiet "$1" "$2"',
+      Deno.execPath(),
+      script,
+      path,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  const { acked, error } = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.ok(acked > 0, "some appends were acknowledged before the limit");
+  assert.match(
+    error,
+    new RegExp(`could not commit \\d+ ledger events to ${path}: .*File too large`),
+  );
+  const ledger = await Ledger.open(path);
+  try {
+    assert.equal(ledger.head.seq, acked, "exactly the acknowledged events are stored");
+    assert.equal((await verifyChain(ledger)).ok, true);
+    const next = await ledger.append({ actor: "writer", type: "after" });
+    assert.equal(next.seq, acked + 1);
+  } finally {
+    await ledger.close();
+    await Deno.remove(path.replace(/\/ledger\.duckdb$/, ""), { recursive: true });
+  }
 });
