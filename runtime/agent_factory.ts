@@ -249,8 +249,10 @@ export class AgentFactory {
       }, { supervisor: this.options.supervisor });
     } catch (err) {
       pool.retryAt = now() + 1000;
-      return new Error(
+      return new TroupeError(
+        "init_failed",
         `agent "${id}" of template "${t.name}" failed to start: ${(err as Error).message}`,
+        { actor: id, template: t.name },
       );
     } finally {
       pool.starting--;
