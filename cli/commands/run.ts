@@ -19,9 +19,12 @@ import { DEFAULT_GOAL, planRun } from "../../actors/orchestrator/offline_planner
 import { Orchestrator, type Progress } from "../../actors/orchestrator/orchestrator.ts";
 import { recoverRun } from "../../actors/orchestrator/recover_run.ts";
 import { buildReport, writeOutputs } from "../../actors/orchestrator/run_report.ts";
-import { startTeam } from "../../actors/orchestrator/team.ts";
+import { startTeam, teamTemplates } from "../../actors/orchestrator/team.ts";
 import type { GeneratedFile } from "../../actors/agents/repo_facts.ts";
 import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
+
+/** The team keeps one agent of each template, so it needs at least this many. */
+const TEAM_SIZE = teamTemplates(".").length;
 
 const usage = `Usage: deno task run [GOAL] [--repo PATH] [--out DIR] [--apply] [--autonomy N]
                      [--policy FILE]... [--compliance PACKS] [--run-tests]
@@ -51,7 +54,7 @@ Options:
   --approvals DIR   the approvals inbox (default ${DEFAULT_APPROVALS_DIR})
   --run-tests       also run each project's own test command (sh, PATH and HOME only)
   --max-agents N    agents of the team in total; a pool grows while its tasks wait and
-                    shrinks after 5 idle minutes (default 10, at least 8: one of each)
+                    shrinks after 5 idle minutes (default 10, at least ${TEAM_SIZE}: one of each)
   --resume RUN_ID   finish a run that was interrupted; completed tasks are not repeated
   --ledger PATH     the ledger (default .troupe/ledger.duckdb)
   --json            print the report as JSON
@@ -101,9 +104,11 @@ export const run = defineCommand({
       return fail(`--autonomy must be 1 to 5, got "${flags.autonomy}"`);
     }
     const maxAgents = Number(flags["max-agents"]);
-    if (!Number.isInteger(maxAgents) || maxAgents < 8) {
+    if (!Number.isInteger(maxAgents) || maxAgents < TEAM_SIZE) {
       return fail(
-        `--max-agents must be a whole number of at least 8, got "${flags["max-agents"]}"`,
+        `--max-agents must be a whole number of at least ${TEAM_SIZE}, got "${
+          flags["max-agents"]
+        }"`,
       );
     }
     let policyFiles = flags.policy.map((f) => resolve(f));
