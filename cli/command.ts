@@ -14,6 +14,14 @@ type Parsed<T extends Options> = ReturnType<
 >;
 
 export const LEDGER_FLAG = { type: "string", default: ".troupe/ledger.duckdb" } as const;
+/** For the commands that read a ledger: which DuckDB reads it. */
+export const ENGINE_FLAG = { type: "string", default: "native" } as const;
+/** The `--engine` help line, its text starting at column `width`. */
+export const engineHelp = (width: number) =>
+  `  ${
+    "--engine E".padEnd(width - 2)
+  }native (default) or wasm: DuckDB in WebAssembly, which needs\n` +
+  `${" ".repeat(width)}no FFI and reads the file as it was when opened`;
 /** Errors that are the user's to fix: printed as a message, exit 1, no stack. */
 const EXPECTED_ERRORS = [
   "LedgerError",

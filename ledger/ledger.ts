@@ -1,18 +1,14 @@
-import {
-  type DuckDBAppender,
-  type DuckDBConnection,
-  type DuckDBInstance,
-  DuckDBTimestampValue,
-} from "@duckdb/node-api";
 import { z } from "zod";
 import { canonicalJson, chainHash, GENESIS_HASH } from "./hash_chain.ts";
 import { type Ack, LedgerEventInput, type LedgerRow } from "./ledger_event.ts";
 import { LedgerError } from "./ledger_error.ts";
-import { DEFAULT_LEDGER_PATH, openDuckDb } from "./open_duckdb.ts";
-import { type QueryOptions, type QueryResult, readOnlyQuery } from "./readonly_sql.ts";
-import { ensureSchema } from "./schema.ts";
+import { checkLedgerFile, DEFAULT_LEDGER_PATH } from "./ledger_file.ts";
+import { LedgerEngine, type LedgerStore } from "./ledger_store.ts";
+import type { QueryOptions, QueryResult } from "./readonly_sql.ts";
 
 export interface LedgerOptions {
+  /** `native` (default) or `wasm`; see `LedgerEngine`. */
+  engine?: LedgerEngine;
   readOnly?: boolean;
   /** Lets SQL reach files (for export); only with readOnly. */
   externalAccess?: boolean;
@@ -57,6 +53,22 @@ function normalize(event: LedgerEventInput): z.output<typeof LedgerEventInput> |
     : new LedgerError("append_failed", `invalid ledger event: ${z.prettifyError(parsed.error)}`);
 }
 
+/** The native engine loads DuckDB's shared library, which Deno allows only with --allow-ffi. */
+async function loadNative(): Promise<typeof import("./native_store.ts")> {
+  try {
+    return await import("./native_store.ts");
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      throw new LedgerError(
+        "open_failed",
+        `the native ledger engine needs FFI (${(err as Error).message.split(",")[0]}); ` +
+          `grant --allow-ffi, or pass --engine wasm to read the ledger without it`,
+      );
+    }
+    throw err;
+  }
+}
+
 const ROW_COLUMNS =
   "seq, epoch_ms(ts) AS ts, run_id, actor, type, causation_id, correlation_id, payload, prev_hash, hash";
 
@@ -68,17 +80,13 @@ const ROW_COLUMNS =
 export class Ledger {
   #queue: Pending[] = [];
   #ticker?: ReturnType<typeof setInterval>;
-  #appender?: DuckDBAppender;
   #closed = false;
-  #queries: Promise<unknown> = Promise.resolve();
   #seq = 0;
   #hash = GENESIS_HASH;
 
   private constructor(
     readonly path: string,
-    readonly instance: DuckDBInstance,
-    readonly writer: DuckDBConnection,
-    readonly reader: DuckDBConnection,
+    readonly store: LedgerStore,
     readonly readOnly: boolean,
     readonly maxBatch: number,
     readonly maxDelayMs: number,
@@ -92,40 +100,49 @@ export class Ledger {
     if (options.externalAccess && !readOnly) {
       throw new LedgerError("open_failed", "external access is only allowed on a read-only ledger");
     }
-    const instance = await openDuckDb(path, { readOnly, externalAccess: options.externalAccess });
-    try {
-      const writer = await instance.connect();
-      await ensureSchema(writer, path, !readOnly);
-      const ledger = new Ledger(
-        path,
-        instance,
-        writer,
-        await instance.connect(),
-        readOnly,
-        options.maxBatch ?? 4096,
-        options.maxDelayMs ?? 2,
+    const parsedEngine = LedgerEngine.safeParse(options.engine ?? "native");
+    if (!parsedEngine.success) {
+      throw new LedgerError(
+        "open_failed",
+        `unknown ledger engine "${options.engine}"; use ${LedgerEngine.options.join(" or ")}`,
       );
-      const last =
-        (await writer.runAndReadAll("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"))
-          .getRowObjectsJS()[0];
+    }
+    const engine = parsedEngine.data;
+    await checkLedgerFile(path, readOnly);
+    // Loaded on demand, so that a host without FFI never loads the native engine.
+    const storeOptions = { readOnly, externalAccess: options.externalAccess ?? false };
+    const store: LedgerStore = engine === "native"
+      ? await (await loadNative()).NativeStore.open(path, storeOptions)
+      : await (await import("./wasm_store.ts")).WasmStore.open(path, storeOptions);
+    const ledger = new Ledger(
+      path,
+      store,
+      readOnly,
+      options.maxBatch ?? 4096,
+      options.maxDelayMs ?? 2,
+    );
+    try {
+      const last = await store.last();
       if (last) {
-        ledger.#seq = Number(last.seq);
-        ledger.#hash = String(last.hash);
+        ledger.#seq = last.seq;
+        ledger.#hash = last.hash;
       }
-      // Created once, so that a commit never awaits DuckDB and runs start to end on one tick.
-      if (!readOnly) ledger.#appender = await writer.createAppender("events");
-      // The group-commit clock, referenced for as long as the ledger is open. Deno 2.8.2 with
-      // DuckDB loaded was seen to miss the wake-up of a setTimeout armed from a timer callback
-      // (sleeps never ended); a standing, referenced interval keeps the whole process's event
-      // loop waking. So a process with an open ledger lives until the ledger is closed.
-      ledger.#ticker = setInterval(() => {
-        if (ledger.#queue.length > 0) ledger.#commitNext();
-      }, ledger.maxDelayMs);
-      return ledger;
     } catch (err) {
-      instance.closeSync();
+      store.close();
       throw err;
     }
+    // The group-commit clock, referenced for as long as the ledger is open. Deno 2.8.2 with
+    // DuckDB loaded was seen to miss the wake-up of a setTimeout armed from a timer callback
+    // (sleeps never ended); a standing, referenced interval keeps the whole process's event
+    // loop waking. So a process with an open ledger lives until the ledger is closed.
+    ledger.#ticker = setInterval(() => {
+      if (ledger.#queue.length > 0) ledger.#commitNext();
+    }, ledger.maxDelayMs);
+    return ledger;
+  }
+
+  get engine(): LedgerEngine {
+    return this.store.engine;
   }
 
   /** The last committed event. */
@@ -164,17 +181,15 @@ export class Ledger {
 
   /** One read-only SELECT; queries run one at a time, each in its own read-only transaction. */
   query(sql: string, options?: QueryOptions): Promise<QueryResult> {
-    const result = this.#queries.then(() => readOnlyQuery(this.reader, sql, options));
-    this.#queries = result.catch(() => {});
-    return result;
+    return this.store.query(sql, options);
   }
 
   /** Runs one of troupe's own fixed, parameterized queries; user SQL goes through `query`. */
-  async select(
+  select(
     sql: string,
     params: Record<string, string | number> = {},
   ): Promise<Record<string, unknown>[]> {
-    return (await this.reader.runAndReadAll(sql, params)).getRowObjectsJS();
+    return this.store.select(sql, params);
   }
 
   /** Committed rows in sequence order, read in pages. */
@@ -185,11 +200,10 @@ export class Ledger {
     let after = (options.fromSeq ?? 1) - 1;
     for (;;) {
       const filter = options.runId === undefined ? "" : "AND run_id = $run";
-      const reader = await this.reader.runAndReadAll(
+      const page = await this.store.select(
         `SELECT ${ROW_COLUMNS} FROM events WHERE seq > $after ${filter} ORDER BY seq LIMIT ${pageSize}`,
         { after, ...(options.runId === undefined ? {} : { run: options.runId }) },
       );
-      const page = reader.getRowObjectsJS();
       for (const r of page) {
         yield {
           seq: Number(r.seq),
@@ -214,10 +228,7 @@ export class Ledger {
     await this.flush();
     this.#closed = true;
     clearInterval(this.#ticker);
-    this.#appender?.closeSync();
-    this.writer.closeSync();
-    this.reader.closeSync();
-    this.instance.closeSync();
+    this.store.close();
   }
 
   /** Commits a full batch at once; smaller ones wait for the group-commit clock. */
@@ -233,45 +244,26 @@ export class Ledger {
   #commitNext(): void {
     const batch = this.#queue.splice(0, this.maxBatch);
     if (batch.length === 0) return;
-    const appender = this.#appender!;
     let seq = this.#seq;
     let hash = this.#hash;
-    const acks: Ack[] = [];
+    const rows: LedgerRow[] = batch.map(({ input, ts }) => {
+      const row = {
+        seq: ++seq,
+        ts,
+        runId: input.runId,
+        actor: input.actor,
+        type: input.type,
+        causationId: input.causationId,
+        correlationId: input.correlationId,
+        payload: canonicalJson(input.payload),
+      };
+      const prevHash = hash;
+      hash = chainHash(prevHash, row);
+      return { ...row, prevHash, hash };
+    });
     try {
-      for (const { input, ts } of batch) {
-        seq++;
-        const row = {
-          seq,
-          ts,
-          runId: input.runId,
-          actor: input.actor,
-          type: input.type,
-          causationId: input.causationId,
-          correlationId: input.correlationId,
-          payload: canonicalJson(input.payload),
-        };
-        const prevHash = hash;
-        hash = chainHash(prevHash, row);
-        appender.appendBigInt(BigInt(seq));
-        appender.appendTimestamp(new DuckDBTimestampValue(BigInt(ts) * 1000n));
-        row.runId === null ? appender.appendNull() : appender.appendVarchar(row.runId);
-        appender.appendVarchar(row.actor);
-        appender.appendVarchar(row.type);
-        row.causationId === null
-          ? appender.appendNull()
-          : appender.appendBigInt(BigInt(row.causationId));
-        row.correlationId === null
-          ? appender.appendNull()
-          : appender.appendVarchar(row.correlationId);
-        appender.appendVarchar(row.payload);
-        appender.appendVarchar(prevHash);
-        appender.appendVarchar(hash);
-        appender.endRow();
-        acks.push({ seq, hash });
-      }
-      appender.flushSync(); // commits the batch; DuckDB syncs its WAL before returning
+      this.store.commit(rows);
     } catch (err) {
-      appender.clear();
       const error = new LedgerError(
         "append_failed",
         `could not commit ${batch.length} ledger events to ${this.path}: ${(err as Error).message}`,
@@ -281,6 +273,6 @@ export class Ledger {
     }
     this.#seq = seq;
     this.#hash = hash;
-    batch.forEach((p, i) => p.resolve(acks[i]));
+    batch.forEach((p, i) => p.resolve({ seq: rows[i].seq, hash: rows[i].hash }));
   }
 }

@@ -5,7 +5,8 @@ export type LedgerErrorCode =
   | "closed"
   | "query_refused"
   | "query_failed"
-  | "query_timeout";
+  | "query_timeout"
+  | "unsupported";
 
 /** A ledger error with a code, and a message that says what to do. */
 export class LedgerError extends Error {

@@ -2,7 +2,8 @@
 export { Ledger, type LedgerOptions } from "./ledger.ts";
 export { type Ack, LedgerEventInput, type LedgerRow } from "./ledger_event.ts";
 export { LedgerError, type LedgerErrorCode } from "./ledger_error.ts";
-export { DEFAULT_LEDGER_PATH } from "./open_duckdb.ts";
+export { DEFAULT_LEDGER_PATH } from "./ledger_file.ts";
+export { LedgerEngine } from "./ledger_store.ts";
 export { type QueryOptions, type QueryResult } from "./readonly_sql.ts";
 export { type Verification, verifyChain } from "./verify_chain.ts";
 export { type RecorderOptions, recordSystem } from "./system_recorder.ts";

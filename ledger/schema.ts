@@ -1,11 +1,11 @@
-import type { DuckDBConnection } from "@duckdb/node-api";
 import { LedgerError } from "./ledger_error.ts";
 import { VIEWS } from "./views.ts";
 
 /** Marks a DuckDB file as a troupe ledger, so that foreign databases are never written to. */
 export const LEDGER_MARK = "troupe-ledger v1";
 
-const CREATE_EVENTS = `
+/** `payloadType` is JSON where DuckDB has its JSON extension, VARCHAR where it has not (wasm). */
+const createEvents = (payloadType: "JSON" | "VARCHAR") => `
 CREATE TABLE events (
   seq            BIGINT NOT NULL,
   ts             TIMESTAMP NOT NULL,
@@ -14,25 +14,35 @@ CREATE TABLE events (
   type           VARCHAR NOT NULL,
   causation_id   BIGINT,
   correlation_id VARCHAR,
-  payload        JSON NOT NULL,
+  payload        ${payloadType} NOT NULL,
   prev_hash      VARCHAR NOT NULL,
   hash           VARCHAR NOT NULL
 )`;
 
-/** Creates the schema in an empty database, or checks that an existing one is a ledger. */
+/** The two things schema set-up needs from an engine's connection. */
+export interface SchemaConnection {
+  run(sql: string): Promise<void>;
+  rows(sql: string): Promise<Record<string, unknown>[]>;
+}
+
+/**
+ * Creates the schema in an empty database, or checks that an existing one is a ledger. Views
+ * are (re)created only where the ledger is writable; a read-only one keeps those it was
+ * written with.
+ */
 export async function ensureSchema(
-  conn: DuckDBConnection,
+  conn: SchemaConnection,
   path: string,
-  writable: boolean,
+  options: { writable: boolean; payloadType: "JSON" | "VARCHAR" },
 ): Promise<void> {
-  const tables = (await conn.runAndReadAll(
+  const tables = await conn.rows(
     "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database()",
-  )).getRowObjectsJS() as { table_name: string; comment: string | null }[];
+  ) as { table_name: string; comment: string | null }[];
   if (tables.length === 0) {
-    if (!writable) {
+    if (!options.writable) {
       throw new LedgerError("not_a_ledger", `${path} is an empty database, not a troupe ledger`);
     }
-    await conn.run(CREATE_EVENTS);
+    await conn.run(createEvents(options.payloadType));
     await conn.run(`COMMENT ON TABLE events IS '${LEDGER_MARK}'`);
   } else if (!tables.some((t) => t.table_name === "events" && t.comment === LEDGER_MARK)) {
     throw new LedgerError(
@@ -44,5 +54,5 @@ export async function ensureSchema(
       { path },
     );
   }
-  if (writable) { for (const view of VIEWS) await conn.run(view.sql); }
+  if (options.writable) { for (const view of VIEWS) await conn.run(view.sql); }
 }

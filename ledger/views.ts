@@ -1,6 +1,7 @@
 /**
  * Metrics and learning are views over `events`, not code. Each has an example query, which the
- * README lists and a test runs.
+ * README lists and a test runs. They read payloads with `json_extract_string` (not `->>`), which
+ * the wasm engine, having no JSON extension, provides itself.
  */
 export interface LedgerView {
   name: string;
@@ -15,8 +16,9 @@ export const VIEWS: LedgerView[] = [
     about: "messages delivered, per run, sender, receiver and message type",
     example: "SELECT sender, receiver, messages FROM message_flow ORDER BY messages DESC LIMIT 10",
     sql: `CREATE OR REPLACE VIEW message_flow AS
-      SELECT run_id, coalesce(payload->>'from', 'outside') AS sender, actor AS receiver,
-             payload->>'messageType' AS message_type, count(*) AS messages,
+      SELECT run_id, coalesce(json_extract_string(payload, '$.from'), 'outside') AS sender,
+             actor AS receiver,
+             json_extract_string(payload, '$.messageType') AS message_type, count(*) AS messages,
              min(ts) AS first_at, max(ts) AS last_at
       FROM events WHERE type = 'delivered' GROUP BY ALL`,
   },
@@ -42,12 +44,14 @@ export const VIEWS: LedgerView[] = [
     about: "each finished task: kind, agent, model, outcome, attempts and duration",
     example: "SELECT kind, outcome, avg(duration_ms) FROM task_outcomes GROUP BY ALL",
     sql: `CREATE OR REPLACE VIEW task_outcomes AS
-      SELECT run_id, payload->>'taskId' AS task_id, payload->>'kind' AS kind, actor AS agent,
-             payload->>'model' AS model, payload->>'plan' AS plan,
+      SELECT run_id, json_extract_string(payload, '$.taskId') AS task_id,
+             json_extract_string(payload, '$.kind') AS kind, actor AS agent,
+             json_extract_string(payload, '$.model') AS model,
+             json_extract_string(payload, '$.plan') AS plan,
              replace(type, 'task_', '') AS outcome,
-             CAST(payload->>'attempt' AS INTEGER) AS attempts,
-             CAST(payload->>'durationMs' AS DOUBLE) AS duration_ms,
-             payload->>'cause' AS cause, ts AS finished_at
+             CAST(json_extract_string(payload, '$.attempt') AS INTEGER) AS attempts,
+             CAST(json_extract_string(payload, '$.durationMs') AS DOUBLE) AS duration_ms,
+             json_extract_string(payload, '$.cause') AS cause, ts AS finished_at
       FROM events WHERE type IN ('task_succeeded', 'task_failed', 'task_skipped')`,
   },
   {
@@ -57,11 +61,12 @@ export const VIEWS: LedgerView[] = [
     sql: `CREATE OR REPLACE VIEW failures_by_cause AS
       SELECT kind, cause, count(*) AS failures, count(DISTINCT actor) AS actors, max(ts) AS last_seen
       FROM (
-        SELECT 'crash' AS kind, coalesce(payload->'error'->>'name', 'Error') || ': ' ||
-               coalesce(payload->'error'->>'message', '') AS cause, actor, ts
+        SELECT 'crash' AS kind,
+               coalesce(json_extract_string(payload, '$.error.name'), 'Error') || ': ' ||
+               coalesce(json_extract_string(payload, '$.error.message'), '') AS cause, actor, ts
         FROM events WHERE type = 'crashed'
         UNION ALL
-        SELECT 'task' AS kind, coalesce(payload->>'cause', 'unknown') AS cause, actor, ts
+        SELECT 'task' AS kind, coalesce(json_extract_string(payload, '$.cause'), 'unknown') AS cause, actor, ts
         FROM events WHERE type = 'task_failed'
       ) GROUP BY kind, cause`,
   },
@@ -72,14 +77,14 @@ export const VIEWS: LedgerView[] = [
       `SELECT "gen_ai.request.model", sum("gen_ai.usage.input_tokens") AS input, sum(cost_usd) AS cost FROM llm_usage GROUP BY ALL`,
     sql: `CREATE OR REPLACE VIEW llm_usage AS
       SELECT run_id, actor, ts,
-             payload->>'system' AS "gen_ai.system",
-             payload->>'operation' AS "gen_ai.operation.name",
-             payload->>'model' AS "gen_ai.request.model",
-             CAST(payload->>'inputTokens' AS BIGINT) AS "gen_ai.usage.input_tokens",
-             CAST(payload->>'outputTokens' AS BIGINT) AS "gen_ai.usage.output_tokens",
-             CAST(payload->>'costUsd' AS DOUBLE) AS cost_usd,
-             CAST(payload->>'durationMs' AS DOUBLE) AS duration_ms,
-             payload->>'taskId' AS task_id
+             json_extract_string(payload, '$.system') AS "gen_ai.system",
+             json_extract_string(payload, '$.operation') AS "gen_ai.operation.name",
+             json_extract_string(payload, '$.model') AS "gen_ai.request.model",
+             CAST(json_extract_string(payload, '$.inputTokens') AS BIGINT) AS "gen_ai.usage.input_tokens",
+             CAST(json_extract_string(payload, '$.outputTokens') AS BIGINT) AS "gen_ai.usage.output_tokens",
+             CAST(json_extract_string(payload, '$.costUsd') AS DOUBLE) AS cost_usd,
+             CAST(json_extract_string(payload, '$.durationMs') AS DOUBLE) AS duration_ms,
+             json_extract_string(payload, '$.taskId') AS task_id
       FROM events WHERE type = 'llm_call'`,
   },
   {

@@ -6,13 +6,22 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `cli/main.ts` in a real subprocess, as `deno task` does. */
+/**
+ * Runs `cli/main.ts` in a real subprocess, as `deno task` does: with every permission, or with
+ * only the given `--allow-*` flags.
+ */
 export async function cli(
   args: string[],
-  options: { stdin?: string; cwd?: string } = {},
+  options: { stdin?: string; cwd?: string; permissions?: string[] } = {},
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", new URL("cli/main.ts", ROOT).pathname, ...args],
+    args: [
+      "run",
+      ...(options.permissions ?? ["-A"]),
+      "--quiet",
+      new URL("cli/main.ts", ROOT).pathname,
+      ...args,
+    ],
     cwd: options.cwd ?? ROOT.pathname,
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",

@@ -1,22 +1,30 @@
 import { DuckDBInstance } from "@duckdb/node-api";
-import { Ledger } from "../ledger/mod.ts";
+import { Ledger, type LedgerEngine } from "../ledger/mod.ts";
+
+/** Both engines run the ledger suite; the wasm one in memory, as it cannot persist a file. */
+export const ENGINES: LedgerEngine[] = ["native", "wasm"];
 
 export async function tempLedgerPath(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "troupe-ledger-" });
   return `${dir}/ledger.duckdb`;
 }
 
-/** Opens a fresh ledger file, runs `fn`, closes it and removes the folder. */
+/**
+ * Opens a fresh ledger (a new file; with the wasm engine, memory, and `path` is ":memory:"),
+ * runs `fn`, closes it and removes the folder.
+ */
 export async function withLedger(
   fn: (ledger: Ledger, path: string) => Promise<void>,
+  engine: LedgerEngine = "native",
 ): Promise<void> {
-  const path = await tempLedgerPath();
-  const ledger = await Ledger.open(path);
+  const file = await tempLedgerPath();
+  const path = engine === "wasm" ? ":memory:" : file;
+  const ledger = await Ledger.open(path, { engine });
   try {
     await fn(ledger, path);
   } finally {
     await ledger.close();
-    await Deno.remove(path.replace(/\/ledger\.duckdb$/, ""), { recursive: true });
+    await Deno.remove(file.replace(/\/ledger\.duckdb$/, ""), { recursive: true });
   }
 }
 

@@ -1,22 +1,26 @@
-import { Ledger, replayRun } from "../../ledger/mod.ts";
-import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
+import { Ledger, type LedgerEngine, replayRun } from "../../ledger/mod.ts";
+import { defineCommand, ENGINE_FLAG, engineHelp, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
 export const replay = defineCommand({
   name: "replay",
   summary: "print the story of a run",
-  usage: `Usage: deno task replay RUN_ID [--ledger PATH] [--json]
+  usage: `Usage: deno task replay RUN_ID [--ledger PATH] [--engine native|wasm] [--json]
 
 Prints the ordered story of a run from the ledger: who sent what to whom, starts, crashes,
 restarts, decisions and failures.
 
 Options:
   --ledger PATH  the ledger file (default .troupe/ledger.duckdb)
+${engineHelp(17)}
   --json         print the story as JSON
   -h, --help     show this help`,
-  flags: { ledger: LEDGER_FLAG, json: JSON_FLAG },
+  flags: { ledger: LEDGER_FLAG, engine: ENGINE_FLAG, json: JSON_FLAG },
   async run(flags, [runId], fail) {
     if (!runId) return fail("give the RUN_ID to replay");
-    const ledger = await Ledger.open(flags.ledger, { readOnly: true });
+    const ledger = await Ledger.open(flags.ledger, {
+      readOnly: true,
+      engine: flags.engine as LedgerEngine,
+    });
     try {
       const story = await replayRun(ledger, runId);
       if (story.length === 0) {

@@ -1,9 +1,10 @@
 import { stringify } from "csv-stringify/sync";
-import { Ledger, VIEWS } from "../../ledger/mod.ts";
-import { defineCommand, LEDGER_FLAG } from "../command.ts";
+import { Ledger, type LedgerEngine, VIEWS } from "../../ledger/mod.ts";
+import { defineCommand, ENGINE_FLAG, engineHelp, LEDGER_FLAG } from "../command.ts";
 import { formatTable } from "../format_table.ts";
 
-const usage = `Usage: deno task sql ["SELECT …"] [--ledger PATH] [--format table|json|csv]
+const usage =
+  `Usage: deno task sql ["SELECT …"] [--ledger PATH] [--engine native|wasm] [--format table|json|csv]
                      [--timeout-ms N] [--max-rows N]
 
 Runs one read-only SELECT over the ledger (reads it from stdin when not given). Writes, DDL,
@@ -15,6 +16,7 @@ ${VIEWS.map((v) => `  ${v.name.padEnd(18)}${v.about}`).join("\n")}
 
 Options:
   --ledger PATH     the ledger file (default .troupe/ledger.duckdb)
+${engineHelp(20)}
   --format F        table (default), json or csv
   --timeout-ms N    stop the query after N ms (default 10000)
   --max-rows N      print at most N rows (default 10000)
@@ -30,6 +32,7 @@ export const sql = defineCommand({
   usage,
   flags: {
     ledger: LEDGER_FLAG,
+    engine: ENGINE_FLAG,
     format: { type: "string", default: "table" },
     "timeout-ms": { type: "string", default: "10000" },
     "max-rows": { type: "string", default: "10000" },
@@ -45,7 +48,10 @@ export const sql = defineCommand({
     }
     const query = (positionals.join(" ") || await readStdin()).trim();
     if (!query) return fail("give a query as an argument or on stdin");
-    const ledger = await Ledger.open(flags.ledger, { readOnly: true });
+    const ledger = await Ledger.open(flags.ledger, {
+      readOnly: true,
+      engine: flags.engine as LedgerEngine,
+    });
     try {
       const result = await ledger.query(query, { timeoutMs, maxRows });
       if (flags.format === "json") console.log(JSON.stringify(result.rows, null, 2));

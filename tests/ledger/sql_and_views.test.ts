@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { type Ledger, LedgerError, VIEWS } from "../../ledger/mod.ts";
+import { Ledger, LedgerError, VIEWS } from "../../ledger/mod.ts";
 import { cli } from "../cli_helpers.ts";
-import { withLedger } from "../ledger_helpers.ts";
+import { ENGINES, withLedger } from "../ledger_helpers.ts";
 
 const REFUSED: [string, RegExp][] = [
   ["COPY events TO '/tmp/troupe-stolen.csv'", /file system operations are disabled/],
@@ -18,32 +18,53 @@ const REFUSED: [string, RegExp][] = [
   ["SELEC nonsense", /does not parse/],
 ];
 
-for (const [query, reason] of REFUSED) {
-  Deno.test(`ledger SQL refuses: ${query}`, () =>
+for (const engine of ENGINES) {
+  for (const [query, reason] of REFUSED) {
+    Deno.test(`${engine}: ledger SQL refuses: ${query}`, () =>
+      withLedger(async (ledger) => {
+        await ledger.append({ actor: "a", type: "note" });
+        await assert.rejects(ledger.query(query), (err: LedgerError) => {
+          assert.ok(err instanceof LedgerError);
+          assert.match(err.message, reason);
+          return true;
+        });
+        // Nothing changed and the ledger keeps working.
+        assert.deepEqual((await ledger.query("SELECT count(*) AS n FROM events")).rows, [{ n: 1 }]);
+        await ledger.append({ actor: "a", type: "note" });
+      }, engine));
+  }
+
+  Deno.test(`${engine}: ledger SQL stops a query at its time limit and cuts rows at the row limit`, () =>
+    withLedger(async (ledger) => {
+      await assert.rejects(
+        ledger.query("SELECT count(*) FROM range(100000000000) a", { timeoutMs: 100 }),
+        (err: LedgerError) =>
+          err.code === "query_timeout" && /longer than 100 ms/.test(err.message),
+      );
+      const limited = await ledger.query("SELECT * FROM range(50) r(i)", { maxRows: 10 });
+      assert.equal(limited.rows.length, 10);
+      assert.equal(limited.truncated, true);
+      assert.deepEqual((await ledger.query("SELECT 41 + 1 AS answer")).rows, [{ answer: 42 }]);
+    }, engine));
+
+  Deno.test(`${engine}: views answer metrics and learning questions, and each documented example runs`, () =>
+    withLedger(async (ledger) => {
+      await seedLearning(ledger);
+      await checkViews(ledger);
+    }, engine));
+
+  Deno.test(`${engine}: concurrent ledger queries each get their own answer`, () =>
     withLedger(async (ledger) => {
       await ledger.append({ actor: "a", type: "note" });
-      await assert.rejects(ledger.query(query), (err: LedgerError) => {
-        assert.ok(err instanceof LedgerError);
-        assert.match(err.message, reason);
-        return true;
-      });
-      // Nothing changed and the ledger keeps working.
-      assert.deepEqual((await ledger.query("SELECT count(*) AS n FROM events")).rows, [{ n: 1 }]);
-      await ledger.append({ actor: "a", type: "note" });
-    }));
+      const answers = await Promise.all(
+        Array.from(
+          { length: 5 },
+          (_, i) => ledger.query(`SELECT ${i} AS i, count(*) AS n FROM events`),
+        ),
+      );
+      assert.deepEqual(answers.map((a) => a.rows[0]), [0, 1, 2, 3, 4].map((i) => ({ i, n: 1 })));
+    }, engine));
 }
-
-Deno.test("ledger SQL stops a query at its time limit and cuts rows at the row limit", () =>
-  withLedger(async (ledger) => {
-    await assert.rejects(
-      ledger.query("SELECT count(*) FROM range(100000000000) a", { timeoutMs: 100 }),
-      (err: LedgerError) => err.code === "query_timeout" && /longer than 100 ms/.test(err.message),
-    );
-    const limited = await ledger.query("SELECT * FROM range(50) r(i)", { maxRows: 10 });
-    assert.equal(limited.rows.length, 10);
-    assert.equal(limited.truncated, true);
-    assert.deepEqual((await ledger.query("SELECT 41 + 1 AS answer")).rows, [{ answer: 42 }]);
-  }));
 
 async function seedLearning(ledger: Ledger): Promise<void> {
   const run = "run-views";
@@ -81,70 +102,93 @@ async function seedLearning(ledger: Ledger): Promise<void> {
   await e("ci", "stopped", { reason: "shutdown" });
 }
 
-Deno.test("views answer metrics and learning questions, and each documented example runs", () =>
-  withLedger(async (ledger) => {
-    await seedLearning(ledger);
-    for (const view of VIEWS) await ledger.query(view.example);
-    const flow = await ledger.query("SELECT sender, receiver, messages FROM message_flow");
-    assert.deepEqual(flow.rows, [{ sender: "orchestrator", receiver: "ci", messages: 2 }]);
-    const uptime = await ledger.query("SELECT actor, crashes, restarts FROM actor_uptime");
-    assert.deepEqual(uptime.rows, [{ actor: "ci", crashes: 1, restarts: 1 }]);
-    const causes = await ledger.query(
-      "SELECT kind, cause, failures FROM failures_by_cause ORDER BY kind",
-    );
-    assert.deepEqual(causes.rows, [
-      { kind: "crash", cause: "Error: yaml broke", failures: 1 },
-      { kind: "task", cause: "invalid YAML", failures: 1 },
-    ]);
-    const llm = await ledger.query(
-      `SELECT "gen_ai.request.model" AS model, "gen_ai.usage.input_tokens" AS input, cost_usd FROM llm_usage`,
-    );
-    assert.deepEqual(llm.rows, [{ model: "qwen", input: 120, cost_usd: 0.002 }]);
-    const lessons = await ledger.query(
-      "SELECT model, tasks, success_rate, verdict FROM lessons ORDER BY model",
-    );
-    assert.deepEqual(lessons.rows, [
-      { model: "llama", tasks: 1, success_rate: 0, verdict: "failed" },
-      { model: "qwen", tasks: 2, success_rate: 1, verdict: "worked" },
-    ]);
-  }));
+async function checkViews(ledger: Ledger): Promise<void> {
+  for (const view of VIEWS) await ledger.query(view.example);
+  const flow = await ledger.query("SELECT sender, receiver, messages FROM message_flow");
+  assert.deepEqual(flow.rows, [{ sender: "orchestrator", receiver: "ci", messages: 2 }]);
+  const uptime = await ledger.query("SELECT actor, crashes, restarts FROM actor_uptime");
+  assert.deepEqual(uptime.rows, [{ actor: "ci", crashes: 1, restarts: 1 }]);
+  const causes = await ledger.query(
+    "SELECT kind, cause, failures FROM failures_by_cause ORDER BY kind",
+  );
+  assert.deepEqual(causes.rows, [
+    { kind: "crash", cause: "Error: yaml broke", failures: 1 },
+    { kind: "task", cause: "invalid YAML", failures: 1 },
+  ]);
+  const llm = await ledger.query(
+    `SELECT "gen_ai.request.model" AS model, "gen_ai.usage.input_tokens" AS input, cost_usd FROM llm_usage`,
+  );
+  assert.deepEqual(llm.rows, [{ model: "qwen", input: 120, cost_usd: 0.002 }]);
+  const lessons = await ledger.query(
+    "SELECT model, tasks, success_rate, verdict FROM lessons ORDER BY model",
+  );
+  assert.deepEqual(lessons.rows, [
+    { model: "llama", tasks: 1, success_rate: 0, verdict: "failed" },
+    { model: "qwen", tasks: 2, success_rate: 1, verdict: "worked" },
+  ]);
+}
 
-Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Parquet", async () => {
+Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Parquet, with either engine", async () => {
   let path = "";
   await withLedger(async (ledger, p) => {
     path = p;
     await seedLearning(ledger);
     await ledger.close();
-    const json = await cli([
-      "sql",
-      "SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type LIMIT 2",
+    for (const engine of ENGINES) {
+      const json = await cli([
+        "sql",
+        "SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type LIMIT 2",
+        "--ledger",
+        path,
+        "--format",
+        "json",
+        "--engine",
+        engine,
+      ]);
+      assert.equal(json.code, 0, json.stderr);
+      assert.deepEqual(JSON.parse(json.stdout), [{ type: "crashed", n: 1 }, {
+        type: "delivered",
+        n: 2,
+      }]);
+      const csv = await cli(["sql", "--ledger", path, "--format", "csv", "--engine", engine], {
+        stdin: "SELECT actor, type FROM events WHERE seq = 1",
+      });
+      assert.equal(csv.stdout.trim(), "actor,type\nci,spawned");
+      const table = await cli([
+        "sql",
+        "SELECT seq, actor FROM events WHERE seq <= 2",
+        "--ledger",
+        path,
+        "--engine",
+        engine,
+      ]);
+      assert.match(table.stdout, /^seq\s+actor\n---\s+-----\n1\s+ci\n2\s+ci$/m);
+      const refused = await cli(["sql", "DROP TABLE events", "--ledger", path, "--engine", engine]);
+      assert.equal(refused.code, 1);
+      assert.match(
+        refused.stderr,
+        /only SELECT queries may run over the ledger; this is a DROP statement/,
+      );
+    }
+    // What the native engine wrote, the wasm engine reads with the same answers.
+    const wasm = await Ledger.open(path, { engine: "wasm", readOnly: true });
+    try {
+      await checkViews(wasm);
+    } finally {
+      await wasm.close();
+    }
+    const noParquet = await cli([
+      "ledger",
+      "export",
+      "--parquet",
+      "x",
       "--ledger",
       path,
-      "--format",
-      "json",
+      "--engine",
+      "wasm",
     ]);
-    assert.equal(json.code, 0, json.stderr);
-    assert.deepEqual(JSON.parse(json.stdout), [{ type: "crashed", n: 1 }, {
-      type: "delivered",
-      n: 2,
-    }]);
-    const csv = await cli(["sql", "--ledger", path, "--format", "csv"], {
-      stdin: "SELECT actor, type FROM events WHERE seq = 1",
-    });
-    assert.equal(csv.stdout.trim(), "actor,type\nci,spawned");
-    const table = await cli([
-      "sql",
-      "SELECT seq, actor FROM events WHERE seq <= 2",
-      "--ledger",
-      path,
-    ]);
-    assert.match(table.stdout, /^seq\s+actor\n---\s+-----\n1\s+ci\n2\s+ci$/m);
-    const refused = await cli(["sql", "DROP TABLE events", "--ledger", path]);
-    assert.equal(refused.code, 1);
-    assert.match(
-      refused.stderr,
-      /only SELECT queries may run over the ledger; this is a DROP statement/,
-    );
+    assert.equal(noParquet.code, 1);
+    assert.match(noParquet.stderr, /wasm engine cannot write Parquet.*--engine native/);
     const out = path.replace(/ledger\.duckdb$/, "export");
     const exported = await cli(["ledger", "export", "--parquet", out, "--ledger", path, "--json"]);
     assert.equal(exported.code, 0, exported.stderr);
@@ -161,15 +205,3 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
   });
   assert.ok(path);
 });
-
-Deno.test("concurrent ledger queries each get their own answer", () =>
-  withLedger(async (ledger) => {
-    await ledger.append({ actor: "a", type: "note" });
-    const answers = await Promise.all(
-      Array.from(
-        { length: 5 },
-        (_, i) => ledger.query(`SELECT ${i} AS i, count(*) AS n FROM events`),
-      ),
-    );
-    assert.deepEqual(answers.map((a) => a.rows[0]), [0, 1, 2, 3, 4].map((i) => ({ i, n: 1 })));
-  }));

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import type { Ack, LedgerRow } from "./ledger_event.ts";
+import type { QueryOptions, QueryResult } from "./readonly_sql.ts";
+
+/**
+ * Which DuckDB runs the ledger: `native` (`@duckdb/node-api`, through FFI; the default) or
+ * `wasm` (`@duckdb/duckdb-wasm`, for hosts that do not grant FFI: in-memory, or read-only
+ * over a file, because its files do not persist in Deno).
+ */
+export const LedgerEngine = z.enum(["native", "wasm"]);
+export type LedgerEngine = z.infer<typeof LedgerEngine>;
+
+export interface StoreOptions {
+  readOnly: boolean;
+  /** Lets SQL reach files (for export); only with readOnly. */
+  externalAccess: boolean;
+}
+
+/** What the ledger needs from a DuckDB engine. Hashing, ordering and batching stay above it. */
+export interface LedgerStore {
+  readonly engine: LedgerEngine;
+  /** The last stored event. */
+  last(): Promise<Ack | undefined>;
+  /**
+   * Stores rows in one commit, synchronously (a commit never interleaves with another), or
+   * throws and stores none of them.
+   */
+  commit(rows: LedgerRow[]): void;
+  /** One of troupe's own fixed queries, with `$name` parameters. */
+  select(sql: string, params?: Record<string, string | number>): Promise<Record<string, unknown>[]>;
+  /** One user SELECT: read-only, limited in time and rows. */
+  query(sql: string, options?: QueryOptions): Promise<QueryResult>;
+  /** Writes the events table, in seq order, to a Parquet file. */
+  exportParquet(file: string): Promise<void>;
+  close(): void;
+}

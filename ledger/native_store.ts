@@ -1,0 +1,183 @@
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  DuckDBTimestampValue,
+  StatementType,
+} from "@duckdb/node-api";
+import type { Ack, LedgerRow } from "./ledger_event.ts";
+import { LedgerError } from "./ledger_error.ts";
+import type { LedgerStore, StoreOptions } from "./ledger_store.ts";
+import {
+  DEFAULT_QUERY_LIMITS,
+  plain,
+  queryErrors,
+  type QueryOptions,
+  type QueryResult,
+} from "./readonly_sql.ts";
+import { ensureSchema } from "./schema.ts";
+
+const STATEMENT_NAMES = Object.fromEntries(
+  Object.entries(StatementType).filter(([, v]) => typeof v === "number").map(([k, v]) => [v, k]),
+) as Record<number, string>;
+
+/** The ledger in a DuckDB file through `@duckdb/node-api` (FFI): durable and fast. */
+export class NativeStore implements LedgerStore {
+  readonly engine = "native";
+  #queries: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly path: string,
+    readonly instance: DuckDBInstance,
+    readonly writer: DuckDBConnection,
+    readonly reader: DuckDBConnection,
+    readonly appender: DuckDBAppender | undefined,
+  ) {}
+
+  /** External access is disabled and configuration locked: ledger SQL reaches only the ledger. */
+  static async open(path: string, options: StoreOptions): Promise<NativeStore> {
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, {
+        access_mode: options.readOnly ? "READ_ONLY" : "READ_WRITE",
+        enable_external_access: options.externalAccess ? "true" : "false",
+        lock_configuration: "true",
+      });
+    } catch (err) {
+      throw new LedgerError(
+        "open_failed",
+        `cannot open ledger ${path}: ${(err as Error).message}`,
+        {
+          path,
+        },
+      );
+    }
+    try {
+      const writer = await instance.connect();
+      await ensureSchema(
+        {
+          run: async (sql) => void await writer.run(sql),
+          rows: async (sql) => (await writer.runAndReadAll(sql)).getRowObjectsJS(),
+        },
+        path,
+        { writable: !options.readOnly, payloadType: "JSON" },
+      );
+      // Created once, so that a commit never awaits DuckDB and runs start to end on one tick.
+      const appender = options.readOnly ? undefined : await writer.createAppender("events");
+      return new NativeStore(path, instance, writer, await instance.connect(), appender);
+    } catch (err) {
+      instance.closeSync();
+      throw err;
+    }
+  }
+
+  async last(): Promise<Ack | undefined> {
+    const [row] = await this.select("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
+    return row && { seq: Number(row.seq), hash: String(row.hash) };
+  }
+
+  commit(rows: LedgerRow[]): void {
+    const appender = this.appender;
+    if (!appender) throw new Error("the ledger is open read-only");
+    try {
+      for (const row of rows) {
+        appender.appendBigInt(BigInt(row.seq));
+        appender.appendTimestamp(new DuckDBTimestampValue(BigInt(row.ts) * 1000n));
+        row.runId === null ? appender.appendNull() : appender.appendVarchar(row.runId);
+        appender.appendVarchar(row.actor);
+        appender.appendVarchar(row.type);
+        row.causationId === null
+          ? appender.appendNull()
+          : appender.appendBigInt(BigInt(row.causationId));
+        row.correlationId === null
+          ? appender.appendNull()
+          : appender.appendVarchar(row.correlationId);
+        appender.appendVarchar(row.payload);
+        appender.appendVarchar(row.prevHash);
+        appender.appendVarchar(row.hash);
+        appender.endRow();
+      }
+      appender.flushSync(); // commits the batch; DuckDB syncs its WAL before returning
+    } catch (err) {
+      appender.clear();
+      throw err;
+    }
+  }
+
+  async select(
+    sql: string,
+    params: Record<string, string | number> = {},
+  ): Promise<Record<string, unknown>[]> {
+    return (await this.reader.runAndReadAll(sql, params)).getRowObjectsJS();
+  }
+
+  /** Queries run one at a time, each in its own read-only transaction. */
+  query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+    const result = this.#queries.then(() => this.#query(sql, options));
+    this.#queries = result.catch(() => {});
+    return result;
+  }
+
+  /**
+   * Writes, DDL, COPY, ATTACH, INSTALL and SET are refused by statement type before running;
+   * file and network access is refused by the database's own configuration.
+   */
+  async #query(sql: string, options: QueryOptions): Promise<QueryResult> {
+    const { timeoutMs, maxRows } = { ...DEFAULT_QUERY_LIMITS, ...options };
+    const conn = this.reader;
+    let extracted;
+    try {
+      extracted = await conn.extractStatements(sql);
+    } catch (err) {
+      throw queryErrors.unparsable((err as Error).message);
+    }
+    if (extracted.count !== 1) throw queryErrors.notOne(extracted.count);
+    await conn.run("BEGIN TRANSACTION READ ONLY");
+    const timer = setTimeout(() => conn.interrupt(), timeoutMs);
+    try {
+      let prepared;
+      try {
+        prepared = await extracted.prepare(0);
+      } catch (err) {
+        throw queryErrors.cannotRun((err as Error).message);
+      }
+      if (prepared.statementType !== StatementType.SELECT) {
+        throw queryErrors.notSelect(
+          STATEMENT_NAMES[prepared.statementType] ?? String(prepared.statementType),
+        );
+      }
+      let reader;
+      try {
+        reader = await prepared.streamAndReadUntil(maxRows + 1);
+      } catch (err) {
+        const message = (err as Error).message;
+        throw /interrupt/i.test(message)
+          ? queryErrors.timedOut(timeoutMs)
+          : queryErrors.failed(message);
+      }
+      const all = reader.getRowObjectsJS();
+      return {
+        columns: reader.deduplicatedColumnNames(),
+        rows: all.slice(0, maxRows).map((r) => plain(r) as Record<string, unknown>),
+        truncated: all.length > maxRows,
+      };
+    } finally {
+      clearTimeout(timer);
+      await conn.run("ROLLBACK").catch(() => {});
+    }
+  }
+
+  async exportParquet(file: string): Promise<void> {
+    const quoted = file.replaceAll("'", "''");
+    await this.writer.run(
+      `COPY (SELECT * FROM events ORDER BY seq) TO '${quoted}' (FORMAT parquet)`,
+    );
+  }
+
+  close(): void {
+    this.appender?.closeSync();
+    this.writer.closeSync();
+    this.reader.closeSync();
+    this.instance.closeSync();
+  }
+}
