@@ -3,13 +3,13 @@ import { Ledger, LedgerJournal } from "../../ledger/mod.ts";
 import { ActorSystem } from "../../runtime/mod.ts";
 import { runThenKill } from "../cli_helpers.ts";
 import { fixture, ISOLATIONS, RECORDER } from "../helpers.ts";
-import { tempLedgerPath, withLedger } from "../ledger_helpers.ts";
+import { ENGINES, tempLedgerPath, withLedger } from "../ledger_helpers.ts";
 
 const ACCOUNT = fixture("account.ts");
 type Account = { balance: number; deposits: number };
 
-for (const isolation of ISOLATIONS) {
-  Deno.test(`${isolation}: a persistent actor's state is rebuilt from the ledger after it crashes`, () =>
+for (const [isolation, engine] of ISOLATIONS.flatMap((i) => ENGINES.map((e) => [i, e] as const))) {
+  Deno.test(`${isolation}, ${engine}: a persistent actor's state is rebuilt from the ledger after it crashes`, () =>
     withLedger(async (ledger) => {
       const system = await ActorSystem.start({ journal: new LedgerJournal(ledger) });
       try {
@@ -29,7 +29,7 @@ for (const isolation of ISOLATIONS) {
       } finally {
         await system.stop();
       }
-    }));
+    }, engine));
 }
 
 Deno.test("a persistent actor's state survives SIGKILL of the whole process", async () => {
