@@ -5,10 +5,12 @@
  */
 import { DuckDBInstance, DuckDBTimestampValue } from "@duckdb/node-api";
 import { hash } from "node:crypto";
-import { Ledger } from "../ledger/mod.ts";
+import { Ledger, type LedgerEngine } from "../ledger/mod.ts";
 
 const N = Number(Deno.env.get("BENCH_LEDGER_N") ?? 200_000);
 const BATCH = 4096;
+/** The wasm engine is for hosts without FFI, not for throughput: a smaller run shows its rate. */
+const N_WASM = Number(Deno.env.get("BENCH_LEDGER_WASM_N") ?? 20_000);
 const payload = { messageType: "plan", priority: "normal", from: "orchestrator" };
 
 async function rawAppender(path: string): Promise<number> {
@@ -45,11 +47,15 @@ async function rawAppender(path: string): Promise<number> {
   return rate;
 }
 
-async function ledgerAppends(path: string): Promise<number> {
-  const ledger = await Ledger.open(path);
+async function ledgerAppends(
+  path: string,
+  engine: LedgerEngine = "native",
+  total = N,
+): Promise<number> {
+  const ledger = await Ledger.open(path, { engine });
   const start = performance.now();
-  for (let done = 0; done < N; done += BATCH) {
-    const n = Math.min(BATCH, N - done);
+  for (let done = 0; done < total; done += BATCH) {
+    const n = Math.min(BATCH, total - done);
     await Promise.all(
       Array.from(
         { length: n },
@@ -57,7 +63,7 @@ async function ledgerAppends(path: string): Promise<number> {
       ),
     );
   }
-  const rate = N / ((performance.now() - start) / 1000);
+  const rate = total / ((performance.now() - start) / 1000);
   await ledger.close();
   return rate;
 }
@@ -72,6 +78,11 @@ export async function benchLedger(): Promise<void> {
     console.log(`baseline: raw DuckDB appender                   ${fmt(raw)} /s`);
     console.log(`troupe: hash-chained durable appends            ${fmt(chained)} /s`);
     console.log(`chained / raw: ${(chained / raw).toFixed(2)} (target >= 0.50, and >= 100,000/s)`);
+    const wasm = await ledgerAppends(":memory:", "wasm", N_WASM);
+    console.log(
+      `wasm engine, in memory (${N_WASM.toLocaleString("en")} events)     ${fmt(wasm)} /s` +
+        ` (${(wasm / chained).toFixed(3)} of native; no target)`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -63,7 +63,6 @@ function positional(sql: string, params: Record<string, string | number>) {
 export class WasmStore implements LedgerStore {
   readonly engine = "wasm";
   #queries: Promise<unknown> = Promise.resolve();
-  #insert?: duckdb.PreparedStatement;
 
   private constructor(
     readonly path: string,
@@ -72,6 +71,7 @@ export class WasmStore implements LedgerStore {
     readonly writer: duckdb.DuckDBConnection,
     /** User SQL, which runs as a pending query polled against its time limit. */
     readonly reader: duckdb.DuckDBConnection,
+    readonly readOnly: boolean,
   ) {}
 
   static async open(path: string, options: StoreOptions): Promise<WasmStore> {
@@ -96,7 +96,7 @@ export class WasmStore implements LedgerStore {
     db.open({ path: ":memory:", query: { castBigIntToDouble: false, castDecimalToDouble: true } });
     const writer = db.connect();
     const reader = db.connect();
-    const store = new WasmStore(path, db, writer, reader);
+    const store = new WasmStore(path, db, writer, reader, options.readOnly);
     try {
       // First of all: a function DuckDB knows from an extension must fail, not be fetched.
       writer.query("SET GLOBAL autoinstall_known_extensions = false");
@@ -118,11 +118,6 @@ export class WasmStore implements LedgerStore {
       );
       if (!options.externalAccess) writer.query("SET enable_external_access = false");
       writer.query("SET lock_configuration = true");
-      if (!options.readOnly) {
-        store.#insert = writer.prepare(
-          "INSERT INTO events VALUES (?, epoch_ms(?::BIGINT), ?, ?, ?, ?, ?, ?, ?, ?)",
-        );
-      }
       return store;
     } catch (err) {
       store.close();
@@ -151,29 +146,29 @@ export class WasmStore implements LedgerStore {
     return row && { seq: Number(row.seq), hash: String(row.hash) };
   }
 
+  /** One Arrow batch per commit: DuckDB inserts it in one statement, so all rows or none. */
   commit(rows: LedgerRow[]): void {
-    if (!this.#insert) throw new Error("the ledger is open read-only");
-    this.writer.query("BEGIN TRANSACTION");
-    try {
-      for (const r of rows) {
-        this.#insert.query(
-          r.seq,
-          r.ts,
-          r.runId,
-          r.actor,
-          r.type,
-          r.causationId,
-          r.correlationId,
-          r.payload,
-          r.prevHash,
-          r.hash,
-        );
-      }
-      this.writer.query("COMMIT");
-    } catch (err) {
-      this.writer.query("ROLLBACK");
-      throw err;
-    }
+    if (this.readOnly) throw new Error("the ledger is open read-only");
+    const column = <T>(pick: (r: LedgerRow) => T, type: arrow.DataType) =>
+      arrow.vectorFromArray(rows.map(pick), type);
+    const text = new arrow.Utf8();
+    const int = new arrow.Int64();
+    const batch = new arrow.Table({
+      seq: column((r) => BigInt(r.seq), int),
+      ts: column((r) => r.ts, new arrow.TimestampMillisecond()),
+      run_id: column((r) => r.runId, text),
+      actor: column((r) => r.actor, text),
+      type: column((r) => r.type, text),
+      causation_id: column((r) => r.causationId === null ? null : BigInt(r.causationId), int),
+      correlation_id: column((r) => r.correlationId, text),
+      payload: column((r) => r.payload, text),
+      prev_hash: column((r) => r.prevHash, text),
+      hash: column((r) => r.hash, text),
+    });
+    // Serialized here: duckdb-wasm's own insertArrowTable serializes with its CommonJS copy of
+    // Arrow, which does not recognise this module's Table and writes nothing.
+    const ipc = arrow.tableToIPC(batch, "stream");
+    this.writer.insertArrowFromIPCStream(ipc, { name: "events", create: false });
   }
 
   select(
@@ -288,7 +283,6 @@ export class WasmStore implements LedgerStore {
   }
 
   close(): void {
-    this.#insert?.close();
     for (const conn of [this.reader, this.writer]) {
       try {
         conn.close();
