@@ -14,8 +14,22 @@ import {
 import { ensureSchema } from "./schema.ts";
 import { addJsonFunctions, WASM_RUNTIME } from "./wasm_functions.ts";
 
-/** Statements that only read; anything else is refused before it runs (DuckDB tokens, not regex). */
-const READING = new Set(["SELECT", "WITH", "FROM", "VALUES", "TABLE", "PIVOT", "UNPIVOT"]);
+/**
+ * Statements that only read (those the native engine's statement type calls SELECT); anything
+ * else is refused before it runs.
+ */
+const READING = new Set([
+  "SELECT",
+  "WITH",
+  "FROM",
+  "VALUES",
+  "TABLE",
+  "PIVOT",
+  "UNPIVOT",
+  "DESCRIBE",
+  "SHOW",
+  "SUMMARIZE",
+]);
 const ATTACHED = "ledger";
 
 /** Arrow values to plain JavaScript: rows and lists to objects and arrays, timestamps to Dates. */
@@ -231,15 +245,13 @@ export class WasmStore implements LedgerStore {
             header = bindings.pollPendingQuery(id);
           }
           const chunks = [header];
-          let rows = 0;
           for (;;) {
-            const chunk = bindings.fetchQueryResults(id);
+            if (performance.now() > deadline) throw queryErrors.timedOut(timeoutMs);
+            const chunk = bindings.fetchQueryResults(id); // null: not ready yet
             if (chunk === null) continue;
             if (chunk.length === 0) break;
             chunks.push(chunk);
-            rows = arrow.tableFromIPC(chunks).numRows;
-            if (rows > maxRows) break;
-            if (performance.now() > deadline) throw queryErrors.timedOut(timeoutMs);
+            if (arrow.tableFromIPC(chunks).numRows > maxRows) break;
           }
           const table = arrow.tableFromIPC(chunks);
           const all = tableRows(table);

@@ -3,9 +3,8 @@ import { Ledger, type LedgerEngine, VIEWS } from "../../ledger/mod.ts";
 import { defineCommand, ENGINE_FLAG, engineHelp, LEDGER_FLAG } from "../command.ts";
 import { formatTable } from "../format_table.ts";
 
-const usage =
-  `Usage: deno task sql ["SELECT …"] [--ledger PATH] [--engine native|wasm] [--format table|json|csv]
-                     [--timeout-ms N] [--max-rows N]
+const usage = `Usage: deno task sql ["SELECT …"] [--ledger PATH] [--format table|json|csv]
+                     [--engine native|wasm] [--timeout-ms N] [--max-rows N]
 
 Runs one read-only SELECT over the ledger (reads it from stdin when not given). Writes, DDL,
 COPY, ATTACH, INSTALL and file or network access are refused.

@@ -34,6 +34,25 @@ for (const engine of ENGINES) {
       }, engine));
   }
 
+  Deno.test(`${engine}: ledger SQL runs every kind of reading statement`, () =>
+    withLedger(async (ledger) => {
+      await ledger.append({ actor: "a", type: "note", payload: { n: 1 } });
+      for (
+        const [query, rows] of [
+          ["DESCRIBE events", 10],
+          ["SHOW TABLES", 7],
+          ["SUMMARIZE events", 10],
+          ["FROM events", 1],
+          ["TABLE events", 1],
+          ["VALUES (1), (2)", 2],
+          ["WITH t AS (SELECT 1 AS x) SELECT * FROM t", 1],
+          ["-- a comment first\n(SELECT actor FROM events)", 1],
+        ] as const
+      ) {
+        assert.equal((await ledger.query(query)).rows.length, rows, query);
+      }
+    }, engine));
+
   Deno.test(`${engine}: ledger SQL stops a query at its time limit and cuts rows at the row limit`, () =>
     withLedger(async (ledger) => {
       await assert.rejects(

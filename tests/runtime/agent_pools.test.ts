@@ -62,6 +62,7 @@ function peakAgents(system: ActorSystem): { peak: number; stop(): void } {
 Deno.test("a pool grows while tasks wait, up to its maximum, and idle agents are stopped down to its minimum; all in the ledger", () =>
   withLedger((ledger) => {
     let detach = () => Promise.resolve();
+    let peak = { peak: 0, stop() {} };
     return withFactory(
       [template("builder", "build", { min: 1, max: 3 })],
       { idleMs: 300 },
@@ -75,7 +76,8 @@ Deno.test("a pool grows while tasks wait, up to its maximum, and idle agents are
         })
           .run(["a", "b", "c", "d", "e", "f"].map((id) => work(id, "build", 300)));
         assert.equal(outcome.outputs.size, 6);
-        assert.deepEqual(agents.sizes(), { builder: 3 });
+        // The peak, not the size now: on a busy machine an agent may already have idled out.
+        assert.equal(peak.peak, 3);
         const started = await ledger.select(
           "SELECT DISTINCT actor FROM events WHERE type = 'task_started' ORDER BY actor",
         );
@@ -101,7 +103,10 @@ Deno.test("a pool grows while tasks wait, up to its maximum, and idle agents are
         assert.deepEqual(down.map((r) => r.size), ["2", "1"]);
         for (const r of down) assert.match(String(r.reason), /^idle for \d+ ms$/);
       },
-      (system) => detach = recordSystem(system, ledger, { runId: "r" }),
+      (system) => {
+        detach = recordSystem(system, ledger, { runId: "r" });
+        peak = peakAgents(system);
+      },
     );
   }));
 
