@@ -81,6 +81,7 @@ export class Ledger {
   #queue: Pending[] = [];
   #ticker?: ReturnType<typeof setInterval>;
   #closed = false;
+  #queries: Promise<unknown> = Promise.resolve();
   #seq = 0;
   #hash = GENESIS_HASH;
 
@@ -181,7 +182,9 @@ export class Ledger {
 
   /** One read-only SELECT; queries run one at a time, each in its own read-only transaction. */
   query(sql: string, options?: QueryOptions): Promise<QueryResult> {
-    return this.store.query(sql, options);
+    const result = this.#queries.then(() => this.store.query(sql, options));
+    this.#queries = result.catch(() => {});
+    return result;
   }
 
   /** Runs one of troupe's own fixed, parameterized queries; user SQL goes through `query`. */

@@ -28,7 +28,7 @@ export interface LedgerStore {
   commit(rows: LedgerRow[]): void;
   /** One of troupe's own fixed queries, with `$name` parameters. */
   select(sql: string, params?: Record<string, string | number>): Promise<Record<string, unknown>[]>;
-  /** One user SELECT: read-only, limited in time and rows. */
+  /** One user SELECT: read-only, limited in time and rows. The ledger runs one at a time. */
   query(sql: string, options?: QueryOptions): Promise<QueryResult>;
   /** Writes the events table, in seq order, to a Parquet file. */
   exportParquet(file: string): Promise<void>;

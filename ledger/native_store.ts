@@ -24,7 +24,6 @@ const STATEMENT_NAMES = Object.fromEntries(
 /** The ledger in a DuckDB file through `@duckdb/node-api` (FFI): durable and fast. */
 export class NativeStore implements LedgerStore {
   readonly engine = "native";
-  #queries: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly path: string,
@@ -111,18 +110,11 @@ export class NativeStore implements LedgerStore {
     return (await this.reader.runAndReadAll(sql, params)).getRowObjectsJS();
   }
 
-  /** Queries run one at a time, each in its own read-only transaction. */
-  query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
-    const result = this.#queries.then(() => this.#query(sql, options));
-    this.#queries = result.catch(() => {});
-    return result;
-  }
-
   /**
    * Writes, DDL, COPY, ATTACH, INSTALL and SET are refused by statement type before running;
    * file and network access is refused by the database's own configuration.
    */
-  async #query(sql: string, options: QueryOptions): Promise<QueryResult> {
+  async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
     const { timeoutMs, maxRows } = { ...DEFAULT_QUERY_LIMITS, ...options };
     const conn = this.reader;
     let extracted;

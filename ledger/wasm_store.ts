@@ -76,7 +76,6 @@ function positional(sql: string, params: Record<string, string | number>) {
  */
 export class WasmStore implements LedgerStore {
   readonly engine = "wasm";
-  #queries: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly path: string,
@@ -202,20 +201,13 @@ export class WasmStore implements LedgerStore {
     }
   }
 
-  /** Queries run one at a time, each in its own read-only transaction. */
-  query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
-    const result = this.#queries.then(() => this.#query(sql, options));
-    this.#queries = result.catch(() => {});
-    return result;
-  }
-
   /**
    * DuckDB-wasm does not say a prepared statement's type, so the first keyword (from DuckDB's
    * own tokenizer) decides: only reading statements run. Preparing first gives parse errors and
    * the one-statement rule; the read-only transaction and the locked, file-less configuration
    * hold whatever the keyword check let through.
    */
-  async #query(sql: string, options: QueryOptions): Promise<QueryResult> {
+  async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
     const { timeoutMs, maxRows } = { ...DEFAULT_QUERY_LIMITS, ...options };
     const conn = this.reader;
     try {
