@@ -123,10 +123,10 @@ export class Ledger {
       options.maxDelayMs ?? 2,
     );
     try {
-      const last = await store.last();
+      const [last] = await store.select("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
       if (last) {
-        ledger.#seq = last.seq;
-        ledger.#hash = last.hash;
+        ledger.#seq = Number(last.seq);
+        ledger.#hash = String(last.hash);
       }
     } catch (err) {
       store.close();

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Ack, LedgerRow } from "./ledger_event.ts";
+import type { LedgerRow } from "./ledger_event.ts";
 import type { QueryOptions, QueryResult } from "./readonly_sql.ts";
 
 /**
@@ -19,8 +19,6 @@ export interface StoreOptions {
 /** What the ledger needs from a DuckDB engine. Hashing, ordering and batching stay above it. */
 export interface LedgerStore {
   readonly engine: LedgerEngine;
-  /** The last stored event. */
-  last(): Promise<Ack | undefined>;
   /**
    * Stores rows in one commit, synchronously (a commit never interleaves with another), or
    * throws and stores none of them.

@@ -5,12 +5,12 @@ import {
   DuckDBTimestampValue,
   StatementType,
 } from "@duckdb/node-api";
-import type { Ack, LedgerRow } from "./ledger_event.ts";
+import type { LedgerRow } from "./ledger_event.ts";
 import { LedgerError } from "./ledger_error.ts";
 import type { LedgerStore, StoreOptions } from "./ledger_store.ts";
 import {
   DEFAULT_QUERY_LIMITS,
-  plain,
+  limitedResult,
   queryErrors,
   type QueryOptions,
   type QueryResult,
@@ -68,11 +68,6 @@ export class NativeStore implements LedgerStore {
       instance.closeSync();
       throw err;
     }
-  }
-
-  async last(): Promise<Ack | undefined> {
-    const [row] = await this.select("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
-    return row && { seq: Number(row.seq), hash: String(row.hash) };
   }
 
   commit(rows: LedgerRow[]): void {
@@ -147,12 +142,7 @@ export class NativeStore implements LedgerStore {
           ? queryErrors.timedOut(timeoutMs)
           : queryErrors.failed(message);
       }
-      const all = reader.getRowObjectsJS();
-      return {
-        columns: reader.deduplicatedColumnNames(),
-        rows: all.slice(0, maxRows).map((r) => plain(r) as Record<string, unknown>),
-        truncated: all.length > maxRows,
-      };
+      return limitedResult(reader.deduplicatedColumnNames(), reader.getRowObjectsJS(), maxRows);
     } finally {
       clearTimeout(timer);
       await conn.run("ROLLBACK").catch(() => {});

@@ -15,7 +15,7 @@ export interface QueryResult {
 export const DEFAULT_QUERY_LIMITS = { timeoutMs: 10_000, maxRows: 10_000 };
 
 /** BIGINTs become numbers where exact, so JSON output stays plain. */
-export function plain(value: unknown): unknown {
+function plain(value: unknown): unknown {
   if (typeof value === "bigint") {
     return value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER
       ? Number(value)
@@ -27,6 +27,19 @@ export function plain(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   }
   return value;
+}
+
+/** The first `maxRows` of `rows` (fetched one past the limit, to tell whether there were more). */
+export function limitedResult(
+  columns: string[],
+  rows: Record<string, unknown>[],
+  maxRows: number,
+): QueryResult {
+  return {
+    columns,
+    rows: rows.slice(0, maxRows).map((r) => plain(r) as Record<string, unknown>),
+    truncated: rows.length > maxRows,
+  };
 }
 
 /** The refusals and failures both engines give for user SQL, worded once. */

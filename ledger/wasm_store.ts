@@ -1,12 +1,12 @@
 import * as duckdb from "@duckdb/duckdb-wasm/dist/duckdb-node-blocking.cjs";
 import * as arrow from "apache-arrow";
 import { createRequire } from "node:module";
-import type { Ack, LedgerRow } from "./ledger_event.ts";
+import type { LedgerRow } from "./ledger_event.ts";
 import { LedgerError } from "./ledger_error.ts";
 import type { LedgerStore, StoreOptions } from "./ledger_store.ts";
 import {
   DEFAULT_QUERY_LIMITS,
-  plain,
+  limitedResult,
   queryErrors,
   type QueryOptions,
   type QueryResult,
@@ -32,13 +32,15 @@ const READING = new Set([
 ]);
 const ATTACHED = "ledger";
 
-/** Arrow values to plain JavaScript: rows and lists to objects and arrays, timestamps to Dates. */
+/**
+ * Arrow values to plain JavaScript: rows and lists (anything with `toJSON`, from either copy of
+ * Arrow) to objects and arrays, timestamps to Dates.
+ */
 function fromArrow(value: unknown, type?: arrow.DataType): unknown {
   if (value === null || value === undefined) return null;
   if (type && (arrow.DataType.isTimestamp(type) || arrow.DataType.isDate(type))) {
     return new Date(Number(value));
   }
-  if (value instanceof arrow.Vector) return [...value].map((v) => fromArrow(v));
   if (typeof value === "object" && "toJSON" in value && !(value instanceof Date)) {
     return fromArrow((value as { toJSON(): unknown }).toJSON());
   }
@@ -154,11 +156,6 @@ export class WasmStore implements LedgerStore {
     }
   }
 
-  async last(): Promise<Ack | undefined> {
-    const [row] = await this.select("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
-    return row && { seq: Number(row.seq), hash: String(row.hash) };
-  }
-
   /** One Arrow batch per commit: DuckDB inserts it in one statement, so all rows or none. */
   commit(rows: LedgerRow[]): void {
     if (this.readOnly) throw new Error("the ledger is open read-only");
@@ -237,21 +234,16 @@ export class WasmStore implements LedgerStore {
             header = bindings.pollPendingQuery(id);
           }
           const chunks = [header];
-          for (;;) {
+          let table = arrow.tableFromIPC(chunks);
+          while (table.numRows <= maxRows) {
             if (performance.now() > deadline) throw queryErrors.timedOut(timeoutMs);
             const chunk = bindings.fetchQueryResults(id); // null: not ready yet
             if (chunk === null) continue;
             if (chunk.length === 0) break;
             chunks.push(chunk);
-            if (arrow.tableFromIPC(chunks).numRows > maxRows) break;
+            table = arrow.tableFromIPC(chunks);
           }
-          const table = arrow.tableFromIPC(chunks);
-          const all = tableRows(table);
-          return {
-            columns: table.schema.fields.map((f) => f.name),
-            rows: all.slice(0, maxRows).map((r) => plain(r) as Record<string, unknown>),
-            truncated: all.length > maxRows,
-          };
+          return limitedResult(table.schema.fields.map((f) => f.name), tableRows(table), maxRows);
         } catch (err) {
           if (err instanceof LedgerError) throw err;
           throw queryErrors.failed((err as Error).message);
