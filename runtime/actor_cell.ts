@@ -154,9 +154,14 @@ export class ActorCell implements Child {
     this.env.released(this.id);
   }
 
+  /**
+   * Starts a drain unless one is running. The drain begins on a later microtask and
+   * `#current` is set before it does, so a `receive` that tells this actor (or one that tells
+   * back) only queues: no actor's `receive` ever runs inside another's stack frame.
+   */
   #pump(): void {
     if (this.#current || this.#status !== "running" || this.mailbox.size === 0) return;
-    this.#current = this.#drain().finally(() => {
+    this.#current = Promise.resolve().then(() => this.#drain()).finally(() => {
       this.#current = undefined;
       this.#pump(); // a message may have arrived between the last take() and now
     });

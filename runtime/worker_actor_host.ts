@@ -3,20 +3,29 @@ import type { HandleOutcome, SystemPort } from "./behaviour_runner.ts";
 import { type ActorSpec, denoPermissions } from "./actor_spec.ts";
 import { waitAtMost } from "./deadline.ts";
 import { fromErrorInfo, toErrorInfo, TroupeError } from "./errors.ts";
+import { Pulse } from "./pulse.ts";
 import { FromWorker, type ToWorker } from "./worker_protocol.ts";
 
 const ENTRY = new URL("./worker_entry.ts", import.meta.url);
+/**
+ * How long a new worker may take to load its code before its first beat: loading may include
+ * compiling or type-checking the behaviour on a busy machine. From the first beat on (`init`
+ * included), `unresponsiveAfterMs` applies.
+ */
+const LOAD_LIMIT_MS = 30_000;
 
 /**
  * Runs a behaviour in a Deno Worker of its own, with the spec's permissions. A watchdog kills
- * the worker when its heartbeats stop (a stuck thread cannot send them).
+ * the worker when its pulse stops (a stuck thread cannot beat). Silence is judged from the beats
+ * in shared memory, which the worker makes whether or not this thread is free to look.
  */
 export class WorkerActorHost implements ActorHost {
   #worker?: Worker;
   #dead = false;
   #watchdog?: ReturnType<typeof setInterval>;
   #lastSeen = performance.now();
-  #busyMs = 0;
+  #pulse = new Pulse();
+  #beatsSeen = 0;
   #processed = 0;
   #n = 0;
   #inFlight?: { n: number; pending: PromiseWithResolvers<HandleOutcome> };
@@ -61,6 +70,7 @@ export class WorkerActorHost implements ActorHost {
       id,
       args: this.spec.args,
       heartbeatMs,
+      pulse: this.#pulse.buffer,
     });
     return this.#starting.promise;
   }
@@ -105,7 +115,17 @@ export class WorkerActorHost implements ActorHost {
   }
 
   load(): HostLoad {
-    return { busyMs: this.#busyMs, processed: this.#processed, lastSeen: this.#lastSeen };
+    this.#sample();
+    const processed = Math.max(this.#processed, this.#pulse.processed);
+    return { busyMs: this.#pulse.busyMs, processed, lastSeen: this.#lastSeen };
+  }
+
+  /** A beat since the last look means the worker was alive at some point since then. */
+  #sample(): void {
+    const beats = this.#pulse.beats;
+    if (beats === this.#beatsSeen) return;
+    this.#beatsSeen = beats;
+    this.#lastSeen = performance.now();
   }
 
   #post(m: ToWorker): void {
@@ -131,13 +151,15 @@ export class WorkerActorHost implements ActorHost {
   }
 
   #checkPulse(): void {
+    this.#sample();
     const silentMs = performance.now() - this.#lastSeen;
-    if (silentMs <= this.spec.unresponsiveAfterMs) return;
+    const limit = this.#beatsSeen === 0 ? LOAD_LIMIT_MS : this.spec.unresponsiveAfterMs;
+    if (silentMs <= limit) return;
     this.#fail(
       new TroupeError(
         "unresponsive",
-        `actor "${this.spec.id}" sent no heartbeat for ${Math.round(silentMs)} ms ` +
-          `(limit ${this.spec.unresponsiveAfterMs} ms); its worker was terminated`,
+        `actor "${this.spec.id}" made no heartbeat for ${Math.round(silentMs)} ms ` +
+          `(limit ${limit} ms); its worker was terminated`,
         { actor: this.spec.id, silentMs },
       ),
     );
@@ -187,7 +209,7 @@ export class WorkerActorHost implements ActorHost {
         if (this.#inFlight?.n !== m.n) return;
         const { pending } = this.#inFlight;
         this.#inFlight = undefined;
-        if (m.t !== "crash") this.#processed++; // heartbeats report it up to a beat late
+        if (m.t !== "crash") this.#processed++; // before the worker's own count is read
         if (m.t === "done") pending.resolve({ kind: "ok", reply: m.reply, stop: m.stop });
         else if (m.t === "invalid") pending.resolve({ kind: "invalid", reason: m.reason });
         else {
@@ -219,10 +241,6 @@ export class WorkerActorHost implements ActorHost {
         return;
       case "log":
         this.port.log(id, m.level, m.text);
-        return;
-      case "heartbeat":
-        this.#busyMs = m.busyMs;
-        this.#processed = Math.max(this.#processed, m.processed);
         return;
       case "terminated":
         this.#terminating?.resolve();

@@ -7,6 +7,7 @@
 import { BehaviourRunner, checkBehaviour, type SystemPort } from "./behaviour_runner.ts";
 import { fromErrorInfo, toErrorInfo } from "./errors.ts";
 import type { Recovery } from "./journal.ts";
+import { Pulse } from "./pulse.ts";
 import type { FromWorker, ToWorker } from "./worker_protocol.ts";
 
 const post = (m: FromWorker) => self.postMessage(m);
@@ -15,9 +16,9 @@ let nextCorr = 0;
 let runner: BehaviourRunner | undefined;
 let definition: unknown;
 let source = "";
-let busySince = 0;
 let busyMs = 0;
 let processed = 0;
+let pulse: Pulse | undefined;
 
 /** Sends a request to the main thread and waits for its `ask_result`. */
 function request(make: (corr: number) => FromWorker): Promise<unknown> {
@@ -43,6 +44,12 @@ const port: SystemPort = {
 async function onMessage(m: ToWorker): Promise<void> {
   switch (m.t) {
     case "init": {
+      // Beats start before `init` runs and stop when the thread is stuck; the host's watchdog
+      // notices.
+      const beating = new Pulse(m.pulse);
+      pulse = beating;
+      beating.beat();
+      setInterval(() => beating.beat(), m.heartbeatMs);
       try {
         runner = new BehaviourRunner(m.id, checkBehaviour(definition, source), port);
         await runner.init(m.args);
@@ -50,19 +57,15 @@ async function onMessage(m: ToWorker): Promise<void> {
         post({ t: "init_failed", error: toErrorInfo(err) });
         return;
       }
-      // Heartbeats stop when the thread is stuck; the main thread's watchdog notices.
-      setInterval(() => {
-        const busy = busyMs + (busySince ? performance.now() - busySince : 0);
-        post({ t: "heartbeat", busyMs: busy, processed });
-      }, m.heartbeatMs);
       post({ t: "ready" });
       return;
     }
     case "msg": {
-      busySince = performance.now();
+      const busySince = performance.now();
       try {
         const outcome = await runner!.handle(m.message);
         processed++;
+        pulse?.record(busyMs + performance.now() - busySince, processed);
         post(
           outcome.kind === "ok"
             ? { t: "done", n: m.n, reply: outcome.reply, stop: outcome.stop }
@@ -72,7 +75,6 @@ async function onMessage(m: ToWorker): Promise<void> {
         post({ t: "crash", n: m.n, error: toErrorInfo(err) });
       } finally {
         busyMs += performance.now() - busySince;
-        busySince = 0;
       }
       return;
     }

@@ -11,7 +11,13 @@ const ErrorInfo = z.object({
 });
 
 export const ToWorker = z.discriminatedUnion("t", [
-  z.object({ t: z.literal("init"), id: z.string(), args: z.unknown(), heartbeatMs: z.number() }),
+  z.object({
+    t: z.literal("init"),
+    id: z.string(),
+    args: z.unknown(),
+    heartbeatMs: z.number(),
+    pulse: z.instanceof(SharedArrayBuffer),
+  }),
   z.object({ t: z.literal("msg"), n: z.number(), message: z.unknown() }),
   z.object({
     t: z.literal("ask_result"),
@@ -46,7 +52,6 @@ export const FromWorker = z.discriminatedUnion("t", [
     level: z.enum(["debug", "info", "warn", "error"]),
     text: z.string(),
   }),
-  z.object({ t: z.literal("heartbeat"), busyMs: z.number(), processed: z.number() }),
   z.object({ t: z.literal("terminated") }),
   z.object({ t: z.literal("persist"), corr: z.number(), event: z.unknown() }),
   z.object({ t: z.literal("snapshot"), corr: z.number(), state: z.unknown() }),

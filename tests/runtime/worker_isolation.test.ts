@@ -81,3 +81,23 @@ Deno.test("a worker posting malformed protocol messages is ignored and logged", 
     assert.equal(await ref.ask({ type: "hi" }), "ok");
     assert.match((await warned as Extract<SystemEvent, { type: "log" }>).text, /malformed message/);
   }));
+
+Deno.test("a healthy worker is not judged unresponsive while the main thread is busy", () =>
+  withSystem(async (system) => {
+    const ref = await system.spawn({
+      id: "idle",
+      behaviour: RECORDER,
+      heartbeatMs: 50,
+      unresponsiveAfterMs: 800,
+    });
+    await ref.ask({ type: "rec", v: "before" });
+    const events = system.events.collect((e) => e.actor === "idle" && e.type !== "delivered");
+    // Hold the main thread well past the limit: the worker keeps beating, the host cannot look.
+    const until = performance.now() + 2_500;
+    while (performance.now() < until) { /* a busy host, e.g. a burst of inline work */ }
+    // Give the watchdog several turns to judge what it finds.
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepEqual((await ref.ask<{ seen: string[] }>({ type: "get" })).seen, ["before"]);
+    events.stop();
+    assert.deepEqual(events.map((e) => e.type), []);
+  }));
