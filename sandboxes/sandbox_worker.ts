@@ -4,6 +4,7 @@
  * has no Deno permissions; a call that runs too long is ended by the Sandbox terminating it.
  * Host functions are async (JSPI): the plugin is suspended while the main thread answers.
  */
+import { RETURN_CODE_PROBE, takeReturnCode } from "./return_code.ts"; // before the SDK loads
 import createPlugin, { type CallContext, type Plugin } from "@extism/extism";
 import type { FromSandbox, LoadRequest, ToSandbox } from "./sandbox_protocol.ts";
 
@@ -45,7 +46,10 @@ async function load(m: LoadRequest): Promise<void> {
       runInWorker: false,
       config: m.config,
       memory: { maxPages: m.maxPages, maxVarBytes: m.maxVarBytes },
-      functions: { troupe: Object.fromEntries(m.hostFunctions.map((f) => [f, hostFunction(f)])) },
+      functions: {
+        troupe: Object.fromEntries(m.hostFunctions.map((f) => [f, hostFunction(f)])),
+        ...RETURN_CODE_PROBE,
+      },
       logger,
       logLevel: "debug",
     });
@@ -68,8 +72,20 @@ async function memoryPages(): Promise<number> {
 
 async function call(n: number, fn: string, input: Uint8Array): Promise<void> {
   lastAbort = "";
+  takeReturnCode();
   try {
     const out = await plugin!.call(fn, input);
+    const code = takeReturnCode();
+    if (code !== 0) {
+      const said = out?.text().slice(0, 500);
+      post({
+        t: "failed",
+        n,
+        kind: "plugin_error",
+        message: `${fn} returned ${code}` + (said ? `; its output: ${said}` : ""),
+      });
+      return;
+    }
     const bytes = out ? out.bytes().slice() : null;
     if (bytes && bytes.length > limits!.maxOutputBytes) {
       post({

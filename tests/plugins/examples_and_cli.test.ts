@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { cp } from "node:fs/promises";
 import { cli } from "../cli_helpers.ts";
+import { watFixture } from "../plugin_helpers.ts";
 
 const EXAMPLES = new URL("../../plugins/examples/", import.meta.url);
 
@@ -160,6 +161,28 @@ Deno.test("`plugin run` stops a plugin at --timeout-ms and reports the limit as 
     const text = await cli(["plugin", "run", `${dir}/plugin.wasm`, "spin", "--timeout-ms", "200"]);
     assert.equal(text.code, 1);
     assert.match(text.stderr, /did not finish within its 200 ms time limit/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("`plugin run` of an export that returns non-zero prints the code and exits 1", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "troupe-exit-" });
+  try {
+    await Deno.writeFile(`${dir}/exit.wasm`, await watFixture("exit_code.wat"));
+    let r = await cli(["plugin", "run", `${dir}/exit.wasm`, "status", ""]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "checked");
+    r = await cli(["plugin", "run", `${dir}/exit.wasm`, "status", "*"]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /status returned 42; its output: checked/);
+    r = await cli(["plugin", "run", `${dir}/exit.wasm`, "status", "*", "--json"]);
+    assert.equal(r.code, 1);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.ok, false);
+    assert.equal(out.error.kind, "plugin_error");
+    assert.match(out.error.message, /status returned 42/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { pluginActor } from "../../plugins/plugin_actor.ts";
 import { compileAssemblyScript, parseManifest } from "../../sandboxes/mod.ts";
+import { Ledger, recordSystem } from "../../ledger/mod.ts";
 import { eventually, RECORDER, withSystem } from "../helpers.ts";
+import { watFixture } from "../plugin_helpers.ts";
 
 const source = await Deno.readTextFile(
   new URL("../fixtures/plugins/assembly/agent.ts", import.meta.url),
@@ -48,5 +50,28 @@ Deno.test("a plugin agent that hangs is stopped and restarted by its supervisor,
     await assert.rejects(agent.ask({ op: "bad" }), /not \{ reply\?/);
     restarts.stop();
   }));
+
+Deno.test("a plugin agent whose handler returns non-zero fails that message: the asker and the ledger see the code", async () => {
+  await Deno.writeFile(`${dir}/exit.wasm`, await watFixture("exit_code.wat"));
+  const exit = parseManifest({ name: "exit", wasm: `${dir}/exit.wasm` });
+  const ledger = await Ledger.open(":memory:");
+  try {
+    await withSystem(async (system) => {
+      const detach = recordSystem(system, ledger, { runId: "r" });
+      const agent = await system.spawn(pluginActor({ id: "exit", manifest: exit }));
+      // Its output `{}` is a valid reply; the return code alone makes it a failure.
+      await assert.rejects(agent.ask({ any: "thing" }), /handle returned 1/);
+      await system.events.next((e) => e.type === "restarted" && e.actor === "exit");
+      await detach();
+    });
+    const rows = await ledger.select(
+      "SELECT payload->>'$.error.message' AS message FROM events WHERE type = 'crashed'",
+    );
+    assert.equal(rows.length, 1);
+    assert.match(String(rows[0].message), /plugin "exit": handle returned 1; its output: \{\}/);
+  } finally {
+    await ledger.close();
+  }
+});
 
 addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));

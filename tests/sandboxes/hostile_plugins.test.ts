@@ -145,3 +145,17 @@ Deno.test("one plugin stuck in a loop does not stop another from serving", async
     });
   });
 });
+
+Deno.test("an export that returns non-zero has failed, as Extism's convention says", async () => {
+  await withSandbox(await watFixture("exit_code.wat"), { name: "exit" }, async (sb) => {
+    assert.equal((await sb.call("status", "")).text(), "checked");
+    assert.equal((await sb.call("status", "\u0000")).text(), "checked");
+    await assert.rejects(
+      sb.call("status", "\u0001"),
+      kind("plugin_error", /: status returned 1; its output: checked$/),
+    );
+    await assert.rejects(sb.call("status", "*"), kind("plugin_error", /status returned 42/));
+    // The failure is of that call only: the plugin keeps serving.
+    assert.equal((await sb.call("status", "")).text(), "checked");
+  });
+});
