@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { TroupeError } from "../runtime/mod.ts";
 
 /** One CLI command: its help text and its entry point, which returns the exit code. */
 export interface Command {
@@ -22,15 +23,6 @@ export const engineHelp = (width: number) =>
     "--engine E".padEnd(width - 2)
   }native (default) or wasm: DuckDB in WebAssembly, which needs\n` +
   `${" ".repeat(width)}no FFI and reads the file as it was when opened`;
-/** Errors that are the user's to fix: printed as a message, exit 1, no stack. */
-const EXPECTED_ERRORS = [
-  "LedgerError",
-  "TroupeError",
-  "PolicyFileError",
-  "PlanError",
-  "SandboxError",
-  "CompileError",
-];
 
 export const JSON_FLAG = { type: "boolean", default: false } as const;
 
@@ -72,9 +64,9 @@ export function defineCommand<T extends Options>(spec: {
       try {
         return await spec.run(parsed.values, parsed.positionals, fail);
       } catch (err) {
-        const e = err as Error;
-        if (EXPECTED_ERRORS.includes(e.name)) {
-          console.error(`troupe ${spec.name}: ${e.message}`);
+        // Every troupe error is the user's to act on: a message, exit 1, no stack.
+        if (err instanceof TroupeError) {
+          console.error(`troupe ${spec.name}: ${err.message}`);
           return 1;
         }
         throw err;

@@ -1,3 +1,5 @@
+import { TroupeError } from "../runtime/errors.ts";
+
 export type LedgerErrorCode =
   | "not_a_ledger"
   | "open_failed"
@@ -9,13 +11,9 @@ export type LedgerErrorCode =
   | "unsupported";
 
 /** A ledger error with a code, and a message that says what to do. */
-export class LedgerError extends Error {
-  constructor(
-    readonly code: LedgerErrorCode,
-    message: string,
-    readonly context: Record<string, unknown> = {},
-  ) {
-    super(message);
+export class LedgerError extends TroupeError<LedgerErrorCode> {
+  constructor(code: LedgerErrorCode, message: string, context: Record<string, unknown> = {}) {
+    super(code, message, context);
     this.name = "LedgerError";
   }
 }

@@ -7,6 +7,7 @@ import {
   checkVote,
   type Vote,
 } from "./approval.ts";
+import { holdWaiting, readVote } from "./approval_inbox.ts";
 import { readTrustList } from "./keys.ts";
 import type { Approval } from "./policy.ts";
 
@@ -135,11 +136,7 @@ export class ApprovalDesk {
       let reason: string | undefined;
       let vote: Vote | undefined;
       try {
-        const checked = await checkVote(
-          JSON.parse(await Deno.readTextFile(join(this.o.dir, file))),
-          request,
-          trust,
-        );
+        const checked = await checkVote(await readVote(join(this.o.dir, file)), request, trust);
         if (checked.ok) ({ vote } = checked);
         else reason = checked.reason;
       } catch (err) {
@@ -179,6 +176,7 @@ export class ApprovalDesk {
 
   /** Polls until the request is granted, rejected or expired. Other work goes on meanwhile. */
   async wait(id: string, signal?: AbortSignal): Promise<Final> {
+    using _waiting = await holdWaiting(this.o.dir, id);
     for (;;) {
       const state = await this.poll(id);
       if (state.status !== "pending") return state;

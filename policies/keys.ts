@@ -1,6 +1,7 @@
 import { encodeBase64Url } from "./base64url.ts";
 import { z } from "zod";
 import { join } from "node:path";
+import { TroupeError } from "../runtime/errors.ts";
 
 export const Role = z.enum(["approver", "operator", "admin"]);
 export type Role = z.infer<typeof Role>;
@@ -32,7 +33,8 @@ export async function readTrustList(dir: string): Promise<TrustList> {
     return TrustList.parse(JSON.parse(await Deno.readTextFile(join(dir, "trust.json"))));
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return { keys: [] };
-    throw new Error(
+    throw new TroupeError(
+      "invalid_file",
       `${join(dir, "trust.json")} is not a valid trust list: ${(err as Error).message}`,
     );
   }
@@ -48,12 +50,15 @@ export async function newKey(
   role: Role,
 ): Promise<{ keyFile: string; trustFile: string }> {
   if (!NAME.test(name)) {
-    throw new Error(`a key name is 1-64 letters, digits, '.', '_' or '-', not "${name}"`);
+    throw new TroupeError(
+      "invalid_spec",
+      `a key name is 1-64 letters, digits, '.', '_' or '-', not "${name}"`,
+    );
   }
   await Deno.mkdir(dir, { recursive: true });
   const trust = await readTrustList(dir);
   if (trust.keys.some((k) => k.name === name)) {
-    throw new Error(`a key named "${name}" is already trusted in ${dir}`);
+    throw new TroupeError("invalid_spec", `a key named "${name}" is already trusted in ${dir}`);
   }
   const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
     "sign",
@@ -75,7 +80,10 @@ export async function readKeyFile(file: string): Promise<KeyFile> {
   try {
     return KeyFile.parse(JSON.parse(await Deno.readTextFile(file)));
   } catch (err) {
-    throw new Error(`${file} is not a troupe key file: ${(err as Error).message}`);
+    throw new TroupeError(
+      "invalid_file",
+      `${file} is not a troupe key file: ${(err as Error).message}`,
+    );
   }
 }
 

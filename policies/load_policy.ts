@@ -1,10 +1,17 @@
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
+import { TroupeError } from "../runtime/errors.ts";
 import { PolicySet } from "./policy.ts";
 
-export class PolicyFileError extends Error {
+export class PolicyFileError extends TroupeError<"invalid_file"> {
   constructor(readonly file: string, readonly problems: string[]) {
-    super(`${file}: invalid policy\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    super(
+      "invalid_file",
+      `${file}: invalid policy\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+      {
+        file,
+      },
+    );
     this.name = "PolicyFileError";
   }
 }

@@ -37,6 +37,14 @@ export {
   signVote,
   Vote,
 } from "./approval.ts";
+export {
+  castVote,
+  type InboxEntry,
+  type InboxStatus,
+  listApprovals,
+  MAX_VOTE_BYTES,
+  readRequest,
+} from "./approval_inbox.ts";
 export { ApprovalDesk, DEFAULT_APPROVALS_DIR, describe, type Final } from "./approval_desk.ts";
 export {
   BUILTIN_PACKS,

@@ -20,6 +20,7 @@ import {
 } from "./supervisor_spec.ts";
 import { Topics } from "./topics.ts";
 import type { Journal } from "./journal.ts";
+import { type Clock, realClock } from "./clock.ts";
 
 export interface SystemOptions {
   /** The root supervisor's policy; every spawned actor and tree lives under it. */
@@ -28,6 +29,11 @@ export interface SystemOptions {
   deadLetterCapacity?: number;
   /** Where event-sourced actors store their state (the ledger's `LedgerJournal`). */
   journal?: Journal;
+  /**
+   * The time ask timeouts, restart backoff, the health monitor, agent pools and the
+   * orchestrator read; real time by default, a `FakeClock` in tests.
+   */
+  clock?: Clock;
 }
 
 export interface ChildOptions {
@@ -55,7 +61,10 @@ export class ActorSystem implements MessageRouter {
   readonly topics = new Topics();
   readonly deadLetters: DeadLetter[] = [];
   readonly root: Supervisor;
+  readonly clock: Clock;
   readonly #supervisors = new Map<string, Supervisor>();
+  /** Each actor's and nested supervisor's supervisor, by id. */
+  readonly #parents = new Map<string, string>();
   readonly #deadLetterCapacity: number;
   readonly #journal?: Journal;
   #state: "running" | "stopping" | "stopped" = "running";
@@ -63,6 +72,7 @@ export class ActorSystem implements MessageRouter {
   private constructor(options: SystemOptions) {
     this.#deadLetterCapacity = options.deadLetterCapacity ?? 1000;
     this.#journal = options.journal;
+    this.clock = options.clock ?? realClock;
     const spec = parseOrThrow(
       SupervisorSpec,
       { id: "root", ...options.root, children: [] },
@@ -125,7 +135,7 @@ export class ActorSystem implements MessageRouter {
 
   /** Stops an actor for good and removes it from its supervisor; false if there is none. */
   async remove(id: string, options: { deadlineMs?: number } = {}): Promise<boolean> {
-    const parent = this.registry.cell(id)?.parent;
+    const parent = this.#parents.get(id);
     const supervisor = parent ? this.#supervisors.get(parent) : undefined;
     return await supervisor?.removeChild(id, options.deadlineMs ?? 5000) ?? false;
   }
@@ -197,9 +207,9 @@ export class ActorSystem implements MessageRouter {
     from?: string,
   ): Promise<unknown> {
     const pending = Promise.withResolvers<unknown>();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const gaveUp = new AbortController();
+    const timer = this.clock.setTimeout(() => {
+      gaveUp.abort();
       this.events.emit({
         type: "ask_timeout",
         actor: to,
@@ -219,20 +229,20 @@ export class ActorSystem implements MessageRouter {
     try {
       // Only a full backpressure mailbox makes the ask wait; otherwise it is queued now, so that
       // it keeps its place among messages the caller sends right after it.
-      if (this.#full(to)) await Promise.race([this.#room(to), pending.promise]);
-      if (!timedOut) {
+      if (this.#full(to)) await this.#room(to, gaveUp.signal).catch(() => {});
+      if (!gaveUp.signal.aborted) {
         const envelope: Envelope = { message, priority, ...(from ? { from } : {}), reply: pending };
         this.#target(to, envelope)?.enqueue(envelope);
       }
       return await pending.promise;
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
   }
 
   /** Resolves once `to` can take a message without refusing it for lack of room. */
-  async #room(to: string): Promise<void> {
-    while (this.#full(to)) await this.registry.cell(to)!.mailbox.room();
+  async #room(to: string, signal?: AbortSignal): Promise<void> {
+    while (this.#full(to)) await this.registry.cell(to)!.mailbox.room(signal);
   }
 
   /** True when `to` has a backpressure mailbox with no room left. */
@@ -304,19 +314,28 @@ export class ActorSystem implements MessageRouter {
   }
 
   #supervisor(spec: SupervisorSpec): Supervisor {
-    const supervisor = new Supervisor(
-      spec,
-      this.events,
-      (child, parent) => this.#child(child, parent),
-    );
+    const supervisor = new Supervisor(spec, {
+      events: this.events,
+      clock: this.clock,
+      factory: (child, parent) => this.#child(child, parent),
+      // A disposed supervisor's id is free again, as a removed actor's is.
+      released: (id) => {
+        this.#supervisors.delete(id);
+        this.#parents.delete(id);
+      },
+    });
     this.#supervisors.set(spec.id, supervisor);
     return supervisor;
   }
 
   #child(spec: ChildSpec, parent: Supervisor): Child {
-    if ("supervisor" in spec) return this.#supervisor(spec.supervisor);
+    if ("supervisor" in spec) {
+      this.#parents.set(spec.supervisor.id, parent.id);
+      return this.#supervisor(spec.supervisor);
+    }
     const cell = new ActorCell(spec.actor, this.#cellEnvironment, parent.id);
     this.registry.add(cell);
+    this.#parents.set(cell.id, parent.id);
     return cell;
   }
 
@@ -349,6 +368,7 @@ export class ActorSystem implements MessageRouter {
     released: (id) => {
       this.registry.remove(id);
       this.topics.unsubscribeActor(id);
+      this.#parents.delete(id);
     },
   };
 }

@@ -31,8 +31,6 @@ interface Waiter {
   settle(outcome: Member | Error): void;
 }
 
-const now = () => performance.now();
-
 /**
  * Makes agents from templates and keeps each template's pool between its minimum and maximum:
  * work is leased one agent at a time; when every agent of a capability is busy and work
@@ -43,7 +41,7 @@ export class AgentFactory {
   readonly options: z.output<typeof FactoryOptions>;
   readonly #pools: Pool[];
   readonly #waiters: Waiter[] = [];
-  #timer?: ReturnType<typeof setInterval>;
+  #timer?: number;
 
   private constructor(
     readonly system: ActorSystem,
@@ -97,7 +95,7 @@ export class AgentFactory {
         if (member instanceof Error) throw member;
       }
     }
-    factory.#timer = setInterval(() => factory.#tick(), o.tickMs);
+    factory.#timer = system.clock.setInterval(() => factory.#tick(), o.tickMs);
     return factory;
   }
 
@@ -135,7 +133,7 @@ export class AgentFactory {
     }
     const timeoutMs = options.timeoutMs ?? 30_000;
     const { promise, resolve, reject } = Promise.withResolvers<Lease>();
-    const timer = setTimeout(() => {
+    const timer = this.system.clock.setTimeout(() => {
       this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
       reject(
         new TroupeError(
@@ -150,7 +148,7 @@ export class AgentFactory {
       capability,
       avoid: options.avoid,
       settle: (outcome) => {
-        clearTimeout(timer);
+        this.system.clock.clearTimeout(timer);
         if (outcome instanceof Error) return reject(outcome);
         resolve(this.#lease(outcome));
       },
@@ -162,7 +160,7 @@ export class AgentFactory {
 
   /** Stops watching; waiting leases are refused. The agents stop with the system. */
   stop(): void {
-    clearInterval(this.#timer);
+    this.system.clock.clearInterval(this.#timer);
     for (const w of this.#waiters.splice(0)) {
       w.settle(new TroupeError("system_stopping", "the agent factory stopped"));
     }
@@ -177,7 +175,7 @@ export class AgentFactory {
         if (released) return;
         released = true;
         member.leased = false;
-        member.idleSince = now();
+        member.idleSince = this.system.clock.now();
         this.#serve();
       },
     };
@@ -228,7 +226,7 @@ export class AgentFactory {
   #mayGrow(pool: Pool): boolean {
     const total = this.#pools.reduce((sum, p) => sum + p.members.size + p.starting, 0);
     return pool.members.size + pool.starting < pool.template.pool.max &&
-      total < this.options.maxAgents && now() >= pool.retryAt;
+      total < this.options.maxAgents && this.system.clock.now() >= pool.retryAt;
   }
 
   async #grow(pool: Pool, reason: string): Promise<Member | Error> {
@@ -248,7 +246,7 @@ export class AgentFactory {
         observeMessages: t.observeMessages,
       }, { supervisor: this.options.supervisor });
     } catch (err) {
-      pool.retryAt = now() + 1000;
+      pool.retryAt = this.system.clock.now() + 1000;
       return new TroupeError(
         "init_failed",
         `agent "${id}" of template "${t.name}" failed to start: ${(err as Error).message}`,
@@ -257,7 +255,7 @@ export class AgentFactory {
     } finally {
       pool.starting--;
     }
-    const member: Member = { id, leased: false, idleSince: now() };
+    const member: Member = { id, leased: false, idleSince: this.system.clock.now() };
     pool.members.set(id, member);
     this.system.events.emit({
       type: "scaled",
@@ -286,7 +284,7 @@ export class AgentFactory {
 
   /** Stops agents idle too long (down to each pool's minimum), then retries waiting work. */
   #tick(): void {
-    const t = now();
+    const t = this.system.clock.now();
     for (const pool of this.#pools) {
       for (const m of [...pool.members.values()]) {
         const cell = this.system.registry.cell(m.id);

@@ -1,7 +1,11 @@
 import { z } from "zod";
 
-/** Errors are values with a code, a message a person can act on, and the context. */
+/**
+ * Errors are values with a code, a message a person can act on, and the context. Every layer's
+ * errors extend `TroupeError`, so callers match them with `instanceof` and read `code`.
+ */
 
+/** The runtime's own codes; other layers' errors bring theirs. */
 export type ErrorCode =
   | "ask_timeout"
   | "mailbox_full"
@@ -13,11 +17,12 @@ export type ErrorCode =
   | "unresponsive"
   | "unhealthy"
   | "system_stopping"
-  | "init_failed";
+  | "init_failed"
+  | "too_large";
 
-export class TroupeError extends Error {
+export class TroupeError<C extends string = ErrorCode> extends Error {
   constructor(
-    readonly code: ErrorCode,
+    readonly code: C,
     message: string,
     readonly context: Record<string, unknown> = {},
   ) {

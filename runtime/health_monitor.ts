@@ -53,7 +53,7 @@ interface Watch {
 export class HealthMonitor {
   readonly options: z.output<typeof HealthOptions>;
   readonly #watches = new Map<string, Watch>();
-  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #timer: number;
   readonly #unsubscribe: () => void;
 
   constructor(readonly system: ActorSystem, options: HealthOptions = {}) {
@@ -61,16 +61,21 @@ export class HealthMonitor {
     this.#unsubscribe = system.events.subscribe((e) => {
       if (e.type === "ask_timeout") {
         const load = system.registry.cell(e.actor)?.load();
-        if (load) this.#watch(e.actor).timeouts.push({ at: now(), processed: load.processed });
+        if (load) {
+          this.#watch(e.actor).timeouts.push({
+            at: this.system.clock.now(),
+            processed: load.processed,
+          });
+        }
       } else if (e.type === "unregistered") this.#watches.delete(e.actor);
     });
-    this.#timer = setInterval(() => this.check(), this.options.intervalMs);
+    this.#timer = system.clock.setInterval(() => this.check(), this.options.intervalMs);
   }
 
   /** Tells the monitor how a piece of work done by `actor` went; failures count as errors. */
   report(actor: string, ok: boolean): void {
     const w = this.#watch(actor);
-    const t = now();
+    const t = this.system.clock.now();
     w.outcomes = w.outcomes.filter((o) => t - o.at < this.options.windowMs);
     w.outcomes.push({ at: t, ok });
     if (!ok) this.#checkErrors(actor, w, t);
@@ -78,7 +83,7 @@ export class HealthMonitor {
 
   /** One pass over every actor; runs every `intervalMs`. */
   check(): void {
-    const t = now();
+    const t = this.system.clock.now();
     for (const cell of this.system.registry.cells()) {
       if (cell.status !== "running") continue;
       const w = this.#watch(cell.id);
@@ -116,7 +121,7 @@ export class HealthMonitor {
 
   /** What the monitor sees of every actor now. */
   snapshot(): ActorHealth[] {
-    const t = now();
+    const t = this.system.clock.now();
     return [...this.system.registry.cells()].map((cell) => {
       const load = cell.load();
       const outcomes = (this.#watches.get(cell.id)?.outcomes ?? [])
@@ -125,8 +130,9 @@ export class HealthMonitor {
       return {
         actor: cell.id,
         status: cell.status,
+        // A worker's pulse is real time, whatever clock the system reads.
         heartbeatAgeMs: cell.spec.isolation === "worker" && load.lastSeen > 0
-          ? Math.round(t - load.lastSeen)
+          ? Math.round(performance.now() - load.lastSeen)
           : null,
         mailbox: load.mailbox,
         fill: load.mailbox / cell.mailbox.capacity,
@@ -138,7 +144,7 @@ export class HealthMonitor {
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    this.system.clock.clearInterval(this.#timer);
     this.#unsubscribe();
   }
 
@@ -158,7 +164,7 @@ export class HealthMonitor {
     const w = this.#watch(actor);
     if (this.system.registry.cell(actor)?.status !== "running") return;
     this.system.events.emit({ type: "unhealthy", actor, signal, reason });
-    w.restartedAt = now();
+    w.restartedAt = this.system.clock.now();
     w.timeouts = [];
     w.outcomes = [];
     this.system.restart(actor, `restarted by the health monitor: ${reason}`);
@@ -167,11 +173,15 @@ export class HealthMonitor {
   #watch(actor: string): Watch {
     let w = this.#watches.get(actor);
     if (!w) {
-      w = { processed: 0, progressAt: now(), timeouts: [], outcomes: [], restartedAt: -Infinity };
+      w = {
+        processed: 0,
+        progressAt: this.system.clock.now(),
+        timeouts: [],
+        outcomes: [],
+        restartedAt: -Infinity,
+      };
       this.#watches.set(actor, w);
     }
     return w;
   }
 }
-
-const now = () => performance.now();

@@ -52,3 +52,4 @@ export { type ErrorCode, parseOrThrow, TroupeError } from "./errors.ts";
 export { type ActorHealth, HealthMonitor, HealthOptions } from "./health_monitor.ts";
 export { AgentFactory, type Lease } from "./agent_factory.ts";
 export { AgentTemplate, type AgentTemplateInput, FactoryOptions } from "./agent_template.ts";
+export { type Clock, FakeClock, realClock, sleep } from "./clock.ts";

@@ -101,10 +101,32 @@ export class PriorityMailbox<T> {
     return undefined;
   }
 
-  /** Resolves when there is room for one more message (immediately if there is now). */
-  room(): Promise<void> {
+  /**
+   * Resolves when there is room for one more message (immediately if there is now). A waiter
+   * whose `signal` aborts leaves the queue at once, so it never takes a wake-up meant for
+   * another; the promise then rejects with the signal's reason.
+   */
+  room(signal?: AbortSignal): Promise<void> {
     if (this.#size < this.capacity) return Promise.resolve();
-    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        signal?.removeEventListener("abort", leave);
+        resolve();
+      };
+      const leave = () => {
+        const i = this.#roomWaiters.indexOf(wake);
+        if (i >= 0) this.#roomWaiters.splice(i, 1);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", leave, { once: true });
+      this.#roomWaiters.push(wake);
+    });
+  }
+
+  /** How many callers wait for room. */
+  get waiting(): number {
+    return this.#roomWaiters.length;
   }
 
   /** Empties the mailbox, returning what was queued in delivery order. */

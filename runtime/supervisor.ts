@@ -1,6 +1,7 @@
 import type { Child, Exit } from "./child.ts";
 import type { ErrorInfo } from "./errors.ts";
 import type { EventStream } from "./event_stream.ts";
+import { type Clock, sleep } from "./clock.ts";
 import { type Backoff, childId, type ChildSpec, type SupervisorSpec } from "./supervisor_spec.ts";
 
 interface Entry {
@@ -10,6 +11,15 @@ interface Entry {
 
 /** Builds the child for a spec; the system supplies it so that cells join its registry. */
 export type ChildFactory = (spec: ChildSpec, parent: Supervisor) => Child;
+
+/** What a supervisor needs from its system. */
+export interface SupervisorEnvironment {
+  events: EventStream;
+  clock: Clock;
+  factory: ChildFactory;
+  /** The supervisor was disposed: its id leaves the system. */
+  released(id: string): void;
+}
 
 /** Delay before the n-th restart within the period: exponential, capped, with jitter. */
 export function backoffDelay(backoff: Backoff, n: number): number {
@@ -29,11 +39,10 @@ export class Supervisor implements Child {
   #running = false;
   onExit: (exit: Exit) => void = () => {};
 
-  constructor(
-    readonly spec: SupervisorSpec,
-    readonly events: EventStream,
-    readonly factory: ChildFactory,
-  ) {
+  readonly events: EventStream;
+
+  constructor(readonly spec: SupervisorSpec, readonly env: SupervisorEnvironment) {
+    this.events = env.events;
     for (const childSpec of spec.children) this.#add(childSpec);
   }
 
@@ -102,10 +111,11 @@ export class Supervisor implements Child {
 
   dispose(reason: string): void {
     for (const entry of this.#entries) entry.child.dispose(reason);
+    this.env.released(this.id);
   }
 
   #add(spec: ChildSpec): Entry {
-    const child = this.factory(spec, this);
+    const child = this.env.factory(spec, this);
     const entry = { spec, child };
     child.onExit = (exit) => {
       this.#queue = this.#queue.then(() => this.#childExited(entry, exit));
@@ -125,7 +135,7 @@ export class Supervisor implements Child {
       );
       return;
     }
-    const now = performance.now();
+    const now = this.env.clock.now();
     this.#restarts = this.#restarts.filter((t) => now - t < this.spec.periodMs);
     this.#restarts.push(now);
     if (this.#restarts.length > this.spec.intensity) {
@@ -145,7 +155,7 @@ export class Supervisor implements Child {
       if (other !== entry) await other.child.stop(other.spec.shutdownMs);
     }
     const delayMs = backoffDelay(this.spec.backoff, this.#restarts.length);
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    await sleep(this.env.clock, delayMs);
     if (!this.#running) return;
     for (const member of group) {
       try {

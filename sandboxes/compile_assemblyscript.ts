@@ -1,3 +1,4 @@
+import { TroupeError } from "../runtime/errors.ts";
 import { noPermissions } from "./no_permissions.ts";
 import type { CompileReply, CompileRequest, Diagnostic } from "./compiler_worker.ts";
 
@@ -9,9 +10,10 @@ const WORKER_MAIN = "data:text/javascript," +
 const KIT_DIR = new URL("../plugins/kit/assembly/", import.meta.url);
 const PDK_DIR = new URL(import.meta.resolve("@extism/as-pdk"));
 
-export class CompileError extends Error {
+export class CompileError extends TroupeError<"compile_error"> {
   constructor(readonly diagnostics: Diagnostic[], message: string) {
     super(
+      "compile_error",
       `${message}\n${
         diagnostics.filter((d) => d.category === "error").map((d) =>
           `  ${d.file}:${d.line}:${d.column}: AS${d.code}: ${d.message}`

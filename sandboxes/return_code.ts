@@ -28,4 +28,6 @@ export function takeReturnCode(): number {
  * The SDK uses `promising` only when a host function is async; this one is never imported by a
  * plugin (troupe refuses unknown imports before loading) and makes every call go through it.
  */
-export const RETURN_CODE_PROBE = { "troupe:return-code": { probe: async () => 0n } };
+export const RETURN_CODE_PROBE = {
+  "troupe:return-code": { probe: async () => await Promise.resolve(0n) },
+};

@@ -1,3 +1,5 @@
+import { TroupeError } from "../runtime/errors.ts";
+
 /** Why a plugin was refused or stopped; each kind names what to change. */
 export type SandboxErrorKind =
   | "invalid_manifest"
@@ -13,13 +15,13 @@ export type SandboxErrorKind =
   | "plugin_error"
   | "closed";
 
-export class SandboxError extends Error {
-  constructor(
-    readonly kind: SandboxErrorKind,
-    message: string,
-    readonly plugin?: string,
-  ) {
-    super(plugin ? `plugin "${plugin}": ${message}` : message);
+export class SandboxError extends TroupeError<SandboxErrorKind> {
+  constructor(kind: SandboxErrorKind, message: string, readonly plugin?: string) {
+    super(kind, plugin ? `plugin "${plugin}": ${message}` : message, plugin ? { plugin } : {});
     this.name = "SandboxError";
+  }
+  /** The same as `code`. */
+  get kind(): SandboxErrorKind {
+    return this.code;
   }
 }

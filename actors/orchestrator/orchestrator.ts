@@ -13,6 +13,7 @@ import type {
   HealthMonitor,
   Lease,
 } from "../../runtime/mod.ts";
+import { sleep } from "../../runtime/mod.ts";
 import type { TaskReply } from "./define_agent.ts";
 import { validatePlan } from "./task_graph.ts";
 import type { TaskPacket, TaskPacketInput, TaskRequest } from "./task_packet.ts";
@@ -53,8 +54,6 @@ export interface RunOutcome {
   dead: { taskId: string; attempts: number; cause: string }[];
   skipped: { taskId: string; reason: string }[];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Exponential backoff with full jitter, capped. */
 export function backoffMs(attempt: number, base: number, max: number): number {
@@ -135,7 +134,7 @@ export class Orchestrator {
         const agent = lease.agent;
         previous = agent.id;
         on.set(task.id, agent.id);
-        const t0 = performance.now();
+        const t0 = system.clock.now();
         await record(agent.id, "task_started", { taskId: task.id, kind: task.kind, attempt });
         progress(`${task.id} started on ${agent.id} (attempt ${attempt})`);
         try {
@@ -146,7 +145,7 @@ export class Orchestrator {
           this.o.health?.report(agent.id, reply.ok);
           if (!reply.ok) throw new Error(reply.error);
           const output = reply.output;
-          const durationMs = Math.round(performance.now() - t0);
+          const durationMs = Math.round(system.clock.now() - t0);
           await record(agent.id, "task_succeeded", {
             taskId: task.id,
             kind: task.kind,
@@ -164,12 +163,15 @@ export class Orchestrator {
             taskId: task.id,
             kind: task.kind,
             attempt,
-            durationMs: Math.round(performance.now() - t0),
+            durationMs: Math.round(system.clock.now() - t0),
             cause,
           });
           progress(`${task.id} failed (attempt ${attempt}): ${cause.split("\n")[0]}`);
           if (attempt < task.retry.maxAttempts) {
-            await sleep(backoffMs(attempt, task.retry.baseDelayMs, task.retry.maxDelayMs));
+            await sleep(
+              system.clock,
+              backoffMs(attempt, task.retry.baseDelayMs, task.retry.maxDelayMs),
+            );
           }
         }
       }
@@ -221,13 +223,13 @@ export class Orchestrator {
       return await factory.lease(task.capability, { avoid, timeoutMs: task.timeoutMs })
         .catch((err: Error) => err.message);
     }
-    const deadline = performance.now() + task.timeoutMs;
+    const deadline = this.o.system.clock.now() + task.timeoutMs;
     let agents: ActorRef[];
     while ((agents = this.o.system.find(task.capability)).length === 0) {
-      if (performance.now() > deadline) {
+      if (this.o.system.clock.now() > deadline) {
         return `no running agent has capability "${task.capability}"`;
       }
-      await sleep(20);
+      await sleep(this.o.system.clock, 20);
     }
     return { agent: agents.find((a) => a.id !== avoid) ?? agents[0], release: () => {} };
   }

@@ -1,10 +1,10 @@
-import { join } from "node:path";
 import {
-  ApprovalRequest,
-  checkVote,
+  castVote,
   DEFAULT_APPROVALS_DIR,
   DEFAULT_KEY_DIR,
+  listApprovals,
   readKeyFile,
+  readRequest,
   readTrustList,
   signVote,
 } from "../../policies/mod.ts";
@@ -26,17 +26,6 @@ const flags = {
   json: JSON_FLAG,
 } as const;
 
-async function readRequest(dir: string, id: string): Promise<ApprovalRequest> {
-  const file = join(dir, `${id}.request.json`);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch {
-    throw new Error(`no approval "${id}" in ${dir} (see deno task approvals)`);
-  }
-  return ApprovalRequest.parse(JSON.parse(text));
-}
-
 /** approve and reject: sign a vote and drop it into the inbox, where the waiting run counts it. */
 function voteCommand(decision: "approve" | "reject") {
   return defineCommand({
@@ -55,34 +44,18 @@ ${common}${decision === "reject" ? "\n  --reason TEXT      why (required)" : ""}
       if (!id) return fail("give the approval ID (see deno task approvals)");
       if (!f.key) return fail("--key FILE is required");
       if (decision === "reject" && !f.reason) return fail("--reason is required to reject");
-      try {
-        const request = await readRequest(f.approvals, id);
-        const done = await Deno.readTextFile(join(f.approvals, `${id}.outcome.json`)).catch(
-          () => null,
-        );
-        if (done) {
-          throw new Error(`approval ${id} is already decided: ${done.replace(/\s+/g, " ")}`);
-        }
-        const key = await readKeyFile(f.key);
-        const signed = await signVote(key, request, decision, f.reason);
-        // Checked here too, so that a vote that cannot count is refused at once, not later.
-        const checked = await checkVote(signed, request, await readTrustList(f.keys));
-        if (!checked.ok) throw new Error(`this vote would not count: ${checked.reason}`);
-        const file = join(f.approvals, id, `${key.name}-${signed.vote.signedAt}.vote.json`);
-        await Deno.mkdir(join(f.approvals, id), { recursive: true });
-        await Deno.writeTextFile(file, JSON.stringify(signed, null, 2), { createNew: true });
-        console.log(
-          f.json
-            ? JSON.stringify({ ...signed.vote, file })
-            : `${
-              decision === "approve" ? "approved" : "rejected"
-            } ${id} as ${key.name}: ${request.summary}`,
-        );
-        return 0;
-      } catch (err) {
-        console.error(`troupe ${decision}: ${(err as Error).message}`);
-        return 1;
-      }
+      const request = await readRequest(f.approvals, id);
+      const key = await readKeyFile(f.key);
+      const signed = await signVote(key, request, decision, f.reason);
+      const file = await castVote(f.approvals, signed, request, await readTrustList(f.keys));
+      console.log(
+        f.json
+          ? JSON.stringify({ ...signed.vote, file })
+          : `${
+            decision === "approve" ? "approved" : "rejected"
+          } ${id} as ${key.name}: ${request.summary}`,
+      );
+      return 0;
     },
   });
 }
@@ -96,7 +69,8 @@ export const approvals = defineCommand({
   usage: `Usage: deno task approvals [--approvals DIR] [--json]
 
 Lists the approval requests in the inbox: what is asked, who may sign, the votes dropped so far
-and the outcome once the waiting process has decided it.
+and how each stands: pending (a process is waiting on it), orphaned (the process that asked is
+gone; resuming its run picks it up), expired, or the outcome once decided.
 
 Options:
   --approvals DIR    the approvals inbox (default ${DEFAULT_APPROVALS_DIR})
@@ -104,28 +78,7 @@ Options:
   -h, --help         show this help`,
   flags: { approvals: flags.approvals, json: JSON_FLAG },
   async run(f) {
-    const rows = [];
-    try {
-      for await (const e of Deno.readDir(f.approvals)) {
-        if (!e.name.endsWith(".request.json")) continue;
-        const request = await readRequest(f.approvals, e.name.replace(".request.json", ""));
-        const outcome = await Deno.readTextFile(join(f.approvals, `${request.id}.outcome.json`))
-          .then(
-            JSON.parse,
-            () => ({ status: Date.now() >= request.expiresAt ? "expired" : "pending" }),
-          );
-        const votes: string[] = [];
-        try {
-          for await (const v of Deno.readDir(join(f.approvals, request.id))) {
-            if (v.name.endsWith(".vote.json")) votes.push(v.name);
-          }
-        } catch { /* no votes yet */ }
-        rows.push({ ...request, votes: votes.sort(), outcome });
-      }
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
-    rows.sort((a, b) => a.requestedAt - b.requestedAt);
+    const rows = await listApprovals(f.approvals);
     if (f.json) console.log(JSON.stringify(rows, null, 2));
     else if (rows.length === 0) console.log(`no approval requests in ${f.approvals}`);
     else {

@@ -94,14 +94,13 @@ async function seedLearning(ledger: Ledger): Promise<void> {
   await e("ci", "delivered", { messageType: "plan", priority: "normal", from: "orchestrator" });
   await e("ci", "crashed", { error: { name: "Error", message: "yaml broke" } });
   await e("ci", "restarted", { supervisor: "team", restarts: 1, delayMs: 10 });
-  for (
-    const [outcome, model] of [["succeeded", "qwen"], ["succeeded", "qwen"], [
-      "failed",
-      "llama",
-    ]] as const
-  ) {
+  const tasks = [["succeeded", "qwen"], ["succeeded", "qwen"], ["succeeded", "qwen"], [
+    "failed",
+    "llama",
+  ]] as const;
+  for (const [i, [outcome, model]] of tasks.entries()) {
     await e("ci", `task_${outcome}`, {
-      taskId: `t-${model}-${outcome}`,
+      taskId: `t${i}-${model}-${outcome}`,
       kind: "ci_config",
       model,
       attempt: 1,
@@ -121,8 +120,33 @@ async function seedLearning(ledger: Ledger): Promise<void> {
   await e("ci", "stopped", { reason: "shutdown" });
 }
 
+/** What each view's documented example answers on the seeded run. */
+const EXAMPLE_ANSWERS: Record<string, unknown[]> = {
+  message_flow: [{ sender: "orchestrator", receiver: "ci", messages: 2 }],
+  actor_uptime: [{ actor: "ci", restarts: 1, crashes: 1 }], // uptime_ms checked apart
+  task_outcomes: [
+    { kind: "ci_config", outcome: "failed", "avg(duration_ms)": 100 },
+    { kind: "ci_config", outcome: "succeeded", "avg(duration_ms)": 100 },
+  ],
+  failures_by_cause: [
+    { cause: "Error: yaml broke", failures: 1 },
+    { cause: "invalid YAML", failures: 1 },
+  ],
+  llm_usage: [{ "gen_ai.request.model": "qwen", input: 120, cost: 0.002 }],
+  lessons: [{ kind: "ci_config", agent: "ci", model: "qwen", success_rate: 1 }],
+};
+
 async function checkViews(ledger: Ledger): Promise<void> {
-  for (const view of VIEWS) await ledger.query(view.example);
+  assert.deepEqual(VIEWS.map((v) => v.name).sort(), Object.keys(EXAMPLE_ANSWERS).sort());
+  for (const view of VIEWS) {
+    const rows = (await ledger.query(view.example)).rows.map((r) => {
+      const { uptime_ms, ...rest } = r as Record<string, unknown>;
+      if (view.name === "actor_uptime") assert.ok(Number(uptime_ms) >= 0, "uptime_ms");
+      return view.name === "actor_uptime" ? rest : r;
+    });
+    const sorted = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
+    assert.deepEqual(sorted(rows), sorted(EXAMPLE_ANSWERS[view.name]), view.example);
+  }
   const flow = await ledger.query("SELECT sender, receiver, messages FROM message_flow");
   assert.deepEqual(flow.rows, [{ sender: "orchestrator", receiver: "ci", messages: 2 }]);
   const uptime = await ledger.query("SELECT actor, crashes, restarts FROM actor_uptime");
@@ -143,7 +167,7 @@ async function checkViews(ledger: Ledger): Promise<void> {
   );
   assert.deepEqual(lessons.rows, [
     { model: "llama", tasks: 1, success_rate: 0, verdict: "failed" },
-    { model: "qwen", tasks: 2, success_rate: 1, verdict: "worked" },
+    { model: "qwen", tasks: 3, success_rate: 1, verdict: "worked" },
   ]);
 }
 
@@ -212,7 +236,7 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
     const exported = await cli(["ledger", "export", "--parquet", out, "--ledger", path, "--json"]);
     assert.equal(exported.code, 0, exported.stderr);
     const { file, events } = JSON.parse(exported.stdout);
-    assert.equal(events, 10);
+    assert.equal(events, 11);
     const db = await DuckDBInstance.create(":memory:");
     const conn = await db.connect();
     const back = (await conn.runAndReadAll(
@@ -220,7 +244,6 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
     )).getRowObjectsJS();
     conn.closeSync();
     db.closeSync();
-    assert.deepEqual(back, [{ n: 10n, last: 10n }]);
+    assert.deepEqual(back, [{ n: 11n, last: 11n }]);
   });
-  assert.ok(path);
 });

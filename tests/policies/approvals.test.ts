@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   ApprovalDesk,
   type ApprovalRequest,
+  MAX_VOTE_BYTES,
   newKey,
   readKeyFile,
   signVote,
@@ -217,6 +218,12 @@ Deno.test("a 2-of-3 approval survives a SIGKILL of the waiting run between the f
       Deno.stat(join(repo, ".gitlab-ci.yml")),
       "nothing written before approval",
     );
+    // The process that asked is gone: the listing says so at once, not when the request expires.
+    const orphaned = JSON.parse(
+      (await cli(["approvals", "--approvals", p.inbox, "--json"])).stdout,
+    );
+    assert.equal(orphaned[0].outcome.status, "orphaned");
+    assert.match(orphaned[0].outcome.reason, new RegExp(`--resume ${runId}`));
 
     const second = start(["--resume", runId]);
     const err2 = second.stderr.pipeThrough(new TextDecoderStream()).getReader();
@@ -227,6 +234,8 @@ Deno.test("a 2-of-3 approval survives a SIGKILL of the waiting run between the f
       assert.equal(again.code, 0, again.stderr);
       const b = await cli(["approve", id, "--key", join(p.keys, "bob.key.json"), ...signing]);
       assert.equal(b.code, 0, b.stderr);
+      const waiting = await cli(["approvals", "--approvals", p.inbox, "--json"]);
+      assert.equal(JSON.parse(waiting.stdout)[0].outcome.status, "pending");
       const rest = await until(err2, /approved by alice, bob/);
       assert.match(rest, /duplicate: "alice" has already signed/);
     } finally {
@@ -252,3 +261,40 @@ Deno.test("a 2-of-3 approval survives a SIGKILL of the waiting run between the f
     await Deno.remove(p.dir, { recursive: true });
   }
 });
+
+Deno.test("a vote file larger than a vote can be is refused unread, and counting goes on", () =>
+  withLedger(async (ledger) => {
+    const p = await people();
+    try {
+      const news: string[] = [];
+      const desk = await ApprovalDesk.open({
+        ledger,
+        dir: p.inbox,
+        keyDir: p.keys,
+        onNews: (t) => news.push(t),
+      });
+      const request = await desk.request({
+        runId: "r3",
+        key: "big",
+        action: "fs.write",
+        actor: "coder",
+        resources: ["src/a.ts"],
+        summary: "write a.ts",
+        approval: { roles: ["approver"], threshold: 1, expiresInMs: 60_000 },
+      });
+      await Deno.writeTextFile(
+        join(p.inbox, request.id, "0-huge.vote.json"),
+        JSON.stringify({ pad: "x".repeat(MAX_VOTE_BYTES) }),
+      );
+      await drop(
+        p.inbox,
+        request,
+        "1-alice",
+        await signVote(await p.key("alice"), request, "approve"),
+      );
+      assert.deepEqual(await desk.poll(request.id), { status: "granted", signers: ["alice"] });
+      assert.match(news.join("\n"), /0-huge.*larger than 65536 bytes; it was not read/);
+    } finally {
+      await Deno.remove(p.dir, { recursive: true });
+    }
+  }));

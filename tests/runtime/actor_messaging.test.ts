@@ -146,6 +146,29 @@ for (const isolation of ISOLATIONS) {
       }
     }));
 
+  Deno.test(`${isolation}: an ask that times out waiting for room leaves the room queue at once`, () =>
+    withSystem(async (system) => {
+      const ref = await system.spawn({
+        id: "narrow",
+        isolation,
+        behaviour: RECORDER,
+        mailbox: { capacity: 1, overflow: "backpressure" },
+      });
+      const mailbox = system.registry.cell("narrow")!.mailbox;
+      ref.tell({ type: "hold", ms: 300 });
+      await eventually(() => mailbox.size === 0, 2000, "hold to start");
+      ref.tell({ type: "rec", v: "queued" });
+      await assert.rejects(
+        ref.ask({ type: "rec", v: "late" }, { timeoutMs: 30 }),
+        (e: TroupeError) => e.code === "ask_timeout",
+      );
+      assert.equal(mailbox.waiting, 0, "the timed-out ask no longer waits");
+      // The next waiter gets the room that opens, not a wake-up taken by the one that left.
+      await ref.send({ type: "rec", v: "sent" });
+      const { seen } = await ref.ask<{ seen: string[] }>({ type: "get" });
+      assert.deepEqual(seen, ["queued", "sent"]);
+    }));
+
   Deno.test(`${isolation}: messages to unknown or stopped actors become dead letters`, () =>
     withSystem(async (system) => {
       const ghost = system.ref("ghost");

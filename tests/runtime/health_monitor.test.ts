@@ -5,19 +5,24 @@ import type { TaskPacketInput } from "../../actors/orchestrator/task_packet.ts";
 import {
   type ActorSystem,
   AgentFactory,
+  FakeClock,
   HealthMonitor,
   type HealthOptions,
   type SystemEvent,
   TroupeError,
 } from "../../runtime/mod.ts";
-import { eventually, fixture, RECORDER, withSystem } from "../helpers.ts";
+import { advanceUntil, eventually, fixture, RECORDER, withSystem } from "../helpers.ts";
 
 const fast: HealthOptions = { intervalMs: 20, stuckAfterMs: 300, stallMs: 300, cooldownMs: 0 };
 
-/** Runs `fn` with a health monitor on a fresh system; both are always stopped. */
+/**
+ * Runs `fn` with a health monitor on a fresh system; both are always stopped. With a clock,
+ * the monitor, ask timeouts and restart backoff read it, so the test moves time itself.
+ */
 function withMonitor(
   options: HealthOptions,
   fn: (system: ActorSystem, monitor: HealthMonitor) => Promise<void>,
+  clock?: FakeClock,
 ): Promise<void> {
   return withSystem(async (system) => {
     const monitor = new HealthMonitor(system, options);
@@ -26,37 +31,44 @@ function withMonitor(
     } finally {
       monitor.stop();
     }
-  }, { root: { backoff: { minMs: 1, maxMs: 5 } } });
+  }, { root: { backoff: { minMs: 1, maxMs: 5 } }, ...(clock ? { clock } : {}) });
 }
 
 const ofType = <T extends SystemEvent["type"]>(events: SystemEvent[], type: T) =>
   events.filter((e): e is Extract<SystemEvent, { type: T }> => e.type === type);
 
-Deno.test("an actor that stays alive but never answers is restarted once an ask to it times out", () =>
-  withMonitor(fast, async (system) => {
+Deno.test("an actor that stays alive but never answers is restarted once an ask to it times out", () => {
+  const clock = new FakeClock();
+  return withMonitor(fast, async (system) => {
     const events = system.events.collect();
     const actor = await system.spawn({ id: "hung", behaviour: RECORDER });
     await actor.ask({ type: "rec", v: 1 });
-    // `hold` awaits a timer: the worker keeps sending heartbeats, so its watchdog sees nothing.
-    await assert.rejects(
-      actor.ask({ type: "hold", ms: 60_000 }, { timeoutMs: 200 }),
-      (e: TroupeError) => e.code === "ask_timeout",
-    );
-    await eventually(() => ofType(events, "restarted").length === 1, 5000, "a restart");
+    // `hold` awaits a timer: the worker keeps beating, so its watchdog sees nothing.
+    const asked = actor.ask({ type: "hold", ms: 60_000 }, { timeoutMs: 200 }).catch((e) => e);
+    await clock.tick(200);
+    assert.equal((await asked as TroupeError).code, "ask_timeout");
+    await clock.tick(250);
+    assert.equal(ofType(events, "unhealthy").length, 0, "not before stuckAfterMs has passed");
+    await advanceUntil(clock, () => ofType(events, "restarted").length === 1, "a restart");
     const [unhealthy] = ofType(events, "unhealthy");
     assert.equal(unhealthy.actor, "hung");
     assert.equal(unhealthy.signal, "stuck");
-    assert.match(unhealthy.reason, /ask to it timed out \d+ ms ago and it has finished nothing/);
+    assert.match(
+      unhealthy.reason,
+      /ask to it timed out (3\d\d) ms ago and it has finished nothing/,
+    );
     const [crash] = ofType(events, "crashed");
     assert.match(crash.error.message, /restarted by the health monitor/);
     assert.equal(ofType(events, "unresponsive").length, 0);
     // A fresh incarnation answers again.
     assert.deepEqual((await actor.ask<{ seen: unknown[] }>({ type: "get" })).seen, []);
     events.stop();
-  }));
+  }, clock);
+});
 
-Deno.test("a nearly full mailbox that does not drain gets its actor restarted, and the queued messages are kept", () =>
-  withMonitor(fast, async (system) => {
+Deno.test("a nearly full mailbox that does not drain gets its actor restarted, and the queued messages are kept", () => {
+  const clock = new FakeClock();
+  return withMonitor(fast, async (system) => {
     const events = system.events.collect((e) => e.type === "unhealthy");
     const actor = await system.spawn({
       id: "jammed",
@@ -65,18 +77,27 @@ Deno.test("a nearly full mailbox that does not drain gets its actor restarted, a
     });
     actor.tell({ type: "hold", ms: 60_000 });
     for (let i = 0; i < 9; i++) actor.tell({ type: "rec", v: i });
-    await eventually(() => events.length === 1, 5000, "the backlog to be noticed");
+    await clock.tick(20); // the monitor's first look
+    await clock.tick(260);
+    assert.equal(events.length, 0, "not before stallMs without progress");
+    await advanceUntil(clock, () => events.length === 1, "the backlog to be noticed");
     const [e] = ofType(events, "unhealthy");
     assert.equal(e.signal, "backlog");
     assert.match(e.reason, /mailbox holds 9 of 10 messages/);
-    await eventually(() => system.registry.cell("jammed")?.status === "running", 5000, "restart");
+    await advanceUntil(
+      clock,
+      () => system.registry.cell("jammed")?.status === "running",
+      "restart",
+    );
     const { seen } = await actor.ask<{ seen: unknown[] }>({ type: "get" });
     assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
     events.stop();
-  }));
+  }, clock);
+});
 
-Deno.test("a busy actor making progress and a quiet idle one are left alone", () =>
-  withMonitor(fast, async (system, monitor) => {
+Deno.test("a busy actor making progress and a quiet idle one are left alone", () => {
+  const clock = new FakeClock();
+  return withMonitor(fast, async (system, monitor) => {
     const events = system.events.collect((e) => e.type === "unhealthy" || e.type === "crashed");
     const busy = await system.spawn({
       id: "busy",
@@ -84,18 +105,23 @@ Deno.test("a busy actor making progress and a quiet idle one are left alone", ()
       mailbox: { capacity: 10, overflow: "reject" },
     });
     await system.spawn({ id: "quiet", behaviour: RECORDER });
-    // Ten slow messages: a mailbox at its high-water mark for a while, but one is finished
-    // every 100 ms.
-    const held = Array.from({ length: 10 }, () => busy.ask({ type: "hold", ms: 100 }));
-    await Promise.all(held);
-    await new Promise((r) => setTimeout(r, 400));
+    // A mailbox at its high-water mark, and 1500 ms without a pause, but one message is
+    // finished every 150 ms: half of stallMs.
+    for (let i = 0; i < 10; i++) busy.tell({ type: "hold", ms: 5 });
+    const cell = system.registry.cell("busy")!;
+    for (let done = 1; done <= 10; done++) {
+      await eventually(() => cell.load().processed >= done, 10_000, `message ${done}`);
+      await clock.tick(150);
+    }
+    await clock.tick(10 * 300); // and the quiet one stays quiet for ten stall periods
     assert.deepEqual([...events], []);
     const health = monitor.snapshot().find((h) => h.actor === "quiet")!;
     assert.equal(health.status, "running");
     assert.equal(health.mailbox, 0);
-    assert.ok(health.heartbeatAgeMs !== null && health.heartbeatAgeMs < 1000);
+    assert.ok(health.heartbeatAgeMs !== null && health.heartbeatAgeMs < 3000);
     events.stop();
-  }));
+  }, clock);
+});
 
 /** Five tasks in a chain for an agent that wears out after two. */
 const chain: TaskPacketInput[] = [1, 2, 3, 4, 5].map((n) => ({

@@ -35,7 +35,10 @@ function finished(
   system: Parameters<Parameters<typeof withSystem>[0]>[0],
 ): Promise<{ actor: string; handled: number; maxDepth: number }> {
   return new Promise((resolve) =>
-    system.subscribe("done", (m) => resolve(m as { actor: string; handled: number; maxDepth: number }))
+    system.subscribe(
+      "done",
+      (m) => resolve(m as { actor: string; handled: number; maxDepth: number }),
+    )
   );
 }
 

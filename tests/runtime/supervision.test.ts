@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import type { ActorSystem, SupervisorSpecInput, SystemEvent } from "../../runtime/mod.ts";
+import {
+  type ActorSystem,
+  FakeClock,
+  type SupervisorSpecInput,
+  type SystemEvent,
+} from "../../runtime/mod.ts";
 import { eventually, ISOLATIONS, RECORDER, withSystem } from "../helpers.ts";
 
 const fast = { minMs: 1, maxMs: 5, randomFactor: 0 };
@@ -94,8 +99,9 @@ for (const isolation of ISOLATIONS) {
     }));
 }
 
-Deno.test("backoff delays restarts, growing with repeated crashes", () =>
-  withSystem(async (system) => {
+Deno.test("backoff delays restarts, growing with repeated crashes", () => {
+  const clock = new FakeClock();
+  return withSystem(async (system) => {
     await system.supervise({
       id: "sup",
       intensity: 10,
@@ -103,12 +109,33 @@ Deno.test("backoff delays restarts, growing with repeated crashes", () =>
       children: [{ actor: { id: "flaky", behaviour: RECORDER, isolation: "inline" } }],
     });
     const restarts = system.events.collect((e) => e.type === "restarted");
-    for (let i = 1; i <= 3; i++) {
+    for (const [i, delay] of [[1, 40], [2, 80], [3, 160]]) {
+      const armed = clock.pending;
       system.ref("flaky").tell({ type: "crash" });
+      await eventually(() => clock.pending > armed, 5000, `crash ${i} to arm its backoff`);
+      await clock.tick(delay - 1);
+      assert.equal(restarts.length, i - 1, `restart ${i} waits the whole ${delay} ms`);
+      await clock.tick(1);
       await eventually(() => restarts.length === i, 5000, `restart ${i}`);
     }
     assert.deepEqual(restarts.map((e) => e.type === "restarted" && e.delayMs), [40, 80, 160]);
     restarts.stop();
+  }, { clock });
+});
+
+Deno.test("a removed nested supervisor's id, and its children's, can be used again", () =>
+  withSystem(async (system) => {
+    const tree = (v: string): SupervisorSpecInput => ({
+      id: "crew",
+      children: [{ actor: { id: "crew-1", behaviour: RECORDER, isolation: "inline", args: v } }],
+    });
+    await system.supervise(tree("first"));
+    assert.equal(await system.remove("crew"), true);
+    assert.equal(system.registry.has("crew-1"), false);
+    await system.supervise(tree("second"));
+    assert.equal(await system.ref("crew-1").ask({ type: "rec", v: 1 }), 1);
+    assert.equal(await system.remove("crew"), true);
+    assert.equal(await system.remove("crew"), false, "removed once");
   }));
 
 Deno.test("exceeding restart intensity escalates to the parent supervisor, which restarts the subtree", () =>
