@@ -5,6 +5,7 @@ import { LedgerError } from "./ledger_error.ts";
 import { checkLedgerFile, DEFAULT_LEDGER_PATH } from "./ledger_file.ts";
 import { LedgerEngine, type LedgerStore } from "./ledger_store.ts";
 import type { QueryOptions, QueryResult } from "./readonly_sql.ts";
+import type { EventOf, EventType, RecordInput } from "./event_type.ts";
 
 export interface LedgerOptions {
   /** `native` (default) or `wasm`; see `LedgerEngine`. */
@@ -67,6 +68,21 @@ async function loadNative(): Promise<typeof import("./native_store.ts")> {
     }
     throw err;
   }
+}
+
+function toRow(r: Record<string, unknown>): LedgerRow {
+  return {
+    seq: Number(r.seq),
+    ts: Number(r.ts),
+    runId: r.run_id as string | null,
+    actor: String(r.actor),
+    type: String(r.type),
+    causationId: r.causation_id === null ? null : Number(r.causation_id),
+    correlationId: r.correlation_id as string | null,
+    payload: String(r.payload),
+    prevHash: String(r.prev_hash),
+    hash: String(r.hash),
+  };
 }
 
 const ROW_COLUMNS =
@@ -174,6 +190,87 @@ export class Ledger {
     return pending.promise;
   }
 
+  /**
+   * Appends an event of a known type, its payload checked against the type's schema first: a
+   * payload of the wrong shape is refused with what is wrong, and nothing is written.
+   */
+  record<T extends string, S extends z.ZodType>(
+    kind: EventType<T, S>,
+    input: RecordInput<S>,
+  ): Promise<Ack> {
+    const parsed = kind.payload.safeParse(input.payload);
+    if (!parsed.success) {
+      return Promise.reject(
+        new LedgerError(
+          "invalid_event",
+          `a "${kind.type}" event's payload is invalid:\n${z.prettifyError(parsed.error)}`,
+          { type: kind.type },
+        ),
+      );
+    }
+    return this.append({ ...input, type: kind.type, payload: parsed.data });
+  }
+
+  /**
+   * Committed events of the given types, in sequence order, each payload parsed by its type's
+   * schema; optionally of one run or one actor, or from a sequence number on. A stored payload
+   * that does not match its schema is an `invalid_event` error naming its seq.
+   */
+  async *events<const K extends readonly EventType[]>(
+    kinds: K,
+    filter: { runId?: string; actor?: string; fromSeq?: number; pageSize?: number } = {},
+  ): AsyncGenerator<EventOf<K>> {
+    const byType = new Map<string, EventType>(kinds.map((k) => [k.type, k]));
+    if (byType.size === 0) return;
+    const types = [...byType.keys()];
+    const params: Record<string, string | number> = {};
+    types.forEach((t, i) => params[`t${i}`] = t);
+    const where = [`type IN (${types.map((_, i) => `$t${i}`).join(", ")})`];
+    if (filter.runId !== undefined) {
+      where.push("run_id = $run");
+      params.run = filter.runId;
+    }
+    if (filter.actor !== undefined) {
+      where.push("actor = $actor");
+      params.actor = filter.actor;
+    }
+    const pageSize = filter.pageSize ?? 10_000;
+    let after = (filter.fromSeq ?? 1) - 1;
+    for (;;) {
+      const page = await this.store.select(
+        `SELECT ${ROW_COLUMNS} FROM events WHERE seq > $after AND ${where.join(" AND ")} ` +
+          `ORDER BY seq LIMIT ${pageSize}`,
+        { ...params, after },
+      );
+      for (const r of page) {
+        const row = toRow(r);
+        const parsed = byType.get(row.type)!.payload.safeParse(JSON.parse(row.payload));
+        if (!parsed.success) {
+          throw new LedgerError(
+            "invalid_event",
+            `ledger event ${row.seq} ("${row.type}") does not match its schema:\n${
+              z.prettifyError(parsed.error)
+            }`,
+            { seq: row.seq, type: row.type },
+          );
+        }
+        const { prevHash: _p, hash: _h, payload: _s, ...rest } = row;
+        yield { ...rest, payload: parsed.data } as EventOf<K>;
+      }
+      if (page.length < pageSize) return;
+      after = Number(page[page.length - 1].seq);
+    }
+  }
+
+  /** The runs in the ledger, newest first: each run's id and when its first event was written. */
+  async runs(limit = 20): Promise<{ runId: string; startedAt: number }[]> {
+    const rows = await this.store.select(
+      `SELECT run_id, epoch_ms(min(ts)) AS started FROM events WHERE run_id IS NOT NULL
+       GROUP BY run_id ORDER BY started DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+    );
+    return rows.map((r) => ({ runId: String(r.run_id), startedAt: Number(r.started) }));
+  }
+
   /** Commits everything appended so far (each append still resolves or rejects itself). */
   flush(): Promise<void> {
     while (this.#queue.length > 0) this.#commitNext();
@@ -207,23 +304,14 @@ export class Ledger {
         `SELECT ${ROW_COLUMNS} FROM events WHERE seq > $after ${filter} ORDER BY seq LIMIT ${pageSize}`,
         { after, ...(options.runId === undefined ? {} : { run: options.runId }) },
       );
-      for (const r of page) {
-        yield {
-          seq: Number(r.seq),
-          ts: Number(r.ts),
-          runId: r.run_id as string | null,
-          actor: String(r.actor),
-          type: String(r.type),
-          causationId: r.causation_id === null ? null : Number(r.causation_id),
-          correlationId: r.correlation_id as string | null,
-          payload: String(r.payload),
-          prevHash: String(r.prev_hash),
-          hash: String(r.hash),
-        };
-      }
+      for (const r of page) yield toRow(r);
       if (page.length < pageSize) return;
       after = Number(page[page.length - 1].seq);
     }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,8 @@ export type LedgerErrorCode =
   | "query_refused"
   | "query_failed"
   | "query_timeout"
-  | "unsupported";
+  | "unsupported"
+  | "invalid_event";
 
 /** A ledger error with a code, and a message that says what to do. */
 export class LedgerError extends TroupeError<LedgerErrorCode> {

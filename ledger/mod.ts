@@ -12,3 +12,10 @@ export { exportParquet } from "./export_parquet.ts";
 export { type LedgerView, VIEWS } from "./views.ts";
 export { canonicalJson, chainHash, GENESIS_HASH } from "./hash_chain.ts";
 export { LedgerJournal } from "./ledger_journal.ts";
+export {
+  type EventOf,
+  type EventType,
+  eventType,
+  type RecordInput,
+  type TypedEvent,
+} from "./event_type.ts";

@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import type { Ledger } from "../ledger/mod.ts";
+import type { z } from "zod";
+import type { EventType, Ledger } from "../ledger/mod.ts";
 import {
   type ApprovalRequest,
   type ApprovalState,
@@ -8,6 +9,13 @@ import {
   type Vote,
 } from "./approval.ts";
 import { holdWaiting, readVote } from "./approval_inbox.ts";
+import {
+  APPROVAL_EVENTS,
+  ApprovalDecided,
+  ApprovalRequested,
+  ApprovalVoteCounted,
+  ApprovalVoteRefused,
+} from "./approval_events.ts";
 import { readTrustList } from "./keys.ts";
 import type { Approval } from "./policy.ts";
 
@@ -38,27 +46,32 @@ export class ApprovalDesk {
   readonly #tallies = new Map<string, ApprovalTally>();
   readonly #seenFiles = new Set<string>();
   readonly #finals = new Map<string, Final>();
+  /** The inbox locks this process holds for requests it waits on (see approval_inbox.ts). */
+  readonly #waiting = new Map<string, Promise<Disposable>>();
 
   private constructor(readonly o: DeskOptions) {}
 
   /** Opens the desk, rebuilding every approval's state from the ledger. */
   static async open(o: DeskOptions): Promise<ApprovalDesk> {
     const desk = new ApprovalDesk(o);
-    const rows = await o.ledger.select(
-      "SELECT type, payload::VARCHAR AS payload FROM events WHERE type LIKE 'approval_%' ORDER BY seq",
-    );
-    for (const row of rows) {
-      const p = JSON.parse(String(row.payload));
-      if (row.type === "approval_requested") {
-        desk.#requests.set(p.request.id, { request: p.request, key: p.key });
-        desk.#tallies.set(p.request.id, new ApprovalTally(p.request));
-      } else if (row.type === "approval_vote_counted") {
-        desk.#seenFiles.add(p.file);
-        desk.#tallies.get(p.approvalId)?.add(p.vote as Vote);
-      } else if (row.type === "approval_vote_refused") {
-        desk.#seenFiles.add(p.file);
-      } else if (row.type === "approval_decided") {
-        desk.#finals.set(p.approvalId, p.state);
+    for await (const e of o.ledger.events(APPROVAL_EVENTS)) {
+      switch (e.type) {
+        case "approval_requested":
+          desk.#requests.set(e.payload.request.id, e.payload);
+          desk.#tallies.set(e.payload.request.id, new ApprovalTally(e.payload.request));
+          break;
+        case "approval_vote_counted":
+          desk.#seenFiles.add(e.payload.file);
+          desk.#tallies.get(e.payload.approvalId)?.add(e.payload.vote);
+          break;
+        case "approval_vote_refused":
+          desk.#seenFiles.add(e.payload.file);
+          break;
+        case "approval_decided":
+          if (e.payload.state.status !== "pending") {
+            desk.#finals.set(e.payload.approvalId, e.payload.state);
+          }
+          break;
       }
     }
     return desk;
@@ -82,7 +95,10 @@ export class ApprovalDesk {
     approval: Approval;
   }): Promise<ApprovalRequest> {
     for (const { request, key } of this.#requests.values()) {
-      if (request.runId === input.runId && key === input.key) return request;
+      if (request.runId === input.runId && key === input.key) {
+        if (!this.#finals.has(request.id)) await this.#hold(request.id);
+        return request;
+      }
     }
     const now = this.#now();
     const request: ApprovalRequest = {
@@ -98,14 +114,14 @@ export class ApprovalDesk {
       expiresAt: now + input.approval.expiresInMs,
     };
     await Deno.mkdir(join(this.o.dir, request.id), { recursive: true });
+    await this.#hold(request.id); // before the request file is there to be listed
     await Deno.writeTextFile(
       join(this.o.dir, `${request.id}.request.json`),
       JSON.stringify(request, null, 2),
     );
-    await this.o.ledger.append({
+    await this.o.ledger.record(ApprovalRequested, {
       runId: input.runId,
       actor: input.actor,
-      type: "approval_requested",
       payload: { request, key: input.key },
     });
     this.#requests.set(request.id, { request, key: input.key });
@@ -145,14 +161,14 @@ export class ApprovalDesk {
       if (vote) reason = tally.add(vote);
       const base = { approvalId: id, file };
       if (reason || !vote) {
-        await this.#record(request, "approval_vote_refused", {
+        await this.#record(request, ApprovalVoteRefused, {
           ...base,
-          reason,
-          signer: vote?.signer,
+          ...(reason ? { reason } : {}),
+          ...(vote ? { signer: vote.signer } : {}),
         });
         this.o.onNews?.(`${id}: a vote (${file}) does not count: ${reason}`);
       } else {
-        await this.#record(request, "approval_vote_counted", { ...base, vote });
+        await this.#record(request, ApprovalVoteCounted, { ...base, vote });
         const n = tally.signers.size;
         this.o.onNews?.(
           vote.decision === "approve"
@@ -164,7 +180,8 @@ export class ApprovalDesk {
     const state = tally.state(this.#now());
     if (state.status !== "pending") {
       this.#finals.set(id, state);
-      await this.#record(request, "approval_decided", { approvalId: id, state });
+      this.#release(id);
+      await this.#record(request, ApprovalDecided, { approvalId: id, state });
       await Deno.writeTextFile(
         join(this.o.dir, `${id}.outcome.json`),
         JSON.stringify(state, null, 2),
@@ -176,7 +193,7 @@ export class ApprovalDesk {
 
   /** Polls until the request is granted, rejected or expired. Other work goes on meanwhile. */
   async wait(id: string, signal?: AbortSignal): Promise<Final> {
-    using _waiting = await holdWaiting(this.o.dir, id);
+    if (!this.#finals.has(id)) await this.#hold(id);
     for (;;) {
       const state = await this.poll(id);
       if (state.status !== "pending") return state;
@@ -185,12 +202,35 @@ export class ApprovalDesk {
     }
   }
 
+  /** Releases every inbox lock: requests still open are listed as orphaned until resumed. */
+  close(): void {
+    for (const id of [...this.#waiting.keys()]) this.#release(id);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async #hold(id: string): Promise<void> {
+    if (!this.#waiting.has(id)) this.#waiting.set(id, holdWaiting(this.o.dir, id));
+    await this.#waiting.get(id);
+  }
+
+  #release(id: string): void {
+    this.#waiting.get(id)?.then((lock) => lock[Symbol.dispose](), () => {});
+    this.#waiting.delete(id);
+  }
+
   #now(): number {
     return this.o.now?.() ?? Date.now();
   }
 
-  #record(request: ApprovalRequest, type: string, payload: unknown) {
-    return this.o.ledger.append({ runId: request.runId, actor: "approvals", type, payload });
+  #record<S extends z.ZodType>(
+    request: ApprovalRequest,
+    kind: EventType<string, S>,
+    payload: z.input<S>,
+  ) {
+    return this.o.ledger.record(kind, { runId: request.runId, actor: "approvals", payload });
   }
 }
 

@@ -180,6 +180,11 @@ export class ActorSystem implements MessageRouter {
     this.#state = "stopped";
   }
 
+  /** `await using system = await ActorSystem.start()` stops it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop({ deadlineMs: 2000 });
+  }
+
   // MessageRouter: how refs deliver.
 
   route(to: string, message: unknown, priority: Priority, from?: string): boolean {

@@ -158,6 +158,11 @@ export class AgentFactory {
     return promise;
   }
 
+  [Symbol.asyncDispose](): Promise<void> {
+    this.stop();
+    return Promise.resolve();
+  }
+
   /** Stops watching; waiting leases are refused. The agents stop with the system. */
   stop(): void {
     this.system.clock.clearInterval(this.#timer);

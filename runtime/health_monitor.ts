@@ -143,6 +143,10 @@ export class HealthMonitor {
     });
   }
 
+  [Symbol.dispose](): void {
+    this.stop();
+  }
+
   stop(): void {
     this.system.clock.clearInterval(this.#timer);
     this.#unsubscribe();

@@ -1,4 +1,5 @@
-import type { Ledger } from "../../ledger/mod.ts";
+import type { z } from "zod";
+import type { EventType, Ledger } from "../../ledger/mod.ts";
 import {
   type ApprovalDesk,
   type ApprovalRequest,
@@ -16,6 +17,7 @@ import type {
 import { sleep } from "../../runtime/mod.ts";
 import type { TaskReply } from "./define_agent.ts";
 import { validatePlan } from "./task_graph.ts";
+import { TaskDead, TaskFailed, TaskSkipped, TaskStarted, TaskSucceeded } from "./run_events.ts";
 import type { TaskPacket, TaskPacketInput, TaskRequest } from "./task_packet.ts";
 
 export interface Progress {
@@ -46,6 +48,8 @@ export interface OrchestratorOptions {
   completed?: Map<string, unknown>;
   onProgress?: (p: Progress) => void;
   onApprovalNeeded?: (request: ApprovalRequest) => void;
+  /** Cancels the run: no task starts after it aborts; tasks not started are skipped. */
+  signal?: AbortSignal;
 }
 
 export interface RunOutcome {
@@ -83,8 +87,11 @@ export class Orchestrator {
     const running = new Map<string, Promise<void>>();
     const pending = new Map(tasks.map((t) => [t.id, t]));
     const on = new Map<string, string>(); // task id -> the agent it runs on
-    const record = (actor: string, type: string, payload: unknown) =>
-      ledger.append({ runId, actor, type, correlationId: runId, payload });
+    const record = <S extends z.ZodType>(
+      actor: string,
+      kind: EventType<string, S>,
+      payload: z.input<S>,
+    ) => ledger.record(kind, { runId, actor, correlationId: runId, payload });
     const progress = (event: string) =>
       this.o.onProgress?.({
         running: [...running.keys()].map((id) => on.has(id) ? `${id}@${on.get(id)}` : id),
@@ -113,7 +120,7 @@ export class Orchestrator {
       const refusal = gate && gate.effect !== "allow" ? await this.#gate(task, gate) : undefined;
       if (refusal) {
         const cause = `policy: ${refusal}`;
-        await record("orchestrator", "task_dead", {
+        await record("orchestrator", TaskDead, {
           taskId: task.id,
           kind: task.kind,
           attempts: 0,
@@ -135,7 +142,7 @@ export class Orchestrator {
         previous = agent.id;
         on.set(task.id, agent.id);
         const t0 = system.clock.now();
-        await record(agent.id, "task_started", { taskId: task.id, kind: task.kind, attempt });
+        await record(agent.id, TaskStarted, { taskId: task.id, kind: task.kind, attempt });
         progress(`${task.id} started on ${agent.id} (attempt ${attempt})`);
         try {
           const reply = await agent.ask<TaskReply>(
@@ -146,7 +153,7 @@ export class Orchestrator {
           if (!reply.ok) throw new Error(reply.error);
           const output = reply.output;
           const durationMs = Math.round(system.clock.now() - t0);
-          await record(agent.id, "task_succeeded", {
+          await record(agent.id, TaskSucceeded, {
             taskId: task.id,
             kind: task.kind,
             attempt,
@@ -159,7 +166,7 @@ export class Orchestrator {
           return;
         } catch (err) {
           cause = (err as Error).message;
-          await record(agent.id, "task_failed", {
+          await record(agent.id, TaskFailed, {
             taskId: task.id,
             kind: task.kind,
             attempt,
@@ -175,7 +182,7 @@ export class Orchestrator {
           }
         }
       }
-      await record("orchestrator", "task_dead", {
+      await record("orchestrator", TaskDead, {
         taskId: task.id,
         kind: task.kind,
         attempts: task.retry.maxAttempts,
@@ -206,7 +213,11 @@ export class Orchestrator {
       approval: gate.approval!,
     });
     this.o.onApprovalNeeded?.(request);
-    const state = await desk.wait(request.id);
+    const state = await desk.wait(request.id, this.o.signal).catch((err) => {
+      if (this.o.signal?.aborted) return undefined;
+      throw err;
+    });
+    if (!state) return `the run was cancelled while approval ${request.id} waited`;
     return state.status === "granted"
       ? undefined
       : `approval ${request.id} ${describe(request, state)}`;
@@ -241,14 +252,28 @@ export class Orchestrator {
     dead: RunOutcome["dead"],
     skipped: RunOutcome["skipped"],
     execute: (t: TaskPacket) => Promise<void>,
-    record: (actor: string, type: string, payload: unknown) => Promise<unknown>,
+    record: (
+      actor: string,
+      kind: typeof TaskSkipped,
+      payload: z.input<typeof TaskSkipped.payload>,
+    ) => Promise<unknown>,
     progress: (event: string) => void,
   ): Promise<void> {
     const limit = this.o.maxParallel ?? 4;
     const finished = (id: string) =>
       outputs.has(id) || dead.some((d) => d.taskId === id) ||
       skipped.some((s) => s.taskId === id);
+    const cancelled = () => this.o.signal?.aborted ?? false;
     while (pending.size > 0 || running.size > 0) {
+      if (cancelled()) {
+        const reason = `the run was cancelled: ${String(this.o.signal!.reason ?? "cancelled")}`;
+        for (const task of [...pending.values()]) {
+          pending.delete(task.id);
+          skipped.push({ taskId: task.id, reason });
+          await record("orchestrator", TaskSkipped, { taskId: task.id, kind: task.kind, reason });
+          progress(`${task.id} skipped: ${reason}`);
+        }
+      }
       for (const task of [...pending.values()]) {
         const blocker = task.dependsOn.find((d) =>
           dead.some((x) => x.taskId === d) || skipped.some((x) => x.taskId === d)
@@ -257,7 +282,7 @@ export class Orchestrator {
           pending.delete(task.id);
           const reason = `depends on ${blocker}, which did not complete`;
           skipped.push({ taskId: task.id, reason });
-          await record("orchestrator", "task_skipped", {
+          await record("orchestrator", TaskSkipped, {
             taskId: task.id,
             kind: task.kind,
             reason,
@@ -269,12 +294,23 @@ export class Orchestrator {
         pending.delete(task.id);
         running.set(task.id, execute(task).finally(() => running.delete(task.id)));
       }
-      if (running.size > 0) await Promise.race(running.values());
-      else if (
+      if (running.size > 0) {
+        // Woken by a task ending, or by a cancel (once: pending tasks are then skipped).
+        await Promise.race([...running.values(), ...cancelled() ? [] : [aborted(this.o.signal)]]);
+      } else if (
         pending.size > 0 && ![...pending.values()].some((t) => t.dependsOn.every(finished))
       ) {
         break; // cannot happen after validatePlan; guards against an endless loop
       }
     }
   }
+}
+
+/** Resolves when `signal` aborts; never, without one. */
+function aborted(signal?: AbortSignal): Promise<void> {
+  if (!signal) return new Promise(() => {});
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
 }

@@ -1,22 +1,21 @@
 import type { Ledger } from "../../ledger/mod.ts";
+import { RunFinished, type RunSettings, RunStarted, TaskSucceeded } from "./run_events.ts";
 
 export interface RecoveredRun {
-  started: Record<string, unknown>;
+  settings: RunSettings;
   completed: Map<string, unknown>;
   finished: boolean;
 }
 
 /** Reads a run back from the ledger: how it was started and the outputs of completed tasks. */
 export async function recoverRun(ledger: Ledger, runId: string): Promise<RecoveredRun | undefined> {
-  let started: Record<string, unknown> | undefined;
+  let settings: RunSettings | undefined;
   const completed = new Map<string, unknown>();
   let finished = false;
-  for await (const row of ledger.rows({ runId })) {
-    if (row.type === "run_started") started = JSON.parse(row.payload);
-    else if (row.type === "task_succeeded") {
-      const p = JSON.parse(row.payload) as { taskId: string; output: unknown };
-      completed.set(p.taskId, p.output);
-    } else if (row.type === "run_finished") finished = true;
+  for await (const e of ledger.events([RunStarted, TaskSucceeded, RunFinished], { runId })) {
+    if (e.type === "run_started") settings = e.payload;
+    else if (e.type === "task_succeeded") completed.set(e.payload.taskId, e.payload.output);
+    else finished = true;
   }
-  return started ? { started, completed, finished } : undefined;
+  return settings ? { settings, completed, finished } : undefined;
 }

@@ -229,13 +229,14 @@ Deno.test("a 2-of-3 approval survives a SIGKILL of the waiting run between the f
     const err2 = second.stderr.pipeThrough(new TextDecoderStream()).getReader();
     try {
       await until(err2, new RegExp(`approval ${id} needed`));
+      // The resumed run holds the request again: listed as pending, no longer orphaned.
+      const waiting = await cli(["approvals", "--approvals", p.inbox, "--json"]);
+      assert.equal(JSON.parse(waiting.stdout)[0].outcome.status, "pending");
       // alice again: after the restart her first vote still counts, and only once.
       const again = await cli(["approve", id, "--key", join(p.keys, "alice.key.json"), ...signing]);
       assert.equal(again.code, 0, again.stderr);
       const b = await cli(["approve", id, "--key", join(p.keys, "bob.key.json"), ...signing]);
       assert.equal(b.code, 0, b.stderr);
-      const waiting = await cli(["approvals", "--approvals", p.inbox, "--json"]);
-      assert.equal(JSON.parse(waiting.stdout)[0].outcome.status, "pending");
       const rest = await until(err2, /approved by alice, bob/);
       assert.match(rest, /duplicate: "alice" has already signed/);
     } finally {

@@ -1,0 +1,50 @@
+/**
+ * troupe's agents and the orchestrator that runs them: the repo-ops team, task DAGs, and the
+ * run session the CLI and the HTTP endpoint both drive.
+ *
+ * ```ts
+ * import { Ledger } from "../ledger/mod.ts";
+ * import { RunSession } from "./mod.ts";
+ *
+ * await using ledger = await Ledger.open(".troupe/ledger.duckdb");
+ * const session = await RunSession.start(ledger, { repo: ".", goal: "audit this repository" });
+ * const result = await session.run();
+ * console.log(result.report.findings.length, "findings");
+ * ```
+ *
+ * @module
+ */
+export {
+  type ResumeOptions,
+  type RunHooks,
+  RunRequest,
+  type RunResult,
+  RunSession,
+  TEAM_SIZE,
+} from "./orchestrator/run_session.ts";
+export {
+  FileApplied,
+  RUN_EVENTS,
+  RunFinished,
+  RunSettings,
+  RunStarted,
+  TaskDead,
+  TaskFailed,
+  TaskSkipped,
+  TaskStarted,
+  TaskSucceeded,
+} from "./orchestrator/run_events.ts";
+export {
+  Orchestrator,
+  type OrchestratorOptions,
+  type Progress,
+  type RunOutcome,
+} from "./orchestrator/orchestrator.ts";
+export { DEFAULT_GOAL, planRun } from "./orchestrator/offline_planner.ts";
+export { PlanError } from "./orchestrator/plan_error.ts";
+export { TaskPacket, type TaskPacketInput } from "./orchestrator/task_packet.ts";
+export { validatePlan } from "./orchestrator/task_graph.ts";
+export { type RecoveredRun, recoverRun } from "./orchestrator/recover_run.ts";
+export { type RunReport } from "./orchestrator/run_report.ts";
+export { startTeam, teamTemplates } from "./orchestrator/team.ts";
+export { defineAgent } from "./orchestrator/define_agent.ts";

@@ -1,0 +1,81 @@
+import { z } from "zod";
+import { eventType } from "../../ledger/mod.ts";
+
+/**
+ * A run's ledger events. A run's state lives in them: `--resume` and the HTTP endpoint read a
+ * run back from these and nothing else.
+ */
+
+/** How a run was started; a resumed run goes on with the same settings. */
+export const RunSettings = z.object({
+  goal: z.string().min(1),
+  /** Absolute path of the repository. */
+  repo: z.string().min(1),
+  /** Absolute path of the folder results go to. */
+  out: z.string().min(1),
+  runTests: z.boolean(),
+  /** The day the run started (YYYY-MM-DD), for the CHANGELOG entry it may write. */
+  date: z.string(),
+  autonomy: z.number().int().min(1).max(5),
+  /** Policy files (absolute paths) on top of the autonomy preset. */
+  policies: z.array(z.string()),
+  /** Compliance packs: built-in names or pack files. */
+  compliance: z.array(z.string()),
+  /** Write the reviewed files into the repository. */
+  apply: z.boolean(),
+});
+export type RunSettings = z.infer<typeof RunSettings>;
+
+export const RunStarted = eventType("run_started", RunSettings);
+export const RunFinished = eventType(
+  "run_finished",
+  z.object({
+    dead: z.number().int(),
+    skipped: z.number().int(),
+    applied: z.array(z.string()),
+    refused: z.string().optional(),
+    cancelled: z.string().optional(),
+  }),
+);
+
+const Task = { taskId: z.string(), kind: z.string() };
+export const TaskStarted = eventType(
+  "task_started",
+  z.object({ ...Task, attempt: z.number().int() }),
+);
+export const TaskSucceeded = eventType(
+  "task_succeeded",
+  z.object({
+    ...Task,
+    attempt: z.number().int(),
+    durationMs: z.number(),
+    idempotencyKey: z.string(),
+    output: z.unknown(),
+  }),
+);
+export const TaskFailed = eventType(
+  "task_failed",
+  z.object({ ...Task, attempt: z.number().int(), durationMs: z.number(), cause: z.string() }),
+);
+export const TaskDead = eventType(
+  "task_dead",
+  z.object({ ...Task, attempts: z.number().int(), cause: z.string() }),
+);
+export const TaskSkipped = eventType("task_skipped", z.object({ ...Task, reason: z.string() }));
+
+/** A generated file written into the repository by `--apply`; never written twice. */
+export const FileApplied = eventType(
+  "file_applied",
+  z.object({ path: z.string(), mode: z.string() }),
+);
+
+export const RUN_EVENTS = [
+  RunStarted,
+  RunFinished,
+  TaskStarted,
+  TaskSucceeded,
+  TaskFailed,
+  TaskDead,
+  TaskSkipped,
+  FileApplied,
+] as const;

@@ -1,0 +1,247 @@
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { type Ledger, recordSystem } from "../../ledger/mod.ts";
+import {
+  ApprovalDesk,
+  type ApprovalRequest,
+  BUILTIN_PACKS,
+  DEFAULT_APPROVALS_DIR,
+  DEFAULT_KEY_DIR,
+  loadCompliancePack,
+  loadPolicyFile,
+  PolicyEngine,
+  recordDecisions,
+  tailoredPreset,
+} from "../../policies/mod.ts";
+import { ActorSystem, HealthMonitor, parseOrThrow, TroupeError } from "../../runtime/mod.ts";
+import type { GeneratedFile } from "../agents/repo_facts.ts";
+import { applyFiles } from "./apply_files.ts";
+import { DEFAULT_GOAL, planRun } from "./offline_planner.ts";
+import { Orchestrator, type Progress, type RunOutcome } from "./orchestrator.ts";
+import { recoverRun } from "./recover_run.ts";
+import { buildReport, type RunReport, writeOutputs } from "./run_report.ts";
+import { RunFinished, type RunSettings, RunStarted } from "./run_events.ts";
+import { startTeam, teamTemplates } from "./team.ts";
+
+/** The team keeps one agent of each template, so it needs at least this many. */
+export const TEAM_SIZE = teamTemplates(".").length;
+
+/** What a person asks for: the CLI's flags and the HTTP endpoint's body, validated once. */
+export const RunRequest = z.strictObject({
+  goal: z.string().min(1).default(DEFAULT_GOAL),
+  repo: z.string().min(1).default("."),
+  /** Default: `.troupe/runs/RUN_ID`. */
+  out: z.string().min(1).optional(),
+  apply: z.boolean().default(false),
+  autonomy: z.number().int().min(1).max(5).default(3),
+  policies: z.array(z.string().min(1)).default([]),
+  compliance: z.array(z.string().min(1)).default([]),
+  runTests: z.boolean().default(false),
+  maxAgents: z.number().int().min(TEAM_SIZE).default(10),
+  keys: z.string().min(1).default(DEFAULT_KEY_DIR),
+  approvals: z.string().min(1).default(DEFAULT_APPROVALS_DIR),
+});
+export type RunRequest = z.input<typeof RunRequest>;
+
+/** What is not stored with the run: where the people and agents it works with are now. */
+export const ResumeOptions = RunRequest.pick({ maxAgents: true, keys: true, approvals: true });
+export type ResumeOptions = z.input<typeof ResumeOptions>;
+
+export interface RunHooks {
+  onProgress?(p: Progress): void;
+  /** Votes counted or refused, writes refused by policy: lines for a person. */
+  onNews?(text: string): void;
+  onApprovalNeeded?(request: ApprovalRequest): void;
+}
+
+export interface RunResult {
+  runId: string;
+  settings: RunSettings;
+  report: RunReport;
+  files: GeneratedFile[];
+  outcome: RunOutcome;
+  applied: string[];
+  /** Why the generated files were not (all) applied. */
+  refused?: string;
+  cancelled?: string;
+  /** True when every task completed and nothing asked for was refused. */
+  ok: boolean;
+}
+
+function newRunId(): string {
+  return `run-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${
+    crypto.randomUUID().slice(0, 8)
+  }`;
+}
+
+/**
+ * One run of the repo-ops team, from its first event to its last: the same for the CLI and
+ * the HTTP endpoint. `start` validates a request and records `run_started`; `resume` reads a
+ * run back from the ledger; `run` plans, runs the team, writes the report and applies files;
+ * `cancel` stops it between tasks. The run's state lives in the ledger, so a run killed at any
+ * point is resumed with `resume`.
+ */
+export class RunSession {
+  readonly #abort = new AbortController();
+
+  private constructor(
+    readonly ledger: Ledger,
+    readonly runId: string,
+    readonly settings: RunSettings,
+    readonly completed: Map<string, unknown>,
+    readonly options: z.output<typeof ResumeOptions>,
+    readonly hooks: RunHooks,
+  ) {}
+
+  /** Checks the request (repository, policy files, packs) and records the run's start. */
+  static async start(ledger: Ledger, input: RunRequest, hooks: RunHooks = {}): Promise<RunSession> {
+    const request = parseOrThrow(RunRequest, input, "run request");
+    const repo = resolve(request.repo);
+    const info = await Deno.stat(repo).catch(() => undefined);
+    if (!info?.isDirectory) {
+      throw new TroupeError("invalid_spec", `the repository ${request.repo} is not a directory`, {
+        repo: request.repo,
+      });
+    }
+    const policies = request.policies.map((f) => resolve(f));
+    const compliance = request.compliance.map((p) => BUILTIN_PACKS.includes(p) ? p : resolve(p));
+    // A bad policy or pack file stops the run before it starts.
+    for (const f of policies) await loadPolicyFile(f);
+    for (const p of compliance) await loadCompliancePack(p);
+    const runId = newRunId();
+    const settings: RunSettings = {
+      goal: request.goal,
+      repo,
+      out: resolve(request.out ?? join(".troupe", "runs", runId)),
+      runTests: request.runTests,
+      date: new Date().toISOString().slice(0, 10),
+      autonomy: request.autonomy,
+      policies,
+      compliance,
+      apply: request.apply,
+    };
+    await ledger.record(RunStarted, { runId, actor: "orchestrator", payload: settings });
+    const { maxAgents, keys, approvals } = request;
+    const options = { maxAgents, keys, approvals };
+    return new RunSession(ledger, runId, settings, new Map(), options, hooks);
+  }
+
+  /** A run read back from the ledger; completed tasks are not done again. */
+  static async resume(
+    ledger: Ledger,
+    runId: string,
+    options: ResumeOptions = {},
+    hooks: RunHooks = {},
+  ): Promise<RunSession> {
+    const found = await recoverRun(ledger, runId);
+    if (!found) {
+      throw new TroupeError("not_found", `no run "${runId}" in ${ledger.path}`, { runId });
+    }
+    const o = parseOrThrow(ResumeOptions, options, "resume options");
+    return new RunSession(ledger, runId, found.settings, found.completed, o, hooks);
+  }
+
+  /** Stops the run between tasks: tasks not started are skipped, approvals stop waiting. */
+  cancel(reason = "cancelled"): void {
+    this.#abort.abort(reason);
+  }
+
+  get cancelled(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
+  /** Runs the team to the end, writes the outputs and, with `apply`, the files. */
+  async run(): Promise<RunResult> {
+    const { ledger, runId, settings, hooks } = this;
+    const signal = this.#abort.signal;
+    const packs = await Promise.all(settings.compliance.map((p) => loadCompliancePack(p)));
+    const plan = planRun(settings.goal, {
+      repo: settings.repo,
+      runTests: settings.runTests,
+      date: settings.date,
+      packs,
+    });
+    const userSets = await Promise.all(settings.policies.map((f) => loadPolicyFile(f)));
+    const packSets = packs.flatMap((p) => p.policy ? [p.policy] : []);
+    const policy = new PolicyEngine(tailoredPreset(settings.autonomy, [...userSets, ...packSets]), {
+      onDecision: recordDecisions(ledger, runId),
+    });
+
+    let outcome: RunOutcome;
+    {
+      // Disposed in reverse: the monitor, the pools, the system, then the recording of its
+      // events, so that the system's last events are in the ledger too.
+      const system = await ActorSystem.start();
+      await using _recording = recording(recordSystem(system, ledger, { runId }));
+      await using _system = system;
+      await using agents = await startTeam(system, settings.repo, {
+        maxAgents: this.options.maxAgents,
+      });
+      using health = new HealthMonitor(system);
+      outcome = await new Orchestrator({
+        system,
+        ledger,
+        runId,
+        agents,
+        health,
+        completed: this.completed,
+        signal,
+        onProgress: hooks.onProgress,
+        onApprovalNeeded: hooks.onApprovalNeeded,
+      }).run(plan);
+    }
+
+    const { report, files } = buildReport(runId, settings.goal, settings.repo, outcome);
+    await writeOutputs(settings.out, settings.repo, report, files);
+    let applied: string[] = [];
+    let refused: string | undefined;
+    if (settings.apply && !signal.aborted) {
+      using desk = await ApprovalDesk.open({
+        ledger,
+        dir: this.options.approvals,
+        keyDir: this.options.keys,
+        onNews: hooks.onNews,
+      });
+      ({ applied, refused } = await applyFiles({
+        ledger,
+        runId,
+        repo: settings.repo,
+        files,
+        verdict: report.review?.verdict,
+        policy,
+        desk,
+        signal,
+        onApprovalNeeded: hooks.onApprovalNeeded,
+        onNews: hooks.onNews,
+      }));
+    }
+    const cancelled = signal.aborted ? String(signal.reason ?? "cancelled") : undefined;
+    await ledger.record(RunFinished, {
+      runId,
+      actor: "orchestrator",
+      payload: {
+        dead: outcome.dead.length,
+        skipped: outcome.skipped.length,
+        applied,
+        ...(refused ? { refused } : {}),
+        ...(cancelled ? { cancelled } : {}),
+      },
+    });
+    return {
+      runId,
+      settings,
+      report,
+      files,
+      outcome,
+      applied,
+      ...(refused ? { refused } : {}),
+      ...(cancelled ? { cancelled } : {}),
+      ok: outcome.dead.length === 0 && !refused && !cancelled,
+    };
+  }
+}
+
+/** The system recorder's detach as something `await using` can dispose. */
+function recording(detach: () => Promise<void>): AsyncDisposable {
+  return { [Symbol.asyncDispose]: detach };
+}

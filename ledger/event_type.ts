@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+/**
+ * A kind of ledger event: its `type` and the zod schema of its payload. Each layer defines the
+ * events it writes beside the code that writes them (`RunStarted` in the orchestrator,
+ * `ApprovalRequested` in policies, …); the ledger validates a payload when it is recorded and
+ * again when it is read, so no reader casts `JSON.parse(...)`.
+ */
+export interface EventType<T extends string = string, S extends z.ZodType = z.ZodType> {
+  readonly type: T;
+  readonly payload: S;
+}
+
+export function eventType<T extends string, S extends z.ZodType>(
+  type: T,
+  payload: S,
+): EventType<T, S> {
+  return { type, payload };
+}
+
+/** One committed event of a known type, with its payload parsed. */
+export interface TypedEvent<T extends string = string, P = unknown> {
+  seq: number;
+  /** Milliseconds since the epoch. */
+  ts: number;
+  runId: string | null;
+  actor: string;
+  type: T;
+  causationId: number | null;
+  correlationId: string | null;
+  payload: P;
+}
+
+/** The event union a read of several event types yields. */
+export type EventOf<K extends readonly EventType[]> = {
+  [I in keyof K]: K[I] extends EventType<infer T, infer S> ? TypedEvent<T, z.output<S>> : never;
+}[number];
+
+/** What `Ledger.record` takes besides the event type. */
+export interface RecordInput<S extends z.ZodType> {
+  runId?: string | null;
+  actor: string;
+  payload: z.input<S>;
+  causationId?: number | null;
+  correlationId?: string | null;
+}
