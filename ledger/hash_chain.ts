@@ -1,13 +1,10 @@
-import canonicalize from "canonicalize";
 import { hash } from "node:crypto";
+import { canonicalJson } from "../runtime/canonical_json.ts";
 import type { LedgerRow } from "./ledger_event.ts";
 
-export const GENESIS_HASH = "0".repeat(64);
+export { canonicalJson };
 
-/** RFC 8785 canonical JSON, so a payload hashes the same however its keys were ordered. */
-export function canonicalJson(value: unknown): string {
-  return canonicalize(value === undefined ? null : value) ?? "null";
-}
+export const GENESIS_HASH = "0".repeat(64);
 
 /** SHA-256 over the previous hash and the row's canonical form (everything but the hashes). */
 export function chainHash(prevHash: string, row: Omit<LedgerRow, "prevHash" | "hash">): string {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { canonicalJson } from "../ledger/hash_chain.ts";
+import { canonicalJson } from "../runtime/canonical_json.ts";
 import { decodeBase64Url } from "./base64url.ts";
 import { importPublicKey, type KeyFile, sign, type TrustList } from "./keys.ts";
 

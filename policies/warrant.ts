@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { globs } from "./globs.ts";
-import { canonicalJson } from "../ledger/hash_chain.ts";
+import { canonicalJson } from "../runtime/canonical_json.ts";
 import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
 import { importPublicKey, type KeyFile, sign, type TrustList } from "./keys.ts";
 

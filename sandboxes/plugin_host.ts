@@ -4,6 +4,7 @@ import type { PolicyEngine } from "../policies/mod.ts";
 import type { HostFunctionName } from "./host_function_names.ts";
 import type { PluginLimits } from "./plugin_manifest.ts";
 import type { HostHandler } from "./sandbox.ts";
+import { PluginHostDenied, PluginKv } from "./plugin_events.ts";
 
 /** How a plugin reaches actors: the actor context of a plugin actor, or the system. */
 export interface PluginMessaging {
@@ -46,22 +47,16 @@ function hostAllowed(host: string, allowed: string[]): boolean {
 export async function createPluginHost(o: PluginHostOptions): Promise<HostHandler> {
   const kv = new Map<string, unknown>();
   if (o.ledger) {
-    const rows = await o.ledger.select(
-      "SELECT payload FROM events WHERE type = 'plugin_kv' AND actor = $actor ORDER BY seq",
-      { actor: o.actor },
-    );
-    for (const r of rows) {
-      const p = JSON.parse(String(r.payload)) as { key: string; value: unknown };
-      kv.set(p.key, p.value);
+    for await (const e of o.ledger.events([PluginKv], { actor: o.actor })) {
+      kv.set(e.payload.key, e.payload.value);
     }
   }
   let kvBytes = [...kv.values()].reduce<number>((n, v) => n + JSON.stringify(v).length, 0);
 
   const deny = async (fn: HostFunctionName, resource: string, reason: string) => {
-    await o.ledger?.append({
+    await o.ledger?.record(PluginHostDenied, {
       runId: o.runId ?? null,
       actor: o.actor,
-      type: "plugin_host_denied",
       payload: { fn, resource, reason },
     });
     throw new Error(`${fn}(${resource}) denied: ${reason}`);
@@ -135,10 +130,9 @@ export async function createPluginHost(o: PluginHostOptions): Promise<HostHandle
         );
       }
       // Acknowledged only once it is in the ledger, so a restarted plugin sees it.
-      await o.ledger?.append({
+      await o.ledger?.record(PluginKv, {
         runId: o.runId ?? null,
         actor: o.actor,
-        type: "plugin_kv",
         payload: { key, value },
       });
       kv.set(key, value);

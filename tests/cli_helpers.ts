@@ -1,5 +1,13 @@
 const ROOT = new URL("../", import.meta.url);
 
+/** The permissions users' commands get: the `--allow-*` flags of deno.json's `troupe` task. */
+export const USER_PERMISSIONS: string[] = (() => {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
+  return (config.tasks.troupe.command as string).split(/\s+/).filter((f) =>
+    f.startsWith("--allow-")
+  );
+})();
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -7,8 +15,8 @@ export interface CliResult {
 }
 
 /**
- * Runs `cli/main.ts` in a real subprocess, as `deno task` does: with every permission, or with
- * only the given `--allow-*` flags.
+ * Runs `cli/main.ts` in a real subprocess, as `deno task` does: with the permissions users get,
+ * or with only the given `--allow-*` flags.
  */
 export async function cli(
   args: string[],
@@ -17,7 +25,7 @@ export async function cli(
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      ...(options.permissions ?? ["-A"]),
+      ...(options.permissions ?? USER_PERMISSIONS),
       "--quiet",
       new URL("cli/main.ts", ROOT).pathname,
       ...args,

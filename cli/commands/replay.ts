@@ -24,10 +24,7 @@ ${engineHelp(17)}
     try {
       const story = await replayRun(ledger, runId);
       if (story.length === 0) {
-        const runs = await ledger.query(
-          "SELECT run_id, min(ts) AS started FROM events WHERE run_id IS NOT NULL GROUP BY run_id ORDER BY started DESC LIMIT 5",
-        );
-        const known = runs.rows.map((r) => r.run_id).join(", ") || "none";
+        const known = (await ledger.runs(5)).map((r) => r.runId).join(", ") || "none";
         console.error(
           `troupe replay: no events for run "${runId}" in ${flags.ledger}; recent runs: ${known}`,
         );

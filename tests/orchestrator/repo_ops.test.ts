@@ -6,7 +6,7 @@ import { assess } from "../../actors/agents/assessor.ts";
 import { CI_SCHEMAS } from "../../actors/agents/ci_config.ts";
 import { detect } from "../../actors/agents/detector.ts";
 import { scan } from "../../actors/agents/scanner.ts";
-import { cli } from "../cli_helpers.ts";
+import { cli, USER_PERMISSIONS } from "../cli_helpers.ts";
 import { selectFrom } from "../ledger_helpers.ts";
 
 const REPOS = new URL("../fixtures/repos/", import.meta.url).pathname;
@@ -218,7 +218,7 @@ Deno.test("a run killed with SIGKILL mid-run is finished by --resume without doi
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        "-A",
+        ...USER_PERMISSIONS,
         "--quiet",
         new URL("../../cli/main.ts", import.meta.url).pathname,
         "run",

@@ -8,7 +8,7 @@ import {
   readKeyFile,
   signVote,
 } from "../../policies/mod.ts";
-import { cli } from "../cli_helpers.ts";
+import { cli, USER_PERMISSIONS } from "../cli_helpers.ts";
 import { selectFrom, withLedger } from "../ledger_helpers.ts";
 
 /** A key folder with three approvers and an operator, and an approvals inbox beside it. */
@@ -175,7 +175,7 @@ Deno.test("a 2-of-3 approval survives a SIGKILL of the waiting run between the f
     const main = new URL("../../cli/main.ts", import.meta.url).pathname;
     const start = (args: string[]) =>
       new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--quiet", main, "run", ...args, ...where],
+        args: ["run", ...USER_PERMISSIONS, "--quiet", main, "run", ...args, ...where],
         stdout: "null",
         stderr: "piped",
       }).spawn();
