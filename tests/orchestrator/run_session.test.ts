@@ -10,12 +10,13 @@ Deno.test("a run session cancelled while its first task runs finishes that task,
   withLedger(async (ledger) => {
     const out = await Deno.makeTempDir({ prefix: "troupe-cancel-" });
     try {
-      let session: RunSession | undefined;
-      session = await RunSession.start(ledger, { repo: GO, out: join(out, "r") }, {
+      let cancel = () => {};
+      const session = await RunSession.start(ledger, { repo: GO, out: join(out, "r") }, {
         onProgress: (p) => {
-          if (p.event.startsWith("scan started")) session!.cancel("enough for now");
+          if (p.event.startsWith("scan started")) cancel();
         },
       });
+      cancel = () => session.cancel("enough for now");
       const result = await session.run();
       assert.equal(result.ok, false);
       assert.equal(result.cancelled, "enough for now");
