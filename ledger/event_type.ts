@@ -11,6 +11,7 @@ export interface EventType<T extends string = string, S extends z.ZodType = z.Zo
   readonly payload: S;
 }
 
+/** Defines an event type: its name and its payload schema. */
 export function eventType<T extends string, S extends z.ZodType>(
   type: T,
   payload: S,

@@ -4,6 +4,7 @@ import type { LedgerRow } from "./ledger_event.ts";
 
 export { canonicalJson };
 
+/** The `prev_hash` of the first event: 64 zeros. */
 export const GENESIS_HASH = "0".repeat(64);
 
 /** SHA-256 over the previous hash and the row's canonical form (everything but the hashes). */

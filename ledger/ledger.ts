@@ -7,6 +7,7 @@ import { LedgerEngine, type LedgerStore } from "./ledger_store.ts";
 import type { QueryOptions, QueryResult } from "./readonly_sql.ts";
 import type { EventOf, EventType, RecordInput } from "./event_type.ts";
 
+/** How a ledger is opened. */
 export interface LedgerOptions {
   /** `native` (default) or `wasm`; see `LedgerEngine`. */
   engine?: LedgerEngine;
@@ -109,6 +110,7 @@ export class Ledger {
     readonly maxDelayMs: number,
   ) {}
 
+  /** Opens (or creates) a ledger file; `:memory:` for a throwaway one. Refuses a file that is not a troupe ledger. */
   static async open(
     path: string = DEFAULT_LEDGER_PATH,
     options: LedgerOptions = {},
@@ -158,6 +160,7 @@ export class Ledger {
     return ledger;
   }
 
+  /** Which DuckDB engine holds the ledger. */
   get engine(): LedgerEngine {
     return this.store.engine;
   }
@@ -310,10 +313,12 @@ export class Ledger {
     }
   }
 
+  /** `await using ledger = await Ledger.open(…)` closes it at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** Commits what is queued and closes the file. */
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.flush();

@@ -1,5 +1,6 @@
 import { TroupeError } from "../runtime/errors.ts";
 
+/** What went wrong with the ledger; each error's message says what to do. */
 export type LedgerErrorCode =
   | "not_a_ledger"
   | "open_failed"

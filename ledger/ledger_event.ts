@@ -11,6 +11,7 @@ export const LedgerEventInput = z.object({
   correlationId: z.string().nullable().default(null),
   payload: z.unknown().default(null),
 });
+/** What a caller appends. The writer adds seq, ts and the hash chain. */
 export type LedgerEventInput = z.input<typeof LedgerEventInput>;
 
 /** One row of the `events` table, as stored and hashed. */
@@ -29,6 +30,7 @@ export interface LedgerRow {
   hash: string;
 }
 
+/** A committed event's sequence number and hash. */
 export interface Ack {
   seq: number;
   hash: string;

@@ -1,6 +1,7 @@
 import { dirname } from "node:path";
 import { LedgerError } from "./ledger_error.ts";
 
+/** Where commands keep the ledger unless `--ledger` says otherwise. */
 export const DEFAULT_LEDGER_PATH = ".troupe/ledger.duckdb";
 
 /**

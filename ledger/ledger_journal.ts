@@ -8,14 +8,17 @@ import type { Ledger } from "./ledger.ts";
 export class LedgerJournal implements Journal {
   constructor(readonly ledger: Ledger, readonly runId: string | null = null) {}
 
+  /** Stores one event of an event-sourced actor. */
   async persist(actor: string, event: unknown): Promise<void> {
     await this.ledger.append({ runId: this.runId, actor, type: "state_event", payload: event });
   }
 
+  /** Stores an actor's whole state, so recovery starts from here. */
   async snapshot(actor: string, state: unknown): Promise<void> {
     await this.ledger.append({ runId: this.runId, actor, type: "state_snapshot", payload: state });
   }
 
+  /** The latest snapshot of an actor and the events after it. */
   async recover(actor: string): Promise<Recovery> {
     const [snap] = await this.ledger.select(
       `SELECT seq, payload FROM events WHERE actor = $actor AND type = 'state_snapshot'

@@ -8,6 +8,7 @@ import type { QueryOptions, QueryResult } from "./readonly_sql.ts";
  * over a file, because its files do not persist in Deno).
  */
 export const LedgerEngine = z.enum(["native", "wasm"]);
+/** `native` (`@duckdb/node-api`, needs FFI) or `wasm` (`@duckdb/duckdb-wasm`: in memory, or a file read-only). */
 export type LedgerEngine = z.infer<typeof LedgerEngine>;
 
 export interface StoreOptions {

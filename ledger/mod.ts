@@ -1,4 +1,17 @@
-/** troupe's ledger: append-only, hash-chained events in DuckDB, queried with SQL. @module */
+/**
+ * troupe's ledger: append-only, hash-chained events in DuckDB, typed by zod schemas, replayed
+ * to recover state and queried with SQL.
+ *
+ * ```ts
+ * import { Ledger } from "./ledger/mod.ts";
+ *
+ * await using ledger = await Ledger.open(".troupe/ledger.duckdb");
+ * const { seq } = await ledger.append({ actor: "planner", type: "note", payload: { plan: "b" } });
+ * console.log(seq, (await ledger.query("SELECT count(*) AS n FROM events")).rows);
+ * ```
+ *
+ * @module
+ */
 export { Ledger, type LedgerOptions } from "./ledger.ts";
 export { type Ack, LedgerEventInput, type LedgerRow } from "./ledger_event.ts";
 export { LedgerError, type LedgerErrorCode } from "./ledger_error.ts";

@@ -1,10 +1,12 @@
 import { LedgerError } from "./ledger_error.ts";
 
+/** Limits on one user query. */
 export interface QueryOptions {
   timeoutMs?: number;
   maxRows?: number;
 }
 
+/** The rows of one user query, and whether they were cut at the row limit. */
 export interface QueryResult {
   columns: string[];
   rows: Record<string, unknown>[];

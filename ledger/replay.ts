@@ -1,6 +1,7 @@
 import type { Ledger } from "./ledger.ts";
 import type { LedgerRow } from "./ledger_event.ts";
 
+/** One line of a run's story: its event's seq, time and what happened. */
 export interface StoryLine {
   seq: number;
   at: string;

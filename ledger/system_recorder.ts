@@ -1,6 +1,7 @@
 import type { ActorSystem, SystemEvent } from "../runtime/mod.ts";
 import type { Ledger } from "./ledger.ts";
 
+/** Which run the recorded events belong to, and how many per-message events to keep. */
 export interface RecorderOptions {
   runId: string;
   /** Per-message events (`delivered`): all, none, or a sampled fraction. */

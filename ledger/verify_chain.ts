@@ -1,6 +1,7 @@
 import { chainHash, GENESIS_HASH } from "./hash_chain.ts";
 import type { Ledger } from "./ledger.ts";
 
+/** The outcome of recomputing the hash chain: intact, or the first bad seq and why. */
 export type Verification =
   | { ok: true; events: number; headHash: string }
   | { ok: false; events: number; seq: number; reason: string };

@@ -10,6 +10,7 @@ export interface LedgerView {
   sql: string;
 }
 
+/** The views every ledger has, each with what it answers and an example query. */
 export const VIEWS: LedgerView[] = [
   {
     name: "message_flow",

@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import {
-  checkImports,
   compileAssemblyScript,
   type Diagnostic,
   inspectWasm,
   loadManifest,
   SandboxError,
-  sha256Hex,
 } from "../sandboxes/mod.ts";
+import { checkImports } from "../sandboxes/wasm_module.ts";
+import { sha256Hex } from "../sandboxes/plugin_manifest.ts";
 import { watToWasm } from "../sandboxes/wat.ts";
 
 export interface BuildResult {

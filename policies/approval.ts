@@ -16,6 +16,7 @@ export const ApprovalRequest = z.strictObject({
   requestedAt: z.number().int(),
   expiresAt: z.number().int(),
 });
+/** An action parked until enough people sign it. */
 export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
 
 /** One person's signed answer to one request; `requestHash` binds it to that request's content. */
@@ -27,11 +28,15 @@ export const Vote = z.strictObject({
   signer: z.string().min(1),
   signedAt: z.number().int(),
 });
+/** One person's answer to one request, before it is signed. */
 export type Vote = z.infer<typeof Vote>;
 
+/** A vote and its Ed25519 signature, as a vote file holds it. */
 export const SignedVote = z.strictObject({ vote: Vote, signature: z.string().min(1) });
+/** A vote and its Ed25519 signature, as a vote file holds it. */
 export type SignedVote = z.infer<typeof SignedVote>;
 
+/** The SHA-256 of a request's canonical JSON: what a vote signs, so it cannot count for another version. */
 export async function requestHash(request: ApprovalRequest): Promise<string> {
   const digest = await crypto.subtle.digest(
     "SHA-256",
@@ -40,6 +45,7 @@ export async function requestHash(request: ApprovalRequest): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** Signs a vote on `request` with a private key file. */
 export async function signVote(
   key: KeyFile,
   request: ApprovalRequest,
@@ -101,6 +107,7 @@ export async function checkVote(
   return { ok: true, vote };
 }
 
+/** Where an approval stands: pending with its signers so far, granted, rejected or expired. */
 export type ApprovalState =
   | { status: "pending"; signers: string[] }
   | { status: "granted"; signers: string[] }
@@ -123,6 +130,7 @@ export class ApprovalTally {
     else this.signers.add(vote.signer);
   }
 
+  /** The state now: rejected, granted once the threshold is met, expired after `expiresAt`, else pending. */
   state(now = Date.now()): ApprovalState {
     if (this.rejected) return { status: "rejected", ...this.rejected };
     if (this.signers.size >= this.request.threshold) {

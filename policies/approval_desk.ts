@@ -19,6 +19,7 @@ import {
 import { readTrustList } from "./keys.ts";
 import type { Approval } from "./policy.ts";
 
+/** The approvals inbox unless `--approvals` says otherwise. */
 export const DEFAULT_APPROVALS_DIR = ".troupe/approvals";
 
 export interface DeskOptions {
@@ -33,6 +34,7 @@ export interface DeskOptions {
   onNews?: (text: string) => void;
 }
 
+/** How an approval ended. */
 export type Final = Exclude<ApprovalState, { status: "pending" }>;
 
 /**
@@ -77,6 +79,7 @@ export class ApprovalDesk {
     return desk;
   }
 
+  /** A request made here (or before a restart), by id. */
   get(id: string): ApprovalRequest | undefined {
     return this.#requests.get(id)?.request;
   }
@@ -207,6 +210,7 @@ export class ApprovalDesk {
     for (const id of [...this.#waiting.keys()]) this.#release(id);
   }
 
+  /** `using desk = await ApprovalDesk.open(…)` releases its inbox locks at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -14,17 +14,20 @@ import type { TrustList } from "./keys.ts";
 /** Votes are small; a larger file in the inbox is refused unread. */
 export const MAX_VOTE_BYTES = 64 * 1024;
 
+/** How a request in the inbox stands, as `deno task approvals` lists it. */
 export type InboxStatus =
   | { status: "pending" }
   | { status: "orphaned"; reason: string }
   | { status: "expired" }
   | { status: string; [k: string]: unknown };
 
+/** A request in the inbox, with its vote files and how it stands. */
 export interface InboxEntry extends ApprovalRequest {
   votes: string[];
   outcome: InboxStatus;
 }
 
+/** Reads `ID.request.json` from the inbox. */
 export async function readRequest(dir: string, id: string): Promise<ApprovalRequest> {
   let text: string;
   try {

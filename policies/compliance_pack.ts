@@ -29,14 +29,17 @@ export const ControlCheck = z.discriminatedUnion("kind", [
   }),
   z.strictObject({ kind: z.literal("absent"), files: Globs, pattern: Regex }),
 ]);
+/** How a control is checked: an assessor finding, a pattern that must not match, or one that must. */
 export type ControlCheck = z.infer<typeof ControlCheck>;
 
+/** One control of a pack: its id, what it requires, and its check. */
 export const Control = z.strictObject({
   id: z.string().min(1),
   title: z.string().min(1),
   severity: Severity,
   check: ControlCheck,
 });
+/** One control of a pack: its id, what it requires, and its check. */
 export type Control = z.infer<typeof Control>;
 
 /** A compliance pack: repository controls the assessor checks, and policy rules for actions. */
@@ -47,8 +50,10 @@ export const CompliancePack = z.strictObject({
   controls: z.array(Control).min(1),
   policy: PolicySet.optional(),
 });
+/** A compliance pack: controls checked against a repository, and policy rules for the run. */
 export type CompliancePack = z.infer<typeof CompliancePack>;
 
+/** The packs troupe ships: soc2, gdpr, hipaa. */
 export const BUILTIN_PACKS = ["soc2", "gdpr", "hipaa"];
 
 /** Loads a built-in pack by name or a pack file (YAML or JSON), naming file and path on error. */

@@ -3,7 +3,9 @@ import { z } from "zod";
 import { join } from "node:path";
 import { TroupeError } from "../runtime/errors.ts";
 
+/** What a key's holder may do: approve, operate or administer. */
 export const Role = z.enum(["approver", "operator", "admin"]);
+/** What a key's holder may do: approve, operate or administer. */
 export type Role = z.infer<typeof Role>;
 
 /** A public key and the role its holder plays: one entry of the trust list. */
@@ -12,8 +14,11 @@ export const TrustedKey = z.strictObject({
   role: Role,
   publicKey: z.string().min(1),
 });
+/** One entry of the trust list. */
 export type TrustedKey = z.infer<typeof TrustedKey>;
+/** The public keys `trust.json` trusts, each with its role. */
 export const TrustList = z.strictObject({ keys: z.array(TrustedKey) });
+/** The public keys `trust.json` trusts, each with its role. */
 export type TrustList = z.infer<typeof TrustList>;
 
 /** A private key file: the Ed25519 private JWK with its name and role. */
@@ -23,11 +28,14 @@ export const KeyFile = z.strictObject({
   jwk: z.object({ kty: z.literal("OKP"), crv: z.literal("Ed25519"), x: z.string(), d: z.string() })
     .passthrough(),
 });
+/** A private key file's contents. */
 export type KeyFile = z.infer<typeof KeyFile>;
 
+/** The key folder unless `--keys` says otherwise. */
 export const DEFAULT_KEY_DIR = ".troupe/keys";
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** Reads `DIR/trust.json`; an empty list when there is none. */
 export async function readTrustList(dir: string): Promise<TrustList> {
   try {
     return TrustList.parse(JSON.parse(await Deno.readTextFile(join(dir, "trust.json"))));
@@ -76,6 +84,7 @@ export async function newKey(
   return { keyFile, trustFile };
 }
 
+/** Reads a private key file made by `deno task keys new`. */
 export async function readKeyFile(file: string): Promise<KeyFile> {
   try {
     return KeyFile.parse(JSON.parse(await Deno.readTextFile(file)));

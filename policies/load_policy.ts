@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { TroupeError } from "../runtime/errors.ts";
 import { PolicySet } from "./policy.ts";
 
+/** A policy, pack or other data file that cannot be used: each problem names the path inside it. */
 export class PolicyFileError extends TroupeError<"invalid_file"> {
   constructor(readonly file: string, readonly problems: string[]) {
     super(

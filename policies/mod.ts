@@ -1,5 +1,28 @@
-/** troupe's policy engine: rules as data, decisions with reasons, autonomy presets. @module */
-export * from "./policy.ts";
+/**
+ * troupe's policy engine: rules as data, decisions with reasons, autonomy presets, keys,
+ * warrants, multi-signature approvals and compliance packs.
+ *
+ * ```ts
+ * import { autonomyPreset, PolicyEngine } from "./policies/mod.ts";
+ *
+ * const engine = new PolicyEngine(autonomyPreset(3));
+ * const d = engine.decide({ action: "fs.write", actor: "coder", resource: "src/a.ts" });
+ * console.log(d.effect, d.reason);
+ * ```
+ *
+ * @module
+ */
+export {
+  ActionRequest,
+  type ActionRequestInput,
+  Approval,
+  Effect,
+  PolicySet,
+  type PolicySetInput,
+  RiskLevel,
+  Rule,
+  Severity,
+} from "./policy.ts";
 export {
   combineApprovals,
   type Decision,

@@ -2,13 +2,19 @@ import { z } from "zod";
 
 /** Policies are data: these schemas are their one definition. */
 
+/** What a rule decides. */
 export const Effect = z.enum(["allow", "deny", "log", "alert", "require_approval"]);
+/** What a rule decides. */
 export type Effect = z.infer<typeof Effect>;
 
+/** How much a rule's match matters. */
 export const Severity = z.enum(["info", "low", "medium", "high", "critical"]);
+/** How much a rule's match matters. */
 export type Severity = z.infer<typeof Severity>;
 
+/** How risky an action is. */
 export const RiskLevel = z.enum(["low", "medium", "high", "critical"]);
+/** How risky an action is. */
 export type RiskLevel = z.infer<typeof RiskLevel>;
 
 /** One glob or a list of them; `*` stays within a dotted or slashed segment, `**` crosses. */
@@ -17,6 +23,7 @@ export const Globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(
 const Range = <T extends z.ZodType>(t: T) =>
   z.strictObject({ min: t.optional(), max: t.optional() });
 
+/** Who must sign an action a rule parks, how many of them, and for how long the request holds. */
 export const Approval = z.strictObject({
   /** Signers must hold one of these roles. */
   roles: z.array(z.string().min(1)).min(1),
@@ -25,8 +32,10 @@ export const Approval = z.strictObject({
   /** How long a pending approval stays valid. */
   expiresInMs: z.number().int().positive().default(24 * 60 * 60 * 1000),
 });
+/** Who must sign an action a rule parks, how many of them, and for how long the request holds. */
 export type Approval = z.infer<typeof Approval>;
 
+/** One rule: what it matches, its effect and, for `require_approval`, who signs. */
 export const Rule = z.strictObject({
   id: z.string().min(1),
   description: z.string().optional(),
@@ -45,14 +54,18 @@ export const Rule = z.strictObject({
   message: 'a rule with effect "require_approval" needs approval: { roles, threshold }',
   path: ["approval"],
 });
+/** One rule: what it matches, its effect and, for `require_approval`, who signs. */
 export type Rule = z.infer<typeof Rule>;
 
+/** A named set of rules, as a policy file holds it. */
 export const PolicySet = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   rules: z.array(Rule),
 });
+/** A named set of rules, as a policy file holds it. */
 export type PolicySet = z.infer<typeof PolicySet>;
+/** A policy set as written, defaults not yet filled in. */
 export type PolicySetInput = z.input<typeof PolicySet>;
 
 /** What an actor asks to do. */
@@ -64,5 +77,7 @@ export const ActionRequest = z.strictObject({
   risk: RiskLevel.default("low"),
   costUsd: z.number().min(0).optional(),
 });
+/** What an actor asks to do. */
 export type ActionRequest = z.infer<typeof ActionRequest>;
+/** An action request as asked, defaults not yet filled in. */
 export type ActionRequestInput = z.input<typeof ActionRequest>;

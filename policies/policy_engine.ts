@@ -15,6 +15,7 @@ import {
 /** Actions that change nothing outside troupe; every other action is privileged. */
 export const UNPRIVILEGED_ACTIONS = ["fs.read", "ledger.query", "message.send"];
 
+/** A rule that matched a request, and its policy set. */
 export interface MatchedRule {
   policy: string;
   rule: string;
@@ -23,6 +24,7 @@ export interface MatchedRule {
   description?: string;
 }
 
+/** The engine's answer to one request: the effect, the rules that decided it and why. */
 export interface Decision {
   request: ActionRequest;
   effect: "allow" | "deny" | "require_approval";
@@ -81,6 +83,7 @@ export class PolicyEngine {
     this.sets = sets.map((s) => PolicySet.parse(s));
   }
 
+  /** Decides one request: deny over approval over allow, and deny when nothing matches a privileged action. */
   decide(input: ActionRequestInput): Decision {
     const parsed = ActionRequest.safeParse(input);
     if (!parsed.success) {

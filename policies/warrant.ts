@@ -14,6 +14,7 @@ export const WarrantClaims = z.strictObject({
   expiresAt: z.number().int(),
   nonce: z.string().min(8),
 });
+/** What a warrant grants: to whom, which actions on which resources, until when, how often. */
 export type WarrantClaims = z.infer<typeof WarrantClaims>;
 
 /** Issues a warrant: `base64url(canonical claims).base64url(Ed25519 signature)`. */
@@ -35,8 +36,10 @@ export async function issueWarrant(
   return `${body}.${await sign(key, body)}`;
 }
 
+/** Whether a warrant allows one use, and why not. */
 export type WarrantCheck = { ok: true; claims: WarrantClaims } | { ok: false; reason: string };
 
+/** One use a warrant is checked for. */
 export interface WarrantUse {
   actor: string;
   action: string;
@@ -59,10 +62,12 @@ export class WarrantVerifier {
     } = {},
   ) {}
 
+  /** Revokes a warrant by id: it is refused from now on. */
   revoke(nonce: string): void {
     this.#revoked.add(nonce);
   }
 
+  /** Checks a warrant's signature, expiry, scope and use count for one use. */
   async verify(token: string, use: WarrantUse): Promise<WarrantCheck> {
     const result = await this.#check(token, use);
     if (!result.ok) this.options.onRefusal?.(use, result.reason);

@@ -19,6 +19,7 @@ export interface CellEnvironment {
   released(id: string): void;
 }
 
+/** Where an actor is in its life. */
 export type CellStatus =
   | "new"
   | "starting"
@@ -28,6 +29,7 @@ export type CellStatus =
   | "failed"
   | "disposed";
 
+/** How loaded an actor is: its host's counters and its mailbox size. */
 export interface ActorLoad extends HostLoad {
   mailbox: number;
 }

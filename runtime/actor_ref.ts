@@ -1,8 +1,10 @@
 import type { Priority } from "./priority_mailbox.ts";
 
+/** How a message is sent. */
 export interface TellOptions {
   priority?: Priority;
 }
+/** How a request is sent, and how long its reply may take (default 5000 ms). */
 export interface AskOptions extends TellOptions {
   timeoutMs?: number;
 }

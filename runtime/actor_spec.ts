@@ -14,6 +14,7 @@ export const Permissions = z.strictObject({
   sys: Grant.default(false),
   ffi: Grant.default(false),
 });
+/** The Deno permissions of an actor's worker: each `false` (the default), `true` or a list. */
 export type Permissions = z.infer<typeof Permissions>;
 
 export const ActorId = z.string().regex(
@@ -56,6 +57,7 @@ export const ActorSpec = z.strictObject({
     path: ["behaviour"],
   },
 );
+/** An actor as `system.spawn` takes it: id, behaviour, isolation, permissions, mailbox, capabilities, … */
 export type ActorSpecInput = z.input<typeof ActorSpec>;
 export type ActorSpec = z.output<typeof ActorSpec>;
 

@@ -22,6 +22,7 @@ import { Topics } from "./topics.ts";
 import type { Journal } from "./journal.ts";
 import { type Clock, realClock } from "./clock.ts";
 
+/** How an actor system is started. */
 export interface SystemOptions {
   /** The root supervisor's policy; every spawned actor and tree lives under it. */
   root?: { strategy?: Strategy; intensity?: number; periodMs?: number; backoff?: Partial<Backoff> };
@@ -36,6 +37,7 @@ export interface SystemOptions {
   clock?: Clock;
 }
 
+/** Where and how a spawned actor or tree is supervised. */
 export interface ChildOptions {
   restart?: RestartType;
   shutdownMs?: number;
@@ -43,6 +45,7 @@ export interface ChildOptions {
   supervisor?: string;
 }
 
+/** A message that was not handled, and why. */
 export interface DeadLetter {
   to: string;
   from?: string;
@@ -81,12 +84,14 @@ export class ActorSystem implements MessageRouter {
     this.root = this.#supervisor(spec);
   }
 
+  /** Starts a system with its root supervisor. */
   static async start(options: SystemOptions = {}): Promise<ActorSystem> {
     const system = new ActorSystem(options);
     await system.root.start();
     return system;
   }
 
+  /** running, stopping (refusing messages from outside) or stopped. */
   get state(): "running" | "stopping" | "stopped" {
     return this.#state;
   }
@@ -115,6 +120,7 @@ export class ActorSystem implements MessageRouter {
     return this.#supervisors.get(supervisor.id)!;
   }
 
+  /** A ref to the actor `id`; it stays valid across restarts. */
   ref(id: string): ActorRef {
     return new ActorRef(id, this);
   }
@@ -187,12 +193,14 @@ export class ActorSystem implements MessageRouter {
 
   // MessageRouter: how refs deliver.
 
+  /** Delivers a message (what `ref.tell` does); false when it was refused. */
   route(to: string, message: unknown, priority: Priority, from?: string): boolean {
     const envelope: Envelope = { message, priority, ...(from ? { from } : {}) };
     const cell = this.#target(to, envelope);
     return cell ? cell.enqueue(envelope) : false;
   }
 
+  /** Delivers a message once a full backpressure mailbox has room (what `ref.send` does). */
   async routeWhenRoom(to: string, message: unknown, priority: Priority): Promise<void> {
     await this.#room(to);
     if (this.route(to, message, priority)) return;

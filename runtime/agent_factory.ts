@@ -7,6 +7,7 @@ import { parseOrThrow, TroupeError } from "./errors.ts";
 /** An agent checked out of its pool for one piece of work; release it when the work ends. */
 export interface Lease {
   agent: ActorRef;
+  /** Gives the agent back to its pool; calling it again does nothing. */
   release(): void;
 }
 
@@ -104,6 +105,7 @@ export class AgentFactory {
     return [...new Set(this.#pools.flatMap((p) => p.template.capabilities))];
   }
 
+  /** True when some template offers `capability`. */
   offers(capability: string): boolean {
     return this.#pools.some((p) => p.template.capabilities.includes(capability));
   }
@@ -158,6 +160,7 @@ export class AgentFactory {
     return promise;
   }
 
+  /** `await using agents = await AgentFactory.start(…)` stops it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     this.stop();
     return Promise.resolve();

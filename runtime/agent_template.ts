@@ -28,8 +28,10 @@ export const AgentTemplate = z.strictObject({
   observeMessages: z.union([z.boolean(), z.number().min(0).max(1)]).default(false),
 });
 export type AgentTemplate = z.output<typeof AgentTemplate>;
+/** An agent template as written: name, behaviour, capabilities, permissions, limits and pool size. */
 export type AgentTemplateInput = z.input<typeof AgentTemplate>;
 
+/** How an agent factory sizes and watches its pools. */
 export const FactoryOptions = z.strictObject({
   /** Agents of all pools together. */
   maxAgents: z.number().int().positive().default(10),
@@ -40,4 +42,5 @@ export const FactoryOptions = z.strictObject({
   /** Id of the supervisor the agents run under. */
   supervisor: ActorId.default("agents"),
 });
+/** How an agent factory sizes and watches its pools. */
 export type FactoryOptions = z.input<typeof FactoryOptions>;

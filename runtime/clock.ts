@@ -7,9 +7,13 @@
 export interface Clock {
   /** Milliseconds, monotonic. */
   now(): number;
+  /** Calls `fn` once after `ms`; returns an id for `clearTimeout`. */
   setTimeout(fn: () => void, ms: number): number;
+  /** Cancels a timeout. */
   clearTimeout(id: number | undefined): void;
+  /** Calls `fn` every `ms`; returns an id for `clearInterval`. */
   setInterval(fn: () => void, ms: number): number;
+  /** Cancels an interval. */
   clearInterval(id: number | undefined): void;
 }
 
@@ -64,26 +68,32 @@ export class FakeClock implements Clock {
     this.#now = start;
   }
 
+  /** The fake time, in milliseconds. */
   now(): number {
     return this.#now;
   }
 
+  /** How many timers are armed. */
   get pending(): number {
     return this.#timers.length;
   }
 
+  /** Arms a timer that fires when `tick` passes its time. */
   setTimeout(fn: () => void, ms: number): number {
     return this.#arm(fn, ms);
   }
 
+  /** Arms a timer that fires each time `tick` passes another `ms`. */
   setInterval(fn: () => void, ms: number): number {
     return this.#arm(fn, ms, Math.max(1, ms));
   }
 
+  /** Disarms a timer. */
   clearTimeout(id: number | undefined): void {
     this.#timers = this.#timers.filter((t) => t.id !== id);
   }
 
+  /** Disarms an interval. */
   clearInterval(id: number | undefined): void {
     this.clearTimeout(id);
   }

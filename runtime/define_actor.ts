@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { Priority } from "./priority_mailbox.ts";
 
+/** How much a log line matters. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /** What a behaviour can do; the same in a worker and inline. */
@@ -9,10 +10,15 @@ export interface ActorContext<S = unknown> {
   readonly self: string;
   /** The actor's state: set it in `init`, read or replace it in `receive`. */
   state: S;
+  /** Sends a message to another actor (or itself); it is taken after this one is handled. */
   tell(to: string, message: unknown, options?: { priority?: Priority }): void;
+  /** Sends a request and waits for its reply (default 5000 ms). */
   ask<R = unknown>(to: string, message: unknown, options?: { timeoutMs?: number }): Promise<R>;
+  /** Sends a message to every subscriber of a topic. */
   publish(topic: string, message: unknown): void;
+  /** Subscribes this actor to a topic. */
   subscribe(topic: string): void;
+  /** Emits a `log` event for this actor. */
   log(text: string, level?: LogLevel): void;
   /**
    * Event sourcing: stores `event` durably, then applies it to `state` with the behaviour's
@@ -27,6 +33,7 @@ export interface ActorContext<S = unknown> {
 /** The context `init` gets: everything but the state it is about to build. */
 export type InitContext = Omit<ActorContext<unknown>, "state" | "persist">;
 
+/** How an event-sourced actor's state is rebuilt from its stored events. */
 export interface Persistence<S> {
   /** Folds one stored event into the state; must be deterministic. */
   apply(state: S, event: unknown): S;
@@ -34,6 +41,7 @@ export interface Persistence<S> {
   snapshotEvery?: number;
 }
 
+/** A behaviour: what `defineActor` returns and a behaviour module exports by default. */
 export interface ActorDefinition<M = unknown, S = unknown> {
   /** Validates every incoming message; failures go to dead letters and the actor keeps running. */
   messages?: z.ZodType<M>;

@@ -20,6 +20,7 @@ export type ErrorCode =
   | "init_failed"
   | "too_large";
 
+/** The one base of troupe's errors: a `code`, a message that says what to do, and the `context` (actor, message type, file, field). */
 export class TroupeError<C extends string = ErrorCode> extends Error {
   constructor(
     readonly code: C,

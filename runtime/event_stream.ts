@@ -10,10 +10,12 @@ export class EventStream {
   #listeners = new Set<EventListener>();
   #seq = 0;
 
+  /** True while someone listens, so that per-message events can be skipped when nobody does. */
   get observed(): boolean {
     return this.#listeners.size > 0;
   }
 
+  /** Calls `listener` with every event from now on; returns the unsubscribe function. */
   subscribe(listener: EventListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -43,6 +45,7 @@ export class EventStream {
     });
   }
 
+  /** Stamps an event with `seq` and `ts` and gives it to every listener. */
   emit(input: EventInput): void {
     const event = { ...input, seq: ++this.#seq, ts: Date.now() } as SystemEvent;
     for (const listener of this.#listeners) {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ActorSystem } from "./actor_system.ts";
 import { parseOrThrow } from "./errors.ts";
 
+/** When the health monitor judges an actor stuck, backlogged or failing. */
 export const HealthOptions = z.strictObject({
   /** How often every actor is checked. */
   intervalMs: z.number().int().positive().default(250),
@@ -17,6 +18,7 @@ export const HealthOptions = z.strictObject({
   /** After a restart the actor is left alone this long, so that one cause restarts it once. */
   cooldownMs: z.number().int().min(0).default(5000),
 });
+/** When the health monitor judges an actor stuck, backlogged or failing. */
 export type HealthOptions = z.input<typeof HealthOptions>;
 
 /** What the monitor last saw of one actor. */
@@ -143,10 +145,12 @@ export class HealthMonitor {
     });
   }
 
+  /** `using monitor = new HealthMonitor(system)` stops it at the end of the scope. */
   [Symbol.dispose](): void {
     this.stop();
   }
 
+  /** Stops watching. */
   stop(): void {
     this.system.clock.clearInterval(this.#timer);
     this.#unsubscribe();

@@ -11,6 +11,7 @@ export interface Journal {
   recover(actor: string): Promise<Recovery>;
 }
 
+/** What an event-sourced actor is rebuilt from: the latest snapshot and the events after it. */
 export interface Recovery {
   snapshot?: { state: unknown };
   events: unknown[];

@@ -33,23 +33,22 @@ export {
   type Persistence,
 } from "./define_actor.ts";
 export type { Journal, Recovery } from "./journal.ts";
-export { ActorSpec, type ActorSpecInput, Permissions } from "./actor_spec.ts";
-export {
+export type { ActorSpecInput, Permissions } from "./actor_spec.ts";
+export type {
   Backoff,
-  ChildSpec,
-  type ChildSpecInput,
+  ChildSpecInput,
   RestartType,
   Strategy,
-  SupervisorSpec,
-  type SupervisorSpecInput,
+  SupervisorSpecInput,
 } from "./supervisor_spec.ts";
-export { Supervisor } from "./supervisor.ts";
-export { OverflowPolicy, Priority, PriorityMailbox } from "./priority_mailbox.ts";
-export { Registry, type RegistryEntry } from "./registry.ts";
-export { EventStream } from "./event_stream.ts";
-export { SystemEvent, type SystemEventType } from "./system_event.ts";
-export { type ErrorCode, parseOrThrow, TroupeError } from "./errors.ts";
-export { type ActorHealth, HealthMonitor, HealthOptions } from "./health_monitor.ts";
+export type { Supervisor } from "./supervisor.ts";
+export type { OverflowPolicy, Priority } from "./priority_mailbox.ts";
+export type { Registry, RegistryEntry } from "./registry.ts";
+export type { ActorLoad, CellStatus } from "./actor_cell.ts";
+export type { EventStream } from "./event_stream.ts";
+export type { SystemEvent, SystemEventType } from "./system_event.ts";
+export { type ErrorCode, type ErrorInfo, TroupeError } from "./errors.ts";
+export { type ActorHealth, HealthMonitor, type HealthOptions } from "./health_monitor.ts";
 export { AgentFactory, type Lease } from "./agent_factory.ts";
-export { AgentTemplate, type AgentTemplateInput, FactoryOptions } from "./agent_template.ts";
+export type { AgentTemplateInput, FactoryOptions } from "./agent_template.ts";
 export { type Clock, FakeClock, realClock, sleep } from "./clock.ts";

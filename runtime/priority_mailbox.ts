@@ -1,9 +1,13 @@
 import { z } from "zod";
 
+/** A message's lane: critical overtakes high, normal and low. */
 export const Priority = z.enum(["critical", "high", "normal", "low"]);
+/** A message's lane: critical overtakes high, normal and low. */
 export type Priority = z.infer<typeof Priority>;
 
+/** What a full mailbox does: reject the new message, drop the oldest, or make senders wait. */
 export const OverflowPolicy = z.enum(["reject", "drop_oldest", "backpressure"]);
+/** What a full mailbox does: reject the new message, drop the oldest, or make senders wait. */
 export type OverflowPolicy = z.infer<typeof OverflowPolicy>;
 
 const RANK: Record<Priority, number> = { critical: 0, high: 1, normal: 2, low: 3 };

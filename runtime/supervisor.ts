@@ -46,14 +46,17 @@ export class Supervisor implements Child {
     for (const childSpec of spec.children) this.#add(childSpec);
   }
 
+  /** The supervisor's id, unique in its system. */
   get id(): string {
     return this.spec.id;
   }
 
+  /** Its children, in start order. */
   get children(): readonly Child[] {
     return this.#entries.map((e) => e.child);
   }
 
+  /** Starts every child in order; on a failure, stops those started and rethrows. */
   async start(): Promise<void> {
     this.#restarts = [];
     const started: Entry[] = [];
@@ -96,6 +99,7 @@ export class Supervisor implements Child {
     return true;
   }
 
+  /** Stops every child, last started first, within `deadlineMs`. */
   async stop(deadlineMs: number): Promise<void> {
     this.#running = false;
     await this.#queue;
@@ -109,6 +113,7 @@ export class Supervisor implements Child {
     }
   }
 
+  /** Releases every child and frees this supervisor's id. */
   dispose(reason: string): void {
     for (const entry of this.#entries) entry.child.dispose(reason);
     this.env.released(this.id);

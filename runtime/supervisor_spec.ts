@@ -1,18 +1,23 @@
 import { z } from "zod";
 import { ActorId, ActorSpec } from "./actor_spec.ts";
 
+/** Which children restart with a crashed one: only it, all, or it and those started after it. */
 export const Strategy = z.enum(["one_for_one", "one_for_all", "rest_for_one"]);
+/** Which children restart with a crashed one: only it, all, or it and those started after it. */
 export type Strategy = z.infer<typeof Strategy>;
 
 /** permanent: always restarted; transient: only after a crash; temporary: never. */
 export const RestartType = z.enum(["permanent", "transient", "temporary"]);
+/** permanent: always restarted; transient: only after a crash; temporary: never. */
 export type RestartType = z.infer<typeof RestartType>;
 
+/** The delay before a restart: from `minMs`, doubling per restart within the period, up to `maxMs`, plus up to `randomFactor` of jitter. */
 export const Backoff = z.strictObject({
   minMs: z.number().min(0).default(10),
   maxMs: z.number().min(0).default(2000),
   randomFactor: z.number().min(0).max(1).default(0.2),
 });
+/** The delay before a restart: from `minMs`, doubling per restart within the period, up to `maxMs`, plus up to `randomFactor` of jitter. */
 export type Backoff = z.infer<typeof Backoff>;
 
 const childCommon = {
@@ -21,6 +26,7 @@ const childCommon = {
   shutdownMs: z.number().int().positive().default(5000),
 };
 
+/** A supervision tree as written: `{ id, strategy, intensity, periodMs, backoff, children }`. */
 export type SupervisorSpecInput = {
   id: string;
   strategy?: Strategy;
@@ -29,6 +35,7 @@ export type SupervisorSpecInput = {
   backoff?: z.input<typeof Backoff>;
   children?: ChildSpecInput[];
 };
+/** A child of a supervisor: an actor or a supervisor, with its restart type and shutdown time. */
 export type ChildSpecInput =
   & { restart?: RestartType; shutdownMs?: number }
   & ({ actor: z.input<typeof ActorSpec> } | { supervisor: SupervisorSpecInput });

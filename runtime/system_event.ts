@@ -115,7 +115,9 @@ export const SystemEvent = z.discriminatedUnion("type", [
     text: z.string(),
   }),
 ]);
+/** One lifecycle or delivery event of an actor system. */
 export type SystemEvent = z.infer<typeof SystemEvent>;
+/** The kinds of system events. */
 export type SystemEventType = SystemEvent["type"];
 
 /** An event as emitted, before the stream stamps it with `seq` and `ts`. */

@@ -10,6 +10,7 @@ const WORKER_MAIN = "data:text/javascript," +
 const KIT_DIR = new URL("../plugins/kit/assembly/", import.meta.url);
 const PDK_DIR = new URL(import.meta.resolve("@extism/as-pdk"));
 
+/** AssemblyScript that did not compile, with each diagnostic's file, line, column, code and message. */
 export class CompileError extends TroupeError<"compile_error"> {
   constructor(readonly diagnostics: Diagnostic[], message: string) {
     super(

@@ -14,6 +14,7 @@ export interface CompileRequest {
   args: string[];
 }
 
+/** One message of the AssemblyScript compiler, with where it points. */
 export interface Diagnostic {
   file: string;
   line: number;

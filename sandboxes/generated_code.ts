@@ -6,6 +6,7 @@ import { parseManifest, type PluginLimitsInput } from "./plugin_manifest.ts";
 import { type PluginResult, Sandbox } from "./sandbox.ts";
 import { inspectWasm } from "./wasm_module.ts";
 
+/** Who runs generated code, which function with what input, its limits and the host calls it is granted. */
 export interface GeneratedCodeOptions {
   /** Who generated it; host calls are decided for this actor. */
   actor: string;

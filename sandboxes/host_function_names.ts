@@ -12,6 +12,7 @@ export const HOST_FUNCTION_NAMES = [
   "http_fetch",
   "read_file",
 ] as const;
+/** The name of a host function troupe offers plugins. */
 export type HostFunctionName = typeof HOST_FUNCTION_NAMES[number];
 
 export const HOST_NAMESPACE = "troupe";

@@ -8,11 +8,15 @@ import { PluginHostDenied, PluginKv } from "./plugin_events.ts";
 
 /** How a plugin reaches actors: the actor context of a plugin actor, or the system. */
 export interface PluginMessaging {
+  /** Sends a message to an actor for the plugin. */
   tell(to: string, message: unknown): void;
+  /** Asks an actor for the plugin, within `timeoutMs`. */
   ask(to: string, message: unknown, timeoutMs: number): Promise<unknown>;
+  /** Publishes to a topic for the plugin. */
   publish(topic: string, message: unknown): void;
 }
 
+/** What a plugin's host functions reach, and the policy that gates each call. */
 export interface PluginHostOptions {
   /** Who is asking: the plugin actor's id, or the plugin's name. */
   actor: string;

@@ -19,6 +19,7 @@ export const PluginLimits = z.strictObject({
 export type PluginLimits = z.output<typeof PluginLimits>;
 export type PluginLimitsInput = z.input<typeof PluginLimits>;
 
+/** A plugin as its manifest declares it: name, version, wasm and its SHA-256, exports, host functions, limits and config. */
 export const PluginManifest = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "lowercase letters, digits, '.', '_', '-'"),
   version: z.string().min(1).default("0.0.0"),
@@ -33,7 +34,9 @@ export const PluginManifest = z.strictObject({
   limits: PluginLimits.default(PluginLimits.parse({})),
   config: z.record(z.string(), z.string()).default({}),
 });
+/** A plugin as its manifest declares it: name, version, wasm and its SHA-256, exports, host functions, limits and config. */
 export type PluginManifest = z.output<typeof PluginManifest>;
+/** A manifest as written, defaults not yet filled in. */
 export type PluginManifestInput = z.input<typeof PluginManifest>;
 
 /** Validates a manifest object, naming each bad field. */

@@ -14,6 +14,7 @@ const WORKER_MAIN = "data:text/javascript," +
 /** Answers a plugin's host call; a thrown error becomes `{"error": message}` for the plugin. */
 export type HostHandler = (fn: HostFunctionName, request: unknown) => Promise<unknown>;
 
+/** Where a sandbox's host calls and the plugin's log lines go; the wasm bytes when they are not read from the manifest's file. */
 export interface SandboxOptions {
   /** The module's bytes, when they were not read from `manifest.wasm` (they are not re-hashed). */
   wasm?: Uint8Array;
@@ -24,9 +25,11 @@ export interface SandboxOptions {
 /** What a plugin call returned. */
 export class PluginResult {
   constructor(readonly bytes: Uint8Array | null) {}
+  /** The output as UTF-8 text. */
   text(): string {
     return this.bytes ? new TextDecoder().decode(this.bytes) : "";
   }
+  /** The output parsed as JSON. */
   json<T = Record<string, unknown>>(): T {
     return JSON.parse(this.text());
   }
@@ -94,6 +97,7 @@ export class Sandbox {
     return run;
   }
 
+  /** Terminates the plugin's worker; calls after it fail with `closed`. */
   close(): void {
     this.#closed = true;
     this.#stop(new SandboxError("closed", "the sandbox was closed", this.manifest.name));

@@ -15,6 +15,7 @@ export type SandboxErrorKind =
   | "plugin_error"
   | "closed";
 
+/** Why a plugin was refused or stopped; each kind (also its `code`) names what to change. */
 export class SandboxError extends TroupeError<SandboxErrorKind> {
   constructor(kind: SandboxErrorKind, message: string, readonly plugin?: string) {
     super(kind, plugin ? `plugin "${plugin}": ${message}` : message, plugin ? { plugin } : {});

@@ -1,6 +1,7 @@
 import type { CompliancePack } from "../../policies/compliance_pack.ts";
 import type { TaskPacketInput } from "./task_packet.ts";
 
+/** The goal of a run that is given none. */
 export const DEFAULT_GOAL = "assess this repository and propose hardening";
 
 export interface RunOptions {

@@ -20,6 +20,7 @@ import { validatePlan } from "./task_graph.ts";
 import { TaskDead, TaskFailed, TaskSkipped, TaskStarted, TaskSucceeded } from "./run_events.ts";
 import type { TaskPacket, TaskPacketInput, TaskRequest } from "./task_packet.ts";
 
+/** How a run stands, sent to `onProgress` after every step. */
 export interface Progress {
   /** Running tasks, with the agent each is on once it has one: `generate_ci@delivery-1`. */
   running: string[];
@@ -30,6 +31,7 @@ export interface Progress {
   event: string;
 }
 
+/** What an orchestrator runs on and reports to. */
 export interface OrchestratorOptions {
   system: ActorSystem;
   ledger: Ledger;
@@ -52,6 +54,7 @@ export interface OrchestratorOptions {
   signal?: AbortSignal;
 }
 
+/** What a run produced: each task's output, its dead letters and its skipped tasks. */
 export interface RunOutcome {
   outputs: Map<string, unknown>;
   /** Tasks that exhausted their retries: the run's dead-letter list. */
@@ -74,6 +77,7 @@ export function backoffMs(attempt: number, base: number, max: number): number {
 export class Orchestrator {
   constructor(readonly o: OrchestratorOptions) {}
 
+  /** Validates the plan, runs it to the end and returns its outcome; throws a `PlanError` before anything runs when the plan is invalid. */
   async run(plan: TaskPacketInput[]): Promise<RunOutcome> {
     const { system, ledger, runId } = this.o;
     const capabilities = new Set([

@@ -1,6 +1,7 @@
 import type { Ledger } from "../../ledger/mod.ts";
 import { RunFinished, type RunSettings, RunStarted, TaskSucceeded } from "./run_events.ts";
 
+/** A run as its ledger events tell it. */
 export interface RecoveredRun {
   settings: RunSettings;
   completed: Map<string, unknown>;

@@ -24,9 +24,12 @@ export const RunSettings = z.object({
   /** Write the reviewed files into the repository. */
   apply: z.boolean(),
 });
+/** The settings of a run, as `run_started` holds them. */
 export type RunSettings = z.infer<typeof RunSettings>;
 
+/** The first event of a run: its settings. */
 export const RunStarted = eventType("run_started", RunSettings);
+/** The last event of a run: how many tasks died or were skipped, what was applied, and why not or whether it was cancelled. */
 export const RunFinished = eventType(
   "run_finished",
   z.object({
@@ -39,10 +42,12 @@ export const RunFinished = eventType(
 );
 
 const Task = { taskId: z.string(), kind: z.string() };
+/** A task began an attempt on an agent. */
 export const TaskStarted = eventType(
   "task_started",
   z.object({ ...Task, attempt: z.number().int() }),
 );
+/** A task finished, with its output; a resumed run does not do it again. */
 export const TaskSucceeded = eventType(
   "task_succeeded",
   z.object({
@@ -53,14 +58,17 @@ export const TaskSucceeded = eventType(
     output: z.unknown(),
   }),
 );
+/** An attempt failed, with its cause; the task may be retried. */
 export const TaskFailed = eventType(
   "task_failed",
   z.object({ ...Task, attempt: z.number().int(), durationMs: z.number(), cause: z.string() }),
 );
+/** A task out of retries, or refused by policy: the run's dead-letter list. */
 export const TaskDead = eventType(
   "task_dead",
   z.object({ ...Task, attempts: z.number().int(), cause: z.string() }),
 );
+/** A task that did not run: a dependency did not complete, or the run was cancelled. */
 export const TaskSkipped = eventType("task_skipped", z.object({ ...Task, reason: z.string() }));
 
 /** A generated file written into the repository by `--apply`; never written twice. */
@@ -69,6 +77,7 @@ export const FileApplied = eventType(
   z.object({ path: z.string(), mode: z.string() }),
 );
 
+/** Every event type of a run. */
 export const RUN_EVENTS = [
   RunStarted,
   RunFinished,

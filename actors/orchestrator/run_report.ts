@@ -5,6 +5,7 @@ import type { Detection, Finding, GeneratedFile, ScanResult } from "../agents/re
 import type { Review } from "../agents/reviewer.ts";
 import type { RunOutcome } from "./orchestrator.ts";
 
+/** What a run found and made, as `report.json` holds it. */
 export interface RunReport {
   runId: string;
   goal: string;

@@ -13,7 +13,8 @@ import {
   recordDecisions,
   tailoredPreset,
 } from "../../policies/mod.ts";
-import { ActorSystem, HealthMonitor, parseOrThrow, TroupeError } from "../../runtime/mod.ts";
+import { ActorSystem, HealthMonitor, TroupeError } from "../../runtime/mod.ts";
+import { parseOrThrow } from "../../runtime/errors.ts";
 import type { GeneratedFile } from "../agents/repo_facts.ts";
 import { applyFiles } from "./apply_files.ts";
 import { DEFAULT_GOAL, planRun } from "./offline_planner.ts";
@@ -41,19 +42,25 @@ export const RunRequest = z.strictObject({
   keys: z.string().min(1).default(DEFAULT_KEY_DIR),
   approvals: z.string().min(1).default(DEFAULT_APPROVALS_DIR),
 });
+/** A run request as written, defaults not yet filled in. */
 export type RunRequest = z.input<typeof RunRequest>;
 
 /** What is not stored with the run: where the people and agents it works with are now. */
 export const ResumeOptions = RunRequest.pick({ maxAgents: true, keys: true, approvals: true });
+/** The parts of a `RunRequest` a resumed run takes anew. */
 export type ResumeOptions = z.input<typeof ResumeOptions>;
 
+/** What a front end hears from a running session. */
 export interface RunHooks {
+  /** After every step of the task DAG. */
   onProgress?(p: Progress): void;
   /** Votes counted or refused, writes refused by policy: lines for a person. */
   onNews?(text: string): void;
+  /** A request waits for signatures: tell the people who may sign. */
   onApprovalNeeded?(request: ApprovalRequest): void;
 }
 
+/** The end of a run, as `RunSession.run` returns it. */
 export interface RunResult {
   runId: string;
   settings: RunSettings;
@@ -63,6 +70,7 @@ export interface RunResult {
   applied: string[];
   /** Why the generated files were not (all) applied. */
   refused?: string;
+  /** Why the run was cancelled, when it was. */
   cancelled?: string;
   /** True when every task completed and nothing asked for was refused. */
   ok: boolean;
@@ -146,6 +154,7 @@ export class RunSession {
     this.#abort.abort(reason);
   }
 
+  /** True once `cancel` was called. */
   get cancelled(): boolean {
     return this.#abort.signal.aborted;
   }

@@ -22,7 +22,9 @@ export const TaskPacket = z.strictObject({
   idempotencyKey: z.string().min(1).optional(),
   risk: RiskLevel.default("low"),
 });
+/** A task as the orchestrator runs it, defaults filled in. */
 export type TaskPacket = z.output<typeof TaskPacket>;
+/** A task as a plan states it. */
 export type TaskPacketInput = z.input<typeof TaskPacket>;
 
 /** What an agent is asked: the task and the outputs of the tasks it depends on. */

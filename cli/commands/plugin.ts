@@ -12,8 +12,8 @@ import {
   type PluginManifest,
   Sandbox,
   SandboxError,
-  sha256Hex,
 } from "../../sandboxes/mod.ts";
+import { sha256Hex } from "../../sandboxes/plugin_manifest.ts";
 import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
 const USAGE = `Usage: deno task plugin new NAME [--dir DIR]
