@@ -1,5 +1,12 @@
+import { z } from "zod";
 import type { Journal, Recovery } from "../runtime/mod.ts";
+import { eventType } from "./event_type.ts";
 import type { Ledger } from "./ledger.ts";
+
+/** One event of an event-sourced actor: whatever its behaviour persisted. */
+export const StateEvent = eventType("state_event", z.unknown());
+/** An event-sourced actor's whole state; recovery starts from the latest. */
+export const StateSnapshot = eventType("state_snapshot", z.unknown());
 
 /**
  * Event-sourced actor state in the ledger: `state_event` and `state_snapshot` rows keyed by the
@@ -10,12 +17,12 @@ export class LedgerJournal implements Journal {
 
   /** Stores one event of an event-sourced actor. */
   async persist(actor: string, event: unknown): Promise<void> {
-    await this.ledger.append({ runId: this.runId, actor, type: "state_event", payload: event });
+    await this.ledger.record(StateEvent, { runId: this.runId, actor, payload: event });
   }
 
   /** Stores an actor's whole state, so recovery starts from here. */
   async snapshot(actor: string, state: unknown): Promise<void> {
-    await this.ledger.append({ runId: this.runId, actor, type: "state_snapshot", payload: state });
+    await this.ledger.record(StateSnapshot, { runId: this.runId, actor, payload: state });
   }
 
   /** The latest snapshot of an actor and the events after it. */

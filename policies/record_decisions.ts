@@ -1,5 +1,20 @@
-import type { Ledger } from "../ledger/mod.ts";
+import { z } from "zod";
+import { eventType, type Ledger } from "../ledger/mod.ts";
+import { ActionRequest, Approval, Effect } from "./policy.ts";
 import type { Decision } from "./policy_engine.ts";
+
+/** A decision of the policy engine: the request, its effect, the rules behind it and why. */
+export const PolicyDecision = eventType(
+  "policy_decision",
+  z.object({
+    request: ActionRequest,
+    effect: Effect,
+    decidedBy: z.array(z.string()),
+    matched: z.array(z.string()),
+    reason: z.string(),
+    approval: Approval.optional(),
+  }),
+);
 
 /** An `onDecision` hook that writes every decision to the ledger as a `policy_decision` event. */
 export function recordDecisions(
@@ -7,10 +22,9 @@ export function recordDecisions(
   runId: string | null = null,
 ): (d: Decision) => void {
   return (d) => {
-    ledger.append({
+    ledger.record(PolicyDecision, {
       runId,
       actor: d.request.actor,
-      type: "policy_decision",
       payload: {
         request: d.request,
         effect: d.effect,
