@@ -26,6 +26,7 @@ export {
   FileApplied,
   RUN_EVENTS,
   RunFinished,
+  RunPlanned,
   RunSettings,
   RunStarted,
   TaskDead,

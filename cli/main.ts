@@ -7,12 +7,14 @@ import { plugin } from "./commands/plugin.ts";
 import { policy } from "./commands/policy.ts";
 import { replay } from "./commands/replay.ts";
 import { run } from "./commands/run.ts";
+import { serve } from "./commands/serve.ts";
 import { sql } from "./commands/sql.ts";
 import { verify } from "./commands/verify.ts";
 
 /** Every CLI command; `deno task NAME` runs `cli/main.ts NAME`. */
 const COMMANDS: Command[] = [
   run,
+  serve,
   demo,
   sql,
   replay,

@@ -101,6 +101,7 @@ export class Ledger {
   #queries: Promise<unknown> = Promise.resolve();
   #seq = 0;
   #hash = GENESIS_HASH;
+  readonly #listeners = new Set<(rows: readonly LedgerRow[]) => void>();
 
   private constructor(
     readonly path: string,
@@ -274,6 +275,15 @@ export class Ledger {
     return rows.map((r) => ({ runId: String(r.run_id), startedAt: Number(r.started) }));
   }
 
+  /**
+   * Calls `listener` with the rows of every commit from now on, after they are durable; returns
+   * the unsubscribe function. A listener that throws is dropped, never the commit.
+   */
+  onCommit(listener: (rows: readonly LedgerRow[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   /** Commits everything appended so far (each append still resolves or rejects itself). */
   flush(): Promise<void> {
     while (this.#queue.length > 0) this.#commitNext();
@@ -370,5 +380,12 @@ export class Ledger {
     this.#seq = seq;
     this.#hash = hash;
     batch.forEach((p, i) => p.resolve({ seq: rows[i].seq, hash: rows[i].hash }));
+    for (const listener of this.#listeners) {
+      try {
+        listener(rows);
+      } catch {
+        this.#listeners.delete(listener);
+      }
+    }
   }
 }

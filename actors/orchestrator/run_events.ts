@@ -29,7 +29,22 @@ export type RunSettings = z.infer<typeof RunSettings>;
 
 /** The first event of a run: its settings. */
 export const RunStarted = eventType("run_started", RunSettings);
-/** The last event of a run: how many tasks died or were skipped, what was applied, and why not or whether it was cancelled. */
+/** The task DAG a run will execute (again on resume; the latest counts). */
+export const RunPlanned = eventType(
+  "run_planned",
+  z.object({
+    tasks: z.array(z.object({
+      id: z.string(),
+      kind: z.string(),
+      capability: z.string(),
+      dependsOn: z.array(z.string()),
+    })),
+  }),
+);
+/**
+ * The last event of a run: how many tasks died or were skipped, what was applied, and why not,
+ * or that it was cancelled.
+ */
 export const RunFinished = eventType(
   "run_finished",
   z.object({
@@ -80,6 +95,7 @@ export const FileApplied = eventType(
 /** Every event type of a run. */
 export const RUN_EVENTS = [
   RunStarted,
+  RunPlanned,
   RunFinished,
   TaskStarted,
   TaskSucceeded,

@@ -21,7 +21,8 @@ import { DEFAULT_GOAL, planRun } from "./offline_planner.ts";
 import { Orchestrator, type Progress, type RunOutcome } from "./orchestrator.ts";
 import { recoverRun } from "./recover_run.ts";
 import { buildReport, type RunReport, writeOutputs } from "./run_report.ts";
-import { RunFinished, type RunSettings, RunStarted } from "./run_events.ts";
+import { RunFinished, RunPlanned, type RunSettings, RunStarted } from "./run_events.ts";
+import { validatePlan } from "./task_graph.ts";
 import { startTeam, teamTemplates } from "./team.ts";
 
 /** The team keeps one agent of each template, so it needs at least this many. */
@@ -169,6 +170,18 @@ export class RunSession {
       runTests: settings.runTests,
       date: settings.date,
       packs,
+    });
+    await ledger.record(RunPlanned, {
+      runId,
+      actor: "orchestrator",
+      payload: {
+        tasks: validatePlan(plan, new Set(plan.map((t) => t.capability))).map((t) => ({
+          id: t.id,
+          kind: t.kind,
+          capability: t.capability,
+          dependsOn: t.dependsOn,
+        })),
+      },
     });
     const userSets = await Promise.all(settings.policies.map((f) => loadPolicyFile(f)));
     const packSets = packs.flatMap((p) => p.policy ? [p.policy] : []);

@@ -7,12 +7,15 @@ import {
   RunSession,
   TEAM_SIZE,
 } from "../../actors/mod.ts";
+import { servedBy } from "../../control/mod.ts";
 import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
+import { submitToServer } from "./submit_run.ts";
 import { dirname, join, resolve } from "node:path";
 
 const usage = `Usage: deno task run [GOAL] [--repo PATH] [--out DIR] [--apply] [--autonomy N]
                      [--policy FILE]... [--compliance PACKS] [--run-tests]
                      [--max-agents N] [--resume RUN_ID] [--ledger PATH] [--json]
+                     [--server URL [--token TOKEN]]
 
 Points the repo-ops team at a repository: scan, detect toolchains, assess, plan repairs,
 generate CI (GitHub Actions, GitLab CI, Azure Pipelines), docs, review. Works offline.
@@ -40,6 +43,9 @@ Options:
   --max-agents N    agents of the team in total; a pool grows while its tasks wait and
                     shrinks after 5 idle minutes (default 10, at least ${TEAM_SIZE}: one of each)
   --resume RUN_ID   finish a run that was interrupted; completed tasks are not repeated
+  --server URL      send the run to a troupe server (deno task serve) and follow it there;
+                    needed when a server holds the ledger
+  --token TOKEN     the bearer token for --server (default: the TROUPE_TOKEN variable)
   --ledger PATH     the ledger (default .troupe/ledger.duckdb)
   --json            print the report as JSON
   -h, --help        show this help`;
@@ -73,6 +79,8 @@ export const run = defineCommand({
     "run-tests": { type: "boolean", default: false },
     "max-agents": { type: "string", default: "10" },
     resume: { type: "string" },
+    server: { type: "string" },
+    token: { type: "string" },
     ledger: LEDGER_FLAG,
     json: JSON_FLAG,
   },
@@ -101,6 +109,34 @@ export const run = defineCommand({
         ),
     };
     const where = { maxAgents, keys: flags.keys, approvals: flags.approvals };
+    const request = {
+      goal: positionals[0] ?? DEFAULT_GOAL,
+      repo: resolve(flags.repo),
+      ...(flags.out ? { out: resolve(flags.out) } : {}),
+      apply: flags.apply,
+      autonomy,
+      policies: flags.policy.map((f) => resolve(f)),
+      compliance: flags.compliance.split(",").map((p) => p.trim()).filter(Boolean),
+      runTests: flags["run-tests"],
+      maxAgents,
+    };
+    if (flags.server) {
+      return await submitToServer(flags.server, flags.token ?? Deno.env.get("TROUPE_TOKEN"), {
+        request,
+        ...(flags.resume ? { resume: flags.resume } : {}),
+        json: flags.json,
+        onProgress: progressPrinter(),
+      });
+    }
+    // One writer per ledger: a server that has it takes the run instead.
+    const server = await servedBy(resolve(flags.ledger));
+    if (server) {
+      console.error(
+        `troupe run: the ledger ${flags.ledger} is served by ${server}; send the run there ` +
+          `with --server ${server} (and --token, or TROUPE_TOKEN, if it needs one)`,
+      );
+      return 1;
+    }
     await Deno.mkdir(dirname(resolve(flags.ledger)), { recursive: true }).catch(() => {});
     await using ledger = await Ledger.open(flags.ledger);
     let session: RunSession;
@@ -108,17 +144,7 @@ export const run = defineCommand({
       session = await RunSession.resume(ledger, flags.resume, where, hooks);
       console.error(`resuming ${session.runId}: ${session.completed.size} task(s) already done`);
     } else {
-      session = await RunSession.start(ledger, {
-        goal: positionals[0] ?? DEFAULT_GOAL,
-        repo: flags.repo,
-        ...(flags.out ? { out: flags.out } : {}),
-        apply: flags.apply,
-        autonomy,
-        policies: flags.policy,
-        compliance: flags.compliance.split(",").map((p) => p.trim()).filter(Boolean),
-        runTests: flags["run-tests"],
-        ...where,
-      }, hooks);
+      session = await RunSession.start(ledger, { ...request, ...where }, hooks);
       console.error(`run ${session.runId}: ${session.settings.goal} (${session.settings.repo})`);
     }
     // Ctrl-C cancels between tasks and still writes what was done; a second one ends it.

@@ -1,0 +1,503 @@
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { streamSSE } from "hono/streaming";
+import { z } from "zod";
+import { RunRequest } from "../actors/mod.ts";
+import { eventType, type Ledger, LedgerError } from "../ledger/mod.ts";
+import {
+  castVote,
+  listApprovals,
+  readRequest,
+  readTrustList,
+  SignedVote,
+} from "../policies/mod.ts";
+import { TroupeError } from "../runtime/mod.ts";
+import { followLedger } from "./event_feed.ts";
+import type { RunDesk } from "./run_desk.ts";
+import { RunView } from "./run_view.ts";
+import { type Ability, allows, type Caller, type TokenTable } from "./tokens.ts";
+
+/** What the routes work on. */
+export interface ControlContext {
+  ledger: Ledger;
+  runs: RunDesk;
+  /** Without tokens every caller is an anonymous admin: the server then binds to loopback only. */
+  tokens?: TokenTable;
+  keys: string;
+  approvals: string;
+  /** Largest request body, in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Live event streams one token may hold at once (default 8). */
+  maxStreamsPerToken?: number;
+  /** Aborts when the server closes: live streams end so that it can. */
+  closing?: AbortSignal;
+}
+
+/** A mutating call, recorded with who made it. */
+export const ControlCall = eventType(
+  "control_call",
+  z.object({
+    method: z.string(),
+    path: z.string(),
+    status: z.number().int(),
+    caller: z.string(),
+    role: z.string(),
+  }),
+);
+
+/** Every error leaves the server in one shape. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+type Env = { Variables: { caller: Caller } };
+
+const STATUS_OF: Record<string, 400 | 403 | 404 | 408 | 409 | 413 | 422> = {
+  not_found: 404,
+  actor_not_found: 404,
+  conflict: 409,
+  already_decided: 409,
+  invalid_spec: 400,
+  invalid_file: 422,
+  vote_refused: 422,
+  query_refused: 400,
+  query_failed: 400,
+  query_timeout: 408,
+  invalid_plan: 422,
+  too_large: 413,
+};
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const errors = {
+  400: json(ErrorBody, "the request is invalid; the error names the field"),
+  401: json(ErrorBody, "no valid bearer token"),
+  403: json(ErrorBody, "the token's role may not do this"),
+};
+const RunId = z.object({ id: z.string().min(1).max(100) });
+const body = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { "application/json": { schema } }, required: true },
+});
+
+/**
+ * The control endpoint's routes, typed end to end by the zod schemas that validate them (the
+ * same `RunRequest` the CLI fills), described by `/openapi.json`.
+ */
+export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        return c.json(
+          {
+            error: {
+              code: "invalid_request",
+              message: `the request is invalid: ${
+                result.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`)
+                  .join("; ")
+              }`,
+              issues: result.error.issues.map((i) => ({
+                path: i.path.join("."),
+                message: i.message,
+              })),
+            },
+          },
+          400,
+        );
+      }
+    },
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const message = status === 400 && /JSON/i.test(err.message)
+        ? `the body is not valid JSON: ${err.message}`
+        : err.message || "request refused";
+      return c.json({ error: { code: `http_${status}`, message } }, status);
+    }
+    if (err instanceof TroupeError) {
+      const status = STATUS_OF[err.code] ?? (err instanceof LedgerError ? 400 : 422);
+      return c.json({ error: { code: err.code, message: err.message } }, status);
+    }
+    return c.json(
+      { error: { code: "internal", message: `troupe could not do this: ${err.message}` } },
+      500,
+    );
+  });
+  app.notFound((c) =>
+    c.json({
+      error: {
+        code: "not_found",
+        message: `no route ${c.req.method} ${c.req.path}; see /openapi.json`,
+      },
+    }, 404)
+  );
+
+  // Health needs no token; everything else does once tokens are configured.
+  app.use("*", authenticate(ctx));
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: ctx.maxBodyBytes ?? 1024 * 1024,
+      onError: (c) =>
+        c.json({
+          error: {
+            code: "too_large",
+            message: `the body is larger than ${ctx.maxBodyBytes ?? 1024 * 1024} bytes`,
+          },
+        }, 413),
+    }),
+  );
+  app.use("*", recordMutations(ctx.ledger));
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health",
+      summary: "liveness, without a token",
+      responses: { 200: json(z.object({ ok: z.literal(true) }), "the server is up") },
+    }),
+    (c) => c.json({ ok: true as const }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/ready",
+      summary: "readiness: the ledger is open and how far it is",
+      responses: {
+        200: json(z.object({ ready: z.boolean(), ledger: z.string(), seq: z.number() }), "ready"),
+        ...errors,
+      },
+      middleware: [need("read")],
+    }),
+    (c) => c.json({ ready: true, ledger: ctx.ledger.path, seq: ctx.ledger.head.seq }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/runs",
+      summary: "submit a run: goal, repo and options as on the CLI",
+      request: body(RunRequest.omit({ keys: true, approvals: true })),
+      responses: {
+        202: json(z.object({ runId: z.string() }), "started; follow it at /runs/{id} or /events"),
+        ...errors,
+        422: json(ErrorBody, "a policy or pack file is invalid"),
+      },
+      middleware: [need("operate")],
+    }),
+    async (c) => c.json({ runId: await ctx.runs.submit(c.req.valid("json")) }, 202),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/runs",
+      summary: "the runs in the ledger, newest first",
+      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }) },
+      responses: { 200: json(z.array(RunView.omit({ tasks: true })), "runs"), ...errors },
+      middleware: [need("read")],
+    }),
+    async (c) => c.json(await ctx.runs.list(c.req.valid("query").limit), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/runs/{id}",
+      summary: "one run with its task DAG and each task's state",
+      request: { params: RunId },
+      responses: {
+        200: json(RunView, "the run"),
+        404: json(ErrorBody, "no such run"),
+        ...errors,
+      },
+      middleware: [need("read")],
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const view = await ctx.runs.view(id);
+      if (!view) throw new TroupeError("not_found", `no run "${id}" in ${ctx.ledger.path}`);
+      return c.json(view, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/runs/{id}/cancel",
+      summary: "cancel a run between tasks; running tasks finish, the rest are skipped",
+      request: { params: RunId },
+      responses: {
+        202: json(z.object({ cancelling: z.literal(true) }), "cancelling"),
+        409: json(ErrorBody, "this server is not running it"),
+        ...errors,
+      },
+      middleware: [need("operate")],
+    }),
+    (c) => {
+      const { id } = c.req.valid("param");
+      const caller = c.get("caller");
+      if (!ctx.runs.cancel(id, `cancelled by ${caller.name} over HTTP`)) {
+        throw new TroupeError("conflict", `run "${id}" is not running on this server`);
+      }
+      return c.json({ cancelling: true as const }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/runs/{id}/resume",
+      summary: "resume an interrupted run; completed tasks are not done again",
+      request: { params: RunId },
+      responses: {
+        202: json(z.object({ resuming: z.literal(true) }), "resuming"),
+        404: json(ErrorBody, "no such run"),
+        409: json(ErrorBody, "it is running or has finished"),
+        ...errors,
+      },
+      middleware: [need("operate")],
+    }),
+    async (c) => {
+      await ctx.runs.resume(c.req.valid("param").id);
+      return c.json({ resuming: true as const }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/ledger/sql",
+      summary: "one read-only SELECT over the ledger, with the CLI's limits",
+      request: body(z.strictObject({
+        query: z.string().min(1).max(100_000),
+        maxRows: z.number().int().min(1).max(10_000).default(1000),
+        timeoutMs: z.number().int().min(1).max(10_000).default(10_000),
+      })),
+      responses: {
+        200: json(
+          z.object({
+            columns: z.array(z.string()),
+            rows: z.array(z.record(z.string(), z.unknown())),
+            truncated: z.boolean(),
+          }),
+          "the rows",
+        ),
+        ...errors,
+        408: json(ErrorBody, "the query ran past its time limit"),
+      },
+      middleware: [need("read")],
+    }),
+    async (c) => {
+      const { query, maxRows, timeoutMs } = c.req.valid("json");
+      return c.json(await ctx.ledger.query(query, { maxRows, timeoutMs }), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/approvals",
+      summary: "approval requests with their votes and how each stands",
+      responses: { 200: json(z.array(z.record(z.string(), z.unknown())), "requests"), ...errors },
+      middleware: [need("read")],
+    }),
+    async (c) => c.json(await listApprovals(ctx.approvals), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/approvals/{id}/votes",
+      summary: "cast a signed vote, as `deno task approve` makes it",
+      request: { params: RunId, ...body(SignedVote) },
+      responses: {
+        201: json(z.object({ file: z.string() }), "the vote is in the inbox"),
+        404: json(ErrorBody, "no such approval"),
+        409: json(ErrorBody, "already decided"),
+        422: json(ErrorBody, "this vote would not count, and why"),
+        ...errors,
+      },
+      middleware: [need("approve")],
+    }),
+    async (c) => {
+      const request = await readRequest(ctx.approvals, c.req.valid("param").id);
+      const file = await castVote(
+        ctx.approvals,
+        c.req.valid("json"),
+        request,
+        await readTrustList(ctx.keys),
+      );
+      return c.json({ file }, 201);
+    },
+  );
+
+  const streams = new Map<string, number>();
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/events",
+      summary: "ledger events as Server-Sent Events, resumable with Last-Event-ID (the seq)",
+      request: {
+        query: z.object({
+          run: z.string().optional(),
+          actor: z.string().optional(),
+          type: z.string().optional().describe("comma-separated event types"),
+          mode: z.enum(["tasks", "tokens", "all"]).default("all"),
+          after: z.coerce.number().int().min(0).optional().describe("start after this seq"),
+        }),
+      },
+      responses: {
+        200: { description: "text/event-stream: `id` is the seq, `event` the type" },
+        ...errors,
+        429: json(ErrorBody, "too many streams for this token"),
+      },
+      middleware: [need("read")],
+    }),
+    (c) => {
+      const q = c.req.valid("query");
+      const caller = c.get("caller").name;
+      const open = streams.get(caller) ?? 0;
+      const limit = ctx.maxStreamsPerToken ?? 8;
+      if (open >= limit) {
+        return c.json({
+          error: { code: "too_many_streams", message: `at most ${limit} event streams per token` },
+        }, 429);
+      }
+      const lastId = Number(c.req.header("last-event-id") ?? q.after ?? ctx.ledger.head.seq);
+      const after = Number.isInteger(lastId) && lastId >= 0 ? lastId : ctx.ledger.head.seq;
+      streams.set(caller, open + 1);
+      return streamSSE(c, async (stream) => {
+        const done = new AbortController();
+        stream.onAbort(() => done.abort());
+        ctx.closing?.addEventListener("abort", () => done.abort(), { once: true });
+        try {
+          await followLedger(ctx.ledger, after, {
+            ...(q.run ? { runId: q.run } : {}),
+            ...(q.actor ? { actor: q.actor } : {}),
+            ...(q.type ? { types: q.type.split(",").map((t) => t.trim()) } : {}),
+            mode: q.mode,
+          }, (row) =>
+            stream.writeSSE({
+              id: String(row.seq),
+              event: row.type,
+              data: JSON.stringify({
+                seq: row.seq,
+                ts: row.ts,
+                runId: row.runId,
+                actor: row.actor,
+                type: row.type,
+                payload: JSON.parse(row.payload),
+              }),
+            }), done.signal);
+        } finally {
+          streams.set(caller, (streams.get(caller) ?? 1) - 1);
+        }
+      });
+    },
+  );
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "troupe control endpoint",
+      version: "1",
+      description: "Drive troupe's runs, follow its ledger and sign approvals over HTTP.",
+    },
+  });
+  app.get("/docs", (c) => c.html(docsPage(app)));
+  return app;
+}
+
+/** Sets the caller from the bearer token; refuses a missing or unknown one (but on /health). */
+function authenticate(ctx: ControlContext): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    if (c.req.path === "/health") return await next();
+    if (!ctx.tokens) {
+      c.set("caller", { name: "local", role: "admin" });
+      return await next();
+    }
+    const caller = ctx.tokens.authenticate(c.req.header("authorization"));
+    if (!caller) {
+      return c.json(
+        {
+          error: {
+            code: "unauthorized",
+            message: "send Authorization: Bearer TOKEN with a token from the server's tokens file",
+          },
+        },
+        401,
+        { "www-authenticate": "Bearer" },
+      );
+    }
+    c.set("caller", caller);
+    await next();
+  };
+}
+
+/** Refuses a caller whose role may not do `ability`. */
+function need(ability: Ability): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    const caller = c.get("caller");
+    if (!allows(caller.role, ability)) {
+      return c.json({
+        error: {
+          code: "forbidden",
+          message: `token "${caller.name}" has role ${caller.role}, which may not ${ability}`,
+        },
+      }, 403);
+    }
+    await next();
+  };
+}
+
+/** Every mutating call is a ledger event naming the caller's token and role. */
+function recordMutations(ledger: Ledger): MiddlewareHandler<Env> {
+  return async (c: Context<Env>, next) => {
+    await next();
+    if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return;
+    const caller = c.get("caller");
+    if (!caller) return; // refused before it was known who called
+    await ledger.record(ControlCall, {
+      actor: "control",
+      payload: {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        caller: caller.name,
+        role: caller.role,
+      },
+    }).catch(() => {});
+  };
+}
+
+/** A plain page listing the routes; the full description is /openapi.json. */
+function docsPage(app: OpenAPIHono<Env>): string {
+  const doc = app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: { title: "troupe control endpoint", version: "1" },
+  });
+  const rows = Object.entries(doc.paths ?? {}).flatMap(([path, ops]) =>
+    Object.entries(ops as Record<string, { summary?: string }>).map(([method, op]) =>
+      `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${escape(path)}</code></td>` +
+      `<td>${escape(op.summary ?? "")}</td></tr>`
+    )
+  ).join("\n");
+  return `<!doctype html><meta charset="utf-8"><title>troupe API</title>
+<style>body{font:14px system-ui;margin:2em}td{padding:.2em 1em;border-bottom:1px solid #ddd}</style>
+<h1>troupe control endpoint</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a>.
+Send <code>Authorization: Bearer TOKEN</code>.</p><table>${rows}</table>`;
+}
+
+const escape = (s: string) =>
+  s.replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[ch]!);

@@ -1,0 +1,25 @@
+/**
+ * troupe's HTTP control endpoint: runs, the ledger's live events, SQL and approvals over HTTP,
+ * described by `/openapi.json`.
+ *
+ * ```ts
+ * import { ControlServer } from "./control/mod.ts";
+ *
+ * await using server = await ControlServer.start({ port: 0, ledger: ":memory:" });
+ * const res = await fetch(`${server.url}/runs`, {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ repo: ".", goal: "audit this repository" }),
+ * });
+ * console.log(await res.json()); // { runId: "run-…" }
+ * ```
+ *
+ * @module
+ */
+export { ControlServer, type ServeOptions } from "./server.ts";
+export { controlApp, ControlCall, type ControlContext, ErrorBody } from "./app.ts";
+export { type FeedFilter, followLedger } from "./event_feed.ts";
+export { RunDesk, type RunDeskOptions } from "./run_desk.ts";
+export { type RunView, viewRun } from "./run_view.ts";
+export { claimLedger, type LedgerClaim, servedBy } from "./ledger_owner.ts";
+export { type Ability, allows, type Caller, Role, TokensFile, TokenTable } from "./tokens.ts";

@@ -1,0 +1,106 @@
+import { type RunHooks, type RunRequest, type RunResult, RunSession } from "../actors/mod.ts";
+import type { Ledger } from "../ledger/mod.ts";
+import { TroupeError } from "../runtime/mod.ts";
+import { type RunView, viewRun } from "./run_view.ts";
+
+/** Where the server's runs find keys and the approvals inbox. */
+export interface RunDeskOptions {
+  keys?: string;
+  approvals?: string;
+  /** Told of each session's progress and approvals, e.g. to log them. */
+  hooks?: RunHooks;
+}
+
+/**
+ * The runs a server drives: each a `RunSession`, exactly as the CLI runs it, started in the
+ * background. A run outlives the request that submitted it; it ends by itself, by `cancel`, or
+ * with the server (which cancels what still runs and waits for it to wind down).
+ */
+export class RunDesk {
+  readonly #running = new Map<string, { session: RunSession; done: Promise<RunResult | Error> }>();
+
+  constructor(readonly ledger: Ledger, readonly options: RunDeskOptions = {}) {}
+
+  /** Validates and starts a run; resolves with its id once `run_started` is in the ledger. */
+  async submit(request: RunRequest): Promise<string> {
+    const session = await RunSession.start(this.ledger, {
+      ...request,
+      ...this.#where(),
+    }, this.options.hooks ?? {});
+    this.#launch(session);
+    return session.runId;
+  }
+
+  /** Resumes an interrupted run in the background. */
+  async resume(runId: string): Promise<void> {
+    if (this.#running.has(runId)) {
+      throw new TroupeError("conflict", `run "${runId}" is running already`, { runId });
+    }
+    const view = await viewRun(this.ledger, runId, false);
+    if (!view) throw new TroupeError("not_found", `no run "${runId}"`, { runId });
+    if (view.finished) {
+      throw new TroupeError("conflict", `run "${runId}" has finished; there is nothing to resume`, {
+        runId,
+      });
+    }
+    this.#launch(
+      await RunSession.resume(this.ledger, runId, this.#where(), this.options.hooks ?? {}),
+    );
+  }
+
+  /** Cancels a running run between tasks; false when this server is not running it. */
+  cancel(runId: string, reason: string): boolean {
+    const entry = this.#running.get(runId);
+    if (!entry) return false;
+    entry.session.cancel(reason);
+    return true;
+  }
+
+  /** True while this server runs `runId`. */
+  active(runId: string): boolean {
+    return this.#running.has(runId);
+  }
+
+  /** A run's view from the ledger. */
+  view(runId: string): Promise<RunView | undefined> {
+    return viewRun(this.ledger, runId, this.active(runId));
+  }
+
+  /** The ledger's runs, newest first, each with its status. */
+  async list(limit = 50): Promise<Omit<RunView, "tasks">[]> {
+    const out = [];
+    for (const { runId } of await this.ledger.runs(limit)) {
+      const view = await this.view(runId);
+      if (!view) continue;
+      const { tasks: _tasks, ...rest } = view;
+      out.push(rest);
+    }
+    return out;
+  }
+
+  /** Waits for a run this server runs to end; undefined when it runs nothing by that id. */
+  async settled(runId: string): Promise<RunResult | Error | undefined> {
+    return await this.#running.get(runId)?.done;
+  }
+
+  /** Cancels every run still going and waits for each to write its end. */
+  async close(reason = "the server stopped"): Promise<void> {
+    for (const { session } of this.#running.values()) session.cancel(reason);
+    await Promise.all([...this.#running.values()].map((r) => r.done));
+  }
+
+  #where() {
+    return {
+      ...(this.options.keys ? { keys: this.options.keys } : {}),
+      ...(this.options.approvals ? { approvals: this.options.approvals } : {}),
+    };
+  }
+
+  #launch(session: RunSession): void {
+    const done = session.run().then(
+      (r) => r,
+      (err: Error) => err,
+    ).finally(() => this.#running.delete(session.runId));
+    this.#running.set(session.runId, { session, done });
+  }
+}

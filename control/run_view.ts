@@ -1,0 +1,111 @@
+import { z } from "zod";
+import {
+  RunFinished,
+  RunPlanned,
+  RunSettings,
+  RunStarted,
+  TaskDead,
+  TaskFailed,
+  TaskSkipped,
+  TaskStarted,
+  TaskSucceeded,
+} from "../actors/mod.ts";
+import type { Ledger } from "../ledger/mod.ts";
+
+/** Where a task stands, from its ledger events. */
+export const TaskState = z.enum(["pending", "running", "retrying", "succeeded", "dead", "skipped"]);
+
+/** One task of a run's DAG with its state. */
+export const TaskView = z.object({
+  id: z.string(),
+  kind: z.string(),
+  capability: z.string(),
+  dependsOn: z.array(z.string()),
+  state: TaskState,
+  attempts: z.number().int(),
+  agent: z.string().nullable(),
+  cause: z.string().nullable(),
+});
+
+/** A run as the ledger tells it: settings, the task DAG with each task's state, and its end. */
+export const RunView = z.object({
+  runId: z.string(),
+  status: z.enum(["running", "finished", "cancelled", "interrupted"]),
+  startedAt: z.number(),
+  settings: RunSettings,
+  tasks: z.array(TaskView),
+  finished: RunFinished.payload.nullable(),
+});
+/** A run's view. */
+export type RunView = z.infer<typeof RunView>;
+
+const EVENTS = [
+  RunStarted,
+  RunPlanned,
+  TaskStarted,
+  TaskSucceeded,
+  TaskFailed,
+  TaskDead,
+  TaskSkipped,
+  RunFinished,
+] as const;
+
+/**
+ * Reads one run back from the ledger. `active` says whether this process is running it now; a
+ * run with no end that no one runs was interrupted (a crash, a kill) and can be resumed.
+ */
+export async function viewRun(
+  ledger: Ledger,
+  runId: string,
+  active: boolean,
+): Promise<RunView | undefined> {
+  let view: RunView | undefined;
+  const tasks = new Map<string, z.infer<typeof TaskView>>();
+  for await (const e of ledger.events(EVENTS, { runId })) {
+    if (e.type === "run_started") {
+      view = {
+        runId,
+        status: "running",
+        startedAt: e.ts,
+        settings: e.payload,
+        tasks: [],
+        finished: null,
+      };
+      continue;
+    }
+    if (!view) continue;
+    if (e.type === "run_planned") {
+      for (const t of e.payload.tasks) {
+        const known = tasks.get(t.id);
+        tasks.set(t.id, {
+          ...t,
+          state: known?.state ?? "pending",
+          attempts: known?.attempts ?? 0,
+          agent: known?.agent ?? null,
+          cause: known?.cause ?? null,
+        });
+      }
+    } else if (e.type === "run_finished") {
+      view.finished = e.payload;
+    } else {
+      const t = tasks.get(e.payload.taskId);
+      if (!t) continue;
+      if (e.type === "task_started") {
+        Object.assign(t, { state: "running", attempts: e.payload.attempt, agent: e.actor });
+      } else if (e.type === "task_succeeded") Object.assign(t, { state: "succeeded", cause: null });
+      else if (e.type === "task_failed") {
+        Object.assign(t, { state: "retrying", cause: e.payload.cause });
+      } else if (e.type === "task_dead") {
+        Object.assign(t, { state: "dead", cause: e.payload.cause });
+      } else Object.assign(t, { state: "skipped", cause: e.payload.reason });
+    }
+  }
+  if (!view) return undefined;
+  view.tasks = [...tasks.values()];
+  view.status = view.finished
+    ? (view.finished.cancelled ? "cancelled" : "finished")
+    : active
+    ? "running"
+    : "interrupted";
+  return view;
+}

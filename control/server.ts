@@ -1,0 +1,101 @@
+import { dirname, resolve } from "node:path";
+import { DEFAULT_LEDGER_PATH, Ledger } from "../ledger/mod.ts";
+import { DEFAULT_APPROVALS_DIR, DEFAULT_KEY_DIR } from "../policies/mod.ts";
+import { TroupeError } from "../runtime/mod.ts";
+import type { RunHooks } from "../actors/mod.ts";
+import { controlApp } from "./app.ts";
+import { claimLedger, type LedgerClaim } from "./ledger_owner.ts";
+import { RunDesk } from "./run_desk.ts";
+import { TokenTable } from "./tokens.ts";
+
+/** How a control server starts. */
+export interface ServeOptions {
+  /** 0 picks a free port (default 8787). */
+  port?: number;
+  /** Default 127.0.0.1. Another address needs a tokens file. */
+  host?: string;
+  ledger?: string;
+  /** A tokens file; without one the server binds to loopback only. */
+  tokens?: string;
+  keys?: string;
+  approvals?: string;
+  /** Told of each run's progress and approvals. */
+  hooks?: RunHooks;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
+
+/**
+ * troupe's HTTP control endpoint: a Hono app on `Deno.serve` that owns the ledger and drives
+ * runs through the same `RunSession` as the CLI. `close` cancels the runs still going, ends
+ * live streams, and releases the ledger.
+ */
+export class ControlServer {
+  private constructor(
+    readonly url: string,
+    readonly ledger: Ledger,
+    readonly runs: RunDesk,
+    readonly authenticated: boolean,
+    readonly server: Deno.HttpServer,
+    readonly closing: AbortController,
+    readonly owner: LedgerClaim,
+  ) {}
+
+  /** Starts a server; refuses a non-loopback address without tokens, and a ledger already served. */
+  static async start(o: ServeOptions = {}): Promise<ControlServer> {
+    const host = o.host ?? "127.0.0.1";
+    if (!o.tokens && !LOOPBACK.test(host)) {
+      throw new TroupeError(
+        "invalid_spec",
+        `serving on ${host} without --tokens would let anyone drive troupe; give --tokens FILE ` +
+          `or bind to 127.0.0.1`,
+        { host },
+      );
+    }
+    const tokens = o.tokens ? await TokenTable.load(o.tokens) : undefined;
+    const ledgerPath = o.ledger ?? DEFAULT_LEDGER_PATH;
+    if (ledgerPath !== ":memory:") {
+      await Deno.mkdir(dirname(resolve(ledgerPath)), { recursive: true });
+    }
+    const keys = o.keys ?? DEFAULT_KEY_DIR;
+    const approvals = o.approvals ?? DEFAULT_APPROVALS_DIR;
+    // Claimed before the ledger opens, so a second server learns who has it, not DuckDB's lock.
+    const pending = Promise.withResolvers<string>();
+    const owner = await claimLedger(ledgerPath);
+    let ledger: Ledger | undefined;
+    try {
+      ledger = await Ledger.open(ledgerPath);
+      const runs = new RunDesk(ledger, { keys, approvals, ...(o.hooks ? { hooks: o.hooks } : {}) });
+      const closing = new AbortController();
+      const app = controlApp({ ledger, runs, tokens, keys, approvals, closing: closing.signal });
+      const server = Deno.serve({
+        port: o.port ?? 8787,
+        hostname: host,
+        onListen: ({ hostname, port }) =>
+          pending.resolve(`http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`),
+      }, app.fetch);
+      const url = await pending.promise;
+      await owner.announce(url);
+      return new ControlServer(url, ledger, runs, !!tokens, server, closing, owner);
+    } catch (err) {
+      await ledger?.close();
+      owner[Symbol.dispose]();
+      throw err;
+    }
+  }
+
+  /** Cancels runs still going, ends live streams, stops listening and closes the ledger. */
+  async close(): Promise<void> {
+    if (this.closing.signal.aborted) return;
+    await this.runs.close();
+    this.closing.abort();
+    await this.server.shutdown();
+    await this.ledger.close();
+    this.owner[Symbol.dispose]();
+  }
+
+  /** `await using server = await ControlServer.start(…)` closes it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,329 @@
+import assert from "node:assert/strict";
+import { cp } from "node:fs/promises";
+import { join } from "node:path";
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import { ControlServer, type RunView } from "../../control/mod.ts";
+import { cli } from "../cli_helpers.ts";
+
+const FIXTURES = new URL("../fixtures/repos/", import.meta.url).pathname;
+const TEAM_TASKS = [
+  "scan",
+  "detect",
+  "assess",
+  "plan_repairs",
+  "generate_ci",
+  "write_docs",
+  "review",
+];
+
+interface Streamed {
+  id: string;
+  event: string;
+  data: { seq: number; type: string; runId: string | null; actor: string; payload: unknown };
+}
+
+/** Runs `fn` with a server on a fresh ledger file in a temp folder; everything is removed. */
+async function withServer(
+  fn: (server: ControlServer, tmp: string) => Promise<void>,
+  options: { tokens?: unknown } = {},
+): Promise<void> {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-serve-" });
+  try {
+    let tokens: string | undefined;
+    if (options.tokens) {
+      tokens = join(tmp, "tokens.json");
+      await Deno.writeTextFile(tokens, JSON.stringify(options.tokens));
+    }
+    await using server = await ControlServer.start({
+      port: 0,
+      ledger: join(tmp, "ledger.duckdb"),
+      keys: join(tmp, "keys"),
+      approvals: join(tmp, "approvals"),
+      ...(tokens ? { tokens } : {}),
+    });
+    await fn(server, tmp);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+/** Reads an event stream until `until` says stop (or the stream ends); closes it after. */
+async function readEvents(
+  url: string,
+  until: (e: Streamed, all: Streamed[]) => boolean,
+  headers: Record<string, string> = {},
+): Promise<Streamed[]> {
+  const abort = new AbortController();
+  const res = await fetch(url, { headers, signal: abort.signal });
+  assert.equal(res.status, 200, await (res.ok ? "" : res.text()));
+  assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
+  const seen: Streamed[] = [];
+  const stream = res.body!.pipeThrough(new TextDecoderStream()).pipeThrough(
+    new EventSourceParserStream(),
+  );
+  try {
+    for await (const m of stream) {
+      const e = { id: m.id ?? "", event: m.event ?? "", data: JSON.parse(m.data) };
+      seen.push(e);
+      if (until(e, seen)) break;
+    }
+  } finally {
+    abort.abort();
+  }
+  return seen;
+}
+
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+
+Deno.test("a run submitted over HTTP runs as the CLI's does: live task events, its DAG with each task's state, the call in the ledger", () =>
+  withServer(async (server, tmp) => {
+    const res = await post(`${server.url}/runs`, {
+      repo: join(FIXTURES, "go_mod"),
+      out: join(tmp, "out"),
+      goal: "assess this repository and propose hardening",
+    });
+    assert.equal(res.status, 202);
+    const { runId } = await res.json();
+    assert.match(runId, /^run-/);
+    const events = await readEvents(
+      `${server.url}/events?run=${runId}&mode=tasks&after=0`,
+      (e) => e.event === "run_finished",
+    );
+    // Ids are the ledger's seqs, increasing; the feed holds only this run's task-level events.
+    const seqs = events.map((e) => Number(e.id));
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+    assert.ok(events.every((e) => e.data.runId === runId));
+    assert.deepEqual(events.map((e) => e.event).filter((t) => !t.startsWith("task_")), [
+      "run_started",
+      "run_planned",
+      "run_finished",
+    ]);
+    assert.deepEqual(
+      events.filter((e) => e.event === "task_succeeded").map((e) =>
+        (e.data.payload as { taskId: string }).taskId
+      ).sort(),
+      [...TEAM_TASKS].sort(),
+    );
+
+    const view = await (await fetch(`${server.url}/runs/${runId}`)).json() as RunView;
+    assert.equal(view.status, "finished");
+    assert.deepEqual(view.tasks.map((t) => t.id), TEAM_TASKS);
+    assert.ok(view.tasks.every((t) => t.state === "succeeded" && t.attempts === 1 && t.agent));
+    // The plan's edges, as the offline planner makes them.
+    assert.deepEqual(view.tasks.find((t) => t.id === "review")!.dependsOn, [
+      "scan",
+      "assess",
+      "generate_ci",
+      "write_docs",
+    ]);
+    await Deno.stat(join(tmp, "out", "report.md"));
+    const list = await (await fetch(`${server.url}/runs`)).json();
+    assert.deepEqual(list.map((r: { runId: string }) => r.runId), [runId]);
+
+    const sql = await post(`${server.url}/ledger/sql`, {
+      query: "SELECT payload->>'method' AS m, payload->>'path' AS p, " +
+        "payload->>'status' AS s, payload->>'caller' AS caller, payload->>'role' AS role " +
+        "FROM events WHERE type = 'control_call' ORDER BY seq",
+    });
+    assert.equal(sql.status, 200);
+    assert.deepEqual((await sql.json()).rows, [
+      { m: "POST", p: "/runs", s: "202", caller: "local", role: "admin" },
+    ]);
+  }));
+
+Deno.test("a client that reconnects with Last-Event-ID misses nothing and gets nothing twice", () =>
+  withServer(async (server) => {
+    const ledger = server.ledger;
+    for (let i = 1; i <= 5; i++) await ledger.append({ actor: "a", type: "note", payload: { i } });
+    const first = await readEvents(`${server.url}/events?after=0`, (_e, all) => all.length === 3);
+    assert.deepEqual(first.map((e) => e.id), ["1", "2", "3"]);
+    // While the client is away, more is written.
+    for (let i = 6; i <= 8; i++) await ledger.append({ actor: "a", type: "note", payload: { i } });
+    const writer = (async () => {
+      // …and more once it is back: the live part of the stream.
+      for (let i = 9; i <= 12; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        await ledger.append({ actor: i % 2 ? "a" : "b", type: "note", payload: { i } });
+      }
+    })();
+    const second = await readEvents(
+      `${server.url}/events`,
+      (e) => e.id === "12",
+      { "last-event-id": first.at(-1)!.id },
+    );
+    await writer;
+    assert.deepEqual(
+      [...first, ...second].map((e) => Number(e.id)),
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    // Filters apply to the past and to the live part alike.
+    const onlyB = await readEvents(
+      `${server.url}/events?actor=b&after=0`,
+      (_e, all) => all.length === 2,
+    );
+    assert.deepEqual(onlyB.map((e) => e.id), ["10", "12"]);
+  }));
+
+const TOKENS = {
+  tokens: [
+    { name: "ci", role: "admin", token: "admin-token-0123456789" },
+    { name: "watcher", role: "viewer", token: "viewer-token-0123456789" },
+    {
+      name: "hashed",
+      role: "operator",
+      // sha256("operator-token-0123456789")
+      sha256: await (async () => {
+        const d = await crypto.subtle.digest(
+          "SHA-256",
+          new TextEncoder().encode("operator-token-0123456789"),
+        );
+        return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+      })(),
+    },
+  ],
+};
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+Deno.test("with tokens, every route but /health needs one, and the role decides what it may do", () =>
+  withServer(async (server, tmp) => {
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+    const none = await fetch(`${server.url}/runs`);
+    assert.equal(none.status, 401);
+    assert.match((await none.json()).error.message, /Authorization: Bearer/);
+    assert.equal(
+      (await fetch(`${server.url}/runs`, { headers: bearer("wrong-token-0123456789") })).status,
+      401,
+    );
+    assert.equal(
+      (await fetch(`${server.url}/runs`, { headers: bearer("viewer-token-0123456789") })).status,
+      200,
+    );
+    const body = { repo: join(FIXTURES, "go_mod"), out: join(tmp, "o"), goal: "audit it" };
+    const viewer = await post(`${server.url}/runs`, body, bearer("viewer-token-0123456789"));
+    assert.equal(viewer.status, 403);
+    assert.match(
+      (await viewer.json()).error.message,
+      /"watcher" has role viewer, which may not operate/,
+    );
+    const operator = await post(`${server.url}/runs`, body, bearer("operator-token-0123456789"));
+    assert.equal(operator.status, 202);
+    const { runId } = await operator.json();
+    await server.runs.settled(runId);
+    const calls = await post(`${server.url}/ledger/sql`, {
+      query: "SELECT payload->>'caller' AS caller, payload->>'role' AS role, " +
+        "payload->>'status' AS status FROM events WHERE type = 'control_call' ORDER BY seq",
+    }, bearer("admin-token-0123456789"));
+    // The refused call is recorded too, with who made it; the admin's own query is a POST too.
+    assert.deepEqual((await calls.json()).rows.slice(0, 2), [
+      { caller: "watcher", role: "viewer", status: "403" },
+      { caller: "hashed", role: "operator", status: "202" },
+    ]);
+  }, { tokens: TOKENS }));
+
+Deno.test("a server refuses to listen beyond loopback without tokens, and a bad tokens file names what is wrong", async () => {
+  await assert.rejects(
+    ControlServer.start({ port: 0, host: "0.0.0.0", ledger: ":memory:" }),
+    /serving on 0\.0\.0\.0 without --tokens would let anyone drive troupe/,
+  );
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = join(dir, "tokens.json");
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ tokens: [{ name: "x", role: "king", token: "short" }] }),
+    );
+    await assert.rejects(
+      ControlServer.start({ port: 0, ledger: ":memory:", tokens: file }),
+      (e: Error) =>
+        /tokens\.json: invalid tokens file/.test(e.message) && /tokens\.0\.role/.test(e.message) &&
+        /at least 16 characters/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bad input gets a 4xx JSON error naming what was wrong, and the server keeps serving", () =>
+  withServer(async (server) => {
+    const cases: [string, Response, number, RegExp][] = [
+      ["not JSON", await post(`${server.url}/runs`, "{bad"), 400, /not valid JSON/],
+      [
+        "wrong types",
+        await post(`${server.url}/runs`, { repo: 5, autonomy: 9, colour: "red" }),
+        400,
+        /repo: .*expected string.*autonomy: .*<=5/,
+      ],
+      [
+        "too large",
+        await post(`${server.url}/ledger/sql`, { query: "x".repeat(2 * 1024 * 1024) }),
+        413,
+        /larger than 1048576 bytes/,
+      ],
+      ["unknown route", await fetch(`${server.url}/nope`), 404, /no route GET \/nope/],
+      ["unknown run", await fetch(`${server.url}/runs/run-nope`), 404, /no run "run-nope"/],
+      [
+        "a write in SQL",
+        await post(`${server.url}/ledger/sql`, { query: "DELETE FROM events" }),
+        400,
+        /only SELECT queries/,
+      ],
+      [
+        "a repository that is not there",
+        await post(`${server.url}/runs`, { repo: "/nowhere/at/all" }),
+        400,
+        /not a directory/,
+      ],
+      [
+        "cancel a run it does not run",
+        await post(`${server.url}/runs/run-nope/cancel`, {}),
+        409,
+        /not running on this server/,
+      ],
+    ];
+    for (const [what, res, status, message] of cases) {
+      assert.equal(res.status, status, what);
+      const body = await res.json();
+      assert.match(body.error.message, message, what);
+      assert.equal(typeof body.error.code, "string", what);
+    }
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+    const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+    assert.equal(doc.openapi, "3.1.0");
+    for (const path of ["/runs", "/runs/{id}", "/events", "/ledger/sql", "/approvals"]) {
+      assert.ok(doc.paths[path], `${path} is described`);
+    }
+  }));
+
+Deno.test("one writer per ledger: a second server and deno task run are told who has it; run --server sends the run there", () =>
+  withServer(async (server, tmp) => {
+    const ledger = join(tmp, "ledger.duckdb");
+    await assert.rejects(
+      ControlServer.start({ port: 0, ledger }),
+      new RegExp(`already served by ${server.url.replaceAll(".", "\\.")}`),
+    );
+    const repo = join(tmp, "repo");
+    await cp(join(FIXTURES, "go_mod"), repo, { recursive: true });
+    const refused = await cli(["run", "--repo", repo, "--ledger", ledger]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      new RegExp(`served by ${server.url}.*--server ${server.url}`, "s"),
+    );
+    const sent = await cli([
+      "run",
+      "--repo",
+      repo,
+      "--out",
+      join(tmp, "out"),
+      "--server",
+      server.url,
+    ]);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(sent.stdout, /run run-\S+: finished; 7 tasks, 0 failed/);
+    assert.match(sent.stderr, /\[7\/7 done, 0 failed, 0 skipped/);
+  }));
