@@ -6,7 +6,9 @@
  * out by hand, a second definition of every message and spec beside the schema, which is the one
  * definition. This checks the part of that lint a reader relies on.
  */
-const ENTRIES = ["runtime", "ledger", "policies", "sandboxes", "actors", "control"].map((d) => `${d}/mod.ts`);
+const ENTRIES = ["runtime", "ledger", "policies", "sandboxes", "actors", "control"].map((d) =>
+  `${d}/mod.ts`
+);
 
 interface Doc {
   jsDoc?: { doc?: string; tags?: { kind: string }[] };
