@@ -16,11 +16,13 @@
  */
 export {
   type ResumeOptions,
+  type RunEnvironment,
   type RunHooks,
   RunRequest,
   type RunResult,
   RunSession,
   TEAM_SIZE,
+  teamOf,
 } from "./orchestrator/run_session.ts";
 export {
   FileApplied,

@@ -1,4 +1,11 @@
-import { type RunHooks, type RunRequest, type RunResult, RunSession } from "../actors/mod.ts";
+import {
+  type RunHooks,
+  type RunRequest,
+  type RunResult,
+  RunSession,
+  teamOf,
+} from "../actors/mod.ts";
+import type { ActorSystem, HealthMonitor } from "../runtime/mod.ts";
 import type { Ledger } from "../ledger/mod.ts";
 import { TroupeError } from "../runtime/mod.ts";
 import { type RunView, viewRun } from "./run_view.ts";
@@ -9,6 +16,9 @@ export interface RunDeskOptions {
   approvals?: string;
   /** Told of each session's progress and approvals, e.g. to log them. */
   hooks?: RunHooks;
+  /** The server's actor system, where each run's team runs beside the others. */
+  system?: ActorSystem;
+  health?: HealthMonitor;
 }
 
 /**
@@ -26,7 +36,7 @@ export class RunDesk {
     const session = await RunSession.start(this.ledger, {
       ...request,
       ...this.#where(),
-    }, this.options.hooks ?? {});
+    }, this.#environment());
     this.#launch(session);
     return session.runId;
   }
@@ -44,7 +54,7 @@ export class RunDesk {
       });
     }
     this.#launch(
-      await RunSession.resume(this.ledger, runId, this.#where(), this.options.hooks ?? {}),
+      await RunSession.resume(this.ledger, runId, this.#where(), this.#environment()),
     );
   }
 
@@ -54,6 +64,11 @@ export class RunDesk {
     if (!entry) return false;
     entry.session.cancel(reason);
     return true;
+  }
+
+  /** True when actor `id` belongs to the team of a run this server runs. */
+  owns(id: string): boolean {
+    return [...this.#running.keys()].some((runId) => teamOf(runId).owns(id));
   }
 
   /** True while this server runs `runId`. */
@@ -87,6 +102,14 @@ export class RunDesk {
   async close(reason = "the server stopped"): Promise<void> {
     for (const { session } of this.#running.values()) session.cancel(reason);
     await Promise.all([...this.#running.values()].map((r) => r.done));
+  }
+
+  #environment() {
+    return {
+      ...this.options.hooks,
+      ...(this.options.system ? { system: this.options.system } : {}),
+      ...(this.options.health ? { health: this.options.health } : {}),
+    };
   }
 
   #where() {

@@ -1,7 +1,9 @@
 import { dirname, resolve } from "node:path";
 import { DEFAULT_LEDGER_PATH, Ledger } from "../ledger/mod.ts";
 import { DEFAULT_APPROVALS_DIR, DEFAULT_KEY_DIR } from "../policies/mod.ts";
-import { TroupeError } from "../runtime/mod.ts";
+import { ActorSystem, HealthMonitor, TroupeError } from "../runtime/mod.ts";
+import { recordSystem } from "../ledger/mod.ts";
+import { serverMetrics } from "./metrics.ts";
 import type { RunHooks } from "../actors/mod.ts";
 import { controlApp } from "./app.ts";
 import { claimLedger, type LedgerClaim } from "./ledger_owner.ts";
@@ -39,6 +41,8 @@ export class ControlServer {
     readonly server: Deno.HttpServer,
     readonly closing: AbortController,
     readonly owner: LedgerClaim,
+    readonly system: ActorSystem,
+    private readonly teardown: () => Promise<void>,
   ) {}
 
   /** Starts a server; refuses a non-loopback address without tokens, and a ledger already served. */
@@ -65,9 +69,36 @@ export class ControlServer {
     let ledger: Ledger | undefined;
     try {
       ledger = await Ledger.open(ledgerPath);
-      const runs = new RunDesk(ledger, { keys, approvals, ...(o.hooks ? { hooks: o.hooks } : {}) });
+      // One actor system for the server: each run's team joins it, beside what people spawn.
+      const system = await ActorSystem.start();
+      const health = new HealthMonitor(system);
+      const runs = new RunDesk(ledger, {
+        keys,
+        approvals,
+        system,
+        health,
+        ...(o.hooks ? { hooks: o.hooks } : {}),
+      });
+      // Actors of no run are recorded with no run id; each run records its own team.
+      const detach = recordSystem(system, ledger, { runId: null, actors: (id) => !runs.owns(id) });
+      const metrics = serverMetrics(ledger, system);
       const closing = new AbortController();
-      const app = controlApp({ ledger, runs, tokens, keys, approvals, closing: closing.signal });
+      const app = controlApp({
+        ledger,
+        runs,
+        system,
+        metrics: metrics.registry,
+        tokens,
+        keys,
+        approvals,
+        closing: closing.signal,
+      });
+      const teardown = async () => {
+        metrics.stop();
+        health.stop();
+        await system.stop({ deadlineMs: 2000 });
+        await detach();
+      };
       const server = Deno.serve({
         port: o.port ?? 8787,
         hostname: host,
@@ -76,7 +107,17 @@ export class ControlServer {
       }, app.fetch);
       const url = await pending.promise;
       await owner.announce(url);
-      return new ControlServer(url, ledger, runs, !!tokens, server, closing, owner);
+      return new ControlServer(
+        url,
+        ledger,
+        runs,
+        !!tokens,
+        server,
+        closing,
+        owner,
+        system,
+        teardown,
+      );
     } catch (err) {
       await ledger?.close();
       owner[Symbol.dispose]();
@@ -90,6 +131,7 @@ export class ControlServer {
     await this.runs.close();
     this.closing.abort();
     await this.server.shutdown();
+    await this.teardown();
     await this.ledger.close();
     this.owner[Symbol.dispose]();
   }

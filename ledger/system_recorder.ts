@@ -3,7 +3,11 @@ import type { Ledger } from "./ledger.ts";
 
 /** Which run the recorded events belong to, and how many per-message events to keep. */
 export interface RecorderOptions {
-  runId: string;
+  /** The run the events belong to; null for events of no run. */
+  runId: string | null;
+  /** Records only the events of the actors this accepts (all by default): a system shared by
+   * several runs records each run's actors under its own id. */
+  actors?: (id: string) => boolean;
   /** Per-message events (`delivered`): all, none, or a sampled fraction. */
   messages?: "all" | "none" | number;
   /** Called when an event could not be stored; the default prints to stderr. */
@@ -23,6 +27,7 @@ export function recordSystem(
   const onError = options.onError ?? ((err) => console.error(`troupe: ledger: ${err.message}`));
   const pending = new Set<Promise<unknown>>();
   const stop = system.events.subscribe((event: SystemEvent) => {
+    if (options.actors && !options.actors(event.actor)) return;
     if (event.type === "delivered") {
       if (messages === "none") return;
       if (typeof messages === "number" && Math.random() >= messages) return;

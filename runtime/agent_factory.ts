@@ -239,7 +239,7 @@ export class AgentFactory {
 
   async #grow(pool: Pool, reason: string): Promise<Member | Error> {
     const t = pool.template;
-    const id = `${t.name}-${++pool.serial}`;
+    const id = `${this.options.prefix}${t.name}-${++pool.serial}`;
     pool.starting++;
     try {
       await this.system.spawn({

@@ -41,6 +41,8 @@ export const FactoryOptions = z.strictObject({
   tickMs: z.number().int().positive().default(100),
   /** Id of the supervisor the agents run under. */
   supervisor: ActorId.default("agents"),
+  /** Put before every agent's id (`run1.scanner-1`), so that several factories share a system. */
+  prefix: z.string().regex(/^[A-Za-z0-9._:-]{0,40}$/).default(""),
 });
 /** How an agent factory sizes and watches its pools. */
 export type FactoryOptions = z.input<typeof FactoryOptions>;

@@ -13,7 +13,7 @@ import {
   recordDecisions,
   tailoredPreset,
 } from "../../policies/mod.ts";
-import { ActorSystem, HealthMonitor, TroupeError } from "../../runtime/mod.ts";
+import { ActorSystem, type AgentFactory, HealthMonitor, TroupeError } from "../../runtime/mod.ts";
 import { parseOrThrow } from "../../runtime/errors.ts";
 import type { GeneratedFile } from "../agents/repo_facts.ts";
 import { applyFiles } from "./apply_files.ts";
@@ -52,6 +52,18 @@ export const ResumeOptions = RunRequest.pick({ maxAgents: true, keys: true, appr
 export type ResumeOptions = z.input<typeof ResumeOptions>;
 
 /** What a front end hears from a running session. */
+/**
+ * Where a session runs and whom it tells. Without a `system` it starts an actor system of its
+ * own for the run and stops it at the end; with one (a server's), it starts its team there under
+ * `team.RUN` with ids `RUN.scanner-1`, …, records only those actors' events under its run, and
+ * removes the team at the end.
+ */
+export interface RunEnvironment extends RunHooks {
+  system?: ActorSystem;
+  /** The health monitor of a shared system; a session with a system of its own starts one. */
+  health?: HealthMonitor;
+}
+
 export interface RunHooks {
   /** After every step of the task DAG. */
   onProgress?(p: Progress): void;
@@ -77,6 +89,16 @@ export interface RunResult {
   ok: boolean;
 }
 
+/** Where a run's team lives in a shared system: its supervisor and the prefix of its agents. */
+export function teamOf(
+  runId: string,
+): { supervisor: string; prefix: string; owns(id: string): boolean } {
+  const tag = runId.slice(-8);
+  const supervisor = `team.${tag}`;
+  const prefix = `${tag}.`;
+  return { supervisor, prefix, owns: (id) => id === supervisor || id.startsWith(prefix) };
+}
+
 function newRunId(): string {
   return `run-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${
     crypto.randomUUID().slice(0, 8)
@@ -99,11 +121,15 @@ export class RunSession {
     readonly settings: RunSettings,
     readonly completed: Map<string, unknown>,
     readonly options: z.output<typeof ResumeOptions>,
-    readonly hooks: RunHooks,
+    readonly hooks: RunEnvironment,
   ) {}
 
   /** Checks the request (repository, policy files, packs) and records the run's start. */
-  static async start(ledger: Ledger, input: RunRequest, hooks: RunHooks = {}): Promise<RunSession> {
+  static async start(
+    ledger: Ledger,
+    input: RunRequest,
+    hooks: RunEnvironment = {},
+  ): Promise<RunSession> {
     const request = parseOrThrow(RunRequest, input, "run request");
     const repo = resolve(request.repo);
     const info = await Deno.stat(repo).catch(() => undefined);
@@ -140,7 +166,7 @@ export class RunSession {
     ledger: Ledger,
     runId: string,
     options: ResumeOptions = {},
-    hooks: RunHooks = {},
+    hooks: RunEnvironment = {},
   ): Promise<RunSession> {
     const found = await recoverRun(ledger, runId);
     if (!found) {
@@ -189,18 +215,8 @@ export class RunSession {
       onDecision: recordDecisions(ledger, runId),
     });
 
-    let outcome: RunOutcome;
-    {
-      // Disposed in reverse: the monitor, the pools, the system, then the recording of its
-      // events, so that the system's last events are in the ledger too.
-      const system = await ActorSystem.start();
-      await using _recording = recording(recordSystem(system, ledger, { runId }));
-      await using _system = system;
-      await using agents = await startTeam(system, settings.repo, {
-        maxAgents: this.options.maxAgents,
-      });
-      using health = new HealthMonitor(system);
-      outcome = await new Orchestrator({
+    const orchestrate = (system: ActorSystem, agents: AgentFactory, health: HealthMonitor) =>
+      new Orchestrator({
         system,
         ledger,
         runId,
@@ -211,6 +227,35 @@ export class RunSession {
         onProgress: hooks.onProgress,
         onApprovalNeeded: hooks.onApprovalNeeded,
       }).run(plan);
+    let outcome: RunOutcome;
+    const shared = hooks.system;
+    if (shared) {
+      const { supervisor, prefix, owns: mine } = teamOf(runId);
+      // Disposed in reverse: the team leaves the system, then its recording stops.
+      await using _recording = recording(
+        recordSystem(shared, ledger, { runId, actors: mine }),
+      );
+      await using _team = {
+        [Symbol.asyncDispose]: async () => void await shared.remove(supervisor),
+      };
+      await using agents = await startTeam(shared, settings.repo, {
+        maxAgents: this.options.maxAgents,
+        supervisor,
+        prefix,
+      });
+      using own = hooks.health ? undefined : new HealthMonitor(shared);
+      outcome = await orchestrate(shared, agents, hooks.health ?? own!);
+    } else {
+      // Disposed in reverse: the monitor, the pools, the system, then the recording of its
+      // events, so that the system's last events are in the ledger too.
+      const system = await ActorSystem.start();
+      await using _recording = recording(recordSystem(system, ledger, { runId }));
+      await using _system = system;
+      await using agents = await startTeam(system, settings.repo, {
+        maxAgents: this.options.maxAgents,
+      });
+      using health = new HealthMonitor(system);
+      outcome = await orchestrate(system, agents, health);
     }
 
     const { report, files } = buildReport(runId, settings.goal, settings.repo, outcome);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import { EventSourceParserStream } from "eventsource-parser/stream";
+import parsePrometheus from "parse-prometheus-text-format";
 import { ControlServer, type RunView } from "../../control/mod.ts";
 import { cli } from "../cli_helpers.ts";
 
@@ -326,4 +327,98 @@ Deno.test("one writer per ledger: a second server and deno task run are told who
     assert.equal(sent.code, 0, sent.stderr);
     assert.match(sent.stdout, /run run-\S+: finished; 7 tasks, 0 failed/);
     assert.match(sent.stderr, /\[7\/7 done, 0 failed, 0 skipped/);
+  }));
+
+Deno.test("actors over HTTP: spawn from a template, list with load, the supervision tree, ask, tell and stop", () =>
+  withServer(async (server) => {
+    const repo = join(FIXTURES, "go_mod");
+    const made = await post(`${server.url}/actors`, { template: "scanner", id: "scout", repo });
+    assert.equal(made.status, 201);
+    assert.equal(
+      (await post(`${server.url}/actors`, { template: "scanner", id: "scout", repo })).status,
+      409,
+    );
+    const unknown = await post(`${server.url}/actors`, { template: "wizard", id: "w", repo });
+    assert.equal(unknown.status, 404);
+    assert.match((await unknown.json()).error.message, /no template "wizard"; templates: scanner/);
+
+    const asked = await post(`${server.url}/actors/scout/ask`, {
+      message: {
+        type: "task",
+        task: { id: "s1", kind: "scan", capability: "repo.scan", inputs: { repo } },
+        deps: {},
+      },
+      timeoutMs: 30_000,
+    });
+    assert.equal(asked.status, 200);
+    const { reply } = await asked.json();
+    assert.equal(reply.ok, true);
+    assert.deepEqual(
+      reply.output.files.map((f: { path: string }) => f.path).sort(),
+      ["LICENSE", "README.md", "go.mod", "main.go", "main_test.go"],
+    );
+    const refused = await post(`${server.url}/actors/scout/ask`, { message: { type: "nonsense" } });
+    assert.equal(refused.status, 422);
+    assert.match((await refused.json()).error.message, /"scout".*invalid message/);
+    const told = await post(`${server.url}/actors/ghost/tell`, { message: { type: "x" } });
+    assert.deepEqual(await told.json(), { delivered: false });
+
+    const actors = await (await fetch(`${server.url}/actors`)).json();
+    const scout = actors.find((a: { id: string }) => a.id === "scout");
+    assert.deepEqual(
+      { ...scout, busyMs: 0 },
+      {
+        id: "scout",
+        capabilities: ["repo.scan"],
+        status: "running",
+        supervisor: "root",
+        mailbox: 0,
+        processed: 2,
+        busyMs: 0,
+        restarts: 0,
+      },
+    );
+    const tree = await (await fetch(`${server.url}/actors/tree`)).json();
+    assert.deepEqual(tree, {
+      id: "root",
+      kind: "supervisor",
+      children: [{ id: "scout", kind: "actor" }],
+    });
+
+    const stop = await fetch(`${server.url}/actors/scout`, { method: "DELETE" });
+    assert.equal(stop.status, 200);
+    assert.equal((await fetch(`${server.url}/actors/scout`, { method: "DELETE" })).status, 404);
+    assert.deepEqual(await (await fetch(`${server.url}/actors`)).json(), []);
+  }));
+
+Deno.test("/metrics is Prometheus text a real parser reads: task outcomes, durations and ledger figures of a run", () =>
+  withServer(async (server, tmp) => {
+    const res = await post(`${server.url}/runs`, {
+      repo: join(FIXTURES, "go_mod"),
+      out: join(tmp, "out"),
+    });
+    const { runId } = await res.json();
+    await server.runs.settled(runId);
+    const scrape = await fetch(`${server.url}/metrics`);
+    assert.equal(scrape.status, 200);
+    assert.match(scrape.headers.get("content-type") ?? "", /text\/plain/);
+    const families = parsePrometheus(await scrape.text()) as {
+      name: string;
+      type: string;
+      metrics: { value?: string; count?: string; labels?: Record<string, string> }[];
+    }[];
+    const family = (name: string) => families.find((f) => f.name === name)!;
+    const outcomes = family("troupe_task_outcomes_total");
+    assert.equal(outcomes.type, "COUNTER");
+    assert.deepEqual(
+      outcomes.metrics.map((m) => `${m.labels!.kind}:${m.labels!.outcome}=${m.value}`).sort(),
+      TEAM_TASKS.map((t) => `${t}:succeeded=1`).sort(),
+    );
+    const durations = family("troupe_task_duration_seconds");
+    assert.equal(durations.type, "HISTOGRAM");
+    assert.equal(Number(durations.metrics[0].count), TEAM_TASKS.length);
+    assert.equal(Number(family("troupe_ledger_head_seq").metrics[0].value), server.ledger.head.seq);
+    assert.ok(Number(family("troupe_ledger_events_total").metrics[0].value) > 20);
+    assert.equal(family("troupe_actor_restarts_total").type, "COUNTER");
+    assert.equal(family("troupe_llm_cost_usd_total").type, "COUNTER");
   }));
