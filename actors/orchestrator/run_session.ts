@@ -64,6 +64,7 @@ export interface RunEnvironment extends RunHooks {
   health?: HealthMonitor;
 }
 
+/** What a front end hears from a running session. */
 export interface RunHooks {
   /** After every step of the task DAG. */
   onProgress?(p: Progress): void;
