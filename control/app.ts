@@ -620,13 +620,31 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
     },
   });
   app.get("/docs", (c) => c.html(docsPage(app)));
+  app.get("/", (c) => c.redirect("/page/index.html"));
+  app.get("/page/:file", async (c) => {
+    const name = c.req.param("file");
+    const file = Object.hasOwn(PAGE_FILES, name) ? PAGE_FILES[name] : undefined;
+    if (!file) throw new HTTPException(404, { message: `no page file ${c.req.param("file")}` });
+    const text = await Deno.readTextFile(new URL(`./page/${name}`, import.meta.url));
+    return c.body(text, 200, { "content-type": file, "cache-control": "no-cache" });
+  });
   return app;
 }
+
+/** The control center's files (no build step): name → content type. */
+const PAGE_FILES: Record<string, string> = {
+  "index.html": "text/html; charset=utf-8",
+  "app.js": "text/javascript; charset=utf-8",
+  "style.css": "text/css; charset=utf-8",
+};
 
 /** Sets the caller from the bearer token; refuses a missing or unknown one (but on /health). */
 function authenticate(ctx: ControlContext): MiddlewareHandler<Env> {
   return async (c, next) => {
-    if (c.req.path === "/health") return await next();
+    // The page's own files carry no data; what it shows is fetched with the token.
+    if (c.req.path === "/health" || c.req.path === "/" || c.req.path.startsWith("/page/")) {
+      return await next();
+    }
     if (!ctx.tokens) {
       c.set("caller", { name: "local", role: "admin" });
       return await next();

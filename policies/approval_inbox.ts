@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { readTextLimited } from "../runtime/read_limited.ts";
 import { TroupeError } from "../runtime/errors.ts";
-import { ApprovalRequest, checkVote, type SignedVote } from "./approval.ts";
+import { ApprovalRequest, checkVote, requestHash, type SignedVote } from "./approval.ts";
 import type { TrustList } from "./keys.ts";
 
 /**
@@ -23,6 +23,8 @@ export type InboxStatus =
 
 /** A request in the inbox, with its vote files and how it stands. */
 export interface InboxEntry extends ApprovalRequest {
+  /** What a vote on this request signs (see `requestHash`), so a page can sign without it. */
+  requestHash: string;
   votes: string[];
   outcome: InboxStatus;
 }
@@ -94,7 +96,7 @@ export async function listApprovals(dir: string, now = Date.now()): Promise<Inbo
           if (v.name.endsWith(".vote.json")) votes.push(v.name);
         }
       } catch { /* no votes yet */ }
-      rows.push({ ...request, votes: votes.sort(), outcome });
+      rows.push({ ...request, requestHash: await requestHash(request), votes: votes.sort(), outcome });
     }
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;

@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { cp } from "node:fs/promises";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { ControlServer } from "../../control/mod.ts";
+import { newKey } from "../../policies/mod.ts";
+
+/** Debian's Chromium, which .ci/run installs; playwright-core drives it and downloads nothing. */
+const CHROMIUM = "/usr/bin/chromium";
+const FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+Deno.test("the control center in Chromium: a run submitted on the page shows its tasks live, and an approval signed on the page unblocks it", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-page-" });
+  try {
+    const repo = join(tmp, "repo");
+    await cp(new URL("../fixtures/repos/go_mod", import.meta.url).pathname, repo, {
+      recursive: true,
+    });
+    const keys = join(tmp, "keys");
+    const { keyFile } = await newKey(keys, "alice", "approver");
+    await using server = await ControlServer.start({
+      port: 0,
+      ledger: join(tmp, "ledger.duckdb"),
+      keys,
+      approvals: join(tmp, "approvals"),
+    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const problems: string[] = [];
+      page.on("pageerror", (err) => problems.push(err.message));
+      await page.goto(`${server.url}/`);
+      await page.waitForSelector("#status.live");
+
+      // Autonomy 1: every write into the repository needs one approver's signature.
+      await page.fill("input[name=repo]", repo);
+      await page.selectOption("select[name=autonomy]", "1");
+      await page.check("input[name=apply]");
+      await page.click("button[type=submit]");
+      await page.waitForSelector("output:has-text('started run-')");
+      const runId = (await page.textContent("output"))!.replace("started ", "");
+
+      // Task states arrive live: a task is seen running before it is seen done.
+      await page.waitForSelector(
+        '[data-testid="task-scan"][data-state="running"], ' +
+          '[data-testid="task-scan"][data-state="succeeded"]',
+      );
+      await page.waitForSelector('[data-testid="task-review"][data-state="succeeded"]', {
+        timeout: 60_000,
+      });
+      const states = await page.$$eval(
+        "[data-task]",
+        (rows) => rows.map((r) => `${r.getAttribute("data-task")}=${r.children[1].textContent}`),
+      );
+      assert.deepEqual(states, [
+        "scan=succeeded",
+        "detect=succeeded",
+        "assess=succeeded",
+        "plan_repairs=succeeded",
+        "generate_ci=succeeded",
+        "write_docs=succeeded",
+        "review=succeeded",
+      ]);
+
+      // The writes wait for a signature; the run is not finished until one comes.
+      const pending = await page.waitForSelector('[data-approval] [data-state="pending"]', {
+        timeout: 30_000,
+      });
+      const approvalId = (await pending.getAttribute("data-testid"))!.replace("approval-", "");
+      assert.equal(await page.textContent(`[data-testid="run-status-${runId}"]`), "running");
+      await assert.rejects(Deno.stat(join(repo, ".gitlab-ci.yml")));
+
+      await page.setInputFiles("#key", keyFile);
+      await page.click(`[data-testid="approve-${approvalId}"]`);
+      await page.waitForSelector(`[data-testid="run-status-${runId}"][data-state="finished"]`, {
+        timeout: 30_000,
+      });
+      await page.waitForSelector(`[data-testid="approval-${approvalId}"][data-state="granted"]`);
+      await Deno.stat(join(repo, ".gitlab-ci.yml"));
+      await Deno.stat(join(repo, ".github/workflows/ci.yml"));
+
+      const shot = join(tmp, "control-center.png");
+      await page.screenshot({ path: shot, fullPage: true });
+      const png = await Deno.readFile(shot);
+      assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+      // A blank page compresses to a few kB; this one holds tables of text.
+      assert.ok(png.length > 40_000, `screenshot of ${png.length} bytes looks blank`);
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
