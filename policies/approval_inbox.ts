@@ -96,7 +96,12 @@ export async function listApprovals(dir: string, now = Date.now()): Promise<Inbo
           if (v.name.endsWith(".vote.json")) votes.push(v.name);
         }
       } catch { /* no votes yet */ }
-      rows.push({ ...request, requestHash: await requestHash(request), votes: votes.sort(), outcome });
+      rows.push({
+        ...request,
+        requestHash: await requestHash(request),
+        votes: votes.sort(),
+        outcome,
+      });
     }
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
