@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
+import { timeout } from "hono/timeout";
 import { z } from "zod";
 import { RunRequest } from "../actors/mod.ts";
 import { eventType, type Ledger, LedgerError } from "../ledger/mod.ts";
@@ -37,6 +38,8 @@ export interface ControlContext {
   maxBodyBytes?: number;
   /** Live event streams one token may hold at once (default 8). */
   maxStreamsPerToken?: number;
+  /** How long a request may take, event streams aside (default 70 s: an ask may wait 60 s). */
+  requestTimeoutMs?: number;
   /** Aborts when the server closes: live streams end so that it can. */
   closing?: AbortSignal;
 }
@@ -168,6 +171,12 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
     }),
   );
   app.use("*", recordMutations(ctx.ledger));
+  const limit = ctx.requestTimeoutMs ?? 70_000;
+  const timeLimit = timeout(
+    limit,
+    () => new HTTPException(408, { message: `the request took longer than ${limit} ms` }),
+  );
+  app.use("*", (c, next) => c.req.path === "/events" ? next() : timeLimit(c, next));
 
   app.openapi(
     createRoute({
