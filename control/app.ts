@@ -18,6 +18,7 @@ import { type ActorSystem, TroupeError } from "../runtime/mod.ts";
 import type { Registry } from "prom-client";
 import { teamTemplates } from "../actors/mod.ts";
 import { followLedger } from "./event_feed.ts";
+import type { PluginShelf } from "./plugin_shelf.ts";
 import type { RunDesk } from "./run_desk.ts";
 import { RunView } from "./run_view.ts";
 import { type Ability, allows, type Caller, type TokenTable } from "./tokens.ts";
@@ -30,6 +31,8 @@ export interface ControlContext {
   system: ActorSystem;
   /** Served at /metrics in Prometheus text format. */
   metrics: Registry;
+  /** Uploaded plugins, called over HTTP in sandboxes. */
+  plugins: PluginShelf;
   /** Without tokens every caller is an anonymous admin: the server then binds to loopback only. */
   tokens?: TokenTable;
   keys: string;
@@ -605,6 +608,72 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
         timeoutMs,
       });
       return c.json({ reply: reply ?? null }, 200);
+    },
+  );
+
+  const PluginView = z.object({
+    name: z.string(),
+    version: z.string(),
+    sha256: z.string(),
+    exports: z.array(z.string()),
+    hostFunctions: z.array(z.string()),
+    limits: z.record(z.string(), z.unknown()),
+  });
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/plugins",
+      summary: "the plugins this server keeps",
+      responses: { 200: json(z.array(PluginView), "plugins"), ...errors },
+      middleware: [need("read")],
+    }),
+    async (c) => c.json(await ctx.plugins.list(), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/plugins",
+      summary: "upload a plugin: its manifest is validated, its wasm hashed and checked, stored",
+      request: body(z.strictObject({
+        manifest: z.record(z.string(), z.unknown()),
+        wasm: z.string().min(8).regex(/^[A-Za-z0-9+/=\s]+$/, "base64").describe("base64"),
+      })),
+      responses: {
+        201: json(PluginView, "stored"),
+        ...errors,
+        422: json(ErrorBody, "invalid manifest or wasm, hash mismatch, or imports not provided"),
+      },
+      middleware: [need("admin")],
+    }),
+    async (c) => {
+      const { manifest, wasm } = c.req.valid("json");
+      return c.json(await ctx.plugins.store(manifest, wasm), 201);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/plugins/{name}/call",
+      summary: "call a plugin's function once, in a sandbox with its limits (or tighter)",
+      request: {
+        params: z.object({ name: z.string().min(1).max(64) }),
+        ...body(z.strictObject({
+          function: z.string().min(1).max(128),
+          input: z.unknown().optional(),
+          timeoutMs: z.number().int().min(1).max(600_000).optional(),
+        })),
+      },
+      responses: {
+        200: json(z.object({ output: z.string(), bytes: z.number(), ms: z.number() }), "output"),
+        ...errors,
+        422: json(ErrorBody, "the plugin failed: trap, timeout, memory, non-zero return, …"),
+      },
+      middleware: [need("operate")],
+    }),
+    async (c) => {
+      const { function: fn, input, timeoutMs } = c.req.valid("json");
+      const r = await ctx.plugins.call(c.req.valid("param").name, fn, input ?? "", timeoutMs);
+      return c.json({ output: r.text, bytes: r.bytes, ms: r.ms }, 200);
     },
   );
 

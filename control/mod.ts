@@ -20,6 +20,7 @@ export { ControlServer, type ServeOptions } from "./server.ts";
 export { controlApp, ControlCall, type ControlContext, ErrorBody } from "./app.ts";
 export { type FeedFilter, followLedger } from "./event_feed.ts";
 export { RunDesk, type RunDeskOptions } from "./run_desk.ts";
+export { PluginShelf, type ShelvedPlugin } from "./plugin_shelf.ts";
 export { type RunView, viewRun } from "./run_view.ts";
 export { claimLedger, type LedgerClaim, servedBy } from "./ledger_owner.ts";
 export { type Ability, allows, type Caller, Role, TokensFile, TokenTable } from "./tokens.ts";

@@ -7,6 +7,7 @@ import { serverMetrics } from "./metrics.ts";
 import type { RunHooks } from "../actors/mod.ts";
 import { controlApp } from "./app.ts";
 import { claimLedger, type LedgerClaim } from "./ledger_owner.ts";
+import { PluginShelf } from "./plugin_shelf.ts";
 import { RunDesk } from "./run_desk.ts";
 import { TokenTable } from "./tokens.ts";
 
@@ -21,6 +22,8 @@ export interface ServeOptions {
   tokens?: string;
   keys?: string;
   approvals?: string;
+  /** Where uploaded plugins are kept (default .troupe/plugins). */
+  plugins?: string;
   /** Told of each run's progress and approvals. */
   hooks?: RunHooks;
 }
@@ -88,6 +91,7 @@ export class ControlServer {
         runs,
         system,
         metrics: metrics.registry,
+        plugins: new PluginShelf(o.plugins ?? ".troupe/plugins", ledger),
         tokens,
         keys,
         approvals,

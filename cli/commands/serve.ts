@@ -6,7 +6,7 @@ export const serve = defineCommand({
   name: "serve",
   summary: "the HTTP control endpoint: runs, live events, SQL and approvals (--help)",
   usage: `Usage: deno task serve [--port 8787] [--host 127.0.0.1] [--ledger PATH] [--tokens FILE]
-                       [--keys DIR] [--approvals DIR] [--json]
+                       [--keys DIR] [--approvals DIR] [--plugins DIR] [--json]
 
 Serves troupe over HTTP until Ctrl-C: submit, follow, cancel and resume runs (the same runs as
 deno task run), read the ledger's events live (Server-Sent Events), query it with SQL, and cast
@@ -24,6 +24,7 @@ Options:
                     or "sha256": "<hex>" instead of "token"
   --keys DIR        the key folder whose trust.json says who may sign (default ${DEFAULT_KEY_DIR})
   --approvals DIR   the approvals inbox (default ${DEFAULT_APPROVALS_DIR})
+  --plugins DIR     where uploaded plugins are kept (default .troupe/plugins)
   --json            print the address as JSON when listening
   -h, --help        show this help`,
   flags: {
@@ -33,6 +34,7 @@ Options:
     tokens: { type: "string" },
     keys: { type: "string", default: DEFAULT_KEY_DIR },
     approvals: { type: "string", default: DEFAULT_APPROVALS_DIR },
+    plugins: { type: "string", default: ".troupe/plugins" },
     json: JSON_FLAG,
   },
   async run(flags, positionals, fail) {
@@ -48,6 +50,7 @@ Options:
       ...(flags.tokens ? { tokens: flags.tokens } : {}),
       keys: flags.keys,
       approvals: flags.approvals,
+      plugins: flags.plugins,
     });
     const info = {
       url: server.url,

@@ -83,6 +83,7 @@ Deno.test("fuzzing every route in the OpenAPI document: malformed bodies, wrong 
       tokens,
       keys: join(tmp, "keys"),
       approvals: join(tmp, "approvals"),
+      plugins: join(tmp, "plugins"),
     });
     const doc = await (await fetch(`${server.url}/openapi.json`, {
       headers: { authorization: `Bearer ${ADMIN}` },

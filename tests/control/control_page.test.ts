@@ -31,6 +31,7 @@ Deno.test("the control center in Chromium: a run submitted on the page shows its
       ledger: join(tmp, "ledger.duckdb"),
       keys,
       approvals: join(tmp, "approvals"),
+      plugins: join(tmp, "plugins"),
     });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
     try {

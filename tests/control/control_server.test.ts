@@ -5,6 +5,7 @@ import { EventSourceParserStream } from "eventsource-parser/stream";
 import parsePrometheus from "parse-prometheus-text-format";
 import { ControlServer, type RunView } from "../../control/mod.ts";
 import { cli } from "../cli_helpers.ts";
+import { watFixture } from "../plugin_helpers.ts";
 
 const FIXTURES = new URL("../fixtures/repos/", import.meta.url).pathname;
 const TEAM_TASKS = [
@@ -40,6 +41,7 @@ async function withServer(
       ledger: join(tmp, "ledger.duckdb"),
       keys: join(tmp, "keys"),
       approvals: join(tmp, "approvals"),
+      plugins: join(tmp, "plugins"),
       ...(tokens ? { tokens } : {}),
     });
     await fn(server, tmp);
@@ -421,4 +423,51 @@ Deno.test("/metrics is Prometheus text a real parser reads: task outcomes, durat
     assert.ok(Number(family("troupe_ledger_events_total").metrics[0].value) > 20);
     assert.equal(family("troupe_actor_restarts_total").type, "COUNTER");
     assert.equal(family("troupe_llm_cost_usd_total").type, "COUNTER");
+  }));
+
+Deno.test("plugins over HTTP: uploaded with their manifest checked, listed, called in a sandbox; failures are 422 with their kind", () =>
+  withServer(async (server) => {
+    const b64 = async (name: string) => btoa(String.fromCharCode(...await watFixture(name)));
+    const up = (manifest: unknown, wasm: string) =>
+      post(`${server.url}/plugins`, { manifest, wasm });
+    let res = await up(
+      { name: "reverse", wasm: "x.wasm", exports: ["reverse"] },
+      await b64("reverse.wat"),
+    );
+    assert.equal(res.status, 201, await res.clone().text());
+    const stored = await res.json();
+    assert.match(stored.sha256, /^[0-9a-f]{64}$/);
+    res = await up({ name: "exit", wasm: "x.wasm" }, await b64("exit_code.wat"));
+    assert.equal(res.status, 201);
+
+    const refused: [unknown, string, RegExp][] = [
+      [
+        { name: "Bad Name!", wasm: "x" },
+        await b64("reverse.wat"),
+        /invalid plugin manifest.*name/s,
+      ],
+      [{ name: "r2", wasm: "x", sha256: "0".repeat(64) }, await b64("reverse.wat"), /expects 0000/],
+      [{ name: "missiles", wasm: "x" }, await b64("launch_missiles.wat"), /import/],
+      [{ name: "junk", wasm: "x" }, btoa("not wasm at all"), /wasm/i],
+    ];
+    for (const [manifest, wasm, message] of refused) {
+      const r = await up(manifest, wasm);
+      assert.equal(r.status, 422, JSON.stringify(manifest));
+      assert.match((await r.json()).error.message, message);
+    }
+    const list = await (await fetch(`${server.url}/plugins`)).json();
+    assert.deepEqual(list.map((p: { name: string }) => p.name), ["exit", "reverse"]);
+
+    const call = (name: string, body: unknown) => post(`${server.url}/plugins/${name}/call`, body);
+    res = await call("reverse", { function: "reverse", input: "stressed" });
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).output, "desserts");
+    res = await call("exit", { function: "status", input: "*" });
+    assert.equal(res.status, 422);
+    const failed = await res.json();
+    assert.equal(failed.error.code, "plugin_error");
+    assert.match(failed.error.message, /status returned 42/);
+    res = await call("nope", { function: "x" });
+    assert.equal(res.status, 422);
+    assert.match((await res.json()).error.message, /no plugin "nope"/);
   }));
