@@ -21,6 +21,7 @@ export { controlApp, ControlCall, type ControlContext, ErrorBody } from "./app.t
 export { type FeedFilter, followLedger } from "./event_feed.ts";
 export { RunDesk, type RunDeskOptions } from "./run_desk.ts";
 export { PluginShelf, type ShelvedPlugin } from "./plugin_shelf.ts";
+export { relevantChange, RepoWatcher, type WatchOptions } from "./repo_watcher.ts";
 export { type RunView, viewRun } from "./run_view.ts";
 export { claimLedger, type LedgerClaim, servedBy } from "./ledger_owner.ts";
 export { type Ability, allows, type Caller, Role, TokensFile, TokenTable } from "./tokens.ts";

@@ -9,6 +9,7 @@ import { controlApp } from "./app.ts";
 import { claimLedger, type LedgerClaim } from "./ledger_owner.ts";
 import { PluginShelf } from "./plugin_shelf.ts";
 import { RunDesk } from "./run_desk.ts";
+import { RepoWatcher, type WatchOptions } from "./repo_watcher.ts";
 import { TokenTable } from "./tokens.ts";
 
 /** How a control server starts. */
@@ -26,6 +27,8 @@ export interface ServeOptions {
   plugins?: string;
   /** Told of each run's progress and approvals. */
   hooks?: RunHooks;
+  /** Keep the team on this repository: a change starts an assessment run. */
+  watch?: Omit<WatchOptions, "repo"> & { repo: string };
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
@@ -46,6 +49,8 @@ export class ControlServer {
     readonly owner: LedgerClaim,
     readonly system: ActorSystem,
     private readonly teardown: () => Promise<void>,
+    /** The watcher of `--watch`, when there is one. */
+    readonly watcher?: RepoWatcher,
   ) {}
 
   /** Starts a server; refuses a non-loopback address without tokens, and a ledger already served. */
@@ -111,6 +116,8 @@ export class ControlServer {
       }, app.fetch);
       const url = await pending.promise;
       await owner.announce(url);
+      const watcher = o.watch ? new RepoWatcher(runs, o.watch) : undefined;
+      watcher?.start();
       return new ControlServer(
         url,
         ledger,
@@ -120,7 +127,11 @@ export class ControlServer {
         closing,
         owner,
         system,
-        teardown,
+        async () => {
+          watcher?.stop();
+          await teardown();
+        },
+        watcher,
       );
     } catch (err) {
       await ledger?.close();
@@ -132,6 +143,7 @@ export class ControlServer {
   /** Cancels runs still going, ends live streams, stops listening and closes the ledger. */
   async close(): Promise<void> {
     if (this.closing.signal.aborted) return;
+    this.watcher?.stop();
     await this.runs.close();
     this.closing.abort();
     await this.server.shutdown();

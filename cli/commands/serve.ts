@@ -6,7 +6,8 @@ export const serve = defineCommand({
   name: "serve",
   summary: "the HTTP control endpoint: runs, live events, SQL and approvals (--help)",
   usage: `Usage: deno task serve [--port 8787] [--host 127.0.0.1] [--ledger PATH] [--tokens FILE]
-                       [--keys DIR] [--approvals DIR] [--plugins DIR] [--json]
+                       [--keys DIR] [--approvals DIR] [--plugins DIR] [--watch REPO]
+                       [--json]
 
 Serves troupe over HTTP until Ctrl-C: submit, follow, cancel and resume runs (the same runs as
 deno task run), read the ledger's events live (Server-Sent Events), query it with SQL, and cast
@@ -25,6 +26,8 @@ Options:
   --keys DIR        the key folder whose trust.json says who may sign (default ${DEFAULT_KEY_DIR})
   --approvals DIR   the approvals inbox (default ${DEFAULT_APPROVALS_DIR})
   --plugins DIR     where uploaded plugins are kept (default .troupe/plugins)
+  --watch REPO      keep the team on REPO: when its files change (2 s quiet after the
+                    last change) an assessment run starts; one at a time
   --json            print the address as JSON when listening
   -h, --help        show this help`,
   flags: {
@@ -35,6 +38,7 @@ Options:
     keys: { type: "string", default: DEFAULT_KEY_DIR },
     approvals: { type: "string", default: DEFAULT_APPROVALS_DIR },
     plugins: { type: "string", default: ".troupe/plugins" },
+    watch: { type: "string" },
     json: JSON_FLAG,
   },
   async run(flags, positionals, fail) {
@@ -51,6 +55,7 @@ Options:
       keys: flags.keys,
       approvals: flags.approvals,
       plugins: flags.plugins,
+      ...(flags.watch ? { watch: { repo: flags.watch } } : {}),
     });
     const info = {
       url: server.url,
@@ -61,6 +66,7 @@ Options:
     if (flags.json) console.log(JSON.stringify(info));
     else {
       console.log(`troupe serving ${flags.ledger} at ${server.url} (API: ${info.openapi})`);
+      if (flags.watch) console.log(`watching ${flags.watch}: changes start an assessment run`);
       if (!server.authenticated) {
         console.log("no --tokens: listening on loopback only, and every caller is admin");
       }
