@@ -27,6 +27,7 @@ export {
 export {
   FileApplied,
   RUN_EVENTS,
+  RunCancelRequested,
   RunFinished,
   RunPlanned,
   RunSettings,

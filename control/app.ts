@@ -256,6 +256,51 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
 
   app.openapi(
     createRoute({
+      method: "get",
+      path: "/runs/{id}/events",
+      summary: "a run's ledger events in order, a page at a time",
+      request: {
+        params: RunId,
+        query: z.object({
+          after: z.coerce.number().int().min(0).default(0),
+          limit: z.coerce.number().int().min(1).max(5000).default(1000),
+        }),
+      },
+      responses: {
+        200: json(
+          z.array(z.object({
+            seq: z.number(),
+            ts: z.number(),
+            actor: z.string(),
+            type: z.string(),
+            payload: z.unknown(),
+          })),
+          "events after `after`, at most `limit`",
+        ),
+        ...errors,
+      },
+      middleware: [need("read")],
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { after, limit } = c.req.valid("query");
+      const out = [];
+      for await (const row of ctx.ledger.rows({ fromSeq: after + 1, runId: id, pageSize: limit })) {
+        out.push({
+          seq: row.seq,
+          ts: row.ts,
+          actor: row.actor,
+          type: row.type,
+          payload: JSON.parse(row.payload),
+        });
+        if (out.length >= limit) break;
+      }
+      return c.json(out, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: "post",
       path: "/runs/{id}/cancel",
       summary: "cancel a run between tasks; running tasks finish, the rest are skipped",
@@ -378,6 +423,9 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
           type: z.string().optional().describe("comma-separated event types"),
           mode: z.enum(["tasks", "tokens", "all"]).default("all"),
           after: z.coerce.number().int().min(0).optional().describe("start after this seq"),
+          cancel_on_disconnect: z.enum(["true", "false"]).default("false").describe(
+            "with run=ID: cancel that run when this stream closes (needs the operate role)",
+          ),
         }),
       },
       responses: {
@@ -396,6 +444,18 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
         return c.json({
           error: { code: "too_many_streams", message: `at most ${limit} event streams per token` },
         }, 429);
+      }
+      const cancelOnDisconnect = q.cancel_on_disconnect === "true";
+      if (cancelOnDisconnect) {
+        if (!q.run) {
+          throw new TroupeError("invalid_spec", "cancel_on_disconnect=true needs run=ID");
+        }
+        if (!allows(c.get("caller").role, "operate")) {
+          throw new HTTPException(403, {
+            message:
+              `token "${caller}" may not cancel runs, so it may not ask for cancel_on_disconnect`,
+          });
+        }
       }
       const lastId = Number(c.req.header("last-event-id") ?? q.after ?? ctx.ledger.head.seq);
       const after = Number.isInteger(lastId) && lastId >= 0 ? lastId : ctx.ledger.head.seq;
@@ -425,6 +485,10 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
             }), done.signal);
         } finally {
           streams.set(caller, (streams.get(caller) ?? 1) - 1);
+          // A run outlives the client that follows it, unless that client asked otherwise.
+          if (cancelOnDisconnect && !ctx.closing?.aborted) {
+            ctx.runs.cancel(q.run!, `the client following it (${caller}) disconnected`);
+          }
         }
       });
     },

@@ -41,6 +41,12 @@ export const RunPlanned = eventType(
     })),
   }),
 );
+/** Someone asked a run to stop between tasks, and why. */
+export const RunCancelRequested = eventType(
+  "run_cancel_requested",
+  z.object({ reason: z.string() }),
+);
+
 /**
  * The last event of a run: how many tasks died or were skipped, what was applied, and why not,
  * or that it was cancelled.
@@ -96,6 +102,7 @@ export const FileApplied = eventType(
 export const RUN_EVENTS = [
   RunStarted,
   RunPlanned,
+  RunCancelRequested,
   RunFinished,
   TaskStarted,
   TaskSucceeded,

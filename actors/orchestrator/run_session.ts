@@ -21,7 +21,13 @@ import { DEFAULT_GOAL, planRun } from "./offline_planner.ts";
 import { Orchestrator, type Progress, type RunOutcome } from "./orchestrator.ts";
 import { recoverRun } from "./recover_run.ts";
 import { buildReport, type RunReport, writeOutputs } from "./run_report.ts";
-import { RunFinished, RunPlanned, type RunSettings, RunStarted } from "./run_events.ts";
+import {
+  RunCancelRequested,
+  RunFinished,
+  RunPlanned,
+  type RunSettings,
+  RunStarted,
+} from "./run_events.ts";
 import { validatePlan } from "./task_graph.ts";
 import { startTeam, teamTemplates } from "./team.ts";
 
@@ -179,7 +185,13 @@ export class RunSession {
 
   /** Stops the run between tasks: tasks not started are skipped, approvals stop waiting. */
   cancel(reason = "cancelled"): void {
+    if (this.#abort.signal.aborted) return;
     this.#abort.abort(reason);
+    this.ledger.record(RunCancelRequested, {
+      runId: this.runId,
+      actor: "orchestrator",
+      payload: { reason },
+    }).catch(() => {}); // the run's own end records the cancel too
   }
 
   /** True once `cancel` was called. */

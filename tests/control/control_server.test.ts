@@ -471,3 +471,59 @@ Deno.test("plugins over HTTP: uploaded with their manifest checked, listed, call
     assert.equal(res.status, 422);
     assert.match((await res.json()).error.message, /no plugin "nope"/);
   }));
+
+Deno.test("a run outlives the client that follows it, unless that client asked for cancel-on-disconnect", () =>
+  withServer(async (server, tmp) => {
+    const repo = join(tmp, "repo");
+    await cp(join(FIXTURES, "node_app"), repo, { recursive: true });
+    // The project's tests wait while `slow` exists (bounded to 60 s).
+    const pkg = JSON.parse(await Deno.readTextFile(join(repo, "package.json")));
+    pkg.scripts.test = "i=0; while [ -f slow ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done";
+    await Deno.writeTextFile(join(repo, "package.json"), JSON.stringify(pkg, null, 2));
+    await Deno.writeTextFile(join(repo, "slow"), "");
+    const start = async () => {
+      const res = await post(`${server.url}/runs`, {
+        repo,
+        out: join(tmp, `out-${crypto.randomUUID()}`),
+        runTests: true,
+      });
+      return (await res.json()).runId as string;
+    };
+    const testStarted = (e: Streamed) =>
+      e.event === "task_started" && (e.data.payload as { taskId: string }).taskId === "test";
+
+    // A plain follower leaves: the run goes on to its end.
+    const kept = await start();
+    await readEvents(`${server.url}/events?run=${kept}&after=0`, testStarted);
+    // One that asked for it leaves: its run is cancelled between tasks.
+    const dropped = await start();
+    await readEvents(
+      `${server.url}/events?run=${dropped}&after=0&cancel_on_disconnect=true`,
+      testStarted,
+    );
+    const requests = async () => {
+      const r = await post(`${server.url}/ledger/sql`, {
+        query:
+          "SELECT run_id, payload->>'reason' AS reason FROM events WHERE type = 'run_cancel_requested'",
+      });
+      return (await r.json()).rows as { run_id: string; reason: string }[];
+    };
+    let cancels: { run_id: string; reason: string }[] = [];
+    for (let i = 0; i < 200 && cancels.length === 0; i++) {
+      cancels = await requests();
+      if (cancels.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(cancels.map((c) => c.run_id), [dropped]);
+    assert.match(cancels[0].reason, /the client following it \(local\) disconnected/);
+    await Deno.remove(join(repo, "slow"));
+    await server.runs.settled(kept);
+    await server.runs.settled(dropped);
+    assert.equal((await server.runs.view(kept))!.status, "finished");
+    const view = (await server.runs.view(dropped))!;
+    assert.equal(view.status, "cancelled");
+    assert.match(view.finished!.cancelled!, /disconnected/);
+    assert.equal(view.tasks.find((t) => t.id === "test")!.state, "succeeded");
+    // Asking for it needs a run and the right to cancel.
+    const bad = await fetch(`${server.url}/events?cancel_on_disconnect=true`);
+    assert.equal(bad.status, 400);
+  }));
