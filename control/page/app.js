@@ -241,10 +241,14 @@ function onEvent(e) {
     refreshRuns();
   }
   if (e.type.startsWith("approval_")) refreshApprovals();
+  if (["spawned", "stopped", "restarted", "unregistered", "crashed"].includes(e.type)) {
+    refreshActors();
+  }
   if (e.type === "llm_call") showSpend().catch(report);
 }
 
 const refreshApprovals = debounce(() => showApprovals().catch(report), 100);
+const refreshActors = debounce(() => showActors().catch(report), 200);
 
 $("#submit").addEventListener("submit", async (ev) => {
   ev.preventDefault();
