@@ -1,0 +1,84 @@
+import { z } from "zod";
+
+/** How a provider is spoken to. */
+export const ProviderKind = z.enum(["openai", "anthropic", "local"]);
+
+/** Dollars per million tokens, in and out. */
+export const Price = z.strictObject({
+  input: z.number().min(0),
+  output: z.number().min(0),
+});
+/** A model's price. */
+export type Price = z.infer<typeof Price>;
+
+/** One provider: where it is, which environment variable holds its key, which models it serves. */
+export const ProviderConfig = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+  kind: ProviderKind,
+  /** The API's base URL; default: the provider's usual environment variable, then its own. */
+  baseUrl: z.url().optional(),
+  /** The environment variable holding the key (read by the gateway alone). */
+  apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+  models: z.array(z.string().min(1)).min(1),
+  /** Runs on this machine or the user's own network: allowed for `private` code. */
+  local: z.boolean().default(false),
+  timeoutMs: z.number().int().positive().max(600_000).default(60_000),
+  /** Retries on this provider (429, 5xx, timeouts) before falling back to the next. */
+  maxRetries: z.number().int().min(0).max(5).default(2),
+});
+/** A provider as configured, defaults filled in. */
+export type ProviderConfig = z.output<typeof ProviderConfig>;
+
+/** What `--llm-config FILE` holds: providers in order of preference, and prices. */
+export const LlmConfig = z.strictObject({
+  providers: z.array(ProviderConfig).min(1),
+  /** Prices by model name; well-known models have defaults. */
+  prices: z.record(z.string(), Price).default({}),
+  /** Failing providers sit out this long before they are tried again. */
+  cooldownMs: z.number().int().min(0).default(30_000),
+});
+/** An LLM configuration, defaults filled in. */
+export type LlmConfig = z.output<typeof LlmConfig>;
+
+/** Prices of well-known models (USD per million tokens); the configuration's win. */
+export const DEFAULT_PRICES: Record<string, Price> = {
+  "gpt-4o": { input: 2.5, output: 10 },
+  "gpt-4o-mini": { input: 0.15, output: 0.6 },
+  "gpt-4.1": { input: 2, output: 8 },
+  "gpt-4.1-mini": { input: 0.4, output: 1.6 },
+  "claude-sonnet-4": { input: 3, output: 15 },
+  "claude-haiku-3.5": { input: 0.8, output: 4 },
+};
+
+const KEY_ENV = { openai: "OPENAI_API_KEY", anthropic: "ANTHROPIC_API_KEY", local: "" } as const;
+const URL_ENV = { openai: "OPENAI_BASE_URL", anthropic: "ANTHROPIC_BASE_URL", local: "" } as const;
+const DEFAULT_URL = {
+  openai: "https://api.openai.com/v1",
+  anthropic: "https://api.anthropic.com",
+  local: "",
+} as const;
+
+/** The environment variable a provider's key is read from. */
+export function keyEnvOf(p: ProviderConfig): string {
+  return p.apiKeyEnv ?? KEY_ENV[p.kind];
+}
+
+/** A provider's base URL: configured, else its usual environment variable, else its own. */
+export function baseUrlOf(p: ProviderConfig, env: (name: string) => string | undefined): string {
+  return p.baseUrl ?? (URL_ENV[p.kind] ? env(URL_ENV[p.kind]) : undefined) ?? DEFAULT_URL[p.kind];
+}
+
+/** The price of `model`: configured, else a default, else nothing (cost 0, said in the record). */
+export function priceOf(config: LlmConfig, model: string): Price | undefined {
+  return config.prices[model] ?? DEFAULT_PRICES[model] ??
+    Object.entries(DEFAULT_PRICES).find(([name]) => model.startsWith(name))?.[1];
+}
+
+/** `--llm KIND --model NAME`: one provider of that kind, from the usual environment variables. */
+export function configFromFlags(kind: string, model: string): LlmConfig {
+  const parsedKind = ProviderKind.safeParse(kind);
+  if (!parsedKind.success) {
+    throw new Error(`--llm must be ${ProviderKind.options.join(", ")}, not "${kind}"`);
+  }
+  return LlmConfig.parse({ providers: [{ name: kind, kind, models: [model] }] });
+}

@@ -1,0 +1,195 @@
+import { z } from "zod";
+import { defineActor } from "../../runtime/define_actor.ts";
+import type { ActorSpecInput } from "../../runtime/mod.ts";
+import { baseUrlOf, keyEnvOf, LlmConfig, priceOf, type ProviderConfig } from "./llm_config.ts";
+import { ChatRequest, LlmError, type ModelProvider } from "./model_call.ts";
+import { OpenAIProvider } from "./openai_provider.ts";
+
+/** Where the gateway publishes one record per model call; the run session writes them down. */
+export const LLM_CALLS_TOPIC = "llm.calls";
+/** Where answers' tokens are published as they stream. */
+export const LLM_TOKENS_TOPIC = "llm.tokens";
+
+/** One model call as the ledger keeps it (OpenTelemetry GenAI names are given by the view). */
+export const LlmCallRecord = z.object({
+  runId: z.string().nullable(),
+  taskId: z.string().nullable(),
+  role: z.string(),
+  system: z.string(),
+  provider: z.string(),
+  operation: z.literal("chat"),
+  model: z.string(),
+  responseModel: z.string().nullable(),
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  costUsd: z.number().min(0),
+  /** False when no price is known for the model: the cost is then 0. */
+  priced: z.boolean(),
+  durationMs: z.number().min(0),
+  outcome: z.string(),
+  error: z.string().nullable(),
+  attempt: z.number().int().min(1),
+  request: z.array(z.object({ role: z.string(), content: z.string() })),
+  response: z.string().nullable(),
+});
+/** A model call's record. */
+export type LlmCallRecord = z.infer<typeof LlmCallRecord>;
+
+/** The gateway's answer to a chat request. */
+export type GatewayReply =
+  | { ok: true; text: string; model: string; provider: string; costUsd: number }
+  | { ok: false; code: string; error: string };
+
+interface GatewayState {
+  config: LlmConfig;
+  providers: { config: ProviderConfig; provider: ModelProvider }[];
+  /** Provider name → when it may be tried again. */
+  cooling: Map<string, number>;
+  keys: string[];
+}
+
+function makeProvider(p: ProviderConfig, key: string): ModelProvider {
+  const env = (name: string) => Deno.env.get(name);
+  if (p.kind === "openai") return new OpenAIProvider(p.name, baseUrlOf(p, env), key, p.timeoutMs);
+  throw new LlmError("llm_no_provider", `provider kind "${p.kind}" is not available yet`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The one actor that talks to models. It alone reads the providers' keys (its worker may read
+ * those environment variables and reach those hosts, nothing else); agents ask it. Each call is
+ * retried on its provider for rate limits (honouring `retry-after`), 5xx and timeouts, then falls
+ * back to the next provider; a provider that keeps failing sits out `cooldownMs`. Every attempt
+ * is published as a record, keys redacted, for the ledger.
+ */
+export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
+  messages: ChatRequest,
+  init(args) {
+    const config = LlmConfig.parse((args as { config: unknown }).config);
+    const keys: string[] = [];
+    const providers = config.providers.map((p) => {
+      const key = keyEnvOf(p) ? Deno.env.get(keyEnvOf(p)) ?? "" : "";
+      if (key) keys.push(key);
+      return { config: p, provider: makeProvider(p, key) };
+    });
+    return { config, providers, cooling: new Map(), keys };
+  },
+  async receive(input, ctx): Promise<GatewayReply> {
+    const request = ChatRequest.parse(input);
+    const { config, providers, cooling, keys } = ctx.state;
+    const redact = (text: string) =>
+      keys.reduce((t, k) => k.length >= 8 ? t.replaceAll(k, "[redacted]") : t, text);
+    const now = Date.now();
+    const ready = providers.filter((p) => (cooling.get(p.config.name) ?? 0) <= now);
+    const order = ready.length > 0 ? ready : providers; // all cooling: try them anyway
+    let last: LlmError | undefined;
+    for (const { config: p, provider } of order) {
+      const model = p.models[0];
+      for (let attempt = 1; attempt <= p.maxRetries + 1; attempt++) {
+        const started = performance.now();
+        const base = {
+          runId: request.runId,
+          taskId: request.taskId,
+          role: request.role,
+          system: p.kind,
+          provider: p.name,
+          operation: "chat" as const,
+          model,
+          attempt,
+          request: request.messages.map((m) => ({ role: m.role, content: redact(m.content) })),
+        };
+        try {
+          const answer = await provider.chat(
+            model,
+            request,
+            AbortSignal.timeout(p.timeoutMs),
+            (text) =>
+              ctx.publish(LLM_TOKENS_TOPIC, { runId: request.runId, taskId: request.taskId, text }),
+          );
+          // Billed at the model that answered.
+          const price = priceOf(config, answer.model) ?? priceOf(config, model);
+          const costUsd = price
+            ? (answer.inputTokens * price.input + answer.outputTokens * price.output) / 1e6
+            : 0;
+          ctx.publish(
+            LLM_CALLS_TOPIC,
+            {
+              ...base,
+              responseModel: answer.model,
+              inputTokens: answer.inputTokens,
+              outputTokens: answer.outputTokens,
+              costUsd,
+              priced: !!price,
+              durationMs: Math.round(performance.now() - started),
+              outcome: "ok",
+              error: null,
+              response: redact(answer.text),
+            } satisfies LlmCallRecord,
+          );
+          cooling.delete(p.name);
+          return { ok: true, text: answer.text, model: answer.model, provider: p.name, costUsd };
+        } catch (err) {
+          const e = err instanceof LlmError
+            ? err
+            : new LlmError("llm_malformed", (err as Error).message);
+          last = e;
+          ctx.publish(
+            LLM_CALLS_TOPIC,
+            {
+              ...base,
+              responseModel: null,
+              inputTokens: 0,
+              outputTokens: 0,
+              costUsd: 0,
+              priced: false,
+              durationMs: Math.round(performance.now() - started),
+              outcome: e.code,
+              error: redact(e.message),
+              response: null,
+            } satisfies LlmCallRecord,
+          );
+          if (!e.transient || attempt > p.maxRetries) break;
+          const wait = e.code === "llm_rate_limited" && e.retryAfterMs !== undefined
+            ? e.retryAfterMs
+            : 200 * 2 ** (attempt - 1);
+          await sleep(Math.min(wait, 30_000));
+        }
+      }
+      if (last?.transient) cooling.set(p.name, Date.now() + config.cooldownMs);
+    }
+    return {
+      ok: false,
+      code: last?.code ?? "llm_no_provider",
+      error: redact(last?.message ?? "no provider is configured"),
+    };
+  },
+});
+
+/**
+ * The gateway's actor spec: a worker that may read only its providers' key and URL variables
+ * and reach only their hosts.
+ */
+export function gatewaySpec(id: string, config: LlmConfig): ActorSpecInput {
+  const env = (name: string) => Deno.env.get(name);
+  const hosts = new Set<string>();
+  const vars = new Set<string>();
+  for (const p of config.providers) {
+    const url = new URL(baseUrlOf(p, env));
+    hosts.add(url.host || url.hostname);
+    if (keyEnvOf(p)) vars.add(keyEnvOf(p));
+    vars.add(p.kind === "anthropic" ? "ANTHROPIC_BASE_URL" : "OPENAI_BASE_URL");
+  }
+  return {
+    id,
+    behaviour: new URL(import.meta.url).href,
+    args: { config },
+    capabilities: ["llm.chat"],
+    // The openai client probes a few variables and the platform when it loads.
+    permissions: {
+      net: [...hosts],
+      env: [...vars, "DEBUG", "OPENAI_LOG", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"],
+      sys: ["osRelease"],
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { TroupeError } from "../../runtime/errors.ts";
+
+/** One message of a chat. */
+export const ChatMessage = z.strictObject({
+  role: z.enum(["system", "user", "assistant"]),
+  content: z.string(),
+});
+/** A chat message. */
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+/** What an agent asks the gateway. */
+export const ChatRequest = z.strictObject({
+  type: z.literal("chat"),
+  /** The asking agent's role (planner, coder, reviewer, …): the router's rules read it. */
+  role: z.string().min(1),
+  messages: z.array(ChatMessage).min(1),
+  /** Ask for a JSON object as the answer, where the provider supports it. */
+  json: z.boolean().default(false),
+  maxTokens: z.number().int().positive().max(200_000).default(4096),
+  temperature: z.number().min(0).max(2).default(0),
+  /** For the ledger: which run and task the call serves. */
+  runId: z.string().nullable().default(null),
+  taskId: z.string().nullable().default(null),
+});
+/** A chat request as sent, defaults not yet filled in. */
+export type ChatRequestInput = z.input<typeof ChatRequest>;
+
+/** What a provider answered. */
+export interface ChatAnswer {
+  text: string;
+  /** The model that answered, as the provider reports it. */
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  finishReason: string | null;
+}
+
+/** Why a model call failed; the gateway's retries and fallbacks go by it. */
+export type LlmErrorCode =
+  | "llm_timeout"
+  | "llm_rate_limited"
+  | "llm_unavailable"
+  | "llm_unreachable"
+  | "llm_context_too_long"
+  | "llm_bad_request"
+  | "llm_auth"
+  | "llm_malformed"
+  | "llm_no_provider";
+
+/** A failed model call, with what to do about it. */
+export class LlmError extends TroupeError<LlmErrorCode> {
+  constructor(
+    code: LlmErrorCode,
+    message: string,
+    /** For `llm_rate_limited`: how long the provider asked to wait. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(code, message, retryAfterMs === undefined ? {} : { retryAfterMs });
+    this.name = "LlmError";
+  }
+
+  /** Worth trying again, on this provider or the next. */
+  get transient(): boolean {
+    return ["llm_timeout", "llm_rate_limited", "llm_unavailable", "llm_unreachable"].includes(
+      this.code,
+    );
+  }
+}
+
+/** A provider: one way to send a chat and get an answer. */
+export interface ModelProvider {
+  readonly name: string;
+  chat(
+    model: string,
+    request: z.output<typeof ChatRequest>,
+    signal: AbortSignal,
+    onToken?: (text: string) => void,
+  ): Promise<ChatAnswer>;
+}

@@ -1,0 +1,118 @@
+import OpenAI from "openai";
+import type { z } from "zod";
+import type { ChatAnswer, ChatRequest, ModelProvider } from "./model_call.ts";
+import { LlmError } from "./model_call.ts";
+
+/**
+ * OpenAI-compatible chat completions through the official `openai` client: OpenAI itself, and
+ * Ollama, vLLM, llama.cpp's server and LM Studio at their `/v1`. Answers stream, so tokens can be
+ * shown as they come and a stalled stream is caught by the timeout; usage comes from the
+ * stream's last chunk (`stream_options.include_usage`). The client's own retries are off: the
+ * gateway retries and falls back, and counts each attempt.
+ */
+export class OpenAIProvider implements ModelProvider {
+  readonly #client: OpenAI;
+
+  constructor(readonly name: string, baseURL: string, apiKey: string, timeoutMs: number) {
+    this.#client = new OpenAI({
+      baseURL,
+      apiKey: apiKey || "none",
+      maxRetries: 0,
+      timeout: timeoutMs,
+    });
+  }
+
+  async chat(
+    model: string,
+    request: z.output<typeof ChatRequest>,
+    signal: AbortSignal,
+    onToken?: (text: string) => void,
+  ): Promise<ChatAnswer> {
+    try {
+      const stream = await this.#client.chat.completions.create({
+        model,
+        messages: request.messages,
+        max_tokens: request.maxTokens,
+        temperature: request.temperature,
+        stream: true,
+        stream_options: { include_usage: true },
+        ...(request.json ? { response_format: { type: "json_object" as const } } : {}),
+      }, { signal });
+      let text = "";
+      let answered = model;
+      let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
+      let finishReason: string | null = null;
+      for await (const chunk of stream) {
+        if (chunk.model) answered = chunk.model;
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices?.[0];
+        const delta = choice?.delta?.content;
+        if (delta) {
+          text += delta;
+          onToken?.(delta);
+        }
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+      }
+      if (!usage) {
+        throw new LlmError("llm_malformed", `${this.name} sent no token usage for ${model}`);
+      }
+      return {
+        text,
+        model: answered,
+        inputTokens: usage.prompt_tokens,
+        outputTokens: usage.completion_tokens,
+        finishReason,
+      };
+    } catch (err) {
+      throw classify(this.name, model, err);
+    }
+  }
+}
+
+/** Maps the client's errors to the kinds the gateway acts on. */
+function classify(provider: string, model: string, err: unknown): LlmError {
+  if (err instanceof LlmError) return err;
+  const at = `${provider} (${model})`;
+  // The only signal passed in is the gateway's time limit.
+  if (err instanceof OpenAI.APIConnectionTimeoutError || err instanceof OpenAI.APIUserAbortError) {
+    return new LlmError("llm_timeout", `${at} did not answer in time`);
+  }
+  if (err instanceof OpenAI.APIConnectionError) {
+    return new LlmError("llm_unreachable", `${at} could not be reached: ${err.message}`);
+  }
+  if (err instanceof OpenAI.APIError) {
+    const detail = err.message.replace(/\s+/g, " ").slice(0, 300);
+    if (err.status === 429) {
+      return new LlmError("llm_rate_limited", `${at} is rate limited: ${detail}`, retryAfter(err));
+    }
+    if (err.status === 401 || err.status === 403) {
+      return new LlmError("llm_auth", `${at} refused the key: ${detail}`);
+    }
+    if (err.status !== undefined && err.status >= 500) {
+      return new LlmError("llm_unavailable", `${at} failed with ${err.status}: ${detail}`);
+    }
+    if (/context|too long|maximum.*tokens/i.test(detail)) {
+      return new LlmError("llm_context_too_long", `${at}: the request is too long: ${detail}`);
+    }
+    if (err.status === undefined) return new LlmError("llm_malformed", `${at}: ${detail}`);
+    return new LlmError("llm_bad_request", `${at} refused the request (${err.status}): ${detail}`);
+  }
+  const e = err as Error;
+  if (e?.name === "AbortError") return new LlmError("llm_timeout", `${at} was stopped: timed out`);
+  return new LlmError("llm_malformed", `${at} answered something unreadable: ${e?.message ?? e}`);
+}
+
+/** `retry-after` (seconds or an HTTP date) or `retry-after-ms`, in milliseconds. */
+function retryAfter(err: InstanceType<typeof OpenAI.APIError>): number | undefined {
+  const h = err.headers as Headers | Record<string, string> | undefined;
+  const get = (name: string) =>
+    h instanceof Headers ? h.get(name) : (h as Record<string, string> | undefined)?.[name];
+  const ms = Number(get("retry-after-ms"));
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const s = get("retry-after");
+  if (s === null || s === undefined) return undefined;
+  const secs = Number(s);
+  if (Number.isFinite(secs)) return secs * 1000;
+  const date = Date.parse(s);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
