@@ -33,6 +33,8 @@ export const RunView = z.object({
   status: z.enum(["running", "finished", "cancelled", "interrupted"]),
   startedAt: z.number(),
   settings: RunSettings,
+  /** Who planned the run: the offline rules or a model (and which). */
+  plannedBy: z.object({ source: z.string(), model: z.string().optional() }).nullable(),
   tasks: z.array(TaskView),
   finished: RunFinished.payload.nullable(),
 });
@@ -68,6 +70,7 @@ export async function viewRun(
         status: "running",
         startedAt: e.ts,
         settings: e.payload,
+        plannedBy: null,
         tasks: [],
         finished: null,
       };
@@ -75,6 +78,11 @@ export async function viewRun(
     }
     if (!view) continue;
     if (e.type === "run_planned") {
+      // A later plan (a model's, after the facts) keeps what the tasks did so far.
+      view.plannedBy = {
+        source: e.payload.source,
+        ...(e.payload.model ? { model: e.payload.model } : {}),
+      };
       for (const t of e.payload.tasks) {
         const known = tasks.get(t.id);
         tasks.set(t.id, {

@@ -20,7 +20,13 @@ export interface CliResult {
  */
 export async function cli(
   args: string[],
-  options: { stdin?: string; cwd?: string; permissions?: string[] } = {},
+  options: {
+    stdin?: string;
+    cwd?: string;
+    permissions?: string[];
+    /** Variables added to the command's environment. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -31,6 +37,7 @@ export async function cli(
       ...args,
     ],
     cwd: options.cwd ?? ROOT.pathname,
+    ...(options.env ? { env: options.env } : {}),
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { eventType } from "../../ledger/mod.ts";
+import { LlmConfig } from "../llm/llm_config.ts";
 
 /**
  * A run's ledger events. A run's state lives in them: `--resume` and the HTTP endpoint read a
@@ -23,6 +24,8 @@ export const RunSettings = z.object({
   compliance: z.array(z.string()),
   /** Write the reviewed files into the repository. */
   apply: z.boolean(),
+  /** The models the run may use (no keys: those stay in environment variables). */
+  llm: LlmConfig.optional(),
 });
 /** The settings of a run, as `run_started` holds them. */
 export type RunSettings = z.infer<typeof RunSettings>;
@@ -33,6 +36,10 @@ export const RunStarted = eventType("run_started", RunSettings);
 export const RunPlanned = eventType(
   "run_planned",
   z.object({
+    /** `offline`: the rule-based planner; `model`: planned by a model. */
+    source: z.enum(["offline", "model"]).default("offline"),
+    model: z.string().optional(),
+    rationale: z.string().optional(),
     tasks: z.array(z.object({
       id: z.string(),
       kind: z.string(),

@@ -29,6 +29,16 @@ import {
   RunStarted,
 } from "./run_events.ts";
 import { validatePlan } from "./task_graph.ts";
+import type { TaskPacketInput } from "./task_packet.ts";
+import { LlmConfig } from "../llm/llm_config.ts";
+import {
+  type GatewayReply,
+  gatewaySpec,
+  LLM_CALLS_TOPIC,
+  type LlmCallRecord,
+} from "../llm/llm_gateway.ts";
+import { LlmCall, PlanAttempted, PlanFallback } from "../llm/llm_events.ts";
+import { planWithModel, type RepoFacts } from "../llm/llm_planner.ts";
 import { startTeam, teamTemplates } from "./team.ts";
 
 /** The team keeps one agent of each template, so it needs at least this many. */
@@ -45,6 +55,8 @@ export const RunRequest = z.strictObject({
   policies: z.array(z.string().min(1)).default([]),
   compliance: z.array(z.string().min(1)).default([]),
   runTests: z.boolean().default(false),
+  /** Plan (and later code and review) with these models; without, everything is offline. */
+  llm: LlmConfig.optional(),
   maxAgents: z.number().int().min(TEAM_SIZE).default(10),
   keys: z.string().min(1).default(DEFAULT_KEY_DIR),
   approvals: z.string().min(1).default(DEFAULT_APPROVALS_DIR),
@@ -92,6 +104,8 @@ export interface RunResult {
   refused?: string;
   /** Why the run was cancelled, when it was. */
   cancelled?: string;
+  /** Who planned the run; with a model that gave no usable plan, why the offline plan ran. */
+  plannedBy: { source: "offline" | "model"; model?: string; fallback?: string };
   /** True when every task completed and nothing asked for was refused. */
   ok: boolean;
 }
@@ -105,6 +119,9 @@ export function teamOf(
   const prefix = `${tag}.`;
   return { supervisor, prefix, owns: (id) => id === supervisor || id.startsWith(prefix) };
 }
+
+/** The tasks whose outputs a model plans from. */
+const FACT_TASKS = ["scan", "detect", "assess"];
 
 function newRunId(): string {
   return `run-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${
@@ -161,6 +178,7 @@ export class RunSession {
       policies,
       compliance,
       apply: request.apply,
+      ...(request.llm ? { llm: request.llm } : {}),
     };
     await ledger.record(RunStarted, { runId, actor: "orchestrator", payload: settings });
     const { maxAgents, keys, approvals } = request;
@@ -204,42 +222,133 @@ export class RunSession {
     const { ledger, runId, settings, hooks } = this;
     const signal = this.#abort.signal;
     const packs = await Promise.all(settings.compliance.map((p) => loadCompliancePack(p)));
-    const plan = planRun(settings.goal, {
+    const offline = planRun(settings.goal, {
       repo: settings.repo,
       runTests: settings.runTests,
       date: settings.date,
       packs,
     });
-    await ledger.record(RunPlanned, {
-      runId,
-      actor: "orchestrator",
-      payload: {
-        tasks: validatePlan(plan, new Set(plan.map((t) => t.capability))).map((t) => ({
-          id: t.id,
-          kind: t.kind,
-          capability: t.capability,
-          dependsOn: t.dependsOn,
-        })),
-      },
-    });
+    const recordPlan = (
+      plan: TaskPacketInput[],
+      extra: { source?: "offline" | "model"; model?: string; rationale?: string } = {},
+    ) =>
+      ledger.record(RunPlanned, {
+        runId,
+        actor: "orchestrator",
+        payload: {
+          ...extra,
+          tasks: validatePlan(plan, new Set(plan.map((t) => t.capability))).map((t) => ({
+            id: t.id,
+            kind: t.kind,
+            capability: t.capability,
+            dependsOn: t.dependsOn,
+          })),
+        },
+      });
     const userSets = await Promise.all(settings.policies.map((f) => loadPolicyFile(f)));
     const packSets = packs.flatMap((p) => p.policy ? [p.policy] : []);
     const policy = new PolicyEngine(tailoredPreset(settings.autonomy, [...userSets, ...packSets]), {
       onDecision: recordDecisions(ledger, runId),
     });
 
-    const orchestrate = (system: ActorSystem, agents: AgentFactory, health: HealthMonitor) =>
-      new Orchestrator({
-        system,
-        ledger,
-        runId,
-        agents,
-        health,
-        completed: this.completed,
-        signal,
-        onProgress: hooks.onProgress,
-        onApprovalNeeded: hooks.onApprovalNeeded,
-      }).run(plan);
+    let plannedBy: RunResult["plannedBy"] = { source: "offline" };
+    /** Plans (with the model, when there is one) and runs the plan on a team. */
+    const work = async (
+      system: ActorSystem,
+      agents: AgentFactory,
+      health: HealthMonitor,
+      where: { supervisor?: string; prefix: string },
+    ): Promise<RunOutcome> => {
+      const run = (plan: TaskPacketInput[]) =>
+        new Orchestrator({
+          system,
+          ledger,
+          runId,
+          agents,
+          health,
+          completed: this.completed,
+          signal,
+          onProgress: hooks.onProgress,
+          onApprovalNeeded: hooks.onApprovalNeeded,
+        }).run(plan);
+      if (!settings.llm) {
+        await recordPlan(offline);
+        return await run(offline);
+      }
+      const gateway = `${where.prefix}llm`;
+      await system.spawn(
+        gatewaySpec(gateway, settings.llm),
+        where.supervisor ? { supervisor: where.supervisor } : {},
+      );
+      const stop = system.subscribe(LLM_CALLS_TOPIC, (m) => {
+        const record = m as LlmCallRecord;
+        if (record.runId !== runId) return;
+        ledger.record(LlmCall, { runId, actor: gateway, payload: record }).catch((err) =>
+          hooks.onNews?.(`could not record a model call: ${err.message}`)
+        );
+      });
+      try {
+        // First the facts the model plans from, then its plan for the rest.
+        const facts = offline.filter((t) => FACT_TASKS.includes(t.id));
+        await recordPlan(facts);
+        const first = await run(facts);
+        if (first.dead.length > 0 || signal.aborted) return first;
+        for (const [id, output] of first.outputs) this.completed.set(id, output);
+        const proposal = await planWithModel({
+          goal: settings.goal,
+          facts: {
+            scan: first.outputs.get("scan") as RepoFacts["scan"],
+            detect: first.outputs.get("detect") as RepoFacts["detect"],
+            assess: first.outputs.get("assess") as RepoFacts["assess"],
+          },
+          steps: planRun("propose hardening", {
+            repo: settings.repo,
+            runTests: settings.runTests,
+            date: settings.date,
+            packs,
+          }),
+          done: FACT_TASKS,
+          capabilities: new Set(agents.capabilities()),
+          ask: (messages) =>
+            system.ref(gateway).ask<GatewayReply>({
+              type: "chat",
+              role: "planner",
+              messages,
+              json: true,
+              runId,
+              taskId: "plan",
+            }, { timeoutMs: 600_000 }),
+          onAttempt: (a) =>
+            void ledger.record(PlanAttempted, { runId, actor: "planner", payload: a }),
+        });
+        let plan = offline;
+        if ("fallback" in proposal) {
+          await ledger.record(PlanFallback, {
+            runId,
+            actor: "planner",
+            payload: { reason: proposal.fallback },
+          });
+          hooks.onNews?.(
+            `planning with the model failed (${proposal.fallback}); ` +
+              "the offline plan runs instead",
+          );
+          plannedBy = { source: "offline", fallback: proposal.fallback };
+          await recordPlan(offline);
+        } else {
+          plan = proposal.plan;
+          plannedBy = { source: "model", model: proposal.model };
+          await recordPlan(plan, {
+            source: "model",
+            model: proposal.model,
+            ...(proposal.rationale ? { rationale: proposal.rationale } : {}),
+          });
+        }
+        return await run(plan);
+      } finally {
+        stop();
+      }
+    };
+
     let outcome: RunOutcome;
     const shared = hooks.system;
     if (shared) {
@@ -257,7 +366,7 @@ export class RunSession {
         prefix,
       });
       using own = hooks.health ? undefined : new HealthMonitor(shared);
-      outcome = await orchestrate(shared, agents, hooks.health ?? own!);
+      outcome = await work(shared, agents, hooks.health ?? own!, { supervisor, prefix });
     } else {
       // Disposed in reverse: the monitor, the pools, the system, then the recording of its
       // events, so that the system's last events are in the ledger too.
@@ -268,7 +377,7 @@ export class RunSession {
         maxAgents: this.options.maxAgents,
       });
       using health = new HealthMonitor(system);
-      outcome = await orchestrate(system, agents, health);
+      outcome = await work(system, agents, health, { prefix: "" });
     }
 
     const { report, files } = buildReport(runId, settings.goal, settings.repo, outcome);
@@ -316,6 +425,7 @@ export class RunSession {
       applied,
       ...(refused ? { refused } : {}),
       ...(cancelled ? { cancelled } : {}),
+      plannedBy,
       ok: outcome.dead.length === 0 && !refused && !cancelled,
     };
   }

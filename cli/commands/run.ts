@@ -8,6 +8,9 @@ import {
   TEAM_SIZE,
 } from "../../actors/mod.ts";
 import { servedBy } from "../../control/mod.ts";
+import { configFromFlags, LlmConfig } from "../../actors/llm/llm_config.ts";
+import { loadPolicyData } from "../../policies/load_policy.ts";
+import { TroupeError } from "../../runtime/mod.ts";
 import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 import { submitToServer } from "./submit_run.ts";
 import { dirname, join, resolve } from "node:path";
@@ -15,7 +18,7 @@ import { dirname, join, resolve } from "node:path";
 const usage = `Usage: deno task run [GOAL] [--repo PATH] [--out DIR] [--apply] [--autonomy N]
                      [--policy FILE]... [--compliance PACKS] [--run-tests]
                      [--max-agents N] [--resume RUN_ID] [--ledger PATH] [--json]
-                     [--server URL [--token TOKEN]]
+                     [--server URL [--token TOKEN]] [--llm KIND --model NAME | --llm-config F]
 
 Points the repo-ops team at a repository: scan, detect toolchains, assess, plan repairs,
 generate CI (GitHub Actions, GitLab CI, Azure Pipelines), docs, review. Works offline.
@@ -46,6 +49,10 @@ Options:
   --server URL      send the run to a troupe server (deno task serve) and follow it there;
                     needed when a server holds the ledger
   --token TOKEN     the bearer token for --server (default: the TROUPE_TOKEN variable)
+  --llm KIND        plan with a model: openai (any OpenAI-compatible server: OPENAI_BASE_URL,
+                    OPENAI_API_KEY); needs --model NAME. Without it everything is offline
+  --model NAME      the model for --llm
+  --llm-config F    providers, models and prices from a file (JSON or YAML) instead
   --ledger PATH     the ledger (default .troupe/ledger.duckdb)
   --json            print the report as JSON
   -h, --help        show this help`;
@@ -81,6 +88,9 @@ export const run = defineCommand({
     resume: { type: "string" },
     server: { type: "string" },
     token: { type: "string" },
+    llm: { type: "string" },
+    model: { type: "string" },
+    "llm-config": { type: "string" },
     ledger: LEDGER_FLAG,
     json: JSON_FLAG,
   },
@@ -98,6 +108,19 @@ export const run = defineCommand({
       );
     }
     if (positionals.length > 1) return fail("give the goal as one quoted argument");
+    if (flags.llm && flags["llm-config"]) return fail("give --llm with --model, or --llm-config");
+    if (flags.llm && !flags.model) return fail("--llm needs --model NAME");
+    let llm: LlmConfig | undefined;
+    try {
+      llm = flags["llm-config"]
+        ? await loadPolicyData(flags["llm-config"], LlmConfig, "", "LLM configuration")
+        : flags.llm
+        ? configFromFlags(flags.llm, flags.model!)
+        : undefined;
+    } catch (err) {
+      if (err instanceof TroupeError) throw err;
+      return fail((err as Error).message);
+    }
     const hooks: RunHooks = {
       onProgress: progressPrinter(),
       onNews: (text) => console.error(text),
@@ -119,6 +142,7 @@ export const run = defineCommand({
       compliance: flags.compliance.split(",").map((p) => p.trim()).filter(Boolean),
       runTests: flags["run-tests"],
       maxAgents,
+      ...(llm ? { llm } : {}),
     };
     if (flags.server) {
       return await submitToServer(flags.server, flags.token ?? Deno.env.get("TROUPE_TOKEN"), {
@@ -174,6 +198,13 @@ export const run = defineCommand({
             (outcome.dead.length ? `, ${outcome.dead.length} task(s) failed` : ""),
         );
         console.log(`report: ${join(settings.out, "report.md")}`);
+        if (settings.llm) {
+          console.log(
+            r.plannedBy.source === "model"
+              ? `planned by ${r.plannedBy.model}`
+              : `planned offline: ${r.plannedBy.fallback ?? "no model plan"}`,
+          );
+        }
         if (r.applied.length) console.log(`applied to ${settings.repo}: ${r.applied.join(", ")}`);
         if (r.refused) console.log(`not applied: ${r.refused}`);
         if (r.cancelled) console.log(`cancelled: ${r.cancelled}`);

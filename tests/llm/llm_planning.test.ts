@@ -1,0 +1,195 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { RunSession } from "../../actors/mod.ts";
+import { cli } from "../cli_helpers.ts";
+import { type Behaviour, fakeOpenAI } from "../fake_openai.ts";
+import { withLedger } from "../ledger_helpers.ts";
+import type { Ledger } from "../../ledger/mod.ts";
+
+const GO = new URL("../fixtures/repos/go_mod", import.meta.url).pathname;
+Deno.env.set("TROUPE_PLAN_TEST_KEY", "sk-plan-test-0123456789");
+
+const PLAN = {
+  tasks: [
+    { id: "plan_repairs", kind: "plan_repairs", dependsOn: ["assess"] },
+    { id: "generate_ci", kind: "generate_ci", dependsOn: ["detect", "plan_repairs"] },
+  ],
+  rationale: "CI first; docs can wait",
+};
+
+const llm = (url: string) => ({
+  providers: [{
+    name: "fake",
+    kind: "openai" as const,
+    baseUrl: url,
+    apiKeyEnv: "TROUPE_PLAN_TEST_KEY",
+    models: ["planner-1"],
+    maxRetries: 0,
+  }],
+  prices: { "planner-1": { input: 1, output: 2 } },
+});
+
+async function runWith(ledger: Ledger, url: string) {
+  const out = await Deno.makeTempDir({ prefix: "troupe-llm-" });
+  const news: string[] = [];
+  const session = await RunSession.start(ledger, {
+    repo: GO,
+    out,
+    goal: "add CI to this repository",
+    llm: llm(url),
+  }, { onNews: (t) => news.push(t) });
+  const result = await session.run();
+  const tasks = (await ledger.query(
+    `SELECT task_id FROM task_outcomes WHERE run_id = '${result.runId}' AND outcome = 'succeeded' ORDER BY task_id`,
+  )).rows.map((r) => r.task_id);
+  await Deno.remove(out, { recursive: true });
+  return { result, news, tasks };
+}
+
+Deno.test("a model's valid plan is run: only its steps after the facts, its calls and tokens in the ledger", () =>
+  withLedger(async (ledger) => {
+    await using fake = await fakeOpenAI([{
+      kind: "answer",
+      text: JSON.stringify(PLAN),
+      model: "planner-1-2026",
+      usage: { input: 900, output: 60 },
+    }]);
+    const { result, tasks } = await runWith(ledger, fake.url);
+    assert.equal(result.ok, true);
+    assert.deepEqual(result.plannedBy, { source: "model", model: "planner-1-2026" });
+    assert.deepEqual(tasks, ["assess", "detect", "generate_ci", "plan_repairs", "scan"]);
+    // The model saw the goal and the facts the first tasks found.
+    const asked = fake.requests[0].body as {
+      messages: { content: string }[];
+      response_format: unknown;
+    };
+    assert.match(asked.messages[1].content, /add CI to this repository/);
+    assert.match(asked.messages[1].content, /"type": "go"/);
+    assert.deepEqual(asked.response_format, { type: "json_object" });
+    const calls = await ledger.query(
+      `SELECT "gen_ai.request.model" AS model, "gen_ai.usage.input_tokens" AS input,
+              "gen_ai.usage.output_tokens" AS output, cost_usd FROM llm_usage`,
+    );
+    assert.deepEqual(calls.rows, [
+      { model: "planner-1", input: 900, output: 60, cost_usd: (900 * 1 + 60 * 2) / 1e6 },
+    ]);
+    const planned = await ledger.query(
+      `SELECT payload->>'source' AS source, payload->>'model' AS model FROM events
+       WHERE type = 'run_planned' ORDER BY seq`,
+    );
+    assert.deepEqual(planned.rows, [
+      { source: "offline", model: null },
+      { source: "model", model: "planner-1-2026" },
+    ]);
+  }));
+
+Deno.test("an invalid plan goes back to the model with what is wrong, and the corrected one runs", () =>
+  withLedger(async (ledger) => {
+    const wrong = {
+      tasks: [
+        { id: "deploy", kind: "deploy", dependsOn: [] },
+        { id: "generate_ci", kind: "generate_ci", dependsOn: ["detect"] },
+      ],
+    };
+    await using fake = await fakeOpenAI([
+      { kind: "answer", text: "```json\n" + JSON.stringify(wrong) + "\n```" },
+      { kind: "answer", text: JSON.stringify(PLAN) },
+    ]);
+    const { result } = await runWith(ledger, fake.url);
+    assert.equal(result.plannedBy.source, "model");
+    assert.equal(fake.requests.length, 2);
+    const retry = (fake.requests[1].body as { messages: { role: string; content: string }[] })
+      .messages;
+    assert.equal(retry.at(-2)!.role, "assistant");
+    assert.match(retry.at(-1)!.content, /unknown kind "deploy"/);
+    assert.match(retry.at(-1)!.content, /generate_ci: it reads the output of plan_repairs/);
+    const attempts = await ledger.query(
+      "SELECT payload->>'ok' AS ok FROM events WHERE type = 'plan_attempted' ORDER BY seq",
+    );
+    assert.deepEqual(attempts.rows.map((r) => r.ok), ["false", "true"]);
+  }));
+
+for (
+  const [what, script, reason] of [
+    [
+      "answers nonsense",
+      [{ kind: "answer", text: "I would start by reading the code carefully." }],
+      /still invalid after 3 attempts: the answer is not a JSON object/,
+    ],
+    ["is down", null, /could not be asked: fake \(planner-1\) could not be reached/],
+  ] as [string, Behaviour[] | null, RegExp][]
+) {
+  Deno.test(`when the model ${what}, the run finishes with the offline plan and says why`, () =>
+    withLedger(async (ledger) => {
+      const fake = await fakeOpenAI(script ?? [{ kind: "answer", text: "{}" }]);
+      if (!script) await fake.close();
+      try {
+        const { result, news, tasks } = await runWith(ledger, fake.url);
+        assert.equal(result.ok, true);
+        assert.equal(result.plannedBy.source, "offline");
+        assert.match(result.plannedBy.fallback!, reason);
+        assert.ok(news.some((n) => /the offline plan runs instead/.test(n)));
+        assert.ok(tasks.includes("review") && tasks.includes("write_docs"), tasks.join());
+        const fallback = await ledger.query(
+          "SELECT payload->>'reason' AS reason FROM events WHERE type = 'plan_fallback'",
+        );
+        assert.match(String(fallback.rows[0].reason), reason);
+      } finally {
+        if (script) await fake.close();
+      }
+    }));
+}
+
+Deno.test("deno task run --llm openai --model M plans with an OpenAI-compatible server named by OPENAI_BASE_URL", async () => {
+  await using fake = await fakeOpenAI([{ kind: "answer", text: JSON.stringify(PLAN) }]);
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-llm-cli-" });
+  try {
+    const ledger = join(tmp, "ledger.duckdb");
+    const r = await cli(
+      [
+        "run",
+        "add CI to this repository",
+        "--repo",
+        GO,
+        "--out",
+        join(tmp, "out"),
+        "--ledger",
+        ledger,
+        "--llm",
+        "openai",
+        "--model",
+        "planner-1",
+      ],
+      { env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-cli-test-0123456789" } },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /planned by planner-1/);
+    assert.equal(fake.requests[0].authorization, "Bearer sk-cli-test-0123456789");
+    const sql = await cli([
+      "sql",
+      `SELECT count(*) AS calls FROM llm_usage WHERE "gen_ai.usage.input_tokens" = 42`,
+      "--ledger",
+      ledger,
+      "--format",
+      "json",
+    ]);
+    assert.deepEqual(JSON.parse(sql.stdout), [{ calls: 1 }]);
+    const everything = await cli([
+      "sql",
+      "SELECT * FROM events",
+      "--ledger",
+      ledger,
+      "--format",
+      "csv",
+    ]);
+    assert.ok(
+      !everything.stdout.includes("sk-cli-test-0123456789"),
+      "the key is not in the ledger",
+    );
+    const bad = await cli(["run", "--llm", "openai", "--ledger", ledger]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--llm needs --model NAME/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
