@@ -48,7 +48,7 @@ export interface Finding {
 export interface GeneratedFile {
   path: string;
   content: string;
-  /** "create" a new file, or "append" to an existing one. */
-  mode: "create" | "append";
+  /** "create" a new file, "append" to an existing one, or "replace" one's whole text. */
+  mode: "create" | "append" | "replace";
   reason: string;
 }

@@ -47,10 +47,15 @@ export function review(scan: ScanResult, findings: Finding[], files: GeneratedFi
 }
 
 export default defineAgent({
+  // Reviews what the steps it depends on generated: CI, docs, the coder's change.
   review: (_inputs, deps) =>
     review(
       deps.scan as ScanResult,
       deps.assess as Finding[],
-      [...(deps.generate_ci as GeneratedFile[]), ...(deps.write_docs as GeneratedFile[])],
+      [
+        ...((deps.generate_ci as GeneratedFile[] | undefined) ?? []),
+        ...((deps.write_docs as GeneratedFile[] | undefined) ?? []),
+        ...((deps.code as { files: GeneratedFile[] } | undefined)?.files ?? []),
+      ],
     ),
 });

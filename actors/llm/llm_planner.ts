@@ -16,7 +16,21 @@ const STEPS: Record<string, string> = {
   write_docs: "README set-up/test section and a CHANGELOG entry",
   review: "checks every generated file and the patch for secrets, and approves or blocks",
   test: "runs the project's own tests",
+  code: "changes the code to reach the goal: a patch, tested on a scratch copy of the repository",
 };
+
+/** What each step reads, so must depend on; the rest of its ordering is the model's choice. */
+const NEEDS: Record<string, string[]> = {
+  plan_repairs: ["assess"],
+  generate_ci: ["detect", "plan_repairs"],
+  write_docs: ["scan", "detect", "plan_repairs"],
+  review: ["scan", "assess"],
+  test: ["detect"],
+  code: ["scan", "detect"],
+};
+
+/** The steps whose files the reviewer must see when they are in a plan. */
+const PRODUCERS = ["generate_ci", "write_docs", "code"];
 
 /** The model's answer: the steps to run and their order. */
 export const ModelPlan = z.strictObject({
@@ -105,9 +119,10 @@ export async function planWithModel(o: {
           available.join(", ")
         }.`,
         "Each step needs the steps it reads: " +
-        [...byKind.values()].filter((s) => !o.done.includes(s.id) && s.dependsOn?.length)
-          .map((s) => `${s.kind} needs ${s.dependsOn!.join(", ")}`).join("; ") +
-        ". No cycles.",
+        available.filter((k) => NEEDS[k]?.length).map((k) => `${k} needs ${NEEDS[k].join(", ")}`)
+          .join("; ") +
+        "; review must also depend on every step that makes files (generate_ci, write_docs, code)" +
+        " in the plan, and should come last. No cycles.",
       ].join("\n"),
     },
     { role: "user", content: describeFacts(o.goal, o.facts) },
@@ -176,12 +191,21 @@ function check(
       problems.push(`task ${t.id}: give it the id "${t.kind}", its kind`);
       continue;
     }
-    const needs = (step.dependsOn ?? []).filter((d) => !t.dependsOn.includes(d));
+    const needs = (NEEDS[t.kind] ?? step.dependsOn ?? []).filter((d) => !t.dependsOn.includes(d));
     if (needs.length > 0) {
       problems.push(`task ${t.id}: it reads the output of ${needs.join(", ")}; add to dependsOn`);
       continue;
     }
     planned.push({ ...step, dependsOn: t.dependsOn });
+  }
+  const review = planned.find((t) => t.kind === "review");
+  if (review) {
+    const unreviewed = planned.filter((t) =>
+      PRODUCERS.includes(t.kind) && !(review.dependsOn ?? []).includes(t.id)
+    );
+    for (const t of unreviewed) {
+      problems.push(`task review: it must depend on ${t.id}, whose files it reviews`);
+    }
   }
   if (problems.length > 0) return problems;
   try {

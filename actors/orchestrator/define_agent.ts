@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defineActor } from "../../runtime/define_actor.ts";
+import { type ActorContext, defineActor } from "../../runtime/define_actor.ts";
 import { TaskPacket } from "./task_packet.ts";
 
 const TaskMessage = z.object({
@@ -11,6 +11,8 @@ const TaskMessage = z.object({
 export type TaskHandler = (
   inputs: Record<string, unknown>,
   deps: Record<string, unknown>,
+  /** The agent's context: to ask other actors (the LLM gateway), log, publish. */
+  ctx: ActorContext<unknown>,
 ) => unknown;
 
 /** An agent's answer: a task that fails is an outcome to report, not a reason to crash. */
@@ -23,7 +25,7 @@ export type TaskReply = { ok: true; output: unknown } | { ok: false; error: stri
 export function defineAgent(handlers: Record<string, TaskHandler>) {
   return defineActor({
     messages: TaskMessage,
-    async receive(msg): Promise<TaskReply> {
+    async receive(msg, ctx): Promise<TaskReply> {
       const handler = handlers[msg.task.kind];
       if (!handler) {
         const known = Object.keys(handlers).join(", ");
@@ -33,7 +35,7 @@ export function defineAgent(handlers: Record<string, TaskHandler>) {
         };
       }
       try {
-        return { ok: true, output: await handler(msg.task.inputs, msg.deps) };
+        return { ok: true, output: await handler(msg.task.inputs, msg.deps, ctx) };
       } catch (err) {
         return { ok: false, error: err instanceof Error ? err.message : String(err) };
       }

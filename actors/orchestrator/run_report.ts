@@ -4,6 +4,7 @@ import type { RepairStep } from "../agents/planner.ts";
 import type { Detection, Finding, GeneratedFile, ScanResult } from "../agents/repo_facts.ts";
 import type { Review } from "../agents/reviewer.ts";
 import type { RunOutcome } from "./orchestrator.ts";
+import type { CodeChange } from "../agents/coder.ts";
 
 /** What a run found and made, as `report.json` holds it. */
 export interface RunReport {
@@ -18,6 +19,8 @@ export interface RunReport {
   generated: { path: string; mode: string; reason: string }[];
   review?: Review;
   tests?: unknown;
+  /** The coder's change, when a model wrote one: attempts, the model, and its tests. */
+  code?: { attempts: number; model: string; tests: unknown };
   dead: RunOutcome["dead"];
   skipped: RunOutcome["skipped"];
 }
@@ -31,9 +34,11 @@ export function buildReport(
   const out = outcome.outputs;
   const scan = out.get("scan") as ScanResult | undefined;
   const detection = out.get("detect") as Detection | undefined;
+  const code = out.get("code") as CodeChange | undefined;
   const files = [
     ...((out.get("generate_ci") as GeneratedFile[] | undefined) ?? []),
     ...((out.get("write_docs") as GeneratedFile[] | undefined) ?? []),
+    ...(code?.files ?? []),
   ];
   return {
     files,
@@ -49,6 +54,7 @@ export function buildReport(
       generated: files.map((f) => ({ path: f.path, mode: f.mode, reason: f.reason })),
       review: out.get("review") as Review | undefined,
       tests: out.get("test"),
+      ...(code ? { code: { attempts: code.attempts, model: code.model, tests: code.tests } } : {}),
       dead: outcome.dead,
       skipped: outcome.skipped,
     },
@@ -128,15 +134,15 @@ export async function writeOutputs(
   await Deno.writeTextFile(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   const patches: string[] = [];
   for (const f of files) {
-    const before = f.mode === "append"
-      ? await Deno.readTextFile(join(repo, f.path)).catch(() => "")
-      : "";
+    const before = f.mode === "create"
+      ? ""
+      : await Deno.readTextFile(join(repo, f.path)).catch(() => "");
     const after = f.mode === "append" ? before + f.content : f.content;
     await Deno.mkdir(dirname(join(out, "files", f.path)), { recursive: true });
     await Deno.writeTextFile(join(out, "files", f.path), after);
     patches.push(
       createTwoFilesPatch(
-        before || f.mode === "append" ? `a/${f.path}` : "/dev/null",
+        f.mode !== "create" ? `a/${f.path}` : "/dev/null",
         `b/${f.path}`,
         before,
         after,

@@ -257,7 +257,7 @@ export class RunSession {
       system: ActorSystem,
       agents: AgentFactory,
       health: HealthMonitor,
-      where: { supervisor?: string; prefix: string },
+      where: { supervisor?: string; prefix: string; scratch: string },
     ): Promise<RunOutcome> => {
       const run = (plan: TaskPacketInput[]) =>
         new Orchestrator({
@@ -301,12 +301,31 @@ export class RunSession {
             detect: first.outputs.get("detect") as RepoFacts["detect"],
             assess: first.outputs.get("assess") as RepoFacts["assess"],
           },
-          steps: planRun("propose hardening", {
-            repo: settings.repo,
-            runTests: settings.runTests,
-            date: settings.date,
-            packs,
-          }),
+          steps: [
+            ...planRun("propose hardening", {
+              repo: settings.repo,
+              runTests: settings.runTests,
+              date: settings.date,
+              packs,
+            }),
+            {
+              id: "code",
+              kind: "code",
+              capability: "code.write",
+              dependsOn: ["scan", "detect"],
+              inputs: {
+                goal: settings.goal,
+                repo: settings.repo,
+                scratch: where.scratch,
+                gateway,
+                runId,
+                maxAttempts: 3,
+              },
+              timeoutMs: 3_600_000,
+              retry: { maxAttempts: 1 },
+              risk: "medium",
+            },
+          ],
           done: FACT_TASKS,
           capabilities: new Set(agents.capabilities()),
           ask: (messages) =>
@@ -351,6 +370,11 @@ export class RunSession {
 
     let outcome: RunOutcome;
     const shared = hooks.system;
+    // The coder's scratch copies live here, never in the repository; gone after the run.
+    const scratch = await Deno.makeTempDir({ prefix: "troupe-scratch-" });
+    await using _scratch = {
+      [Symbol.asyncDispose]: () => Deno.remove(scratch, { recursive: true }).catch(() => {}),
+    };
     if (shared) {
       const { supervisor, prefix, owns: mine } = teamOf(runId);
       // Disposed in reverse: the team leaves the system, then its recording stops.
@@ -364,9 +388,9 @@ export class RunSession {
         maxAgents: this.options.maxAgents,
         supervisor,
         prefix,
-      });
+      }, settings.llm ? scratch : undefined);
       using own = hooks.health ? undefined : new HealthMonitor(shared);
-      outcome = await work(shared, agents, hooks.health ?? own!, { supervisor, prefix });
+      outcome = await work(shared, agents, hooks.health ?? own!, { supervisor, prefix, scratch });
     } else {
       // Disposed in reverse: the monitor, the pools, the system, then the recording of its
       // events, so that the system's last events are in the ledger too.
@@ -375,9 +399,9 @@ export class RunSession {
       await using _system = system;
       await using agents = await startTeam(system, settings.repo, {
         maxAgents: this.options.maxAgents,
-      });
+      }, settings.llm ? scratch : undefined);
       using health = new HealthMonitor(system);
-      outcome = await work(system, agents, health, { prefix: "" });
+      outcome = await work(system, agents, health, { prefix: "", scratch });
     }
 
     const { report, files } = buildReport(runId, settings.goal, settings.repo, outcome);

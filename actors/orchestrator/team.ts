@@ -11,9 +11,11 @@ const agent = (name: string) => new URL(`../agents/${name}.ts`, import.meta.url)
  * The repo-ops team as agent templates, each with only the permissions it needs: the scanner,
  * assessor and tester read the repository; the tester may start `sh`; the reviewer reads two
  * environment variables; the others get nothing. One agent of each is kept running; a pool
- * grows to three when tasks of its capability wait, within the factory's total.
+ * grows to three when tasks of its capability wait, within the factory's total. With a
+ * `scratch` folder the team has a coder, started when a model-planned run needs one: it reads
+ * the repository, writes only below `scratch`, and may start `sh` for the tests.
  */
-export function teamTemplates(repo: string): AgentTemplateInput[] {
+export function teamTemplates(repo: string, scratch?: string): AgentTemplateInput[] {
   const reads = { read: [repo] };
   const template = (
     name: string,
@@ -36,6 +38,16 @@ export function teamTemplates(repo: string): AgentTemplateInput[] {
     // The YAML parser probes two debug variables when it loads.
     template("reviewer", "patch.review", { env: ["LOG_TOKENS", "LOG_STREAM"] }),
     template("tester", "repo.test", { ...reads, run: ["sh"] }),
+    ...(scratch
+      ? [{
+        ...template("coder", "code.write", {
+          read: [repo, scratch],
+          write: [scratch],
+          run: ["sh"],
+        }),
+        pool: { min: 0, max: 1 },
+      }]
+      : []),
   ];
 }
 
@@ -44,6 +56,10 @@ export function startTeam(
   system: ActorSystem,
   repo: string,
   options: FactoryOptions = {},
+  scratch?: string,
 ): Promise<AgentFactory> {
-  return AgentFactory.start(system, teamTemplates(repo), { supervisor: "team", ...options });
+  return AgentFactory.start(system, teamTemplates(repo, scratch), {
+    supervisor: "team",
+    ...options,
+  });
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { cp } from "node:fs/promises";
 import { join } from "node:path";
+import { createTwoFilesPatch } from "diff";
 import { RunSession } from "../../actors/mod.ts";
 import { cli } from "../cli_helpers.ts";
 import { type Behaviour, fakeOpenAI } from "../fake_openai.ts";
@@ -193,3 +195,72 @@ Deno.test("deno task run --llm openai --model M plans with an OpenAI-compatible 
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("the coder's patch is tried on a scratch copy, failing tests go back to the model, and the passing patch is reviewed and written to --out", () =>
+  withLedger(async (ledger) => {
+    const tmp = await Deno.makeTempDir({ prefix: "troupe-coder-" });
+    try {
+      const repo = join(tmp, "repo");
+      await cp(new URL("../fixtures/repos/node_app", import.meta.url).pathname, repo, {
+        recursive: true,
+      });
+      const validate = () =>
+        "export function requireNumber(x) {\n" +
+        '  if (typeof x !== "number" || Number.isNaN(x)) throw new TypeError("not a number");\n' +
+        "  return x;\n}\n";
+      const testFile = (expect: string) =>
+        'import test from "node:test";\nimport assert from "node:assert";\n' +
+        'import { requireNumber } from "../src/validate.js";\n' +
+        `test("validates", () => assert.equal(requireNumber(2), ${expect}));\n`;
+      const patch = (expect: string) =>
+        "```diff\n" +
+        createTwoFilesPatch("/dev/null", "b/src/validate.js", "", validate()) +
+        createTwoFilesPatch("/dev/null", "b/test/validate.test.js", "", testFile(expect)) +
+        "```";
+      const plan = {
+        tasks: [
+          { id: "code", kind: "code", dependsOn: ["scan", "detect"] },
+          { id: "review", kind: "review", dependsOn: ["scan", "assess", "code"] },
+        ],
+      };
+      await using fake = await fakeOpenAI([
+        { kind: "answer", text: JSON.stringify(plan) },
+        { kind: "answer", text: "Here is the change:\n" + patch("3") }, // its own test fails
+        { kind: "answer", text: patch("2") },
+      ]);
+      const session = await RunSession.start(ledger, {
+        repo,
+        out: join(tmp, "out"),
+        goal: "add input validation",
+        llm: llm(fake.url),
+      });
+      const result = await session.run();
+      assert.equal(result.ok, true, JSON.stringify(result.outcome.dead));
+      assert.deepEqual(result.report.code?.attempts, 2);
+      assert.equal(result.report.review?.verdict, "approve");
+      assert.deepEqual(result.files.map((f) => `${f.mode} ${f.path}`), [
+        "create src/validate.js",
+        "create test/validate.test.js",
+      ]);
+      // The second request told the model how its tests failed.
+      const retry = (fake.requests[2].body as { messages: { content: string }[] }).messages;
+      assert.match(
+        retry.at(-1)!.content,
+        /With your patch the tests fail:\n\$ npm test \(exit 1\)/,
+      );
+      // The repository is untouched; the change is in --out, as files and as a patch.
+      await assert.rejects(Deno.stat(join(repo, "src", "validate.js")));
+      const written = await Deno.readTextFile(
+        join(tmp, "out", "files", "test", "validate.test.js"),
+      );
+      assert.match(written, /requireNumber\(2\), 2\)/);
+      const changes = await Deno.readTextFile(join(tmp, "out", "changes.patch"));
+      assert.match(changes, /\+\+\+ b\/src\/validate\.js/);
+      const roles = await ledger.query(
+        "SELECT agent_role FROM llm_usage WHERE outcome = 'ok' ORDER BY ts",
+      );
+      assert.deepEqual(roles.rows.map((r) => r.agent_role), ["planner", "coder", "coder"]);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  }));
