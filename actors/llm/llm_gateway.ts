@@ -4,6 +4,7 @@ import type { ActorSpecInput } from "../../runtime/mod.ts";
 import { baseUrlOf, keyEnvOf, LlmConfig, priceOf, type ProviderConfig } from "./llm_config.ts";
 import { ChatRequest, LlmError, type ModelProvider } from "./model_call.ts";
 import { OpenAIProvider } from "./openai_provider.ts";
+import { AnthropicProvider } from "./anthropic_provider.ts";
 
 /** Where the gateway publishes one record per model call; the run session writes them down. */
 export const LLM_CALLS_TOPIC = "llm.calls";
@@ -51,6 +52,9 @@ interface GatewayState {
 function makeProvider(p: ProviderConfig, key: string): ModelProvider {
   const env = (name: string) => Deno.env.get(name);
   if (p.kind === "openai") return new OpenAIProvider(p.name, baseUrlOf(p, env), key, p.timeoutMs);
+  if (p.kind === "anthropic") {
+    return new AnthropicProvider(p.name, baseUrlOf(p, env), key, p.timeoutMs);
+  }
   throw new LlmError("llm_no_provider", `provider kind "${p.kind}" is not available yet`);
 }
 
@@ -167,8 +171,59 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
 });
 
 /**
- * The gateway's actor spec: a worker that may read only its providers' key and URL variables
- * and reach only their hosts.
+ * Variables the official clients read when one is made (their own configuration: base URL,
+ * logging, organisation, profiles); the gateway may read these and nothing else.
+ */
+const CLIENT_ENV: Record<string, string[]> = {
+  openai: [
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_LOG",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+    "OPENAI_ADMIN_KEY",
+    "OPENAI_API_VERSION",
+    "OPENAI_CUSTOM_HEADERS",
+    "OPENAI_WEBHOOK_SECRET",
+    "AZURE_OPENAI_API_KEY",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "AWS_BEDROCK_BASE_URL",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "DEBUG",
+  ],
+  anthropic: [
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_CONFIG_DIR",
+    "ANTHROPIC_CUSTOM_HEADERS",
+    "ANTHROPIC_FEDERATION_RULE_ID",
+    "ANTHROPIC_IDENTITY_TOKEN",
+    "ANTHROPIC_IDENTITY_TOKEN_FILE",
+    "ANTHROPIC_LOG",
+    "ANTHROPIC_OPEN_TELEMETRY",
+    "ANTHROPIC_OPEN_TELEMETRY_PROPAGATION",
+    "ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE",
+    "ANTHROPIC_OPEN_TELEMETRY_TRACES_MAX_CONTENT_BYTES",
+    "ANTHROPIC_ORGANIZATION_ID",
+    "ANTHROPIC_PROFILE",
+    "ANTHROPIC_SCOPE",
+    "ANTHROPIC_SERVICE_ACCOUNT_ID",
+    "ANTHROPIC_WEBHOOK_SIGNING_KEY",
+    "ANTHROPIC_WORKSPACE_ID",
+    "APPDATA",
+    "HOME",
+    "USERPROFILE",
+    "XDG_CONFIG_HOME",
+    "DEBUG",
+  ],
+  local: [],
+};
+
+/**
+ * The gateway's actor spec: a worker that may read only its providers' key and configuration
+ * variables and reach only their hosts.
  */
 export function gatewaySpec(id: string, config: LlmConfig): ActorSpecInput {
   const env = (name: string) => Deno.env.get(name);
@@ -178,7 +233,7 @@ export function gatewaySpec(id: string, config: LlmConfig): ActorSpecInput {
     const url = new URL(baseUrlOf(p, env));
     hosts.add(url.host || url.hostname);
     if (keyEnvOf(p)) vars.add(keyEnvOf(p));
-    vars.add(p.kind === "anthropic" ? "ANTHROPIC_BASE_URL" : "OPENAI_BASE_URL");
+    for (const name of CLIENT_ENV[p.kind]) vars.add(name);
   }
   return {
     id,
@@ -188,7 +243,7 @@ export function gatewaySpec(id: string, config: LlmConfig): ActorSpecInput {
     // The openai client probes a few variables and the platform when it loads.
     permissions: {
       net: [...hosts],
-      env: [...vars, "DEBUG", "OPENAI_LOG", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"],
+      env: [...vars],
       sys: ["osRelease"],
     },
   };

@@ -78,3 +78,46 @@ export interface ModelProvider {
     onToken?: (text: string) => void,
   ): Promise<ChatAnswer>;
 }
+
+/**
+ * The kind of a provider's HTTP error, the same for every provider: 429 (with how long it asked
+ * to wait), 401/403, 5xx and 529 (overloaded), a context that is too long, other 4xx.
+ */
+export function httpError(
+  at: string,
+  status: number,
+  detail: string,
+  retryAfterMs?: number,
+): LlmError {
+  if (status === 429) {
+    return new LlmError("llm_rate_limited", `${at} is rate limited: ${detail}`, retryAfterMs);
+  }
+  if (status === 401 || status === 403) {
+    return new LlmError("llm_auth", `${at} refused the key: ${detail}`);
+  }
+  if (status >= 500) {
+    return new LlmError("llm_unavailable", `${at} failed with ${status}: ${detail}`);
+  }
+  if (/context|too long|maximum.*tokens|prompt is too long/i.test(detail)) {
+    return new LlmError("llm_context_too_long", `${at}: the request is too long: ${detail}`);
+  }
+  return new LlmError("llm_bad_request", `${at} refused the request (${status}): ${detail}`);
+}
+
+/** `retry-after-ms`, or `retry-after` in seconds or as an HTTP date, in milliseconds. */
+export function retryAfterMs(get: (name: string) => string | null | undefined): number | undefined {
+  const ms = Number(get("retry-after-ms") ?? NaN);
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const s = get("retry-after");
+  if (s === null || s === undefined) return undefined;
+  const secs = Number(s);
+  if (Number.isFinite(secs)) return secs * 1000;
+  const date = Date.parse(s);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+/** Reads a header from the shapes SDKs give (a `Headers` or a plain record). */
+export function headerReader(h: unknown): (name: string) => string | null | undefined {
+  return (name) =>
+    h instanceof Headers ? h.get(name) : (h as Record<string, string> | undefined)?.[name];
+}

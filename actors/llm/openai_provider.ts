@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import type { z } from "zod";
 import type { ChatAnswer, ChatRequest, ModelProvider } from "./model_call.ts";
-import { LlmError } from "./model_call.ts";
+import { headerReader, httpError, LlmError, retryAfterMs } from "./model_call.ts";
 
 /**
  * OpenAI-compatible chat completions through the official `openai` client: OpenAI itself, and
@@ -82,37 +82,10 @@ function classify(provider: string, model: string, err: unknown): LlmError {
   }
   if (err instanceof OpenAI.APIError) {
     const detail = err.message.replace(/\s+/g, " ").slice(0, 300);
-    if (err.status === 429) {
-      return new LlmError("llm_rate_limited", `${at} is rate limited: ${detail}`, retryAfter(err));
-    }
-    if (err.status === 401 || err.status === 403) {
-      return new LlmError("llm_auth", `${at} refused the key: ${detail}`);
-    }
-    if (err.status !== undefined && err.status >= 500) {
-      return new LlmError("llm_unavailable", `${at} failed with ${err.status}: ${detail}`);
-    }
-    if (/context|too long|maximum.*tokens/i.test(detail)) {
-      return new LlmError("llm_context_too_long", `${at}: the request is too long: ${detail}`);
-    }
     if (err.status === undefined) return new LlmError("llm_malformed", `${at}: ${detail}`);
-    return new LlmError("llm_bad_request", `${at} refused the request (${err.status}): ${detail}`);
+    return httpError(at, err.status, detail, retryAfterMs(headerReader(err.headers)));
   }
   const e = err as Error;
   if (e?.name === "AbortError") return new LlmError("llm_timeout", `${at} was stopped: timed out`);
   return new LlmError("llm_malformed", `${at} answered something unreadable: ${e?.message ?? e}`);
-}
-
-/** `retry-after` (seconds or an HTTP date) or `retry-after-ms`, in milliseconds. */
-function retryAfter(err: InstanceType<typeof OpenAI.APIError>): number | undefined {
-  const h = err.headers as Headers | Record<string, string> | undefined;
-  const get = (name: string) =>
-    h instanceof Headers ? h.get(name) : (h as Record<string, string> | undefined)?.[name];
-  const ms = Number(get("retry-after-ms"));
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const s = get("retry-after");
-  if (s === null || s === undefined) return undefined;
-  const secs = Number(s);
-  if (Number.isFinite(secs)) return secs * 1000;
-  const date = Date.parse(s);
-  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
 }

@@ -3,16 +3,25 @@ import { gatewaySpec, LLM_CALLS_TOPIC, type LlmCallRecord } from "../../actors/l
 import { LlmConfig } from "../../actors/llm/llm_config.ts";
 import type { GatewayReply } from "../../actors/llm/llm_gateway.ts";
 import { type ActorSystem } from "../../runtime/mod.ts";
-import { fakeOpenAI } from "../fake_openai.ts";
+import { fakeOpenAI } from "../fake_models.ts";
 import { withSystem } from "../helpers.ts";
 
 const KEY = "sk-troupe-test-0123456789abcdef";
 Deno.env.set("TROUPE_TEST_LLM_KEY", KEY);
 
-const provider = (name: string, url: string, extra: Record<string, unknown> = {}) => ({
+type Kind = "openai" | "anthropic";
+/** The same suite for each provider kind, against the fake speaking that kind's protocol. */
+const KINDS: Kind[] = ["openai", "anthropic"];
+
+const provider = (
+  kind: Kind,
+  name: string,
+  fake: { url: string; anthropicUrl: string },
+  extra: Record<string, unknown> = {},
+) => ({
   name,
-  kind: "openai",
-  baseUrl: url,
+  kind,
+  baseUrl: kind === "openai" ? fake.url : fake.anthropicUrl,
   apiKeyEnv: "TROUPE_TEST_LLM_KEY",
   models: ["gpt-4o-mini"],
   ...extra,
@@ -34,91 +43,97 @@ async function gateway(system: ActorSystem, config: unknown) {
   return { records, chat };
 }
 
-Deno.test("the gateway answers from an OpenAI-compatible server, streams, counts the provider's tokens and bills them", async () => {
-  await using fake = await fakeOpenAI([{
-    kind: "answer",
-    text: "a plan that is long enough to arrive in several chunks",
-    usage: { input: 1200, output: 300 },
-  }]);
-  await withSystem(async (system) => {
-    const { records, chat } = await gateway(system, { providers: [provider("main", fake.url)] });
-    const reply = await chat("plan it");
-    assert.deepEqual(reply, {
-      ok: true,
+for (const kind of KINDS) {
+  Deno.test(`${kind}: the gateway answers, streams, counts the provider's tokens and bills them`, async () => {
+    await using fake = await fakeOpenAI([{
+      kind: "answer",
       text: "a plan that is long enough to arrive in several chunks",
-      model: "gpt-4o-mini",
-      provider: "main",
-      costUsd: (1200 * 0.15 + 300 * 0.6) / 1e6,
+      usage: { input: 1200, output: 300 },
+    }]);
+    await withSystem(async (system) => {
+      const { records, chat } = await gateway(system, {
+        providers: [provider(kind, "main", fake)],
+      });
+      const reply = await chat("plan it");
+      assert.deepEqual(reply, {
+        ok: true,
+        text: "a plan that is long enough to arrive in several chunks",
+        model: "gpt-4o-mini",
+        provider: "main",
+        costUsd: (1200 * 0.15 + 300 * 0.6) / 1e6,
+      });
+      assert.equal(fake.requests.length, 1);
+      assert.equal(
+        fake.requests[0].authorization,
+        kind === "openai" ? `Bearer ${KEY}` : `x-api-key ${KEY}`,
+      );
+      assert.equal(fake.requests[0].body.stream, true);
+      assert.equal(records.length, 1);
+      const [r] = records;
+      assert.equal(r.outcome, "ok");
+      assert.equal(r.inputTokens, 1200);
+      assert.equal(r.outputTokens, 300);
+      assert.equal(r.priced, true);
+      assert.equal(r.taskId, "plan");
+      assert.deepEqual(r.request, [{ role: "user", content: "plan it" }]);
     });
-    assert.equal(fake.requests.length, 1);
-    assert.equal(fake.requests[0].authorization, `Bearer ${KEY}`);
-    assert.equal(fake.requests[0].body.stream, true);
-    assert.equal(records.length, 1);
-    const [r] = records;
-    assert.equal(r.outcome, "ok");
-    assert.equal(r.inputTokens, 1200);
-    assert.equal(r.outputTokens, 300);
-    assert.equal(r.priced, true);
-    assert.equal(r.taskId, "plan");
-    assert.deepEqual(r.request, [{ role: "user", content: "plan it" }]);
   });
-});
 
-Deno.test("a 429 with retry-after is waited out and retried; 5xx and a stalled stream fall back to the next provider", async () => {
-  await using limited = await fakeOpenAI([
-    { kind: "status", status: 429, headers: { "retry-after": "0" } },
-    { kind: "answer", text: "after the wait" },
-  ]);
-  await using broken = await fakeOpenAI([{ kind: "status", status: 503 }]);
-  await using stalled = await fakeOpenAI([{ kind: "hang" }]);
-  await using spare = await fakeOpenAI([{ kind: "answer", text: "from the spare" }]);
-  await withSystem(async (system) => {
-    const first = await gateway(system, { providers: [provider("limited", limited.url)] });
-    assert.deepEqual((await first.chat("x")) as { text: string }, {
-      ok: true,
-      text: "after the wait",
-      model: "gpt-4o-mini",
-      provider: "limited",
-      costUsd: (42 * 0.15 + 1 * 0.6) / 1e6,
-    });
-    assert.deepEqual(first.records.map((r) => r.outcome), ["llm_rate_limited", "ok"]);
-    await system.remove("llm");
+  Deno.test(`${kind}: a 429 with retry-after is waited out and retried; 5xx and a stalled stream fall back to the next provider`, async () => {
+    await using limited = await fakeOpenAI([
+      { kind: "status", status: 429, headers: { "retry-after": "0" } },
+      { kind: "answer", text: "after the wait" },
+    ]);
+    await using broken = await fakeOpenAI([{ kind: "status", status: 503 }]);
+    await using stalled = await fakeOpenAI([{ kind: "hang" }]);
+    await using spare = await fakeOpenAI([{ kind: "answer", text: "from the spare" }]);
+    await withSystem(async (system) => {
+      const first = await gateway(system, { providers: [provider(kind, "limited", limited)] });
+      assert.deepEqual((await first.chat("x")) as { text: string }, {
+        ok: true,
+        text: "after the wait",
+        model: "gpt-4o-mini",
+        provider: "limited",
+        costUsd: (42 * 0.15 + 1 * 0.6) / 1e6,
+      });
+      assert.deepEqual(first.records.map((r) => r.outcome), ["llm_rate_limited", "ok"]);
+      await system.remove("llm");
 
-    const second = await gateway(system, {
-      providers: [
-        provider("broken", broken.url, { maxRetries: 1 }),
-        provider("stalled", stalled.url, { maxRetries: 0, timeoutMs: 300 }),
-        provider("spare", spare.url),
-      ],
+      const second = await gateway(system, {
+        providers: [
+          provider(kind, "broken", broken, { maxRetries: 1 }),
+          provider(kind, "stalled", stalled, { maxRetries: 0, timeoutMs: 300 }),
+          provider(kind, "spare", spare),
+        ],
+      });
+      const reply = await second.chat("y");
+      assert.equal(reply.ok && reply.provider, "spare");
+      assert.deepEqual(
+        second.records.map((r) => `${r.provider}:${r.outcome}`),
+        ["broken:llm_unavailable", "broken:llm_unavailable", "stalled:llm_timeout", "spare:ok"],
+      );
+      // The providers that failed sit out: the next call goes straight to the spare.
+      const again = await second.chat("z");
+      assert.equal(again.ok && again.provider, "spare");
+      assert.equal(second.records.length, 5);
     });
-    const reply = await second.chat("y");
-    assert.equal(reply.ok && reply.provider, "spare");
-    assert.deepEqual(
-      second.records.map((r) => `${r.provider}:${r.outcome}`),
-      ["broken:llm_unavailable", "broken:llm_unavailable", "stalled:llm_timeout", "spare:ok"],
-    );
-    // The providers that failed sit out: the next call goes straight to the spare.
-    const again = await second.chat("z");
-    assert.equal(again.ok && again.provider, "spare");
-    assert.equal(second.records.length, 5);
   });
-});
 
-Deno.test("with every provider down the gateway says so, and the key never appears in a record", async () => {
-  const down = await fakeOpenAI([{ kind: "answer", text: "never" }]);
-  const url = down.url;
-  await down.close();
-  await withSystem(async (system) => {
-    const { records, chat } = await gateway(system, {
-      providers: [provider("gone", url, { maxRetries: 0 })],
+  Deno.test(`${kind}: with every provider down the gateway says so, and the key never appears in a record`, async () => {
+    const down = await fakeOpenAI([{ kind: "answer", text: "never" }]);
+    await down.close();
+    await withSystem(async (system) => {
+      const { records, chat } = await gateway(system, {
+        providers: [provider(kind, "gone", down, { maxRetries: 0 })],
+      });
+      const reply = await chat(`my key is ${KEY}, please use it`);
+      assert.equal(reply.ok, false);
+      assert.equal(!reply.ok && reply.code, "llm_unreachable");
+      assert.match(!reply.ok ? reply.error : "", /gone \(gpt-4o-mini\) could not be reached/);
+      assert.equal(records.length, 1);
+      const text = JSON.stringify(records);
+      assert.ok(!text.includes(KEY), "the key is redacted");
+      assert.match(text, /my key is \[redacted\]/);
     });
-    const reply = await chat(`my key is ${KEY}, please use it`);
-    assert.equal(reply.ok, false);
-    assert.equal(!reply.ok && reply.code, "llm_unreachable");
-    assert.match(!reply.ok ? reply.error : "", /gone \(gpt-4o-mini\) could not be reached/);
-    assert.equal(records.length, 1);
-    const text = JSON.stringify(records);
-    assert.ok(!text.includes(KEY), "the key is redacted");
-    assert.match(text, /my key is \[redacted\]/);
   });
-});
+}

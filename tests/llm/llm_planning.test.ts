@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { RunSession } from "../../actors/mod.ts";
 import { cli } from "../cli_helpers.ts";
-import { type Behaviour, fakeOpenAI } from "../fake_openai.ts";
+import { type Behaviour, fakeOpenAI } from "../fake_models.ts";
 import { withLedger } from "../ledger_helpers.ts";
 import type { Ledger } from "../../ledger/mod.ts";
 

@@ -1,8 +1,9 @@
 /**
- * A fake OpenAI-compatible server on 127.0.0.1 that speaks the real wire protocol of
- * `POST /v1/chat/completions`: JSON bodies, Server-Sent Events with `data: {chunk}` lines, a
- * last chunk with `usage`, and `data: [DONE]`; errors as OpenAI sends them. Each request takes
- * the next scripted behaviour (the last one repeats).
+ * A fake model server on 127.0.0.1 that speaks two real wire protocols: OpenAI's
+ * `POST /v1/chat/completions` (Server-Sent Events of `data: {chunk}` lines, a last chunk with
+ * `usage`, `data: [DONE]`) and Anthropic's `POST /v1/messages` (`message_start` with input
+ * tokens, `content_block_delta` text, `message_delta` with output tokens, `message_stop`),
+ * errors as each sends them. Each request takes the next scripted behaviour (the last repeats).
  */
 export type Behaviour =
   | { kind: "answer"; text: string; model?: string; usage?: { input: number; output: number } }
@@ -11,7 +12,10 @@ export type Behaviour =
   | { kind: "hang" };
 
 export interface FakeOpenAI extends AsyncDisposable {
+  /** OpenAI's base URL (with /v1). */
   url: string;
+  /** Anthropic's base URL (the SDK adds /v1/messages). */
+  anthropicUrl: string;
   /** The bodies and authorization headers received, in order. */
   requests: { body: Record<string, unknown>; authorization: string | null }[];
   script: Behaviour[];
@@ -29,14 +33,33 @@ export async function fakeOpenAI(script: Behaviour[]): Promise<FakeOpenAI> {
     onListen: ({ port }) => ready.resolve(port),
   }, async (req) => {
     const url = new URL(req.url);
-    if (req.method !== "POST" || url.pathname !== "/v1/chat/completions") {
+    const anthropic = url.pathname === "/v1/messages";
+    if (req.method !== "POST" || (!anthropic && url.pathname !== "/v1/chat/completions")) {
       return Response.json({ error: { message: "not found", type: "invalid_request_error" } }, {
         status: 404,
       });
     }
     const body = await req.json();
-    requests.push({ body, authorization: req.headers.get("authorization") });
+    // OpenAI sends a bearer token, Anthropic an x-api-key header.
+    const apiKey = req.headers.get("x-api-key");
+    requests.push({
+      body,
+      authorization: req.headers.get("authorization") ?? (apiKey ? `x-api-key ${apiKey}` : null),
+    });
     const b = state.script.length > 1 ? state.script.shift()! : state.script[0];
+    if (b.kind === "status" && anthropic) {
+      return Response.json({
+        type: "error",
+        error: {
+          type: b.status === 429
+            ? "rate_limit_error"
+            : b.status === 529
+            ? "overloaded_error"
+            : "api_error",
+          message: b.message ?? `status ${b.status}`,
+        },
+      }, { status: b.status, headers: b.headers });
+    }
     if (b.kind === "status") {
       return Response.json({
         error: {
@@ -60,6 +83,7 @@ export async function fakeOpenAI(script: Behaviour[]): Promise<FakeOpenAI> {
       });
     }
     const model = b.model ?? String(body.model);
+    if (anthropic) return anthropicStream(b, model);
     const id = `chatcmpl-${crypto.randomUUID().slice(0, 8)}`;
     const created = Math.floor(Date.now() / 1000);
     const chunk = (delta: Record<string, unknown>, finish: string | null, usage?: unknown) =>
@@ -105,6 +129,7 @@ export async function fakeOpenAI(script: Behaviour[]): Promise<FakeOpenAI> {
   };
   return {
     url: `http://127.0.0.1:${port}/v1`,
+    anthropicUrl: `http://127.0.0.1:${port}`,
     requests,
     get script() {
       return state.script;
@@ -115,4 +140,45 @@ export async function fakeOpenAI(script: Behaviour[]): Promise<FakeOpenAI> {
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** An answer as Anthropic's Messages API streams it. */
+function anthropicStream(b: Extract<Behaviour, { kind: "answer" }>, model: string): Response {
+  const event = (type: string, data: Record<string, unknown>) =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  const pieces = b.text.match(/.{1,16}/gs) ?? [""];
+  const usage = b.usage ?? { input: 42, output: Math.max(1, pieces.length) };
+  const events = [
+    event("message_start", {
+      message: {
+        id: `msg_${crypto.randomUUID().slice(0, 8)}`,
+        type: "message",
+        role: "assistant",
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: usage.input, output_tokens: 1 },
+      },
+    }),
+    event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
+    ...pieces.map((text) =>
+      event("content_block_delta", { index: 0, delta: { type: "text_delta", text } })
+    ),
+    event("content_block_stop", { index: 0 }),
+    event("message_delta", {
+      delta: { stop_reason: "end_turn", stop_sequence: null },
+      usage: { output_tokens: usage.output },
+    }),
+    event("message_stop", {}),
+  ];
+  return new Response(
+    new ReadableStream({
+      start(c) {
+        for (const e of events) c.enqueue(new TextEncoder().encode(e));
+        c.close();
+      },
+    }),
+    { headers: { "content-type": "text/event-stream" } },
+  );
 }
