@@ -40,11 +40,11 @@ export async function fakeOpenAI(script: Behaviour[]): Promise<FakeOpenAI> {
       });
     }
     const body = await req.json();
-    // OpenAI sends a bearer token, Anthropic an x-api-key header.
+    // A bearer token, or Anthropic's x-api-key header (its API takes either).
     const apiKey = req.headers.get("x-api-key");
     requests.push({
       body,
-      authorization: req.headers.get("authorization") ?? (apiKey ? `x-api-key ${apiKey}` : null),
+      authorization: req.headers.get("authorization") ?? (apiKey ? `Bearer ${apiKey}` : null),
     });
     const b = state.script.length > 1 ? state.script.shift()! : state.script[0];
     if (b.kind === "status" && anthropic) {
