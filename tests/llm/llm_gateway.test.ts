@@ -63,10 +63,7 @@ for (const kind of KINDS) {
         costUsd: (1200 * 0.15 + 300 * 0.6) / 1e6,
       });
       assert.equal(fake.requests.length, 1);
-      assert.equal(
-        fake.requests[0].authorization,
-        kind === "openai" ? `Bearer ${KEY}` : `x-api-key ${KEY}`,
-      );
+      assert.equal(fake.requests[0].authorization, `Bearer ${KEY}`);
       assert.equal(fake.requests[0].body.stream, true);
       assert.equal(records.length, 1);
       const [r] = records;
