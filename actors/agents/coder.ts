@@ -170,6 +170,7 @@ export default defineAgent({
         type: "chat",
         role: "coder",
         messages,
+        localOnly: inputs.localOnly === true,
         runId: inputs.runId ?? null,
         taskId: "code",
       }, { timeoutMs: 600_000 })),

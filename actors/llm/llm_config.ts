@@ -36,6 +36,10 @@ export const LlmConfig = z.strictObject({
   prices: z.record(z.string(), Price).default({}),
   /** Failing providers sit out this long before they are tried again. */
   cooldownMs: z.number().int().min(0).default(30_000),
+  /** Spend per run in US dollars; past it only local providers answer, or none. */
+  budgetUsd: z.number().positive().optional(),
+  /** Spend per run and role (planner, coder, …), as `budgetUsd`. */
+  roleBudgetsUsd: z.record(z.string(), z.number().positive()).default({}),
 });
 /** An LLM configuration, defaults filled in. */
 export type LlmConfig = z.output<typeof LlmConfig>;

@@ -46,6 +46,8 @@ interface GatewayState {
   providers: { config: ProviderConfig; provider: ModelProvider }[];
   /** Provider name → when it may be tried again. */
   cooling: Map<string, number>;
+  /** Spend so far, by run (`run`) and by run and role (`run/role`). */
+  spent: Map<string, number>;
   keys: string[];
 }
 
@@ -77,16 +79,38 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
       if (key) keys.push(key);
       return { config: p, provider: makeProvider(p, key) };
     });
-    return { config, providers, cooling: new Map(), keys };
+    return { config, providers, cooling: new Map(), spent: new Map(), keys };
   },
   async receive(input, ctx): Promise<GatewayReply> {
     const request = ChatRequest.parse(input);
-    const { config, providers, cooling, keys } = ctx.state;
+    const { config, providers, cooling, spent, keys } = ctx.state;
     const redact = (text: string) =>
       keys.reduce((t, k) => k.length >= 8 ? t.replaceAll(k, "[redacted]") : t, text);
+    const run = request.runId ?? "-";
+    const runKey = run;
+    const roleKey = `${run}/${request.role}`;
+    // A spent budget leaves only local providers, which cost nothing.
+    const overBudget = (config.budgetUsd !== undefined &&
+      (spent.get(runKey) ?? 0) >= config.budgetUsd) ||
+      (config.roleBudgetsUsd[request.role] !== undefined &&
+        (spent.get(roleKey) ?? 0) >= config.roleBudgetsUsd[request.role]);
+    const allowed = providers.filter((p) => (!request.localOnly && !overBudget) || p.config.local);
+    if (allowed.length === 0) {
+      const why = request.localOnly
+        ? "the code is private and no local provider is configured"
+        : `the budget is spent ($${(spent.get(runKey) ?? 0).toFixed(4)} of $${
+          config.budgetUsd ?? config.roleBudgetsUsd[request.role]
+        }${config.roleBudgetsUsd[request.role] !== undefined ? ` for ${request.role}` : ""})` +
+          " and no local provider is configured";
+      return {
+        ok: false,
+        code: request.localOnly ? "llm_no_provider" : "llm_budget",
+        error: `no model may be asked: ${why}`,
+      };
+    }
     const now = Date.now();
-    const ready = providers.filter((p) => (cooling.get(p.config.name) ?? 0) <= now);
-    const order = ready.length > 0 ? ready : providers; // all cooling: try them anyway
+    const ready = allowed.filter((p) => (cooling.get(p.config.name) ?? 0) <= now);
+    const order = ready.length > 0 ? ready : allowed; // all cooling: try them anyway
     let last: LlmError | undefined;
     for (const { config: p, provider } of order) {
       const model = p.models[0];
@@ -132,6 +156,8 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
             } satisfies LlmCallRecord,
           );
           cooling.delete(p.name);
+          spent.set(runKey, (spent.get(runKey) ?? 0) + costUsd);
+          spent.set(roleKey, (spent.get(roleKey) ?? 0) + costUsd);
           return { ok: true, text: answer.text, model: answer.model, provider: p.name, costUsd };
         } catch (err) {
           const e = err instanceof LlmError

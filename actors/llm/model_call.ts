@@ -19,6 +19,8 @@ export const ChatRequest = z.strictObject({
   json: z.boolean().default(false),
   maxTokens: z.number().int().positive().max(200_000).default(4096),
   temperature: z.number().min(0).max(2).default(0),
+  /** Private code: only local providers may see it (a policy decision made by the caller). */
+  localOnly: z.boolean().default(false),
   /** For the ledger: which run and task the call serves. */
   runId: z.string().nullable().default(null),
   taskId: z.string().nullable().default(null),
@@ -46,7 +48,8 @@ export type LlmErrorCode =
   | "llm_bad_request"
   | "llm_auth"
   | "llm_malformed"
-  | "llm_no_provider";
+  | "llm_no_provider"
+  | "llm_budget";
 
 /** A failed model call, with what to do about it. */
 export class LlmError extends TroupeError<LlmErrorCode> {

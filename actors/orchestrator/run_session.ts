@@ -276,6 +276,19 @@ export class RunSession {
         return await run(offline);
       }
       const gateway = `${where.prefix}llm`;
+      // Privacy is policy: where sending the repository to a model is not allowed outright (a
+      // deny, or an approval no one is there to give), only local providers see it.
+      const privacy = policy.decide({
+        action: "llm.call",
+        actor: "planner",
+        resource: settings.repo,
+      });
+      const localOnly = !["allow", "log", "alert"].includes(privacy.effect);
+      if (localOnly) {
+        hooks.onNews?.(
+          `the repository is private to models (${privacy.reason}); only local providers are asked`,
+        );
+      }
       await system.spawn(
         gatewaySpec(gateway, settings.llm),
         where.supervisor ? { supervisor: where.supervisor } : {},
@@ -319,6 +332,7 @@ export class RunSession {
                 scratch: where.scratch,
                 gateway,
                 runId,
+                localOnly,
                 maxAttempts: 3,
               },
               timeoutMs: 3_600_000,
@@ -334,6 +348,7 @@ export class RunSession {
               role: "planner",
               messages,
               json: true,
+              localOnly,
               runId,
               taskId: "plan",
             }, { timeoutMs: 600_000 }),

@@ -53,6 +53,8 @@ Options:
                     OPENAI_API_KEY); needs --model NAME. Without it everything is offline
   --model NAME      the model for --llm
   --llm-config F    providers, models and prices from a file (JSON or YAML) instead
+  --budget-usd N    stop paying for models once the run has spent N dollars (local
+                    providers may go on); a role's budget goes in the config file
   --ledger PATH     the ledger (default .troupe/ledger.duckdb)
   --json            print the report as JSON
   -h, --help        show this help`;
@@ -91,6 +93,7 @@ export const run = defineCommand({
     llm: { type: "string" },
     model: { type: "string" },
     "llm-config": { type: "string" },
+    "budget-usd": { type: "string" },
     ledger: LEDGER_FLAG,
     json: JSON_FLAG,
   },
@@ -117,6 +120,14 @@ export const run = defineCommand({
         : flags.llm
         ? configFromFlags(flags.llm, flags.model!)
         : undefined;
+      if (flags["budget-usd"] !== undefined) {
+        const budget = Number(flags["budget-usd"]);
+        if (!(budget > 0)) {
+          return fail(`--budget-usd must be a positive amount, got "${flags["budget-usd"]}"`);
+        }
+        if (!llm) return fail("--budget-usd goes with --llm or --llm-config");
+        llm = { ...llm, budgetUsd: budget };
+      }
     } catch (err) {
       if (err instanceof TroupeError) throw err;
       return fail((err as Error).message);

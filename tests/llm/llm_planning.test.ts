@@ -264,3 +264,81 @@ Deno.test("the coder's patch is tried on a scratch copy, failing tests go back t
       await Deno.remove(tmp, { recursive: true });
     }
   }));
+
+Deno.test("private code goes only to local providers: a policy decision, recorded, routes the planner there", () =>
+  withLedger(async (ledger) => {
+    const tmp = await Deno.makeTempDir({ prefix: "troupe-private-" });
+    try {
+      await using hosted = await fakeOpenAI([{ kind: "answer", text: JSON.stringify(PLAN) }]);
+      await using local = await fakeOpenAI([{ kind: "answer", text: JSON.stringify(PLAN) }]);
+      const policy = join(tmp, "private.yaml");
+      await Deno.writeTextFile(
+        policy,
+        [
+          "name: private-code",
+          "rules:",
+          "  - id: no-models-outside",
+          "    match: { action: llm.call }",
+          "    effect: deny",
+        ].join("\n"),
+      );
+      const config = llm(hosted.url);
+      const providers = [
+        config.providers[0],
+        { ...config.providers[0], name: "ollama", baseUrl: local.url, local: true },
+      ];
+      const news: string[] = [];
+      const session = await RunSession.start(ledger, {
+        repo: GO,
+        out: join(tmp, "out"),
+        goal: "add CI to this repository",
+        policies: [policy],
+        llm: { ...config, providers },
+      }, { onNews: (t) => news.push(t) });
+      const result = await session.run();
+      assert.deepEqual(result.plannedBy.source, "model");
+      assert.equal(hosted.requests.length, 0, "the hosted provider saw nothing");
+      assert.equal(local.requests.length, 1);
+      assert.ok(news.some((n) => /private to models .*only local providers/.test(n)));
+      const decisions = await ledger.query(
+        `SELECT json_extract_string(payload, '$.effect') AS effect FROM events
+         WHERE type = 'policy_decision'
+           AND json_extract_string(payload, '$.request.action') = 'llm.call'`,
+      );
+      assert.deepEqual(decisions.rows, [{ effect: "deny" }]);
+      const calls = await ledger.query("SELECT provider FROM llm_usage");
+      assert.deepEqual(calls.rows, [{ provider: "ollama" }]);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  }));
+
+Deno.test("a spent budget stops paying for models: the next call is refused with the figures, and the run falls back", () =>
+  withLedger(async (ledger) => {
+    const tmp = await Deno.makeTempDir({ prefix: "troupe-budget-" });
+    try {
+      // The plan is invalid, so the planner asks again; the first answer spends the budget.
+      await using fake = await fakeOpenAI([{
+        kind: "answer",
+        text: '{"tasks": [{"id": "x", "kind": "deploy"}]}',
+        usage: { input: 1000, output: 1000 },
+      }]);
+      const session = await RunSession.start(ledger, {
+        repo: GO,
+        out: join(tmp, "out"),
+        goal: "add CI to this repository",
+        llm: { ...llm(fake.url), budgetUsd: 0.001 },
+      });
+      const result = await session.run();
+      assert.equal(result.ok, true);
+      assert.equal(fake.requests.length, 1, "no second paid call");
+      assert.match(
+        result.plannedBy.fallback!,
+        /could not be asked: no model may be asked: the budget is spent \(\$0\.0030 of \$0\.001\)/,
+      );
+      const spend = await ledger.query("SELECT sum(cost_usd) AS usd FROM llm_usage");
+      assert.deepEqual(spend.rows, [{ usd: 0.003 }]);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  }));
