@@ -29,6 +29,8 @@ export interface Progress {
   skipped: number;
   total: number;
   event: string;
+  /** Model spend so far in the run, when models are used. */
+  spend?: { calls: number; tokens: number; costUsd: number };
 }
 
 /** What an orchestrator runs on and reports to. */

@@ -21,8 +21,22 @@ export interface RunReport {
   tests?: unknown;
   /** The coder's change, when a model wrote one: attempts, the model, and its tests. */
   code?: { attempts: number; model: string; tests: unknown };
+  /** What models cost the run, by model. */
+  cost?: ModelSpend;
   dead: RunOutcome["dead"];
   skipped: RunOutcome["skipped"];
+}
+
+/** Model calls, tokens and dollars, in all and by model. */
+export interface ModelSpend {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  byModel: Record<
+    string,
+    { calls: number; inputTokens: number; outputTokens: number; costUsd: number }
+  >;
 }
 
 export function buildReport(
@@ -30,6 +44,7 @@ export function buildReport(
   goal: string,
   repo: string,
   outcome: RunOutcome,
+  cost?: ModelSpend,
 ): { report: RunReport; files: GeneratedFile[] } {
   const out = outcome.outputs;
   const scan = out.get("scan") as ScanResult | undefined;
@@ -55,6 +70,7 @@ export function buildReport(
       review: out.get("review") as Review | undefined,
       tests: out.get("test"),
       ...(code ? { code: { attempts: code.attempts, model: code.model, tests: code.tests } } : {}),
+      ...(cost ? { cost } : {}),
       dead: outcome.dead,
       skipped: outcome.skipped,
     },
@@ -109,6 +125,22 @@ export function markdown(r: RunReport): string {
     lines.push(
       ...r.review.problems.map((p) => `- problem: ${p}`),
       ...r.review.notes.map((n) => `- note: ${n}`),
+      "",
+    );
+  }
+  if (r.cost) {
+    const c = r.cost;
+    lines.push(
+      "## Cost",
+      "",
+      `${c.calls} model call(s), ${c.inputTokens} input and ${c.outputTokens} output tokens, ` +
+        `$${c.costUsd.toFixed(4)}`,
+      "",
+      "| model | calls | input tokens | output tokens | USD |",
+      "| --- | --- | --- | --- | --- |",
+      ...Object.entries(c.byModel).map(([m, s]) =>
+        `| ${m} | ${s.calls} | ${s.inputTokens} | ${s.outputTokens} | ${s.costUsd.toFixed(4)} |`
+      ),
       "",
     );
   }

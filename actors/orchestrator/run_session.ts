@@ -20,7 +20,7 @@ import { applyFiles } from "./apply_files.ts";
 import { DEFAULT_GOAL, planRun } from "./offline_planner.ts";
 import { Orchestrator, type Progress, type RunOutcome } from "./orchestrator.ts";
 import { recoverRun } from "./recover_run.ts";
-import { buildReport, type RunReport, writeOutputs } from "./run_report.ts";
+import { buildReport, type ModelSpend, type RunReport, writeOutputs } from "./run_report.ts";
 import {
   RunCancelRequested,
   RunFinished,
@@ -252,6 +252,27 @@ export class RunSession {
     });
 
     let plannedBy: RunResult["plannedBy"] = { source: "offline" };
+    const spend: ModelSpend = {
+      calls: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      byModel: {},
+    };
+    const onProgress = hooks.onProgress &&
+      ((p: Progress) =>
+        hooks.onProgress!(
+          settings.llm
+            ? {
+              ...p,
+              spend: {
+                calls: spend.calls,
+                tokens: spend.inputTokens + spend.outputTokens,
+                costUsd: spend.costUsd,
+              },
+            }
+            : p,
+        ));
     /** Plans (with the model, when there is one) and runs the plan on a team. */
     const work = async (
       system: ActorSystem,
@@ -268,7 +289,7 @@ export class RunSession {
           health,
           completed: this.completed,
           signal,
-          onProgress: hooks.onProgress,
+          onProgress,
           onApprovalNeeded: hooks.onApprovalNeeded,
         }).run(plan);
       if (!settings.llm) {
@@ -296,6 +317,19 @@ export class RunSession {
       const stop = system.subscribe(LLM_CALLS_TOPIC, (m) => {
         const record = m as LlmCallRecord;
         if (record.runId !== runId) return;
+        const model = record.responseModel ?? record.model;
+        const by = spend.byModel[model] ??= {
+          calls: 0,
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: 0,
+        };
+        for (const s of [spend, by]) {
+          s.calls++;
+          s.inputTokens += record.inputTokens;
+          s.outputTokens += record.outputTokens;
+          s.costUsd += record.costUsd;
+        }
         ledger.record(LlmCall, { runId, actor: gateway, payload: record }).catch((err) =>
           hooks.onNews?.(`could not record a model call: ${err.message}`)
         );
@@ -419,7 +453,13 @@ export class RunSession {
       outcome = await work(system, agents, health, { prefix: "", scratch });
     }
 
-    const { report, files } = buildReport(runId, settings.goal, settings.repo, outcome);
+    const { report, files } = buildReport(
+      runId,
+      settings.goal,
+      settings.repo,
+      outcome,
+      settings.llm ? spend : undefined,
+    );
     await writeOutputs(settings.out, settings.repo, report, files);
     let applied: string[] = [];
     let refused: string | undefined;

@@ -64,9 +64,10 @@ function progressPrinter(): (p: Progress) => void {
   const tty = Deno.stderr.isTerminal();
   const enc = new TextEncoder();
   return (p) => {
+    const spend = p.spend ? `; ${p.spend.tokens} tokens, $${p.spend.costUsd.toFixed(4)}` : "";
     const counts = `[${p.done}/${p.total} done, ${p.failed} failed, ${p.skipped} skipped; busy: ${
       p.running.join(", ") || "-"
-    }]`;
+    }${spend}]`;
     if (tty) Deno.stderr.writeSync(enc.encode(`\r\x1b[K${counts} ${p.event}`.slice(0, 200)));
     else console.error(`${counts} ${p.event}`);
   };

@@ -59,6 +59,21 @@ Deno.test("a model's valid plan is run: only its steps after the facts, its call
     const { result, tasks } = await runWith(ledger, fake.url);
     assert.equal(result.ok, true);
     assert.deepEqual(result.plannedBy, { source: "model", model: "planner-1-2026" });
+    // The report has a cost section: calls, tokens and dollars by the model that answered.
+    assert.deepEqual(result.report.cost, {
+      calls: 1,
+      inputTokens: 900,
+      outputTokens: 60,
+      costUsd: (900 * 1 + 60 * 2) / 1e6,
+      byModel: {
+        "planner-1-2026": {
+          calls: 1,
+          inputTokens: 900,
+          outputTokens: 60,
+          costUsd: (900 * 1 + 60 * 2) / 1e6,
+        },
+      },
+    });
     assert.deepEqual(tasks, ["assess", "detect", "generate_ci", "plan_repairs", "scan"]);
     // The model saw the goal and the facts the first tasks found.
     const asked = fake.requests[0].body as {
