@@ -7,6 +7,7 @@ import { plugin } from "./commands/plugin.ts";
 import { policy } from "./commands/policy.ts";
 import { replay } from "./commands/replay.ts";
 import { run } from "./commands/run.ts";
+import { lessons } from "./commands/lessons.ts";
 import { serve } from "./commands/serve.ts";
 import { sql } from "./commands/sql.ts";
 import { verify } from "./commands/verify.ts";
@@ -26,6 +27,7 @@ const COMMANDS: Command[] = [
   reject,
   approvals,
   plugin,
+  lessons,
 ];
 
 const HELP = `troupe: an actor runtime for teams of software-development agents

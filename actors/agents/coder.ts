@@ -171,6 +171,7 @@ export default defineAgent({
         role: "coder",
         messages,
         localOnly: inputs.localOnly === true,
+        prefer: Array.isArray(inputs.prefer) ? inputs.prefer : [],
         runId: inputs.runId ?? null,
         taskId: "code",
       }, { timeoutMs: 600_000 })),

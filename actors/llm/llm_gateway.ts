@@ -111,9 +111,17 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
     const now = Date.now();
     const ready = allowed.filter((p) => (cooling.get(p.config.name) ?? 0) <= now);
     const order = ready.length > 0 ? ready : allowed; // all cooling: try them anyway
+    // Each provider with the model it serves that the caller prefers most, best first.
+    const rank = (m: string) => {
+      const i = request.prefer.indexOf(m);
+      return i < 0 ? Infinity : i;
+    };
+    const pairs = order.map((entry) => {
+      const model = [...entry.config.models].sort((a, b) => rank(a) - rank(b))[0];
+      return { ...entry, model };
+    }).sort((a, b) => rank(a.model) - rank(b.model));
     let last: LlmError | undefined;
-    for (const { config: p, provider } of order) {
-      const model = p.models[0];
+    for (const { config: p, provider, model } of pairs) {
       for (let attempt = 1; attempt <= p.maxRetries + 1; attempt++) {
         const started = performance.now();
         const base = {

@@ -100,6 +100,8 @@ export async function planWithModel(o: {
   done: string[];
   capabilities: ReadonlySet<string>;
   ask: (messages: ChatMessage[]) => Promise<GatewayReply>;
+  /** What past runs learned from similar work, one line each. */
+  lessons?: string[];
   maxAttempts?: number;
   onAttempt?: (a: PlanAttempt) => void;
 }): Promise<{ plan: TaskPacketInput[]; model: string; rationale?: string } | { fallback: string }> {
@@ -125,7 +127,13 @@ export async function planWithModel(o: {
         " in the plan, and should come last. No cycles.",
       ].join("\n"),
     },
-    { role: "user", content: describeFacts(o.goal, o.facts) },
+    {
+      role: "user",
+      content: describeFacts(o.goal, o.facts) +
+        (o.lessons?.length
+          ? `\n\nLessons from similar past work:\n${o.lessons.map((l) => `- ${l}`).join("\n")}`
+          : ""),
+    },
   ];
   const attempts = o.maxAttempts ?? 3;
   let lastProblem = "";

@@ -19,6 +19,8 @@ export const ChatRequest = z.strictObject({
   json: z.boolean().default(false),
   maxTokens: z.number().int().positive().max(200_000).default(4096),
   temperature: z.number().min(0).max(2).default(0),
+  /** Models in the order the caller prefers them (the router's ranking); the rest after. */
+  prefer: z.array(z.string()).default([]),
   /** Private code: only local providers may see it (a policy decision made by the caller). */
   localOnly: z.boolean().default(false),
   /** For the ledger: which run and task the call serves. */

@@ -27,6 +27,10 @@ import {
   RunPlanned,
   type RunSettings,
   RunStarted,
+  TaskDead,
+  TaskSkipped,
+  TaskStarted,
+  TaskSucceeded,
 } from "./run_events.ts";
 import { validatePlan } from "./task_graph.ts";
 import type { TaskPacketInput } from "./task_packet.ts";
@@ -39,6 +43,7 @@ import {
 } from "../llm/llm_gateway.ts";
 import { LlmCall, PlanAttempted, PlanFallback } from "../llm/llm_events.ts";
 import { planWithModel, type RepoFacts } from "../llm/llm_planner.ts";
+import { findLessons, Lesson, modelRecords, rankModels, seededRandom } from "../llm/lessons.ts";
 import { startTeam, teamTemplates } from "./team.ts";
 
 /** The team keeps one agent of each template, so it needs at least this many. */
@@ -201,6 +206,57 @@ export class RunSession {
     return new RunSession(ledger, runId, found.settings, found.completed, o, hooks);
   }
 
+  /**
+   * A `lesson` per task of the run, and one for its planning: kind, agent, model, plan, outcome,
+   * error class, duration, tokens and cost. The router ranks models by them next time.
+   */
+  async #learn(
+    outcome: RunOutcome,
+    plannedBy: RunResult["plannedBy"],
+    byTask: Map<string, { tokens: number; costUsd: number; model: string | null }>,
+  ): Promise<void> {
+    const { ledger, runId, settings } = this;
+    const agents = new Map<string, string>();
+    const durations = new Map<string, number>();
+    const kinds = new Map<string, string>();
+    for await (
+      const e of ledger.events([TaskStarted, TaskSucceeded, TaskDead, TaskSkipped], { runId })
+    ) {
+      kinds.set(e.payload.taskId, e.payload.kind);
+      if (e.type === "task_started") {
+        agents.set(e.payload.taskId, e.actor.replace(/^[0-9a-f]{8}\./, "").replace(/-\d+$/, ""));
+      }
+      if (e.type === "task_succeeded") durations.set(e.payload.taskId, e.payload.durationMs);
+    }
+    const plan = plannedBy.source;
+    const lessons: Lesson[] = [];
+    const add = (taskId: string, kind: string, result: Lesson["outcome"], error: string | null) => {
+      const spent = byTask.get(taskId);
+      lessons.push({
+        goal: settings.goal,
+        taskId,
+        kind,
+        agent: agents.get(taskId) ?? null,
+        model: spent?.model ?? null,
+        plan,
+        outcome: result,
+        errorClass: error ? error.split(/[:(]/)[0].trim().slice(0, 80) : null,
+        durationMs: durations.get(taskId) ?? null,
+        tokens: spent?.tokens ?? 0,
+        costUsd: spent?.costUsd ?? 0,
+      });
+    };
+    add("plan", "plan", plan === "model" ? "succeeded" : "dead", plannedBy.fallback ?? null);
+    for (const [id] of outcome.outputs) add(id, kinds.get(id) ?? id, "succeeded", null);
+    for (const d of outcome.dead) add(d.taskId, kinds.get(d.taskId) ?? d.taskId, "dead", d.cause);
+    for (const s of outcome.skipped) {
+      add(s.taskId, kinds.get(s.taskId) ?? s.taskId, "skipped", s.reason);
+    }
+    for (const l of lessons) {
+      await ledger.record(Lesson, { runId, actor: "orchestrator", payload: l });
+    }
+  }
+
   /** Stops the run between tasks: tasks not started are skipped, approvals stop waiting. */
   cancel(reason = "cancelled"): void {
     if (this.#abort.signal.aborted) return;
@@ -259,6 +315,7 @@ export class RunSession {
       costUsd: 0,
       byModel: {},
     };
+    const byTask = new Map<string, { tokens: number; costUsd: number; model: string | null }>();
     const onProgress = hooks.onProgress &&
       ((p: Progress) =>
         hooks.onProgress!(
@@ -297,6 +354,14 @@ export class RunSession {
         return await run(offline);
       }
       const gateway = `${where.prefix}llm`;
+      // The router's ranking: models ordered by their record on each kind of task (lessons of
+      // past runs), by Thompson sampling; seeded when the configuration says so.
+      const random = seededRandom(
+        settings.llm.seed ?? crypto.getRandomValues(new Uint32Array(1))[0],
+      );
+      const candidates = [...new Set(settings.llm.providers.flatMap((p) => p.models))];
+      const preferFor = async (kind: string) =>
+        rankModels(candidates, await modelRecords(ledger, kind), random);
       // Privacy is policy: where sending the repository to a model is not allowed outright (a
       // deny, or an approval no one is there to give), only local providers see it.
       const privacy = policy.decide({
@@ -330,6 +395,13 @@ export class RunSession {
           s.outputTokens += record.outputTokens;
           s.costUsd += record.costUsd;
         }
+        if (record.taskId) {
+          const t = byTask.get(record.taskId) ?? { tokens: 0, costUsd: 0, model: null };
+          t.tokens += record.inputTokens + record.outputTokens;
+          t.costUsd += record.costUsd;
+          if (record.outcome === "ok") t.model = model;
+          byTask.set(record.taskId, t);
+        }
         ledger.record(LlmCall, { runId, actor: gateway, payload: record }).catch((err) =>
           hooks.onNews?.(`could not record a model call: ${err.message}`)
         );
@@ -341,6 +413,7 @@ export class RunSession {
         const first = await run(facts);
         if (first.dead.length > 0 || signal.aborted) return first;
         for (const [id, output] of first.outputs) this.completed.set(id, output);
+        const planPrefer = await preferFor("plan");
         const proposal = await planWithModel({
           goal: settings.goal,
           facts: {
@@ -367,6 +440,7 @@ export class RunSession {
                 gateway,
                 runId,
                 localOnly,
+                prefer: await preferFor("code"),
                 maxAttempts: 3,
               },
               timeoutMs: 3_600_000,
@@ -376,6 +450,10 @@ export class RunSession {
           ],
           done: FACT_TASKS,
           capabilities: new Set(agents.capabilities()),
+          lessons: (await findLessons(ledger, settings.goal, 5)).map((l) =>
+            `${l.kind} by ${l.model ?? l.agent ?? "?"} ${l.outcome}` +
+            (l.errorClass ? ` (${l.errorClass})` : "") + ` for "${l.goal}"`
+          ),
           ask: (messages) =>
             system.ref(gateway).ask<GatewayReply>({
               type: "chat",
@@ -383,6 +461,7 @@ export class RunSession {
               messages,
               json: true,
               localOnly,
+              prefer: planPrefer,
               runId,
               taskId: "plan",
             }, { timeoutMs: 600_000 }),
@@ -453,6 +532,7 @@ export class RunSession {
       outcome = await work(system, agents, health, { prefix: "", scratch });
     }
 
+    if (settings.llm) await this.#learn(outcome, plannedBy, byTask);
     const { report, files } = buildReport(
       runId,
       settings.goal,
