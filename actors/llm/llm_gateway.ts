@@ -48,6 +48,8 @@ interface GatewayState {
   cooling: Map<string, number>;
   /** Spend so far, by run (`run`) and by run and role (`run/role`). */
   spent: Map<string, number>;
+  /** The provider that last answered each run's task (`run/task`). */
+  affinity: Map<string, string>;
   keys: string[];
 }
 
@@ -79,11 +81,11 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
       if (key) keys.push(key);
       return { config: p, provider: makeProvider(p, key) };
     });
-    return { config, providers, cooling: new Map(), spent: new Map(), keys };
+    return { config, providers, cooling: new Map(), spent: new Map(), affinity: new Map(), keys };
   },
   async receive(input, ctx): Promise<GatewayReply> {
     const request = ChatRequest.parse(input);
-    const { config, providers, cooling, spent, keys } = ctx.state;
+    const { config, providers, cooling, spent, affinity, keys } = ctx.state;
     const redact = (text: string) =>
       keys.reduce((t, k) => k.length >= 8 ? t.replaceAll(k, "[redacted]") : t, text);
     const run = request.runId ?? "-";
@@ -120,6 +122,12 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
       const model = [...entry.config.models].sort((a, b) => rank(a) - rank(b))[0];
       return { ...entry, model };
     }).sort((a, b) => rank(a.model) - rank(b.model));
+    // Session affinity: a task's next call goes where its last one was answered, so the
+    // provider's prompt cache for that conversation stays warm.
+    const taskKey = request.taskId ? `${run}/${request.taskId}` : undefined;
+    const sticky = taskKey ? affinity.get(taskKey) : undefined;
+    const at = pairs.findIndex((x) => x.config.name === sticky);
+    if (at > 0) pairs.unshift(...pairs.splice(at, 1));
     let last: LlmError | undefined;
     for (const { config: p, provider, model } of pairs) {
       for (let attempt = 1; attempt <= p.maxRetries + 1; attempt++) {
@@ -165,6 +173,7 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
           );
           cooling.delete(p.name);
           spent.set(runKey, (spent.get(runKey) ?? 0) + costUsd);
+          if (taskKey) affinity.set(taskKey, p.name);
           spent.set(roleKey, (spent.get(roleKey) ?? 0) + costUsd);
           return { ok: true, text: answer.text, model: answer.model, provider: p.name, costUsd };
         } catch (err) {

@@ -134,3 +134,36 @@ for (const kind of KINDS) {
     });
   });
 }
+
+Deno.test("session affinity: a task's next call goes to the provider that answered its last, other tasks start from the top", async () => {
+  await using first = await fakeOpenAI([
+    { kind: "status", status: 503 },
+    { kind: "answer", text: "from the first" },
+  ]);
+  await using second = await fakeOpenAI([{ kind: "answer", text: "from the second" }]);
+  await withSystem(async (system) => {
+    await system.spawn(gatewaySpec(
+      "llm",
+      LlmConfig.parse({
+        cooldownMs: 0,
+        providers: [
+          provider("openai", "first", first, { maxRetries: 0 }),
+          provider("openai", "second", second),
+        ],
+      }),
+    ));
+    const ask = (taskId: string) =>
+      system.ref("llm").ask<GatewayReply>({
+        type: "chat",
+        role: "coder",
+        messages: [{ role: "user", content: "go on" }],
+        runId: "r",
+        taskId,
+      }, { timeoutMs: 30_000 });
+    const providerOf = (r: GatewayReply) => r.ok ? r.provider : r.error;
+    assert.equal(providerOf(await ask("code")), "second"); // the first failed once
+    assert.equal(providerOf(await ask("code")), "second"); // and the task stays there
+    assert.equal(providerOf(await ask("review")), "first"); // a new task starts at the top
+    assert.equal(first.requests.length, 2);
+  });
+});
