@@ -1,6 +1,7 @@
 import MiniSearch from "minisearch";
 import { z } from "zod";
 import { eventType, type Ledger } from "../../ledger/mod.ts";
+import { cosine, type LocalEmbedder } from "./local_embedder.ts";
 
 /**
  * What a run learned from one task: what kind of task it was, who did it with which model under
@@ -110,11 +111,16 @@ export function rankModels(
   return scored.sort((x, y) => y.score - x.score).map((s) => s.model);
 }
 
-/** Lessons like `query` (goal words, kinds, errors, models), best first, by BM25 (MiniSearch). */
+/**
+ * Lessons like `query` (goal words, kinds, errors, models), best first: by embedding similarity
+ * when an embedder is given (a local model: "pipeline" finds lessons about "ci"), else by BM25
+ * (MiniSearch).
+ */
 export async function findLessons(
   ledger: Ledger,
   query: string,
   limit = 10,
+  embedder?: LocalEmbedder,
 ): Promise<(Lesson & { seq: number; runId: string | null; score: number })[]> {
   const docs: (Lesson & { id: number; seq: number; runId: string | null; text: string })[] = [];
   for await (const e of ledger.events([Lesson])) {
@@ -126,6 +132,17 @@ export async function findLessons(
       runId: e.runId,
       text: [l.goal, l.kind, l.agent, l.model, l.outcome, l.errorClass].filter(Boolean).join(" "),
     });
+  }
+  if (embedder) {
+    const [q, ...vectors] = await embedder.embed([query, ...docs.map((d) => d.text)]);
+    return docs.map((d, i) => ({ d, score: cosine(q, vectors[i]) }))
+      .filter((x) => x.score > 0)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, limit)
+      .map(({ d, score }) => {
+        const { id: _id, text: _text, ...lesson } = d;
+        return { ...lesson, score };
+      });
   }
   const index = new MiniSearch({ fields: ["text"], storeFields: [] });
   index.addAll(docs);

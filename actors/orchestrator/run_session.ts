@@ -44,6 +44,7 @@ import {
 import { LlmCall, PlanAttempted, PlanFallback } from "../llm/llm_events.ts";
 import { planWithModel, type RepoFacts } from "../llm/llm_planner.ts";
 import { findLessons, Lesson, modelRecords, rankModels, seededRandom } from "../llm/lessons.ts";
+import { LocalEmbedder } from "../llm/local_embedder.ts";
 import { startTeam, teamTemplates } from "./team.ts";
 
 /** The team keeps one agent of each template, so it needs at least this many. */
@@ -450,7 +451,14 @@ export class RunSession {
           ],
           done: FACT_TASKS,
           capabilities: new Set(agents.capabilities()),
-          lessons: (await findLessons(ledger, settings.goal, 5)).map((l) =>
+          lessons: (await findLessons(
+            ledger,
+            settings.goal,
+            5,
+            settings.llm.embeddings
+              ? await LocalEmbedder.load(settings.llm.embeddings.modelDir)
+              : undefined,
+          )).map((l) =>
             `${l.kind} by ${l.model ?? l.agent ?? "?"} ${l.outcome}` +
             (l.errorClass ? ` (${l.errorClass})` : "") + ` for "${l.goal}"`
           ),

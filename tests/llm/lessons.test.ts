@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RunSession } from "../../actors/mod.ts";
-import { Lesson, modelRecords, rankModels, seededRandom } from "../../actors/llm/lessons.ts";
+import {
+  findLessons,
+  Lesson,
+  modelRecords,
+  rankModels,
+  seededRandom,
+} from "../../actors/llm/lessons.ts";
+import { cosine, LocalEmbedder } from "../../actors/llm/local_embedder.ts";
+import { buildTinyEmbedder } from "../tiny_embedder.ts";
 import { Ledger } from "../../ledger/mod.ts";
 import { cli } from "../cli_helpers.ts";
 import { fakeOpenAI } from "../fake_models.ts";
@@ -126,3 +134,28 @@ async function withLedgerAt(path: string, fn: (ledger: Ledger) => Promise<void>)
   await using ledger = await Ledger.open(path);
   await fn(ledger);
 }
+
+Deno.test("with a local embedding model (transformers.js, a tiny model the test builds), lessons are found by meaning, not only by words", () =>
+  withLedger(async (ledger) => {
+    const tmp = await Deno.makeTempDir({ prefix: "troupe-embed-" });
+    try {
+      const dir = await buildTinyEmbedder(join(tmp, "tiny-embedder"));
+      const embedder = await LocalEmbedder.load(dir);
+      const [ci, pipeline, docs] = await embedder.embed(["add ci", "pipeline", "readme docs"]);
+      assert.ok(cosine(ci, pipeline) > 0.9);
+      assert.ok(cosine(pipeline, docs) < 0.1);
+      for (const goal of ["add ci", "update the readme docs"]) {
+        await ledger.record(Lesson, { actor: "o", payload: { ...lesson("m", "succeeded"), goal } });
+      }
+      // No lesson has the word "pipeline": by words nothing is found, by meaning the CI one is.
+      assert.deepEqual(await findLessons(ledger, "pipeline"), []);
+      const byMeaning = await findLessons(ledger, "pipeline", 1, embedder);
+      assert.deepEqual(byMeaning.map((l) => l.goal), ["add ci"]);
+      await assert.rejects(
+        LocalEmbedder.load(join(tmp, "nothing-here")),
+        /no embedding model could be loaded from .*nothing-here/,
+      );
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  }));
