@@ -29,9 +29,14 @@ export const ProviderConfig = z.strictObject({
 /** A provider as configured, defaults filled in. */
 export type ProviderConfig = z.output<typeof ProviderConfig>;
 
+const NO_LOCAL_CHAT =
+  "in-process chat models (kind: local) are not available yet; run a local model behind an " +
+  "OpenAI-compatible server (Ollama, llama.cpp's server, vLLM) and use kind: openai with " +
+  "local: true; local embeddings go in `embeddings`";
+
 /** What `--llm-config FILE` holds: providers in order of preference, and prices. */
 export const LlmConfig = z.strictObject({
-  providers: z.array(ProviderConfig).min(1),
+  providers: z.array(ProviderConfig.refine((p) => p.kind !== "local", NO_LOCAL_CHAT)).min(1),
   /** Prices by model name; well-known models have defaults. */
   prices: z.record(z.string(), Price).default({}),
   /** Failing providers sit out this long before they are tried again. */
@@ -85,8 +90,12 @@ export function priceOf(config: LlmConfig, model: string): Price | undefined {
 /** `--llm KIND --model NAME`: one provider of that kind, from the usual environment variables. */
 export function configFromFlags(kind: string, model: string): LlmConfig {
   const parsedKind = ProviderKind.safeParse(kind);
-  if (!parsedKind.success) {
-    throw new Error(`--llm must be ${ProviderKind.options.join(", ")}, not "${kind}"`);
+  if (!parsedKind.success || kind === "local") {
+    throw new Error(
+      kind === "local"
+        ? `--llm local: ${NO_LOCAL_CHAT}`
+        : `--llm must be openai or anthropic, not "${kind}"`,
+    );
   }
   return LlmConfig.parse({ providers: [{ name: kind, kind, models: [model] }] });
 }

@@ -49,8 +49,9 @@ Options:
   --server URL      send the run to a troupe server (deno task serve) and follow it there;
                     needed when a server holds the ledger
   --token TOKEN     the bearer token for --server (default: the TROUPE_TOKEN variable)
-  --llm KIND        plan with a model: openai (any OpenAI-compatible server: OPENAI_BASE_URL,
-                    OPENAI_API_KEY); needs --model NAME. Without it everything is offline
+  --llm KIND        plan and code with a model: openai (any OpenAI-compatible server:
+                    OPENAI_BASE_URL, OPENAI_API_KEY) or anthropic (ANTHROPIC_API_KEY,
+                    ANTHROPIC_BASE_URL); needs --model NAME. Without it everything is offline
   --model NAME      the model for --llm
   --llm-config F    providers, models and prices from a file (JSON or YAML) instead
   --budget-usd N    stop paying for models once the run has spent N dollars (local
