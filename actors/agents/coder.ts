@@ -6,6 +6,8 @@ import type { ChatMessage } from "../llm/model_call.ts";
 import type { GatewayReply } from "../llm/llm_gateway.ts";
 import type { Detection, GeneratedFile, ScanResult } from "./repo_facts.ts";
 import { runTests } from "./tester.ts";
+import { writeTests } from "./test_writer.ts";
+import type { ActorContext } from "../../runtime/mod.ts";
 
 /** What the coder hands on: the files its patch changes, the patch, and how the tests went. */
 export interface CodeChange {
@@ -20,7 +22,7 @@ export interface CodeChange {
  * Copies a tree without `.git`. Written here because node's `cp` looks at the destination's
  * parent folders, which a coder may not read: it may touch only the repository and its scratch.
  */
-async function copyTree(from: string, to: string): Promise<void> {
+export async function copyTree(from: string, to: string): Promise<void> {
   await Deno.mkdir(to);
   for await (const e of Deno.readDir(from)) {
     if (e.name === ".git" || e.isSymlink) continue;
@@ -163,16 +165,27 @@ export async function writeCode(
   throw new Error(`no patch passed the project's tests after ${maxAttempts} attempts: ${last}`);
 }
 
+/** How an agent asks the gateway, for one task of a run. */
+function asker(
+  inputs: Record<string, unknown>,
+  ctx: ActorContext<unknown>,
+  role: string,
+  taskId: string,
+) {
+  return (messages: ChatMessage[]) =>
+    ctx.ask<GatewayReply>(String(inputs.gateway), {
+      type: "chat",
+      role,
+      messages,
+      localOnly: inputs.localOnly === true,
+      prefer: Array.isArray(inputs.prefer) ? inputs.prefer : [],
+      runId: inputs.runId ?? null,
+      taskId,
+    }, { timeoutMs: 600_000 });
+}
+
 export default defineAgent({
-  code: (inputs, deps, ctx) =>
-    writeCode(inputs, deps, (messages) =>
-      ctx.ask<GatewayReply>(String(inputs.gateway), {
-        type: "chat",
-        role: "coder",
-        messages,
-        localOnly: inputs.localOnly === true,
-        prefer: Array.isArray(inputs.prefer) ? inputs.prefer : [],
-        runId: inputs.runId ?? null,
-        taskId: "code",
-      }, { timeoutMs: 600_000 })),
+  code: (inputs, deps, ctx) => writeCode(inputs, deps, asker(inputs, ctx, "coder", "code")),
+  write_tests: (inputs, deps, ctx) =>
+    writeTests(inputs, deps, asker(inputs, ctx, "tester", "write_tests")),
 });

@@ -56,6 +56,7 @@ export default defineAgent({
         ...((deps.generate_ci as GeneratedFile[] | undefined) ?? []),
         ...((deps.write_docs as GeneratedFile[] | undefined) ?? []),
         ...((deps.code as { files: GeneratedFile[] } | undefined)?.files ?? []),
+        ...((deps.write_tests as { files: GeneratedFile[] } | undefined)?.files ?? []),
       ],
     ),
 });

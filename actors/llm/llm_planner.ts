@@ -17,6 +17,8 @@ const STEPS: Record<string, string> = {
   review: "checks every generated file and the patch for secrets, and approves or blocks",
   test: "runs the project's own tests",
   code: "changes the code to reach the goal: a patch, tested on a scratch copy of the repository",
+  write_tests:
+    "writes tests for the goal, keeping only tests that pass and that fail when the code is broken",
 };
 
 /** What each step reads, so must depend on; the rest of its ordering is the model's choice. */
@@ -27,10 +29,11 @@ const NEEDS: Record<string, string[]> = {
   review: ["scan", "assess"],
   test: ["detect"],
   code: ["scan", "detect"],
+  write_tests: ["scan", "detect"],
 };
 
 /** The steps whose files the reviewer must see when they are in a plan. */
-const PRODUCERS = ["generate_ci", "write_docs", "code"];
+const PRODUCERS = ["generate_ci", "write_docs", "code", "write_tests"];
 
 /** The model's answer: the steps to run and their order. */
 export const ModelPlan = z.strictObject({
@@ -123,7 +126,7 @@ export async function planWithModel(o: {
         "Each step needs the steps it reads: " +
         available.filter((k) => NEEDS[k]?.length).map((k) => `${k} needs ${NEEDS[k].join(", ")}`)
           .join("; ") +
-        "; review must also depend on every step that makes files (generate_ci, write_docs, code)" +
+        "; review must also depend on every step that makes files (" + PRODUCERS.join(", ") + ")" +
         " in the plan, and should come last. No cycles.",
       ].join("\n"),
     },

@@ -5,6 +5,7 @@ import type { Detection, Finding, GeneratedFile, ScanResult } from "../agents/re
 import type { Review } from "../agents/reviewer.ts";
 import type { RunOutcome } from "./orchestrator.ts";
 import type { CodeChange } from "../agents/coder.ts";
+import type { WrittenTests } from "../agents/test_writer.ts";
 
 /** What a run found and made, as `report.json` holds it. */
 export interface RunReport {
@@ -23,6 +24,8 @@ export interface RunReport {
   code?: { attempts: number; model: string; tests: unknown };
   /** What models cost the run, by model. */
   cost?: ModelSpend;
+  /** The tests a model wrote and the deliberate breaks of the code they caught. */
+  testsWritten?: { attempts: number; model: string; mutants: WrittenTests["mutants"] };
   dead: RunOutcome["dead"];
   skipped: RunOutcome["skipped"];
 }
@@ -50,10 +53,12 @@ export function buildReport(
   const scan = out.get("scan") as ScanResult | undefined;
   const detection = out.get("detect") as Detection | undefined;
   const code = out.get("code") as CodeChange | undefined;
+  const written = out.get("write_tests") as WrittenTests | undefined;
   const files = [
     ...((out.get("generate_ci") as GeneratedFile[] | undefined) ?? []),
     ...((out.get("write_docs") as GeneratedFile[] | undefined) ?? []),
     ...(code?.files ?? []),
+    ...(written?.files ?? []),
   ];
   return {
     files,
@@ -71,6 +76,15 @@ export function buildReport(
       tests: out.get("test"),
       ...(code ? { code: { attempts: code.attempts, model: code.model, tests: code.tests } } : {}),
       ...(cost ? { cost } : {}),
+      ...(written
+        ? {
+          testsWritten: {
+            attempts: written.attempts,
+            model: written.model,
+            mutants: written.mutants,
+          },
+        }
+        : {}),
       dead: outcome.dead,
       skipped: outcome.skipped,
     },
@@ -125,6 +139,19 @@ export function markdown(r: RunReport): string {
     lines.push(
       ...r.review.problems.map((p) => `- problem: ${p}`),
       ...r.review.notes.map((n) => `- note: ${n}`),
+      "",
+    );
+  }
+  if (r.testsWritten) {
+    lines.push(
+      "## Tests written",
+      "",
+      `By ${r.testsWritten.model} in ${r.testsWritten.attempts} attempt(s); kept because they ` +
+        "pass on the code and fail when it is broken:",
+      "",
+      ...r.testsWritten.mutants.map((m) =>
+        `- ${m.file}: ${m.change}: ${m.caught ? "caught" : "not caught"}`
+      ),
       "",
     );
   }

@@ -45,6 +45,7 @@ export function teamTemplates(repo: string, scratch?: string): AgentTemplateInpu
           write: [scratch],
           run: ["sh"],
         }),
+        capabilities: ["code.write", "tests.write"],
         pool: { min: 0, max: 1 },
       }]
       : []),

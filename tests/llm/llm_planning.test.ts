@@ -357,3 +357,61 @@ Deno.test("a spent budget stops paying for models: the next call is refused with
       await Deno.remove(tmp, { recursive: true });
     }
   }));
+
+Deno.test("the test writer keeps only tests that pass on the code and fail when it is broken", () =>
+  withLedger(async (ledger) => {
+    const tmp = await Deno.makeTempDir({ prefix: "troupe-tests-" });
+    try {
+      const repo = join(tmp, "repo");
+      await cp(new URL("../fixtures/repos/node_app", import.meta.url).pathname, repo, {
+        recursive: true,
+      });
+      await Deno.writeTextFile(
+        join(repo, "src", "math.js"),
+        "export const add = (a, b) => a + b;\n",
+      );
+      const test = (body: string) =>
+        "```diff\n" +
+        createTwoFilesPatch(
+          "/dev/null",
+          "b/test/math.test.js",
+          "",
+          'import test from "node:test";\nimport assert from "node:assert";\n' +
+            'import { add } from "../src/math.js";\n' + `test("add", () => { ${body} });\n`,
+        ) + "```";
+      const plan = {
+        tasks: [
+          { id: "write_tests", kind: "write_tests", dependsOn: ["scan", "detect"] },
+          { id: "review", kind: "review", dependsOn: ["scan", "assess", "write_tests"] },
+        ],
+      };
+      await using fake = await fakeOpenAI([
+        { kind: "answer", text: JSON.stringify(plan) },
+        { kind: "answer", text: test("assert.ok(typeof add === 'function');") }, // asserts little
+        { kind: "answer", text: test("assert.equal(add(2, 3), 5);") },
+      ]);
+      const session = await RunSession.start(ledger, {
+        repo,
+        out: join(tmp, "out"),
+        goal: "add tests for add",
+        llm: llm(fake.url),
+      });
+      const result = await session.run();
+      assert.equal(result.ok, true, JSON.stringify(result.outcome.dead));
+      assert.equal(result.report.testsWritten?.attempts, 2);
+      assert.deepEqual(result.report.testsWritten?.mutants, [
+        { file: "src/math.js", change: "+ → -", caught: true },
+      ]);
+      const retry = (fake.requests[2].body as { messages: { content: string }[] }).messages;
+      assert.match(
+        retry.at(-1)!.content,
+        /still pass when the code they test is broken \(src\/math\.js: \+ → -\)/,
+      );
+      assert.deepEqual(result.files.map((f) => f.path), ["test/math.test.js"]);
+      assert.equal(result.report.review?.verdict, "approve");
+      const md = await Deno.readTextFile(join(tmp, "out", "report.md"));
+      assert.match(md, /## Tests written\n\nBy planner-1 in 2 attempt\(s\)/);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  }));
