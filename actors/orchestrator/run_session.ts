@@ -414,6 +414,26 @@ export class RunSession {
         const first = await run(facts);
         if (first.dead.length > 0 || signal.aborted) return first;
         for (const [id, output] of first.outputs) this.completed.set(id, output);
+        /** A step done with the model: the coder's or the test writer's, on the scratch copy. */
+        const modelStep = async (kind: string, capability: string): Promise<TaskPacketInput> => ({
+          id: kind,
+          kind,
+          capability,
+          dependsOn: ["scan", "detect"],
+          inputs: {
+            goal: settings.goal,
+            repo: settings.repo,
+            scratch: where.scratch,
+            gateway,
+            runId,
+            localOnly,
+            prefer: await preferFor(kind),
+            maxAttempts: 3,
+          },
+          timeoutMs: 3_600_000,
+          retry: { maxAttempts: 1 },
+          risk: "medium",
+        });
         const planPrefer = await preferFor("plan");
         const proposal = await planWithModel({
           goal: settings.goal,
@@ -429,44 +449,8 @@ export class RunSession {
               date: settings.date,
               packs,
             }),
-            {
-              id: "code",
-              kind: "code",
-              capability: "code.write",
-              dependsOn: ["scan", "detect"],
-              inputs: {
-                goal: settings.goal,
-                repo: settings.repo,
-                scratch: where.scratch,
-                gateway,
-                runId,
-                localOnly,
-                prefer: await preferFor("code"),
-                maxAttempts: 3,
-              },
-              timeoutMs: 3_600_000,
-              retry: { maxAttempts: 1 },
-              risk: "medium",
-            },
-            {
-              id: "write_tests",
-              kind: "write_tests",
-              capability: "tests.write",
-              dependsOn: ["scan", "detect"],
-              inputs: {
-                goal: settings.goal,
-                repo: settings.repo,
-                scratch: where.scratch,
-                gateway,
-                runId,
-                localOnly,
-                prefer: await preferFor("write_tests"),
-                maxAttempts: 3,
-              },
-              timeoutMs: 3_600_000,
-              retry: { maxAttempts: 1 },
-              risk: "medium",
-            },
+            await modelStep("code", "code.write"),
+            await modelStep("write_tests", "tests.write"),
           ],
           done: FACT_TASKS,
           capabilities: new Set(agents.capabilities()),

@@ -53,29 +53,22 @@ async function showRuns() {
   fill(
     "#runs",
     runs.map((r) => {
-      const cancel = document.createElement("span");
-      if (r.status === "running") {
+      const action = document.createElement("span");
+      const verb = r.status === "running" ? "cancel" : r.status === "interrupted" ? "resume" : "";
+      if (verb) {
         const b = document.createElement("button");
-        b.textContent = "cancel";
+        b.textContent = verb;
         b.addEventListener("click", (ev) => {
           ev.stopPropagation();
-          api(`/runs/${encodeURIComponent(r.runId)}/cancel`, { method: "POST" }).catch(report);
+          api(`/runs/${encodeURIComponent(r.runId)}/${verb}`, { method: "POST" }).catch(report);
         });
-        cancel.append(b);
-      } else if (r.status === "interrupted") {
-        const b = document.createElement("button");
-        b.textContent = "resume";
-        b.addEventListener("click", (ev) => {
-          ev.stopPropagation();
-          api(`/runs/${encodeURIComponent(r.runId)}/resume`, { method: "POST" }).catch(report);
-        });
-        cancel.append(b);
+        action.append(b);
       }
       const tr = row([
         r.runId,
         { text: r.status, state: r.status, testid: `run-status-${r.runId}` },
         `${r.settings.goal} (${r.settings.repo})`,
-        cancel,
+        action,
       ], { "data-run": r.runId });
       if (r.runId === selected) tr.classList.add("selected");
       tr.addEventListener("click", () => select(r.runId));
