@@ -146,7 +146,9 @@ export async function writeCode(
     let feedback: string;
     try {
       const files = await applyUnifiedDiff(scratch, patch);
-      const tests = await runTests(scratch, detection, Number(inputs.testTimeoutMs ?? 300_000));
+      const tests = await runTests(scratch, detection, Number(inputs.testTimeoutMs ?? 300_000), {
+        unsandboxed: inputs.unsandboxed === true,
+      });
       const failed = tests.filter((t) => !t.passed);
       if (failed.length === 0) {
         return { files, patch, attempts: attempt, tests, model: reply.model };

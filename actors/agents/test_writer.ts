@@ -70,6 +70,7 @@ export async function writeTests(
   const timeoutMs = Number(inputs.testTimeoutMs ?? 300_000);
   const maxAttempts = Number(inputs.maxAttempts ?? 3);
   const detection = deps.detect as Detection;
+  const mode = { unsandboxed: inputs.unsandboxed === true };
   const messages: ChatMessage[] = [
     {
       role: "system",
@@ -101,7 +102,7 @@ export async function writeTests(
           `it changes ${changed.map((f) => f.path).join(", ")}; only add new test files`,
         );
       }
-      const passing = await runTests(scratch, detection, timeoutMs);
+      const passing = await runTests(scratch, detection, timeoutMs, mode);
       if (passing.some((t) => !t.passed)) {
         feedback = "Your tests fail against the current code:\n" +
           passing.filter((t) => !t.passed).map((t) => `$ ${t.command}\n${t.tail}`).join("\n");
@@ -112,7 +113,7 @@ export async function writeTests(
           const original = await Deno.readTextFile(join(scratch, m.file));
           await Deno.writeTextFile(join(scratch, m.file), m.text);
           try {
-            const withNew = await runTests(scratch, detection, timeoutMs);
+            const withNew = await runTests(scratch, detection, timeoutMs, mode);
             tried.push({ file: m.file, change: m.change, caught: withNew.some((t) => !t.passed) });
           } finally {
             await Deno.writeTextFile(join(scratch, m.file), original);

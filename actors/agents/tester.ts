@@ -1,35 +1,36 @@
 import { join } from "node:path";
 import { defineAgent } from "../orchestrator/define_agent.ts";
 import type { Detection } from "./repo_facts.ts";
+import { sandboxedCommand, type SandboxMode } from "./repo_sandbox.ts";
+import { copyTree } from "./coder.ts";
 
 /**
- * Runs each project's own test command with a time limit. The command runs through `sh`, the
- * only program this agent may start, with an environment of PATH and HOME only.
+ * Runs each project's own test command with a time limit, in `root` (a scratch copy), inside the
+ * repository sandbox (bubblewrap; see `repo_sandbox.ts`): the project's code is untrusted.
  */
-export async function runTests(root: string, detection: Detection, timeoutMs: number) {
+export async function runTests(
+  root: string,
+  detection: Detection,
+  timeoutMs: number,
+  mode: SandboxMode = {},
+) {
   const results = [];
   for (const p of detection.projects.filter((p) => p.test)) {
     const t0 = performance.now();
-    const child = new Deno.Command("sh", {
-      args: ["-c", p.test!],
-      cwd: join(root, p.dir),
-      clearEnv: true,
-      env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/tmp" },
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    const limit = AbortSignal.timeout(timeoutMs);
     let code: number | null = null;
     let output = "";
-    let timedOut = false;
     try {
+      const child = await sandboxedCommand(join(root, p.dir), p.test!, mode, limit);
       const r = await child.output();
       code = r.code;
       output = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
     } catch (err) {
-      timedOut = (err as Error).name === "AbortError";
       output = (err as Error).message;
     }
+    // Killed at its time limit, however the kill was reported.
+    const timedOut = limit.aborted;
+    if (timedOut) output += `\n(stopped after ${timeoutMs} ms, with everything it started)`;
     results.push({
       project: `${p.type} ${p.dir}`,
       command: p.test!,
@@ -44,6 +45,13 @@ export async function runTests(root: string, detection: Detection, timeoutMs: nu
 }
 
 export default defineAgent({
-  test: (inputs, deps) =>
-    runTests(String(inputs.repo), deps.detect as Detection, Number(inputs.timeoutMs ?? 300_000)),
+  // The tests run in a scratch copy: the sandbox lets them write nowhere else.
+  test: async (inputs, deps) => {
+    const copy = join(String(inputs.scratch), "run-tests");
+    await Deno.remove(copy, { recursive: true }).catch(() => {});
+    await copyTree(String(inputs.repo), copy);
+    return await runTests(copy, deps.detect as Detection, Number(inputs.timeoutMs ?? 300_000), {
+      unsandboxed: inputs.unsandboxed === true,
+    });
+  },
 });

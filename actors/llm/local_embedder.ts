@@ -1,5 +1,4 @@
 import { basename, dirname, resolve } from "node:path";
-import { env, pipeline } from "@huggingface/transformers";
 import { LlmError } from "./model_call.ts";
 
 /**
@@ -20,6 +19,9 @@ export class LocalEmbedder {
   /** Loads the model in `modelDir`. */
   static async load(modelDir: string): Promise<LocalEmbedder> {
     const dir = resolve(modelDir);
+    // Loaded when a model is: transformers.js loads native modules (onnxruntime, sharp) that
+    // need FFI, which a command that uses no model must not ask for.
+    const { env, pipeline } = await import("@huggingface/transformers");
     env.allowRemoteModels = false;
     env.allowLocalModels = true;
     env.localModelPath = `${dirname(dir)}/`;

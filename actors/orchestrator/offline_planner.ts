@@ -9,6 +9,10 @@ export interface RunOptions {
   runTests: boolean;
   date: string;
   testTimeoutMs?: number;
+  /** Where repository code runs: a scratch folder for copies of the repository. */
+  scratch?: string;
+  /** Run repository code without the sandbox (the user's explicit choice). */
+  unsandboxed?: boolean;
   /** Compliance packs the assessor checks the repository against. */
   packs?: CompliancePack[];
 }
@@ -44,7 +48,12 @@ export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
   if (o.runTests) {
     const timeoutMs = o.testTimeoutMs ?? 300_000;
     plan.push(task("test", "repo.test", ["detect"], {
-      inputs: { repo: o.repo, timeoutMs },
+      inputs: {
+        repo: o.repo,
+        timeoutMs,
+        ...(o.scratch ? { scratch: o.scratch } : {}),
+        unsandboxed: o.unsandboxed ?? false,
+      },
       timeoutMs: timeoutMs + 5_000,
       retry: { maxAttempts: 1 },
       risk: "medium",

@@ -24,6 +24,8 @@ export const RunSettings = z.object({
   compliance: z.array(z.string()),
   /** Write the reviewed files into the repository. */
   apply: z.boolean(),
+  /** Repository code ran without bubblewrap (the user's choice). */
+  unsandboxed: z.boolean().default(false),
   /** The models the run may use (no keys: those stay in environment variables). */
   llm: LlmConfig.optional(),
 });

@@ -61,6 +61,8 @@ export const RunRequest = z.strictObject({
   policies: z.array(z.string().min(1)).default([]),
   compliance: z.array(z.string().min(1)).default([]),
   runTests: z.boolean().default(false),
+  /** Run repository code without bubblewrap (PATH and HOME only); refused by default. */
+  unsandboxed: z.boolean().default(false),
   /** Plan (and later code and review) with these models; without, everything is offline. */
   llm: LlmConfig.optional(),
   maxAgents: z.number().int().min(TEAM_SIZE).default(10),
@@ -184,6 +186,7 @@ export class RunSession {
       policies,
       compliance,
       apply: request.apply,
+      unsandboxed: request.unsandboxed,
       ...(request.llm ? { llm: request.llm } : {}),
     };
     await ledger.record(RunStarted, { runId, actor: "orchestrator", payload: settings });
@@ -279,11 +282,19 @@ export class RunSession {
     const { ledger, runId, settings, hooks } = this;
     const signal = this.#abort.signal;
     const packs = await Promise.all(settings.compliance.map((p) => loadCompliancePack(p)));
+    // Copies of the repository for its code to run in live here, never in the repository;
+    // gone after the run.
+    const scratch = await Deno.makeTempDir({ prefix: "troupe-scratch-" });
+    await using _scratch = {
+      [Symbol.asyncDispose]: () => Deno.remove(scratch, { recursive: true }).catch(() => {}),
+    };
     const offline = planRun(settings.goal, {
       repo: settings.repo,
       runTests: settings.runTests,
       date: settings.date,
       packs,
+      scratch,
+      unsandboxed: settings.unsandboxed,
     });
     const recordPlan = (
       plan: TaskPacketInput[],
@@ -427,6 +438,7 @@ export class RunSession {
             gateway,
             runId,
             localOnly,
+            unsandboxed: settings.unsandboxed,
             prefer: await preferFor(kind),
             maxAttempts: 3,
           },
@@ -448,6 +460,8 @@ export class RunSession {
               runTests: settings.runTests,
               date: settings.date,
               packs,
+              scratch,
+              unsandboxed: settings.unsandboxed,
             }),
             await modelStep("code", "code.write"),
             await modelStep("write_tests", "tests.write"),
@@ -509,11 +523,6 @@ export class RunSession {
 
     let outcome: RunOutcome;
     const shared = hooks.system;
-    // The coder's scratch copies live here, never in the repository; gone after the run.
-    const scratch = await Deno.makeTempDir({ prefix: "troupe-scratch-" });
-    await using _scratch = {
-      [Symbol.asyncDispose]: () => Deno.remove(scratch, { recursive: true }).catch(() => {}),
-    };
     if (shared) {
       const { supervisor, prefix, owns: mine } = teamOf(runId);
       // Disposed in reverse: the team leaves the system, then its recording stops.
@@ -523,11 +532,17 @@ export class RunSession {
       await using _team = {
         [Symbol.asyncDispose]: async () => void await shared.remove(supervisor),
       };
-      await using agents = await startTeam(shared, settings.repo, {
-        maxAgents: this.options.maxAgents,
-        supervisor,
-        prefix,
-      }, settings.llm ? scratch : undefined);
+      await using agents = await startTeam(
+        shared,
+        settings.repo,
+        {
+          maxAgents: this.options.maxAgents,
+          supervisor,
+          prefix,
+        },
+        scratch,
+        !!settings.llm,
+      );
       using own = hooks.health ? undefined : new HealthMonitor(shared);
       outcome = await work(shared, agents, hooks.health ?? own!, { supervisor, prefix, scratch });
     } else {
@@ -536,9 +551,15 @@ export class RunSession {
       const system = await ActorSystem.start();
       await using _recording = recording(recordSystem(system, ledger, { runId }));
       await using _system = system;
-      await using agents = await startTeam(system, settings.repo, {
-        maxAgents: this.options.maxAgents,
-      }, settings.llm ? scratch : undefined);
+      await using agents = await startTeam(
+        system,
+        settings.repo,
+        {
+          maxAgents: this.options.maxAgents,
+        },
+        scratch,
+        !!settings.llm,
+      );
       using health = new HealthMonitor(system);
       outcome = await work(system, agents, health, { prefix: "", scratch });
     }

@@ -15,8 +15,16 @@ const agent = (name: string) => new URL(`../agents/${name}.ts`, import.meta.url)
  * `scratch` folder the team has a coder, started when a model-planned run needs one: it reads
  * the repository, writes only below `scratch`, and may start `sh` for the tests.
  */
-export function teamTemplates(repo: string, scratch?: string): AgentTemplateInput[] {
+export function teamTemplates(
+  repo: string,
+  scratch?: string,
+  options: { coder?: boolean } = {},
+): AgentTemplateInput[] {
   const reads = { read: [repo] };
+  // Repository code runs in copies below `scratch`, inside bubblewrap (or `sh` if unsandboxed).
+  const runsCode = scratch
+    ? { read: [repo, scratch], write: [scratch], run: ["bwrap", "sh"] }
+    : { ...reads, run: ["bwrap", "sh"] };
   const template = (
     name: string,
     capability: string,
@@ -37,14 +45,10 @@ export function teamTemplates(repo: string, scratch?: string): AgentTemplateInpu
     template("docs", "docs.write"),
     // The YAML parser probes two debug variables when it loads.
     template("reviewer", "patch.review", { env: ["LOG_TOKENS", "LOG_STREAM"] }),
-    template("tester", "repo.test", { ...reads, run: ["sh"] }),
-    ...(scratch
+    template("tester", "repo.test", runsCode),
+    ...(scratch && options.coder
       ? [{
-        ...template("coder", "code.write", {
-          read: [repo, scratch],
-          write: [scratch],
-          run: ["sh"],
-        }),
+        ...template("coder", "code.write", runsCode),
         capabilities: ["code.write", "tests.write"],
         pool: { min: 0, max: 1 },
       }]
@@ -58,8 +62,9 @@ export function startTeam(
   repo: string,
   options: FactoryOptions = {},
   scratch?: string,
+  coder = false,
 ): Promise<AgentFactory> {
-  return AgentFactory.start(system, teamTemplates(repo, scratch), {
+  return AgentFactory.start(system, teamTemplates(repo, scratch, { coder }), {
     supervisor: "team",
     ...options,
   });

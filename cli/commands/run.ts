@@ -42,7 +42,10 @@ Options:
                     or a pack file; their policy rules join the preset too
   --keys DIR        the key folder whose trust.json says who may sign (default ${DEFAULT_KEY_DIR})
   --approvals DIR   the approvals inbox (default ${DEFAULT_APPROVALS_DIR})
-  --run-tests       also run each project's own test command (sh, PATH and HOME only)
+  --run-tests       also run each project's own test command, in a copy of the repository,
+                    inside bubblewrap: read-only system, no home, no network, private /tmp
+  --unsandboxed     run repository code without bubblewrap (PATH and HOME only), where it
+                    is not installed; troupe refuses to run repository code otherwise
   --max-agents N    agents of the team in total; a pool grows while its tasks wait and
                     shrinks after 5 idle minutes (default 10, at least ${TEAM_SIZE}: one of each)
   --resume RUN_ID   finish a run that was interrupted; completed tasks are not repeated
@@ -88,6 +91,7 @@ export const run = defineCommand({
     keys: { type: "string", default: DEFAULT_KEY_DIR },
     approvals: { type: "string", default: DEFAULT_APPROVALS_DIR },
     "run-tests": { type: "boolean", default: false },
+    unsandboxed: { type: "boolean", default: false },
     "max-agents": { type: "string", default: "10" },
     resume: { type: "string" },
     server: { type: "string" },
@@ -154,6 +158,7 @@ export const run = defineCommand({
       policies: flags.policy.map((f) => resolve(f)),
       compliance: flags.compliance.split(",").map((p) => p.trim()).filter(Boolean),
       runTests: flags["run-tests"],
+      unsandboxed: flags.unsandboxed,
       maxAgents,
       ...(llm ? { llm } : {}),
     };

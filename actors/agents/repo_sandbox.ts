@@ -1,0 +1,92 @@
+/** How repository code (tests, builds) may run. */
+export interface SandboxMode {
+  /** Run without bubblewrap (the user's explicit choice); PATH and HOME only, as before. */
+  unsandboxed?: boolean;
+  /** Let the commands reach the network (install steps the user allowed). */
+  network?: boolean;
+}
+
+/** Read-only system folders repository code may see; everything else is absent. */
+const SYSTEM = [
+  "/usr",
+  "/bin",
+  "/sbin",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/opt",
+  "/etc/alternatives",
+  "/etc/ssl",
+  "/etc/ca-certificates",
+];
+
+const PATH = "/usr/local/bin:/usr/bin:/bin";
+
+let available: Promise<boolean> | undefined;
+
+/**
+ * Whether bubblewrap is installed: `bwrap --version` runs (asked once; an agent may start `bwrap`
+ * but not look around the file system for it).
+ */
+export function sandboxAvailable(): Promise<boolean> {
+  available ??= new Deno.Command("bwrap", { args: ["--version"], stdout: "null", stderr: "null" })
+    .output().then((r) => r.success, () => false);
+  return available;
+}
+
+/**
+ * A command that runs `script` through `sh` in `dir` inside bubblewrap: the system read-only, `dir`
+ * the only writable folder (a scratch copy, never the repository), a private `/tmp` as `HOME`, no
+ * home directory or other files of the user, no network unless allowed, new PID, IPC and UTS
+ * namespaces, and the whole process tree killed with it (`--die-with-parent`) when its time is up.
+ * Without bubblewrap it refuses, naming the way out, unless the user chose `unsandboxed`.
+ */
+export async function sandboxedCommand(
+  dir: string,
+  script: string,
+  mode: SandboxMode,
+  signal: AbortSignal,
+): Promise<Deno.Command> {
+  const env = { PATH, HOME: "/tmp" };
+  const io = { stdout: "piped", stderr: "piped", stdin: "null", signal } as const;
+  if (mode.unsandboxed) {
+    return new Deno.Command("sh", { args: ["-c", script], cwd: dir, clearEnv: true, env, ...io });
+  }
+  if (!(await sandboxAvailable())) {
+    throw new Error(
+      "repository code runs only inside bubblewrap, which is not installed: install it " +
+        "(apt-get install bubblewrap) or pass --unsandboxed to run it with PATH and HOME only",
+    );
+  }
+  const args = [
+    ...SYSTEM.flatMap((p) => ["--ro-bind-try", p, p]), // absent ones are skipped
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--tmpfs",
+    "/tmp",
+    "--bind",
+    dir,
+    dir,
+    "--chdir",
+    dir,
+    "--unshare-all",
+    ...(mode.network
+      ? ["--share-net", "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"]
+      : []),
+    "--die-with-parent",
+    "--new-session",
+    "--clearenv",
+    "--setenv",
+    "PATH",
+    PATH,
+    "--setenv",
+    "HOME",
+    "/tmp",
+    "sh",
+    "-c",
+    script,
+  ];
+  return new Deno.Command("bwrap", { args, ...io });
+}
