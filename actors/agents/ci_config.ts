@@ -7,6 +7,8 @@ import type { Detection, GeneratedFile, Project } from "./repo_facts.ts";
 interface Toolchain {
   github: Record<string, unknown>[];
   image: string;
+  /** Commands before the project's own in a container job (GitLab). */
+  setup?: string[];
   cache?: string[];
   azure: Record<string, unknown>[];
 }
@@ -14,21 +16,39 @@ interface Toolchain {
 function toolchain(p: Project): Toolchain {
   switch (p.type) {
     case "node":
-    case "typescript":
+    case "typescript": {
+      // The version the project asks for; an exact one, a range or `lts/*` as written there.
+      const version = p.runtimeVersion ?? "20";
+      const major = version.match(/\d+/)?.[0] ?? "20";
+      const pm = p.packageManager ?? "npm";
+      // pnpm and yarn come through corepack, at the version `packageManager` pins.
+      const corepack = pm === "pnpm" || pm === "yarn";
       return {
-        github: [{
-          uses: "actions/setup-node@v4",
-          with: {
-            "node-version": "20",
-            ...(p.lockfile === "package-lock.json"
-              ? { cache: "npm", "cache-dependency-path": `${p.dir}/package-lock.json` }
-              : {}),
+        github: [
+          ...(pm === "pnpm" ? [{ uses: "pnpm/action-setup@v4" }] : []),
+          ...(pm === "bun" ? [{ uses: "oven-sh/setup-bun@v2" }] : []),
+          {
+            uses: "actions/setup-node@v4",
+            with: {
+              "node-version": version,
+              ...(p.lockfile && pm !== "bun"
+                ? { cache: pm, "cache-dependency-path": `${p.dir}/${p.lockfile}` }
+                : {}),
+            },
           },
-        }],
-        image: "node:20",
+        ],
+        image: `node:${major}`,
+        setup: corepack ? ["corepack enable"] : [],
         cache: [`${p.dir}/node_modules/`],
-        azure: [{ task: "NodeTool@0", inputs: { versionSpec: "20.x" } }],
+        azure: [
+          {
+            task: "NodeTool@0",
+            inputs: { versionSpec: /^\d+$/.test(version) ? `${version}.x` : version },
+          },
+          ...(corepack ? [{ script: "corepack enable", displayName: `Enable ${pm}` }] : []),
+        ],
       };
+    }
     case "python":
       return {
         github: [{
@@ -88,6 +108,9 @@ function toolchain(p: Project): Toolchain {
   }
 }
 
+/** The branches CI runs on (see the detector); `main` for detections without them. */
+const branchesOf = (d: Detection) => d.branches?.names ?? ["main"];
+
 const commands = (p: Project) =>
   ([["Install", p.install], ["Build", p.build], ["Test", p.test]] as const).filter((c) => c[1]) as [
     string,
@@ -106,31 +129,47 @@ export function githubActions(d: Detection): string {
       ...commands(p).map(([name, run]) => ({ name, run })),
     ],
   }]));
+  const branches = branchesOf(d);
   return stringify({
     name: "CI",
-    on: { push: { branches: ["main"] }, pull_request: {} },
+    on: { push: { branches }, pull_request: { branches } },
     permissions: { contents: "read" },
     jobs,
   });
 }
 
 export function gitlabCi(d: Detection): string {
-  const doc: Record<string, unknown> = { stages: ["test"] };
+  // Pipelines for pushes to the default branch and for merge requests, not for every branch.
+  const doc: Record<string, unknown> = {
+    stages: ["test"],
+    workflow: {
+      rules: [
+        { if: '$CI_PIPELINE_SOURCE == "merge_request_event"' },
+        ...branchesOf(d).map((b) => ({ if: `$CI_COMMIT_BRANCH == "${b}"` })),
+      ],
+    },
+  };
   for (const p of d.projects) {
     const t = toolchain(p);
     doc[jobName(p)] = {
       stage: "test",
       image: t.image,
       ...(t.cache ? { cache: { key: jobName(p), paths: t.cache } } : {}),
-      script: [...(p.dir === "." ? [] : [`cd ${p.dir}`]), ...commands(p).map(([, c]) => c)],
+      script: [
+        ...(p.dir === "." ? [] : [`cd ${p.dir}`]),
+        ...(t.setup ?? []),
+        ...commands(p).map(([, c]) => c),
+      ],
     };
   }
   return stringify(doc);
 }
 
 export function azurePipelines(d: Detection): string {
+  const branches = branchesOf(d);
   return stringify({
-    trigger: ["main"],
+    trigger: { branches: { include: branches } },
+    pr: { branches: { include: branches } },
     pool: { vmImage: "ubuntu-latest" },
     jobs: d.projects.map((p) => ({
       job: jobName(p).replace(/-/g, "_"),

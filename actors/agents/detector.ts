@@ -1,5 +1,5 @@
 import { defineAgent } from "../orchestrator/define_agent.ts";
-import type { Detection, Project, ScanResult } from "./repo_facts.ts";
+import type { Branches, Detection, Project, ScanResult } from "./repo_facts.ts";
 
 /** Project types, toolchains, test frameworks and existing CI, from the scan alone. */
 
@@ -13,30 +13,64 @@ function node(scan: ScanResult, manifest: string): Project {
     scripts?: Record<string, string>;
     devDependencies?: Record<string, string>;
     dependencies?: Record<string, string>;
+    packageManager?: string;
+    engines?: { node?: string };
   } = {};
   try {
     pkg = JSON.parse(scan.keyFiles[manifest] ?? "{}");
   } catch { /* an unreadable package.json is reported by the assessor */ }
   const deps = { ...pkg.dependencies, ...pkg.devDependencies };
-  const lock = ["package-lock.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb"].find((l) =>
-    exists(scan, inDir(dir, l))
-  );
-  const pm = lock === "yarn.lock" ? "yarn" : lock === "pnpm-lock.yaml" ? "pnpm" : "npm";
+  const lock = ["package-lock.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock"].find((
+    l,
+  ) => exists(scan, inDir(dir, l)));
+  // `packageManager` (corepack's field) wins over the lock file.
+  const declared = pkg.packageManager?.match(/^(npm|pnpm|yarn|bun)@/)?.[1];
+  const pm = declared ??
+    (lock === "yarn.lock"
+      ? "yarn"
+      : lock === "pnpm-lock.yaml"
+      ? "pnpm"
+      : lock?.startsWith("bun.")
+      ? "bun"
+      : "npm");
   const framework = ["vitest", "jest", "mocha", "ava", "tap"].find((f) => f in deps) ??
     (pkg.scripts?.test?.includes("node --test") ? "node:test" : undefined);
   const hasTs = "typescript" in deps || exists(scan, inDir(dir, "tsconfig.json"));
+  const install = {
+    npm: lock === "package-lock.json" ? "npm ci" : "npm install",
+    pnpm: "pnpm install --frozen-lockfile",
+    yarn: "yarn install --frozen-lockfile",
+    bun: "bun install --frozen-lockfile",
+  }[pm as "npm" | "pnpm" | "yarn" | "bun"];
+  const version = nodeVersion(scan, dir, pkg.engines?.node);
   return {
     type: hasTs ? "typescript" : "node",
     dir,
     manifest,
-    install: pm === "npm" ? (lock ? "npm ci" : "npm install") : `${pm} install`,
+    install,
     build: pkg.scripts?.build ? `${pm} run build` : undefined,
     test: pkg.scripts?.test && !/no test specified/.test(pkg.scripts.test)
       ? `${pm} test`
       : undefined,
     testFramework: framework,
     lockfile: lock,
+    packageManager: pm,
+    ...(version ? { runtimeVersion: version.version, runtimeVersionFrom: version.from } : {}),
   };
+}
+
+/** The Node version a project asks for: `.nvmrc`, `.node-version`, then `engines.node`. */
+function nodeVersion(
+  scan: ScanResult,
+  dir: string,
+  engines?: string,
+): { version: string; from: string } | undefined {
+  for (const name of [".nvmrc", ".node-version"]) {
+    const text = scan.keyFiles[inDir(dir, name)] ?? (dir !== "." ? scan.keyFiles[name] : undefined);
+    const v = text?.split("\n")[0].trim().replace(/^v(?=\d)/, "");
+    if (v) return { version: v, from: name };
+  }
+  return engines ? { version: engines, from: "engines.node in package.json" } : undefined;
 }
 
 function denoTasks(scan: ScanResult, manifest: string): Record<string, unknown> {
@@ -167,9 +201,25 @@ export function detect(scan: ScanResult): Detection {
   );
   return {
     projects,
+    branches: branches(scan),
     languages,
     existingCi,
     hasDocker: scan.files.some((f) => /(^|\/)Dockerfile$/.test(f.path)),
+  };
+}
+
+/**
+ * The branch CI runs on: the remote's default branch (`origin/HEAD`), else the one checked out;
+ * without `.git`, both usual names, and the report says why.
+ */
+export function branches(scan: ScanResult): Branches {
+  if (scan.git?.remoteHead) return { names: [scan.git.remoteHead], from: "origin/HEAD in .git" };
+  if (scan.git?.head) return { names: [scan.git.head], from: "the branch checked out (.git/HEAD)" };
+  return {
+    names: ["main", "master"],
+    from: scan.git
+      ? "no branch checked out in .git: main and master"
+      : "no .git folder: main and master",
   };
 }
 

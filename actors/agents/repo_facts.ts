@@ -7,8 +7,16 @@ export interface FileEntry {
   binary: boolean;
 }
 
+/** What `.git` says of the branches: the one checked out, and the remote's default. */
+export interface GitInfo {
+  head: string | null;
+  remoteHead: string | null;
+}
+
 export interface ScanResult {
   root: string;
+  /** Absent when the repository has no `.git` folder. */
+  git?: GitInfo;
   files: FileEntry[];
   /** Text of the manifest and configuration files the detector needs, by path. */
   keyFiles: Record<string, string>;
@@ -25,10 +33,24 @@ export interface Project {
   test?: string;
   testFramework?: string;
   lockfile?: string;
+  /** The toolchain version the project asks for (`.nvmrc`, `engines`, …), as written there. */
+  runtimeVersion?: string;
+  /** Where that version comes from. */
+  runtimeVersionFrom?: string;
+  /** The package manager, as `packageManager` or the lock file says (`pnpm`, `yarn`, `npm`). */
+  packageManager?: string;
+}
+
+/** The branches CI runs on, and how they were found. */
+export interface Branches {
+  names: string[];
+  from: string;
 }
 
 export interface Detection {
   projects: Project[];
+  /** Absent in detections made before branches were read. */
+  branches?: Branches;
   languages: Record<string, number>;
   existingCi: string[];
   hasDocker: boolean;

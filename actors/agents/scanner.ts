@@ -1,7 +1,7 @@
 import ignore from "ignore";
 import { join, relative } from "node:path";
 import { defineAgent } from "../orchestrator/define_agent.ts";
-import type { FileEntry, ScanResult } from "./repo_facts.ts";
+import type { FileEntry, GitInfo, ScanResult } from "./repo_facts.ts";
 
 /**
  * Data plane: walks the repository (honouring .gitignore and .troupeignore), hashing every file.
@@ -35,7 +35,7 @@ const LANGUAGES: Record<string, string> = {
 const BINARY =
   /\.(png|jpe?g|gif|ico|pdf|zip|gz|tgz|jar|war|exe|dll|so|dylib|bin|wasm|class|o|a|mp4|mov|iso|dmg|sqlite|db|duckdb)$/i;
 const KEY_FILE =
-  /(^|\/)(package\.json|deno\.jsonc?|tsconfig\.json|go\.mod|Cargo\.toml|pyproject\.toml|setup\.py|setup\.cfg|requirements[^/]*\.txt|Pipfile|pom\.xml|build\.gradle(\.kts)?|[^/]+\.csproj|Gemfile|composer\.json|CMakeLists\.txt|Makefile|Dockerfile|\.gitignore|README(\.md)?)$/i;
+  /(^|\/)(package\.json|deno\.jsonc?|tsconfig\.json|go\.mod|Cargo\.toml|pyproject\.toml|setup\.py|setup\.cfg|requirements[^/]*\.txt|Pipfile|pom\.xml|build\.gradle(\.kts)?|[^/]+\.csproj|Gemfile|composer\.json|CMakeLists\.txt|Makefile|Dockerfile|\.gitignore|README(\.md)?|\.nvmrc|\.node-version)$/i;
 const MAX_FILES = 20_000;
 const MAX_KEY_FILE = 64 * 1024;
 
@@ -92,7 +92,21 @@ export async function scan(root: string): Promise<ScanResult> {
     }
   };
   await walk(root, ignore());
-  return { root, files, keyFiles, totalBytes, truncated };
+  const git = await readGit(root);
+  return { root, files, keyFiles, totalBytes, truncated, ...(git ? { git } : {}) };
+}
+
+/** The checked-out branch and the remote's default branch, from `.git` (absent: undefined). */
+async function readGit(root: string): Promise<GitInfo | undefined> {
+  const read = (path: string) => Deno.readTextFile(join(root, ".git", path)).catch(() => null);
+  const head = await read("HEAD");
+  if (head === null) return undefined;
+  const branch = (text: string | null, prefix: string) =>
+    text?.trim().startsWith(`ref: ${prefix}`) ? text.trim().slice(`ref: ${prefix}`.length) : null;
+  return {
+    head: branch(head, "refs/heads/"),
+    remoteHead: branch(await read("refs/remotes/origin/HEAD"), "refs/remotes/origin/"),
+  };
 }
 
 export default defineAgent({

@@ -14,6 +14,8 @@ export interface RunReport {
   repo: string;
   files: number;
   projects: Detection["projects"];
+  /** The branches the generated CI runs on, and how they were found. */
+  branches?: Detection["branches"];
   existingCi: string[];
   findings: Finding[];
   plan: RepairStep[];
@@ -68,6 +70,7 @@ export function buildReport(
       repo,
       files: scan?.files.length ?? 0,
       projects: detection?.projects ?? [],
+      ...(detection?.branches ? { branches: detection.branches } : {}),
       existingCi: detection?.existingCi ?? [],
       findings: (out.get("assess") as Finding[] | undefined) ?? [],
       plan: (out.get("plan_repairs") as RepairStep[] | undefined) ?? [],
@@ -104,10 +107,15 @@ export function markdown(r: RunReport): string {
       ? r.projects.map((p) =>
         `- ${p.type} in \`${p.dir}\` (${p.manifest})${
           p.test ? `, tests: \`${p.test}\`` : ", no test command"
+        }${p.runtimeVersion ? `, version ${p.runtimeVersion} (${p.runtimeVersionFrom})` : ""}${
+          p.packageManager ? `, ${p.packageManager}` : ""
         }`
       )
       : ["- none detected"]),
     `- existing CI: ${r.existingCi.length ? r.existingCi.join(", ") : "none"}`,
+    ...(r.branches
+      ? [`- CI runs on: ${r.branches.names.join(", ")} and pull requests (${r.branches.from})`]
+      : []),
     "",
     "## Findings",
     "",
