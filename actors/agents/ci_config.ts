@@ -49,16 +49,28 @@ function toolchain(p: Project): Toolchain {
         ],
       };
     }
-    case "python":
+    case "python": {
+      // An exact version from .python-version, else the lowest that requires-python allows.
+      const version = p.runtimeVersion?.match(/\d+\.\d+/)?.[0] ?? "3.12";
+      const uv = p.packageManager === "uv";
       return {
-        github: [{
-          uses: "actions/setup-python@v5",
-          with: { "python-version": "3.12", cache: "pip" },
-        }],
-        image: "python:3.12",
-        cache: [".cache/pip"],
-        azure: [{ task: "UsePythonVersion@0", inputs: { versionSpec: "3.12" } }],
+        github: uv
+          ? [{
+            uses: "astral-sh/setup-uv@v6",
+            with: { "python-version": version, "enable-cache": true },
+          }]
+          : [{
+            uses: "actions/setup-python@v5",
+            with: { "python-version": version, cache: "pip" },
+          }],
+        image: uv ? `ghcr.io/astral-sh/uv:python${version}-bookworm` : `python:${version}`,
+        cache: [uv ? ".cache/uv" : ".cache/pip"],
+        azure: [
+          { task: "UsePythonVersion@0", inputs: { versionSpec: version } },
+          ...(uv ? [{ script: "pip install uv", displayName: "uv" }] : []),
+        ],
       };
+    }
     case "go":
       return {
         github: [{ uses: "actions/setup-go@v5", with: { "go-version-file": `${p.dir}/go.mod` } }],

@@ -91,16 +91,40 @@ function python(scan: ScanResult, manifest: string): Project {
   const lock = ["poetry.lock", "Pipfile.lock", "uv.lock", "requirements.txt"].find((l) =>
     exists(scan, inDir(dir, l))
   );
+  const pyproject = scan.keyFiles[inDir(dir, "pyproject.toml")] ?? "";
+  // PEP 735 dependency groups: the tests' own dependencies (pytest…) often live in one.
+  const groups = [
+    ...(pyproject.match(/^\[dependency-groups\]\s*\n([\s\S]*?)(?=^\[|$(?![\s\S]))/m)?.[1] ?? "")
+      .matchAll(/^([A-Za-z0-9_.-]+)\s*=/gm),
+  ].map((m) => m[1]);
+  const testGroup = ["test", "tests", "dev"].find((g) => groups.includes(g));
+  const uv = lock === "uv.lock";
+  const install = uv
+    ? "uv sync --locked --all-groups"
+    : exists(scan, inDir(dir, "requirements.txt"))
+    ? "pip install -r requirements.txt"
+    : testGroup
+    ? `pip install -e . --group ${testGroup}`
+    : "pip install -e .";
+  const version = (scan.keyFiles[inDir(dir, ".python-version")] ?? "").split("\n")[0].trim() ||
+    pyproject.match(/^requires-python\s*=\s*"([^"]+)"/m)?.[1];
   return {
     type: "python",
     dir,
     manifest,
-    install: exists(scan, inDir(dir, "requirements.txt"))
-      ? "pip install -r requirements.txt"
-      : "pip install -e .",
-    test: hasTests ? "python -m pytest" : undefined,
+    install,
+    test: hasTests ? (uv ? "uv run pytest" : "python -m pytest") : undefined,
     testFramework: /pytest/.test(text) || hasTests ? "pytest" : undefined,
     lockfile: lock,
+    packageManager: uv ? "uv" : "pip",
+    ...(version
+      ? {
+        runtimeVersion: version,
+        runtimeVersionFrom: scan.keyFiles[inDir(dir, ".python-version")]
+          ? ".python-version"
+          : "requires-python in pyproject.toml",
+      }
+      : {}),
   };
 }
 
@@ -115,15 +139,21 @@ const simple: Record<string, (dir: string, scan: ScanResult, manifest: string) =
     testFramework: "go test",
     lockfile: exists(scan, inDir(dir, "go.sum")) ? "go.sum" : undefined,
   }),
-  "Cargo.toml": (dir, scan, manifest) => ({
-    type: "rust",
-    dir,
-    manifest,
-    build: exists(scan, inDir(dir, "Cargo.lock")) ? "cargo build --locked" : "cargo build",
-    test: "cargo test",
-    testFramework: "cargo test",
-    lockfile: exists(scan, inDir(dir, "Cargo.lock")) ? "Cargo.lock" : undefined,
-  }),
+  "Cargo.toml": (dir, scan, manifest) => {
+    // A workspace is built and tested as one, with its one lock file.
+    const workspace = /^\[workspace\]/m.test(scan.keyFiles[manifest] ?? "");
+    const all = workspace ? " --workspace" : "";
+    const locked = exists(scan, inDir(dir, "Cargo.lock"));
+    return {
+      type: "rust",
+      dir,
+      manifest,
+      build: `cargo build${all}${locked ? " --locked" : ""}`,
+      test: `cargo test${all}`,
+      testFramework: "cargo test",
+      lockfile: locked ? "Cargo.lock" : undefined,
+    };
+  },
   "deno.json": (dir, scan, manifest) => ({
     type: "deno",
     dir,
@@ -132,22 +162,29 @@ const simple: Record<string, (dir: string, scan: ScanResult, manifest: string) =
     test: denoTasks(scan, manifest).test ? "deno task test" : "deno test -A",
     testFramework: "deno test",
   }),
-  "pom.xml": (dir, _s, manifest) => ({
-    type: "java-maven",
-    dir,
-    manifest,
-    build: "mvn -B package -DskipTests",
-    test: "mvn -B test",
-    testFramework: "junit",
-  }),
-  "build.gradle": (dir, _s, manifest) => ({
-    type: "java-gradle",
-    dir,
-    manifest,
-    build: "./gradlew build -x test",
-    test: "./gradlew test",
-    testFramework: "junit",
-  }),
+  "pom.xml": (dir, scan, manifest) => {
+    // The project's own wrapper pins its Maven version.
+    const mvn = exists(scan, inDir(dir, "mvnw")) ? "./mvnw" : "mvn";
+    return {
+      type: "java-maven",
+      dir,
+      manifest,
+      build: `${mvn} -B package -DskipTests`,
+      test: `${mvn} -B test`,
+      testFramework: "junit",
+    };
+  },
+  "build.gradle": (dir, scan, manifest) => {
+    const gradle = exists(scan, inDir(dir, "gradlew")) ? "./gradlew" : "gradle";
+    return {
+      type: "java-gradle",
+      dir,
+      manifest,
+      build: `${gradle} build -x test`,
+      test: `${gradle} test`,
+      testFramework: "junit",
+    };
+  },
   "Gemfile": (dir, _s, manifest) => ({
     type: "ruby",
     dir,
@@ -190,6 +227,15 @@ export function detect(scan: ScanResult): Detection {
         test: "dotnet test",
       });
     } else if (simple[name]) projects.push(simple[name](dirOf(f.path), scan, f.path));
+  }
+  // Members of a Cargo workspace are tested by the workspace's one job, not one each.
+  const workspaces = projects.filter((p) => p.type === "rust" && p.test?.includes("--workspace"));
+  for (const w of workspaces) {
+    for (
+      const member of projects.filter((p) =>
+        p.type === "rust" && p !== w && (w.dir === "." || p.dir.startsWith(`${w.dir}/`))
+      )
+    ) projects.splice(projects.indexOf(member), 1);
   }
   const languages: Record<string, number> = {};
   for (const f of scan.files) {

@@ -129,3 +129,64 @@ Deno.test("Node versions come from .nvmrc, .node-version or engines; npm and yar
     assert.equal(setup.with["node-version"], version ?? "20");
   }
 });
+
+Deno.test("Python: uv projects sync their lock with every group and run pytest through uv; PEP 735 test groups are installed with pip; versions from .python-version or requires-python", async () => {
+  const pyproject = (extra = "") =>
+    `[project]\nname = "pkg"\nrequires-python = ">=3.10"\n${extra}\n[dependency-groups]\ntest = ["pytest>=8"]\n`;
+  const uv = await repoWith({
+    "pyproject.toml": pyproject(),
+    "uv.lock": "version = 1\n",
+    ".python-version": "3.11\n",
+    "tests/test_pkg.py": "def test_ok():\n    assert True\n",
+  });
+  const [p] = uv.detection.projects;
+  assert.deepEqual([p.install, p.test, p.runtimeVersion], [
+    "uv sync --locked --all-groups",
+    "uv run pytest",
+    "3.11",
+  ]);
+  const steps = uv.generated[".github/workflows/ci.yml"].jobs.python.steps;
+  assert.deepEqual(steps[1], {
+    uses: "astral-sh/setup-uv@v6",
+    with: { "python-version": "3.11", "enable-cache": true },
+  });
+  const pip = await repoWith({
+    "pyproject.toml": pyproject(),
+    "tests/test_pkg.py": "def test_ok():\n    assert True\n",
+  });
+  const [q] = pip.detection.projects;
+  assert.deepEqual([q.install, q.test, q.runtimeVersion, q.runtimeVersionFrom], [
+    "pip install -e . --group test",
+    "python -m pytest",
+    ">=3.10",
+    "requires-python in pyproject.toml",
+  ]);
+  assert.equal(
+    pip.generated[".github/workflows/ci.yml"].jobs.python.steps[1].with["python-version"],
+    "3.10",
+  );
+});
+
+Deno.test("a Cargo workspace is one job that tests the workspace; Maven and Gradle use the project's wrapper when it has one", async () => {
+  const cargo = await repoWith({
+    "Cargo.toml": '[workspace]\nmembers = ["core", "cli"]\nresolver = "2"\n',
+    "Cargo.lock": "version = 4\n",
+    "core/Cargo.toml": '[package]\nname = "core"\nversion = "0.1.0"\n',
+    "core/src/lib.rs": "pub fn f() {}\n",
+    "cli/Cargo.toml": '[package]\nname = "cli"\nversion = "0.1.0"\n',
+    "cli/src/main.rs": "fn main() {}\n",
+  });
+  assert.deepEqual(cargo.detection.projects.map((p) => [p.dir, p.build, p.test]), [
+    [".", "cargo build --workspace --locked", "cargo test --workspace"],
+  ]);
+  assert.deepEqual(Object.keys(cargo.generated[".github/workflows/ci.yml"].jobs), ["rust"]);
+
+  const maven = await repoWith({ "pom.xml": "<project/>", "mvnw": "#!/bin/sh\n" });
+  assert.equal(maven.detection.projects[0].test, "./mvnw -B test");
+  const plainMaven = await repoWith({ "pom.xml": "<project/>" });
+  assert.equal(plainMaven.detection.projects[0].test, "mvn -B test");
+  const gradle = await repoWith({ "build.gradle": "plugins {}\n" });
+  assert.equal(gradle.detection.projects[0].test, "gradle test");
+  const wrapped = await repoWith({ "build.gradle": "plugins {}\n", "gradlew": "#!/bin/sh\n" });
+  assert.equal(wrapped.detection.projects[0].test, "./gradlew test");
+});
