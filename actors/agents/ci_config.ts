@@ -71,13 +71,36 @@ function toolchain(p: Project): Toolchain {
         ],
       };
     }
-    case "go":
+    case "go": {
+      const version = p.runtimeVersion ?? "1.22";
       return {
         github: [{ uses: "actions/setup-go@v5", with: { "go-version-file": `${p.dir}/go.mod` } }],
-        image: "golang:1.22",
+        image: `golang:${version.split(".").slice(0, 2).join(".")}`,
         cache: [".go/pkg/mod/"],
-        azure: [{ task: "GoTool@0", inputs: { version: "1.22" } }],
+        azure: [{ task: "GoTool@0", inputs: { version } }],
       };
+    }
+    case "dotnet": {
+      // global.json pins the SDK; else each target framework's SDK line.
+      const globalJson = p.runtimeVersion === "global.json";
+      const versions = globalJson ? [] : (p.runtimeVersion ?? "8.0.x").split(",");
+      const major = versions[0]?.match(/^\d+\.\d+/)?.[0] ?? "8.0";
+      return {
+        github: [{
+          uses: "actions/setup-dotnet@v4",
+          with: globalJson
+            ? { "global-json-file": `${p.dir}/global.json` }
+            : { "dotnet-version": versions.join("\n") },
+        }],
+        image: `mcr.microsoft.com/dotnet/sdk:${major}`,
+        azure: globalJson
+          ? [{ task: "UseDotNet@2", inputs: { useGlobalJson: true } }]
+          : versions.map((v) => ({
+            task: "UseDotNet@2",
+            inputs: { packageType: "sdk", version: v },
+          })),
+      };
+    }
     case "rust":
       return {
         github: [{ uses: "dtolnay/rust-toolchain@stable" }, {

@@ -73,6 +73,65 @@ function nodeVersion(
   return engines ? { version: engines, from: "engines.node in package.json" } : undefined;
 }
 
+/** A test project references the test SDK (or is named as one). */
+const isTestProject = (scan: ScanResult, csproj: string) =>
+  /Microsoft\.NET\.Test\.Sdk|xunit|nunit|MSTest/i.test(scan.keyFiles[csproj] ?? "") ||
+  /(^|[./])Tests?\.csproj$/i.test(csproj);
+
+/** The SDK a .NET project needs: `global.json`, else its target frameworks (`net8.0` → 8.0). */
+function dotnetVersion(
+  scan: ScanResult,
+  dir: string,
+  csprojs: string[],
+): { version: string; from: string } | undefined {
+  if (scan.keyFiles[inDir(dir, "global.json")] ?? scan.keyFiles["global.json"]) {
+    return { version: "global.json", from: "global.json" };
+  }
+  const frameworks = new Set<string>();
+  for (const c of csprojs) {
+    for (const m of (scan.keyFiles[c] ?? "").matchAll(/<TargetFrameworks?>([^<]+)</g)) {
+      for (const tf of m[1].split(";")) {
+        const v = tf.trim().match(/^net(\d+\.\d+)/)?.[1];
+        if (v) frameworks.add(`${v}.x`);
+      }
+    }
+  }
+  return frameworks.size
+    ? { version: [...frameworks].sort().join(","), from: "TargetFramework in the projects" }
+    : undefined;
+}
+
+function dotnetSolution(scan: ScanResult, manifest: string): Project {
+  const dir = dirOf(manifest);
+  const csprojs = scan.files.map((f) => f.path).filter((p) =>
+    p.endsWith(".csproj") && (dir === "." || p.startsWith(`${dir}/`))
+  );
+  const sln = manifest.split("/").pop()!;
+  const version = dotnetVersion(scan, dir, csprojs);
+  return {
+    type: "dotnet",
+    dir,
+    manifest,
+    install: `dotnet restore ${sln}`,
+    build: `dotnet build ${sln} --no-restore`,
+    test: csprojs.some((c) => isTestProject(scan, c)) ? `dotnet test ${sln} --no-build` : undefined,
+    ...(version ? { runtimeVersion: version.version, runtimeVersionFrom: version.from } : {}),
+  };
+}
+
+function dotnetProject(scan: ScanResult, manifest: string): Project {
+  const dir = dirOf(manifest);
+  const version = dotnetVersion(scan, dir, [manifest]);
+  return {
+    type: "dotnet",
+    dir,
+    manifest,
+    build: "dotnet build",
+    test: isTestProject(scan, manifest) ? "dotnet test" : undefined,
+    ...(version ? { runtimeVersion: version.version, runtimeVersionFrom: version.from } : {}),
+  };
+}
+
 function denoTasks(scan: ScanResult, manifest: string): Record<string, unknown> {
   try {
     return JSON.parse(scan.keyFiles[manifest] ?? "{}").tasks ?? {};
@@ -128,11 +187,18 @@ function python(scan: ScanResult, manifest: string): Project {
   };
 }
 
+/** `toolchain go1.22.3`, else `go 1.22`, from go.mod. */
+const goVersion = (gomod = "") =>
+  gomod.match(/^toolchain go(\d+\.\d+(?:\.\d+)?)/m)?.[1] ?? gomod.match(/^go (\d+\.\d+)/m)?.[1];
+
 const simple: Record<string, (dir: string, scan: ScanResult, manifest: string) => Project> = {
   "go.mod": (dir, scan, manifest) => ({
     type: "go",
     dir,
     manifest,
+    ...(goVersion(scan.keyFiles[manifest])
+      ? { runtimeVersion: goVersion(scan.keyFiles[manifest]), runtimeVersionFrom: "go.mod" }
+      : {}),
     install: "go mod download",
     build: "go build ./...",
     test: scan.files.some((f) => f.path.endsWith("_test.go")) ? "go test ./..." : undefined,
@@ -218,15 +284,17 @@ export function detect(scan: ScanResult): Detection {
       if (!projects.some((p) => p.type === "python" && p.dir === dirOf(f.path))) {
         projects.push(python(scan, f.path));
       }
-    } else if (name.endsWith(".csproj")) {
-      projects.push({
-        type: "dotnet",
-        dir: dirOf(f.path),
-        manifest: f.path,
-        build: "dotnet build",
-        test: "dotnet test",
-      });
-    } else if (simple[name]) projects.push(simple[name](dirOf(f.path), scan, f.path));
+    } else if (/\.slnx?$/.test(name)) projects.push(dotnetSolution(scan, f.path));
+    else if (name.endsWith(".csproj")) projects.push(dotnetProject(scan, f.path));
+    else if (simple[name]) projects.push(simple[name](dirOf(f.path), scan, f.path));
+  }
+  // A .NET solution builds and tests its projects: one job, not one per project.
+  for (const sln of projects.filter((p) => p.type === "dotnet" && /\.slnx?$/.test(p.manifest))) {
+    for (
+      const member of projects.filter((p) =>
+        p.type === "dotnet" && p !== sln && (sln.dir === "." || p.dir.startsWith(`${sln.dir}/`))
+      )
+    ) projects.splice(projects.indexOf(member), 1);
   }
   // Members of a Cargo workspace are tested by the workspace's one job, not one each.
   const workspaces = projects.filter((p) => p.type === "rust" && p.test?.includes("--workspace"));

@@ -190,3 +190,54 @@ Deno.test("a Cargo workspace is one job that tests the workspace; Maven and Grad
   const wrapped = await repoWith({ "build.gradle": "plugins {}\n", "gradlew": "#!/bin/sh\n" });
   assert.equal(wrapped.detection.projects[0].test, "./gradlew test");
 });
+
+Deno.test("a .NET solution is one job that restores, builds and tests it, with setup-dotnet for the SDKs its projects target (or its global.json)", async () => {
+  const csproj = (tf: string, extra = "") =>
+    `<Project Sdk="Microsoft.NET.Sdk"><PropertyGroup><${tf}</PropertyGroup>${extra}</Project>`;
+  const files = {
+    "App.sln": "Microsoft Visual Studio Solution File\n",
+    "src/Lib/Lib.csproj": csproj("TargetFramework>net8.0</TargetFramework>"),
+    "tools/Build/Build.csproj": csproj("TargetFramework>net8.0</TargetFramework>"),
+    "tests/Lib.Tests/Lib.Tests.csproj": csproj(
+      "TargetFrameworks>net8.0;net9.0</TargetFrameworks>",
+      '<ItemGroup><PackageReference Include="Microsoft.NET.Test.Sdk" Version="17.0.0" /></ItemGroup>',
+    ),
+  };
+  const { detection, generated } = await repoWith(files);
+  assert.deepEqual(detection.projects.map((p) => [p.dir, p.install, p.build, p.test]), [
+    [
+      ".",
+      "dotnet restore App.sln",
+      "dotnet build App.sln --no-restore",
+      "dotnet test App.sln --no-build",
+    ],
+  ]);
+  const gh = generated[".github/workflows/ci.yml"];
+  assert.deepEqual(Object.keys(gh.jobs), ["dotnet"]);
+  assert.deepEqual(gh.jobs.dotnet.steps[1], {
+    uses: "actions/setup-dotnet@v4",
+    with: { "dotnet-version": "8.0.x\n9.0.x" },
+  });
+  assert.equal(generated[".gitlab-ci.yml"].dotnet.image, "mcr.microsoft.com/dotnet/sdk:8.0");
+  const pinned = await repoWith({ ...files, "global.json": '{"sdk": {"version": "8.0.404"}}' });
+  assert.deepEqual(pinned.generated[".github/workflows/ci.yml"].jobs.dotnet.steps[1].with, {
+    "global-json-file": "./global.json",
+  });
+  assert.deepEqual(pinned.generated["azure-pipelines.yml"].jobs[0].steps[0], {
+    task: "UseDotNet@2",
+    inputs: { useGlobalJson: true },
+  });
+  // A lone project without tests gets no test step.
+  const lib = await repoWith({ "Lib.csproj": csproj("TargetFramework>net8.0</TargetFramework>") });
+  assert.equal(lib.detection.projects[0].test, undefined);
+});
+
+Deno.test("Go: the version go.mod asks for (toolchain, else go) picks the container image and Azure's Go", async () => {
+  const { detection, generated } = await repoWith({
+    "go.mod": "module example.com/x\n\ngo 1.23\n\ntoolchain go1.23.4\n",
+    "main.go": "package main\nfunc main() {}\n",
+  });
+  assert.equal(detection.projects[0].runtimeVersion, "1.23.4");
+  assert.equal(generated[".gitlab-ci.yml"].go.image, "golang:1.23");
+  assert.deepEqual(generated["azure-pipelines.yml"].jobs[0].steps[0].inputs, { version: "1.23.4" });
+});
