@@ -3,6 +3,7 @@ import { defineAgent } from "../orchestrator/define_agent.ts";
 import { CI_SCHEMAS } from "./ci_config.ts";
 import type { Finding, GeneratedFile, ScanResult } from "./repo_facts.ts";
 import { SECRETS } from "./secret_patterns.ts";
+import type { JobVerification } from "./ci_verifier.ts";
 
 export interface Review {
   verdict: "approve" | "block";
@@ -12,9 +13,26 @@ export interface Review {
 }
 
 /** Reviews the generated patch against the findings: valid YAML, no secrets, no clobbering. */
-export function review(scan: ScanResult, findings: Finding[], files: GeneratedFile[]): Review {
+export function review(
+  scan: ScanResult,
+  findings: Finding[],
+  files: GeneratedFile[],
+  verification?: JobVerification[],
+): Review {
   const problems: string[] = [];
   const notes: string[] = [];
+  // A proposal whose jobs failed here is not verified: it is blocked, with the failing step.
+  for (const job of verification ?? []) {
+    const failed = job.steps.find((s) => s.outcome === "failed");
+    if (failed) {
+      problems.push(
+        `CI job ${job.job} failed here at "${failed.command}" (${failed.why}): not verified`,
+      );
+    } else if (job.verdict === "unverified") {
+      const why = job.steps.find((s) => s.outcome === "not run")?.why;
+      notes.push(`CI job ${job.job} could not be verified here: ${why}`);
+    }
+  }
   for (const f of files) {
     if (f.mode === "create" && scan.files.some((e) => e.path === f.path)) {
       problems.push(`${f.path}: would overwrite an existing file`);
@@ -58,5 +76,6 @@ export default defineAgent({
         ...((deps.code as { files: GeneratedFile[] } | undefined)?.files ?? []),
         ...((deps.write_tests as { files: GeneratedFile[] } | undefined)?.files ?? []),
       ],
+      deps.verify_ci as JobVerification[] | undefined,
     ),
 });

@@ -3,6 +3,7 @@ import { defineAgent } from "../orchestrator/define_agent.ts";
 import type { Detection } from "./repo_facts.ts";
 import { sandboxedCommand, type SandboxMode } from "./repo_sandbox.ts";
 import { copyTree } from "./coder.ts";
+import { verifyCi } from "./ci_verifier.ts";
 
 /**
  * Runs each project's own test command with a time limit, in `root` (a scratch copy), inside the
@@ -45,6 +46,13 @@ export async function runTests(
 }
 
 export default defineAgent({
+  // The proposed CI jobs' steps, run here before they are proposed (`--verify-ci`).
+  verify_ci: (inputs, deps) =>
+    verifyCi(String(inputs.repo), String(inputs.scratch), deps.detect as Detection, {
+      unsandboxed: inputs.unsandboxed === true,
+      allowInstallNetwork: inputs.allowInstallNetwork === true,
+      timeoutMs: Number(inputs.timeoutMs ?? 600_000),
+    }),
   // The tests run in a scratch copy: the sandbox lets them write nowhere else.
   test: async (inputs, deps) => {
     const copy = join(String(inputs.scratch), "run-tests");

@@ -13,6 +13,10 @@ export interface RunOptions {
   scratch?: string;
   /** Run repository code without the sandbox (the user's explicit choice). */
   unsandboxed?: boolean;
+  /** Run the proposed CI jobs' steps here before proposing them. */
+  verifyCi?: boolean;
+  /** Let install steps reach the network when CI is verified. */
+  allowInstallNetwork?: boolean;
   /** Compliance packs the assessor checks the repository against. */
   packs?: CompliancePack[];
 }
@@ -42,8 +46,27 @@ export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
       task("write_docs", "docs.write", ["scan", "detect", "plan_repairs"], {
         inputs: { date: o.date },
       }),
-      task("review", "patch.review", ["scan", "assess", "generate_ci", "write_docs"]),
+      task("review", "patch.review", [
+        "scan",
+        "assess",
+        "generate_ci",
+        "write_docs",
+        ...(o.verifyCi ? ["verify_ci"] : []),
+      ]),
     );
+    if (o.verifyCi) {
+      plan.push(task("verify_ci", "repo.test", ["scan", "detect", "generate_ci"], {
+        inputs: {
+          repo: o.repo,
+          ...(o.scratch ? { scratch: o.scratch } : {}),
+          unsandboxed: o.unsandboxed ?? false,
+          allowInstallNetwork: o.allowInstallNetwork ?? false,
+        },
+        timeoutMs: 3_600_000,
+        retry: { maxAttempts: 1 },
+        risk: "medium",
+      }));
+    }
   }
   if (o.runTests) {
     const timeoutMs = o.testTimeoutMs ?? 300_000;

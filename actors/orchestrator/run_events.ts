@@ -26,6 +26,9 @@ export const RunSettings = z.object({
   apply: z.boolean(),
   /** Repository code ran without bubblewrap (the user's choice). */
   unsandboxed: z.boolean().default(false),
+  /** The proposed CI was run here before it was proposed. */
+  verifyCi: z.boolean().default(false),
+  allowInstallNetwork: z.boolean().default(false),
   /** The models the run may use (no keys: those stay in environment variables). */
   llm: LlmConfig.optional(),
 });

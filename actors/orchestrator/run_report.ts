@@ -6,6 +6,7 @@ import type { Review } from "../agents/reviewer.ts";
 import type { RunOutcome } from "./orchestrator.ts";
 import type { CodeChange } from "../agents/coder.ts";
 import type { WrittenTests } from "../agents/test_writer.ts";
+import type { JobVerification } from "../agents/ci_verifier.ts";
 
 /** What a run found and made, as `report.json` holds it. */
 export interface RunReport {
@@ -24,6 +25,8 @@ export interface RunReport {
   tests?: unknown;
   /** The coder's change, when a model wrote one: attempts, the model, and its tests. */
   code?: { attempts: number; model: string; tests: unknown };
+  /** The proposed CI jobs run here (`--verify-ci`). */
+  ciVerification?: JobVerification[];
   /** What models cost the run, by model. */
   cost?: ModelSpend;
   /** The tests a model wrote and the deliberate breaks of the code they caught. */
@@ -79,6 +82,9 @@ export function buildReport(
       tests: out.get("test"),
       ...(code ? { code: { attempts: code.attempts, model: code.model, tests: code.tests } } : {}),
       ...(cost ? { cost } : {}),
+      ...(out.has("verify_ci")
+        ? { ciVerification: out.get("verify_ci") as JobVerification[] }
+        : {}),
       ...(written
         ? {
           testsWritten: {
@@ -149,6 +155,18 @@ export function markdown(r: RunReport): string {
       ...r.review.notes.map((n) => `- note: ${n}`),
       "",
     );
+  }
+  if (r.ciVerification) {
+    lines.push("## CI verified here", "");
+    for (const job of r.ciVerification) {
+      lines.push(`- **${job.job}**: ${job.verdict}`);
+      for (const s of job.steps) {
+        lines.push(
+          `  - ${s.name} \`${s.command}\`: ${s.outcome}${s.why ? ` (${s.why})` : ""}`,
+        );
+      }
+    }
+    lines.push("");
   }
   if (r.testsWritten) {
     lines.push(

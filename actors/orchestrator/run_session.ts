@@ -63,6 +63,10 @@ export const RunRequest = z.strictObject({
   runTests: z.boolean().default(false),
   /** Run repository code without bubblewrap (PATH and HOME only); refused by default. */
   unsandboxed: z.boolean().default(false),
+  /** Run the proposed CI jobs' steps here, sandboxed, before proposing them. */
+  verifyCi: z.boolean().default(false),
+  /** Let install steps reach the network while CI is verified. */
+  allowInstallNetwork: z.boolean().default(false),
   /** Plan (and later code and review) with these models; without, everything is offline. */
   llm: LlmConfig.optional(),
   maxAgents: z.number().int().min(TEAM_SIZE).default(10),
@@ -187,6 +191,8 @@ export class RunSession {
       compliance,
       apply: request.apply,
       unsandboxed: request.unsandboxed,
+      verifyCi: request.verifyCi,
+      allowInstallNetwork: request.allowInstallNetwork,
       ...(request.llm ? { llm: request.llm } : {}),
     };
     await ledger.record(RunStarted, { runId, actor: "orchestrator", payload: settings });
@@ -295,6 +301,8 @@ export class RunSession {
       packs,
       scratch,
       unsandboxed: settings.unsandboxed,
+      verifyCi: settings.verifyCi,
+      allowInstallNetwork: settings.allowInstallNetwork,
     });
     const recordPlan = (
       plan: TaskPacketInput[],
@@ -462,6 +470,8 @@ export class RunSession {
               packs,
               scratch,
               unsandboxed: settings.unsandboxed,
+              verifyCi: settings.verifyCi,
+              allowInstallNetwork: settings.allowInstallNetwork,
             }),
             await modelStep("code", "code.write"),
             await modelStep("write_tests", "tests.write"),

@@ -46,6 +46,10 @@ Options:
                     inside bubblewrap: read-only system, no home, no network, private /tmp
   --unsandboxed     run repository code without bubblewrap (PATH and HOME only), where it
                     is not installed; troupe refuses to run repository code otherwise
+  --verify-ci       run each proposed CI job's steps here, sandboxed, before proposing them;
+                    the report says per job what ran, passed, failed or could not run here,
+                    and a failing job blocks the review
+  --allow-install-network  let install steps reach the network while CI is verified
   --max-agents N    agents of the team in total; a pool grows while its tasks wait and
                     shrinks after 5 idle minutes (default 10, at least ${TEAM_SIZE}: one of each)
   --resume RUN_ID   finish a run that was interrupted; completed tasks are not repeated
@@ -92,6 +96,8 @@ export const run = defineCommand({
     approvals: { type: "string", default: DEFAULT_APPROVALS_DIR },
     "run-tests": { type: "boolean", default: false },
     unsandboxed: { type: "boolean", default: false },
+    "verify-ci": { type: "boolean", default: false },
+    "allow-install-network": { type: "boolean", default: false },
     "max-agents": { type: "string", default: "10" },
     resume: { type: "string" },
     server: { type: "string" },
@@ -159,6 +165,8 @@ export const run = defineCommand({
       compliance: flags.compliance.split(",").map((p) => p.trim()).filter(Boolean),
       runTests: flags["run-tests"],
       unsandboxed: flags.unsandboxed,
+      verifyCi: flags["verify-ci"],
+      allowInstallNetwork: flags["allow-install-network"],
       maxAgents,
       ...(llm ? { llm } : {}),
     };

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type RunResult, RunSession } from "../../actors/mod.ts";
+import { withLedger } from "../ledger_helpers.ts";
+
+/** A Node project with no dependencies (its install needs no network) and a Rust crate. */
+async function repo(dir: string, testBody: string) {
+  const files: Record<string, string> = {
+    "package.json": JSON.stringify({
+      name: "app",
+      version: "1.0.0",
+      scripts: { test: "node --test test/" },
+    }),
+    "package-lock.json": JSON.stringify({
+      name: "app",
+      version: "1.0.0",
+      lockfileVersion: 3,
+      requires: true,
+      packages: { "": { name: "app", version: "1.0.0" } },
+    }),
+    "test/app.test.js":
+      `const test = require("node:test");\nconst assert = require("node:assert");\n` +
+      `test("app", () => { ${testBody} });\n`,
+    "crate/Cargo.toml": '[package]\nname = "crate"\nversion = "0.1.0"\n',
+    "crate/src/lib.rs": "pub fn f() {}\n",
+  };
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(dir, path), text);
+  }
+  return dir;
+}
+
+async function verify(testBody: string) {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-verify-" });
+  try {
+    const dir = await repo(join(tmp, "repo"), testBody);
+    let result: RunResult | undefined;
+    await withLedger(async (ledger) => {
+      const session = await RunSession.start(ledger, {
+        repo: dir,
+        out: join(tmp, "out"),
+        verifyCi: true,
+      });
+      result = await session.run();
+    });
+    const md = await Deno.readTextFile(join(tmp, "out", "report.md"));
+    return { result: result!, md };
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+Deno.test("--verify-ci runs each proposed job's steps here, sandboxed: what passed, and what could not run here and why", async () => {
+  const { result, md } = await verify("assert.equal(1 + 1, 2);");
+  assert.deepEqual(result.outcome.dead, []);
+  const jobs = result.report.ciVerification!;
+  // In the order the detector found the projects (the scan's, by path).
+  assert.deepEqual(jobs.map((j) => [j.job, j.verdict]), [
+    ["rust-crate", "unverified"],
+    ["node", "verified"],
+  ]);
+  const [rust, node] = jobs;
+  assert.deepEqual(node.steps.map((s) => [s.name, s.command, s.outcome]), [
+    ["Install", "npm ci", "passed"],
+    ["Test", "npm test", "passed"],
+  ]);
+  assert.deepEqual(rust.steps.map((s) => [s.name, s.outcome, s.why]), [
+    ["Build", "not run", "cargo is not installed here"],
+    ["Test", "not run", "an earlier step could not run (cargo is not installed here)"],
+  ]);
+  assert.equal(result.report.review?.verdict, "approve");
+  assert.ok(
+    result.report.review?.notes.some((n) =>
+      /rust-crate could not be verified here: cargo is not installed/.test(n)
+    ),
+  );
+  assert.match(md, /## CI verified here\n\n- \*\*rust-crate\*\*: unverified\n/);
+  assert.match(md, /- \*\*node\*\*: verified\n {2}- Install `npm ci`: passed/);
+});
+
+Deno.test("a proposed job that fails here is not verified, and the review blocks it with the failing step", async () => {
+  const { result, md } = await verify("assert.equal(1 + 1, 3);");
+  const node = result.report.ciVerification!.find((j) => j.job === "node")!;
+  assert.equal(node.verdict, "failed");
+  assert.deepEqual(node.steps.map((s) => [s.name, s.outcome]), [["Install", "passed"], [
+    "Test",
+    "failed",
+  ]]);
+  assert.match(node.steps[1].tail!, /AssertionError|fail 1/);
+  assert.equal(result.report.review?.verdict, "block");
+  assert.ok(
+    result.report.review?.problems.some((p) =>
+      /CI job node failed here at "npm test" \(exit 1\): not verified/.test(p)
+    ),
+  );
+  assert.match(md, /- Test `npm test`: failed \(exit 1\)/);
+});
