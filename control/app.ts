@@ -462,8 +462,9 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
       streams.set(caller, open + 1);
       return streamSSE(c, async (stream) => {
         const done = new AbortController();
-        stream.onAbort(() => done.abort());
-        ctx.closing?.addEventListener("abort", () => done.abort(), { once: true });
+        const stop = () => done.abort();
+        stream.onAbort(stop);
+        ctx.closing?.addEventListener("abort", stop, { once: true });
         try {
           await followLedger(ctx.ledger, after, {
             ...(q.run ? { runId: q.run } : {}),
@@ -484,6 +485,7 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
               }),
             }), done.signal);
         } finally {
+          ctx.closing?.removeEventListener("abort", stop); // a long-lived server opens many
           streams.set(caller, (streams.get(caller) ?? 1) - 1);
           // A run outlives the client that follows it, unless that client asked otherwise.
           if (cancelOnDisconnect && !ctx.closing?.aborted) {
