@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Detection, Project } from "./repo_facts.ts";
-import { sandboxedCommand, type SandboxMode } from "./repo_sandbox.ts";
+import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
 import { copyTree } from "./coder.ts";
 
 /** One step of a proposed CI job, run here. */
@@ -59,16 +59,19 @@ export async function verifyCi(
       }
       const tool = command.split(/\s+/)[0];
       const mode = { ...o, network: name === "Install" && !!o.allowInstallNetwork };
-      const probe = await run(join(copy, p.dir), `command -v ${tool}`, mode, 10_000);
+      const probe = await runSandboxed(join(copy, p.dir), `command -v ${tool}`, mode, 10_000);
       if (probe.code !== 0) {
-        const why = `${tool} is not installed here`;
+        // No exit code: nothing could run at all here (no sandbox), and the output says why.
+        const why = probe.code === null && !probe.timedOut
+          ? probe.output.split("\n")[0]
+          : `${tool} is not installed here`;
         results.push({ name, command, outcome: "not run", why });
         stopped = `an earlier step could not run (${why})`;
         continue;
       }
-      const r = await run(join(copy, p.dir), command, mode, o.timeoutMs ?? 600_000);
+      const r = await runSandboxed(join(copy, p.dir), command, mode, o.timeoutMs ?? 600_000);
       if (r.code === 0) {
-        results.push({ name, command, outcome: "passed", durationMs: r.ms });
+        results.push({ name, command, outcome: "passed", durationMs: r.durationMs });
       } else if (!mode.network && NETWORK.test(r.output)) {
         const why = "it needs the network (allow it with --allow-install-network)";
         results.push({ name, command, outcome: "not run", why, tail: r.output.slice(-1500) });
@@ -80,7 +83,7 @@ export async function verifyCi(
           outcome: "failed",
           why: r.timedOut ? "it ran past its time limit" : `exit ${r.code}`,
           tail: r.output.slice(-1500),
-          durationMs: r.ms,
+          durationMs: r.durationMs,
         });
         stopped = `${name} failed`;
       }
@@ -93,26 +96,4 @@ export async function verifyCi(
     out.push({ job, dir: p.dir, steps: results, verdict });
   }
   return out;
-}
-
-async function run(dir: string, script: string, mode: SandboxMode, timeoutMs: number) {
-  const limit = AbortSignal.timeout(timeoutMs);
-  const t0 = performance.now();
-  try {
-    const r = await (await sandboxedCommand(dir, script, mode, limit)).output();
-    const dec = new TextDecoder();
-    return {
-      code: r.code,
-      output: dec.decode(r.stdout) + dec.decode(r.stderr),
-      timedOut: limit.aborted,
-      ms: Math.round(performance.now() - t0),
-    };
-  } catch (err) {
-    return {
-      code: -1,
-      output: (err as Error).message,
-      timedOut: limit.aborted,
-      ms: Math.round(performance.now() - t0),
-    };
-  }
 }

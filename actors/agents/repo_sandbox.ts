@@ -90,3 +90,40 @@ export async function sandboxedCommand(
   ];
   return new Deno.Command("bwrap", { args, ...io });
 }
+
+/** What a sandboxed command did: its exit code (null when it could not start), its output. */
+export interface SandboxRun {
+  code: number | null;
+  output: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+/**
+ * Runs `script` in `dir` inside the sandbox with a time limit and collects what it printed. A
+ * command that could not start (no bubblewrap, no such folder) has a null code and the reason as
+ * its output; one killed at its time limit says so in its output.
+ */
+export async function runSandboxed(
+  dir: string,
+  script: string,
+  mode: SandboxMode,
+  timeoutMs: number,
+): Promise<SandboxRun> {
+  const limit = AbortSignal.timeout(timeoutMs);
+  const t0 = performance.now();
+  let code: number | null = null;
+  let output = "";
+  try {
+    const r = await (await sandboxedCommand(dir, script, mode, limit)).output();
+    const dec = new TextDecoder();
+    code = r.code;
+    output = dec.decode(r.stdout) + dec.decode(r.stderr);
+  } catch (err) {
+    output = (err as Error).message;
+  }
+  // Killed at its time limit, however the kill was reported.
+  const timedOut = limit.aborted;
+  if (timedOut) output += `\n(stopped after ${timeoutMs} ms, with everything it started)`;
+  return { code, output, timedOut, durationMs: Math.round(performance.now() - t0) };
+}

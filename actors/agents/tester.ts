@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { defineAgent } from "../orchestrator/define_agent.ts";
 import type { Detection } from "./repo_facts.ts";
-import { sandboxedCommand, type SandboxMode } from "./repo_sandbox.ts";
+import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
 import { copyTree } from "./coder.ts";
 import { verifyCi } from "./ci_verifier.ts";
 
@@ -17,29 +17,15 @@ export async function runTests(
 ) {
   const results = [];
   for (const p of detection.projects.filter((p) => p.test)) {
-    const t0 = performance.now();
-    const limit = AbortSignal.timeout(timeoutMs);
-    let code: number | null = null;
-    let output = "";
-    try {
-      const child = await sandboxedCommand(join(root, p.dir), p.test!, mode, limit);
-      const r = await child.output();
-      code = r.code;
-      output = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-    } catch (err) {
-      output = (err as Error).message;
-    }
-    // Killed at its time limit, however the kill was reported.
-    const timedOut = limit.aborted;
-    if (timedOut) output += `\n(stopped after ${timeoutMs} ms, with everything it started)`;
+    const r = await runSandboxed(join(root, p.dir), p.test!, mode, timeoutMs);
     results.push({
       project: `${p.type} ${p.dir}`,
       command: p.test!,
-      passed: code === 0,
-      code,
-      timedOut,
-      durationMs: Math.round(performance.now() - t0),
-      tail: output.slice(-2000),
+      passed: r.code === 0,
+      code: r.code,
+      timedOut: r.timedOut,
+      durationMs: r.durationMs,
+      tail: r.output.slice(-2000),
     });
   }
   return results;
