@@ -6,7 +6,14 @@
  * errors as each sends them. Each request takes the next scripted behaviour (the last repeats).
  */
 export type Behaviour =
-  | { kind: "answer"; text: string; model?: string; usage?: { input: number; output: number } }
+  | {
+    kind: "answer";
+    text: string;
+    model?: string;
+    usage?: { input: number; output: number };
+    /** Wait this long before answering (a slow provider). */
+    delayMs?: number;
+  }
   | { kind: "status"; status: number; headers?: Record<string, string>; message?: string }
   | { kind: "garbage" }
   | { kind: "hang" };
@@ -83,6 +90,7 @@ export async function fakeOpenAI(script: Behaviour[]): Promise<FakeOpenAI> {
       });
     }
     const model = b.model ?? String(body.model);
+    if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
     if (anthropic) return anthropicStream(b, model);
     const id = `chatcmpl-${crypto.randomUUID().slice(0, 8)}`;
     const created = Math.floor(Date.now() / 1000);

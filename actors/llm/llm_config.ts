@@ -34,6 +34,25 @@ const NO_LOCAL_CHAT =
   "OpenAI-compatible server (Ollama, llama.cpp's server, vLLM) and use kind: openai with " +
   "local: true; local embeddings go in `embeddings`";
 
+/** How much a task asks of a model; the caller says, or the gateway judges by the prompt's size. */
+export const Complexity = z.enum(["low", "medium", "high"]);
+/** A task's complexity. */
+export type Complexity = z.infer<typeof Complexity>;
+
+/**
+ * A routing rule: for calls of this role and complexity (either left out: any), these models in
+ * this order, and providers slower than `maxLatencyMs` (their recent average) only after the
+ * others. Models outside the rule stay as the last fallback.
+ */
+export const RouteRule = z.strictObject({
+  role: z.string().min(1).optional(),
+  complexity: Complexity.optional(),
+  models: z.array(z.string().min(1)).default([]),
+  maxLatencyMs: z.number().int().positive().optional(),
+});
+/** A routing rule, defaults filled in. */
+export type RouteRule = z.output<typeof RouteRule>;
+
 /** What `--llm-config FILE` holds: providers in order of preference, and prices. */
 export const LlmConfig = z.strictObject({
   providers: z.array(ProviderConfig.refine((p) => p.kind !== "local", NO_LOCAL_CHAT)).min(1),
@@ -49,6 +68,8 @@ export const LlmConfig = z.strictObject({
   seed: z.number().int().optional(),
   /** Spend per run and role (planner, coder, …), as `budgetUsd`. */
   roleBudgetsUsd: z.record(z.string(), z.number().positive()).default({}),
+  /** Routing rules, first match wins; without one, providers in order and the ranking decide. */
+  routes: z.array(RouteRule).default([]),
 });
 /** An LLM configuration, defaults filled in. */
 export type LlmConfig = z.output<typeof LlmConfig>;
@@ -85,6 +106,23 @@ export function baseUrlOf(p: ProviderConfig, env: (name: string) => string | und
 export function priceOf(config: LlmConfig, model: string): Price | undefined {
   return config.prices[model] ?? DEFAULT_PRICES[model] ??
     Object.entries(DEFAULT_PRICES).find(([name]) => model.startsWith(name))?.[1];
+}
+
+/** The first rule for this role and complexity, if any. */
+export function routeFor(
+  config: LlmConfig,
+  role: string,
+  complexity: Complexity,
+): RouteRule | undefined {
+  return config.routes.find((r) =>
+    (r.role === undefined || r.role === role) &&
+    (r.complexity === undefined || r.complexity === complexity)
+  );
+}
+
+/** A prompt's complexity judged by its size, for callers that do not say (about 4 chars a token). */
+export function complexityOf(chars: number): Complexity {
+  return chars < 8_000 ? "low" : chars < 48_000 ? "medium" : "high";
 }
 
 /** `--llm KIND --model NAME`: one provider of that kind, from the usual environment variables. */

@@ -1,7 +1,16 @@
 import { z } from "zod";
 import { defineActor } from "../../runtime/define_actor.ts";
 import type { ActorSpecInput } from "../../runtime/mod.ts";
-import { baseUrlOf, keyEnvOf, LlmConfig, priceOf, type ProviderConfig } from "./llm_config.ts";
+import {
+  baseUrlOf,
+  Complexity,
+  complexityOf,
+  keyEnvOf,
+  LlmConfig,
+  priceOf,
+  type ProviderConfig,
+  routeFor,
+} from "./llm_config.ts";
 import { ChatRequest, LlmError, type ModelProvider } from "./model_call.ts";
 import { OpenAIProvider } from "./openai_provider.ts";
 import { AnthropicProvider } from "./anthropic_provider.ts";
@@ -20,6 +29,8 @@ export const LlmCallRecord = z.object({
   provider: z.string(),
   operation: z.literal("chat"),
   model: z.string(),
+  /** The complexity the route was chosen by (absent in records older than routing rules). */
+  complexity: Complexity.optional(),
   responseModel: z.string().nullable(),
   inputTokens: z.number().int().min(0),
   outputTokens: z.number().int().min(0),
@@ -50,6 +61,8 @@ interface GatewayState {
   spent: Map<string, number>;
   /** The provider that last answered each run's task (`run/task`). */
   affinity: Map<string, string>;
+  /** Provider name → its recent answer time (a moving average), for latency rules. */
+  latency: Map<string, number>;
   keys: string[];
 }
 
@@ -81,11 +94,19 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
       if (key) keys.push(key);
       return { config: p, provider: makeProvider(p, key) };
     });
-    return { config, providers, cooling: new Map(), spent: new Map(), affinity: new Map(), keys };
+    return {
+      config,
+      providers,
+      cooling: new Map(),
+      spent: new Map(),
+      affinity: new Map(),
+      latency: new Map(),
+      keys,
+    };
   },
   async receive(input, ctx): Promise<GatewayReply> {
     const request = ChatRequest.parse(input);
-    const { config, providers, cooling, spent, affinity, keys } = ctx.state;
+    const { config, providers, cooling, spent, affinity, latency, keys } = ctx.state;
     const redact = (text: string) =>
       keys.reduce((t, k) => k.length >= 8 ? t.replaceAll(k, "[redacted]") : t, text);
     const run = request.runId ?? "-";
@@ -113,15 +134,35 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
     const now = Date.now();
     const ready = allowed.filter((p) => (cooling.get(p.config.name) ?? 0) <= now);
     const order = ready.length > 0 ? ready : allowed; // all cooling: try them anyway
-    // Each provider with the model it serves that the caller prefers most, best first.
-    const rank = (m: string) => {
-      const i = request.prefer.indexOf(m);
-      return i < 0 ? Infinity : i;
+    const complexity = request.complexity ??
+      complexityOf(request.messages.reduce((n, m) => n + m.content.length, 0));
+    const route = routeFor(config, request.role, complexity);
+    // A model's place: inside the route's models before outside them, then the caller's ranking,
+    // then the route's own order.
+    const rank = (m: string): [number, number, number] => {
+      const inRoute = route?.models.indexOf(m) ?? -1;
+      const preferred = request.prefer.indexOf(m);
+      return [
+        route && route.models.length > 0 && inRoute < 0 ? 1 : 0,
+        preferred < 0 ? Infinity : preferred,
+        inRoute < 0 ? Infinity : inRoute,
+      ];
     };
+    const compare = (a: string, b: string) => {
+      const [x, y] = [rank(a), rank(b)];
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    };
+    // Too slow for the route (by its recent answers; unknown is given its chance) goes after the
+    // rest, the slow ones fastest first.
+    const slow = (name: string) =>
+      route?.maxLatencyMs !== undefined && (latency.get(name) ?? 0) > route.maxLatencyMs
+        ? latency.get(name)!
+        : 0;
+    // Each provider with the model it serves that ranks first, best first.
     const pairs = order.map((entry) => {
-      const model = [...entry.config.models].sort((a, b) => rank(a) - rank(b))[0];
+      const model = [...entry.config.models].sort(compare)[0];
       return { ...entry, model };
-    }).sort((a, b) => rank(a.model) - rank(b.model));
+    }).sort((a, b) => slow(a.config.name) - slow(b.config.name) || compare(a.model, b.model));
     // Session affinity: a task's next call goes where its last one was answered, so the
     // provider's prompt cache for that conversation stays warm.
     const taskKey = request.taskId ? `${run}/${request.taskId}` : undefined;
@@ -140,6 +181,7 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
           provider: p.name,
           operation: "chat" as const,
           model,
+          complexity,
           attempt,
           request: request.messages.map((m) => ({ role: m.role, content: redact(m.content) })),
         };
@@ -172,6 +214,8 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
             } satisfies LlmCallRecord,
           );
           cooling.delete(p.name);
+          const took = performance.now() - started;
+          latency.set(p.name, 0.7 * (latency.get(p.name) ?? took) + 0.3 * took);
           spent.set(runKey, (spent.get(runKey) ?? 0) + costUsd);
           if (taskKey) affinity.set(taskKey, p.name);
           spent.set(roleKey, (spent.get(roleKey) ?? 0) + costUsd);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TroupeError } from "../../runtime/errors.ts";
+import { Complexity } from "./llm_config.ts";
 
 /** One message of a chat. */
 export const ChatMessage = z.strictObject({
@@ -21,6 +22,8 @@ export const ChatRequest = z.strictObject({
   temperature: z.number().min(0).max(2).default(0),
   /** Models in the order the caller prefers them (the router's ranking); the rest after. */
   prefer: z.array(z.string()).default([]),
+  /** How much the task asks; left out, the gateway judges it by the prompt's size. */
+  complexity: Complexity.optional(),
   /** Private code: only local providers may see it (a policy decision made by the caller). */
   localOnly: z.boolean().default(false),
   /** For the ledger: which run and task the call serves. */

@@ -167,3 +167,60 @@ Deno.test("session affinity: a task's next call goes to the provider that answer
     assert.equal(first.requests.length, 2);
   });
 });
+
+Deno.test("routing rules: a role's calls go to the models its rule names by complexity, and a provider slower than the rule allows moves behind the others", async () => {
+  await using small = await fakeOpenAI([{ kind: "answer", text: "small" }]);
+  await using large = await fakeOpenAI([{ kind: "answer", text: "large" }]);
+  await withSystem(async (system) => {
+    const { records } = await gateway(system, {
+      providers: [
+        provider("openai", "small", small, { models: ["gpt-4o-mini"] }),
+        provider("openai", "large", large, { models: ["gpt-4o"] }),
+      ],
+      routes: [
+        { role: "coder", complexity: "high", models: ["gpt-4o"] },
+        { role: "coder", models: ["gpt-4o-mini"] },
+      ],
+    });
+    const ask = (content: string, complexity?: string) =>
+      system.ref("llm").ask<GatewayReply>({
+        type: "chat",
+        role: "coder",
+        messages: [{ role: "user", content }],
+        runId: "r",
+        ...(complexity ? { complexity } : {}),
+      }, { timeoutMs: 30_000 });
+    const providerOf = (r: GatewayReply) => r.ok ? r.provider : r.error;
+    assert.equal(providerOf(await ask("rename a variable")), "small"); // judged low
+    assert.equal(providerOf(await ask("redesign the scheduler", "high")), "large");
+    assert.equal(providerOf(await ask("x".repeat(60_000))), "large"); // judged high by its size
+    assert.deepEqual(records.map((r) => r.complexity), ["low", "high", "high"]);
+    // The caller's ranking orders models inside the rule, not around it.
+    const ranked = await system.ref("llm").ask<GatewayReply>({
+      type: "chat",
+      role: "coder",
+      messages: [{ role: "user", content: "small fix" }],
+      prefer: ["gpt-4o", "gpt-4o-mini"],
+    }, { timeoutMs: 30_000 });
+    assert.equal(providerOf(ranked), "small");
+  });
+
+  await using slow = await fakeOpenAI([{ kind: "answer", text: "slow", delayMs: 400 }]);
+  await using quick = await fakeOpenAI([{ kind: "answer", text: "quick" }]);
+  await withSystem(async (system) => {
+    await gateway(system, {
+      providers: [provider("openai", "slow", slow), provider("openai", "quick", quick)],
+      routes: [{ maxLatencyMs: 200 }],
+    });
+    const ask = () =>
+      system.ref("llm").ask<GatewayReply>({
+        type: "chat",
+        role: "planner",
+        messages: [{ role: "user", content: "plan" }],
+      }, { timeoutMs: 30_000 });
+    const providerOf = (r: GatewayReply) => r.ok ? r.provider : r.error;
+    assert.equal(providerOf(await ask()), "slow"); // first in order, its speed not yet known
+    // It took at least 400 ms, over the rule's 200: the untried provider goes first now.
+    assert.equal(providerOf(await ask()), "quick");
+  });
+});
