@@ -294,7 +294,7 @@ export class RunSession {
     await using _scratch = {
       [Symbol.asyncDispose]: () => Deno.remove(scratch, { recursive: true }).catch(() => {}),
     };
-    const offline = planRun(settings.goal, {
+    const planOptions = {
       repo: settings.repo,
       runTests: settings.runTests,
       date: settings.date,
@@ -303,7 +303,8 @@ export class RunSession {
       unsandboxed: settings.unsandboxed,
       verifyCi: settings.verifyCi,
       allowInstallNetwork: settings.allowInstallNetwork,
-    });
+    };
+    const offline = planRun(settings.goal, planOptions);
     const recordPlan = (
       plan: TaskPacketInput[],
       extra: { source?: "offline" | "model"; model?: string; rationale?: string } = {},
@@ -463,16 +464,7 @@ export class RunSession {
             assess: first.outputs.get("assess") as RepoFacts["assess"],
           },
           steps: [
-            ...planRun("propose hardening", {
-              repo: settings.repo,
-              runTests: settings.runTests,
-              date: settings.date,
-              packs,
-              scratch,
-              unsandboxed: settings.unsandboxed,
-              verifyCi: settings.verifyCi,
-              allowInstallNetwork: settings.allowInstallNetwork,
-            }),
+            ...planRun("propose hardening", planOptions),
             await modelStep("code", "code.write"),
             await modelStep("write_tests", "tests.write"),
           ],
