@@ -27,6 +27,9 @@ const provider = (
   ...extra,
 });
 
+/** Who answered, or why no one did. */
+const providerOf = (r: GatewayReply) => r.ok ? r.provider : r.error;
+
 /** Starts the gateway on `config` and collects the call records it publishes. */
 async function gateway(system: ActorSystem, config: unknown) {
   const records: LlmCallRecord[] = [];
@@ -160,7 +163,6 @@ Deno.test("session affinity: a task's next call goes to the provider that answer
         runId: "r",
         taskId,
       }, { timeoutMs: 30_000 });
-    const providerOf = (r: GatewayReply) => r.ok ? r.provider : r.error;
     assert.equal(providerOf(await ask("code")), "second"); // the first failed once
     assert.equal(providerOf(await ask("code")), "second"); // and the task stays there
     assert.equal(providerOf(await ask("review")), "first"); // a new task starts at the top
@@ -190,7 +192,6 @@ Deno.test("routing rules: a role's calls go to the models its rule names by comp
         runId: "r",
         ...(complexity ? { complexity } : {}),
       }, { timeoutMs: 30_000 });
-    const providerOf = (r: GatewayReply) => r.ok ? r.provider : r.error;
     assert.equal(providerOf(await ask("rename a variable")), "small"); // judged low
     assert.equal(providerOf(await ask("redesign the scheduler", "high")), "large");
     assert.equal(providerOf(await ask("x".repeat(60_000))), "large"); // judged high by its size
@@ -218,7 +219,6 @@ Deno.test("routing rules: a role's calls go to the models its rule names by comp
         role: "planner",
         messages: [{ role: "user", content: "plan" }],
       }, { timeoutMs: 30_000 });
-    const providerOf = (r: GatewayReply) => r.ok ? r.provider : r.error;
     assert.equal(providerOf(await ask()), "slow"); // first in order, its speed not yet known
     // It took at least 400 ms, over the rule's 200: the untried provider goes first now.
     assert.equal(providerOf(await ask()), "quick");
