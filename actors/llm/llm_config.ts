@@ -1,3 +1,4 @@
+import { basename, dirname, resolve } from "node:path";
 import { z } from "zod";
 
 /** How a provider is spoken to. */
@@ -20,8 +21,10 @@ export const ProviderConfig = z.strictObject({
   /** The environment variable holding the key (read by the gateway alone). */
   apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
   models: z.array(z.string().min(1)).min(1),
-  /** Runs on this machine or the user's own network: allowed for `private` code. */
+  /** Runs on this machine or the user's own network: allowed for `private` code (kind local always is). */
   local: z.boolean().default(false),
+  /** Kind local: the folder holding the model folders that `models` names. */
+  modelDir: z.string().min(1).optional(),
   timeoutMs: z.number().int().positive().max(600_000).default(60_000),
   /** Retries on this provider (429, 5xx, timeouts) before falling back to the next. */
   maxRetries: z.number().int().min(0).max(5).default(2),
@@ -29,10 +32,13 @@ export const ProviderConfig = z.strictObject({
 /** A provider as configured, defaults filled in. */
 export type ProviderConfig = z.output<typeof ProviderConfig>;
 
-const NO_LOCAL_CHAT =
-  "in-process chat models (kind: local) are not available yet; run a local model behind an " +
-  "OpenAI-compatible server (Ollama, llama.cpp's server, vLLM) and use kind: openai with " +
-  "local: true; local embeddings go in `embeddings`";
+/** A provider that may see private code: in this process, or marked as on the user's machines. */
+export function isLocal(p: ProviderConfig): boolean {
+  return p.local || p.kind === "local";
+}
+
+const LOCAL_NEEDS_DIR = "kind local needs modelDir, the folder holding its model folders; " +
+  "other kinds take a baseUrl instead";
 
 /** How much a task asks of a model; the caller says, or the gateway judges by the prompt's size. */
 export const Complexity = z.enum(["low", "medium", "high"]);
@@ -55,7 +61,12 @@ export type RouteRule = z.output<typeof RouteRule>;
 
 /** What `--llm-config FILE` holds: providers in order of preference, and prices. */
 export const LlmConfig = z.strictObject({
-  providers: z.array(ProviderConfig.refine((p) => p.kind !== "local", NO_LOCAL_CHAT)).min(1),
+  providers: z.array(
+    ProviderConfig.refine((p) => (p.kind === "local") === (p.modelDir !== undefined), {
+      message: LOCAL_NEEDS_DIR,
+      path: ["modelDir"],
+    }),
+  ).min(1),
   /** Prices by model name; well-known models have defaults. */
   prices: z.record(z.string(), Price).default({}),
   /** Failing providers sit out this long before they are tried again. */
@@ -125,15 +136,19 @@ export function complexityOf(chars: number): Complexity {
   return chars < 8_000 ? "low" : chars < 48_000 ? "medium" : "high";
 }
 
-/** `--llm KIND --model NAME`: one provider of that kind, from the usual environment variables. */
+/**
+ * `--llm KIND --model NAME`: one provider of that kind, from the usual environment variables;
+ * for `--llm local`, NAME is the path of a model folder.
+ */
 export function configFromFlags(kind: string, model: string): LlmConfig {
-  const parsedKind = ProviderKind.safeParse(kind);
-  if (!parsedKind.success || kind === "local") {
-    throw new Error(
-      kind === "local"
-        ? `--llm local: ${NO_LOCAL_CHAT}`
-        : `--llm must be openai or anthropic, not "${kind}"`,
-    );
+  if (!ProviderKind.safeParse(kind).success) {
+    throw new Error(`--llm must be openai, anthropic or local, not "${kind}"`);
+  }
+  if (kind === "local") {
+    const dir = resolve(model);
+    return LlmConfig.parse({
+      providers: [{ name: "local", kind, modelDir: dirname(dir), models: [basename(dir)] }],
+    });
   }
   return LlmConfig.parse({ providers: [{ name: kind, kind, models: [model] }] });
 }

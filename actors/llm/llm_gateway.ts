@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { z } from "zod";
 import { defineActor } from "../../runtime/define_actor.ts";
 import type { ActorSpecInput } from "../../runtime/mod.ts";
@@ -5,6 +6,7 @@ import {
   baseUrlOf,
   Complexity,
   complexityOf,
+  isLocal,
   keyEnvOf,
   LlmConfig,
   priceOf,
@@ -14,6 +16,7 @@ import {
 import { ChatRequest, LlmError, type ModelProvider } from "./model_call.ts";
 import { OpenAIProvider } from "./openai_provider.ts";
 import { AnthropicProvider } from "./anthropic_provider.ts";
+import { LocalChatProvider } from "./local_chat_provider.ts";
 
 /** Where the gateway publishes one record per model call; the run session writes them down. */
 export const LLM_CALLS_TOPIC = "llm.calls";
@@ -72,7 +75,7 @@ function makeProvider(p: ProviderConfig, key: string): ModelProvider {
   if (p.kind === "anthropic") {
     return new AnthropicProvider(p.name, baseUrlOf(p, env), key, p.timeoutMs);
   }
-  throw new LlmError("llm_no_provider", `provider kind "${p.kind}" is not available yet`);
+  return new LocalChatProvider(p.name, p.modelDir!);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -117,7 +120,9 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
       (spent.get(runKey) ?? 0) >= config.budgetUsd) ||
       (config.roleBudgetsUsd[request.role] !== undefined &&
         (spent.get(roleKey) ?? 0) >= config.roleBudgetsUsd[request.role]);
-    const allowed = providers.filter((p) => (!request.localOnly && !overBudget) || p.config.local);
+    const allowed = providers.filter((p) =>
+      (!request.localOnly && !overBudget) || isLocal(p.config)
+    );
     if (allowed.length === 0) {
       const why = request.localOnly
         ? "the code is private and no local provider is configured"
@@ -305,7 +310,18 @@ const CLIENT_ENV: Record<string, string[]> = {
     "XDG_CONFIG_HOME",
     "DEBUG",
   ],
-  local: [],
+  // transformers.js and the native modules it loads (sharp, onnxruntime-node) probe these.
+  local: [
+    "npm_package_config_libvips",
+    "SHARP_FORCE_GLOBAL_LIBVIPS",
+    "SHARP_IGNORE_GLOBAL_LIBVIPS",
+    "PKG_CONFIG_PATH",
+    "MALLOC_ARENA_MAX",
+    "ORT_DISABLE_TELEMETRY",
+    "TESTING_REMOTELY",
+    "HF_TOKEN",
+    "HF_ACCESS_TOKEN",
+  ],
 };
 
 /**
@@ -316,11 +332,16 @@ export function gatewaySpec(id: string, config: LlmConfig): ActorSpecInput {
   const env = (name: string) => Deno.env.get(name);
   const hosts = new Set<string>();
   const vars = new Set<string>();
+  const read = new Set<string>();
   for (const p of config.providers) {
+    for (const name of CLIENT_ENV[p.kind]) vars.add(name);
+    if (p.kind === "local") {
+      read.add(resolve(p.modelDir!));
+      continue;
+    }
     const url = new URL(baseUrlOf(p, env));
     hosts.add(url.host || url.hostname);
     if (keyEnvOf(p)) vars.add(keyEnvOf(p));
-    for (const name of CLIENT_ENV[p.kind]) vars.add(name);
   }
   return {
     id,
@@ -332,6 +353,14 @@ export function gatewaySpec(id: string, config: LlmConfig): ActorSpecInput {
       net: [...hosts],
       env: [...vars],
       sys: ["osRelease"],
+      // A local model: its folder, onnxruntime's native library, and the CPU count for threads.
+      ...(read.size > 0
+        ? {
+          read: [...read],
+          ffi: true,
+          sys: ["osRelease", "cpus", "networkInterfaces", "hostname"],
+        }
+        : {}),
     },
   };
 }

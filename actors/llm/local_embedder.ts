@@ -1,4 +1,5 @@
 import { basename, dirname, resolve } from "node:path";
+import { loadTransformers } from "./load_transformers.ts";
 import { LlmError } from "./model_call.ts";
 
 /**
@@ -21,10 +22,7 @@ export class LocalEmbedder {
     const dir = resolve(modelDir);
     // Loaded when a model is: transformers.js loads native modules (onnxruntime, sharp) that
     // need FFI, which a command that uses no model must not ask for.
-    const { env, pipeline } = await import("@huggingface/transformers");
-    env.allowRemoteModels = false;
-    env.allowLocalModels = true;
-    env.localModelPath = `${dirname(dir)}/`;
+    const { pipeline } = await loadTransformers(dirname(dir));
     try {
       const extract = await pipeline("feature-extraction", basename(dir), { dtype: "fp32" });
       return new LocalEmbedder(dir, extract as never);

@@ -57,9 +57,10 @@ Options:
                     needed when a server holds the ledger
   --token TOKEN     the bearer token for --server (default: the TROUPE_TOKEN variable)
   --llm KIND        plan and code with a model: openai (any OpenAI-compatible server:
-                    OPENAI_BASE_URL, OPENAI_API_KEY) or anthropic (ANTHROPIC_API_KEY,
-                    ANTHROPIC_BASE_URL); needs --model NAME. Without it everything is offline
-  --model NAME      the model for --llm
+                    OPENAI_BASE_URL, OPENAI_API_KEY), anthropic (ANTHROPIC_API_KEY,
+                    ANTHROPIC_BASE_URL) or local (a model folder, run in process); needs
+                    --model NAME. Without it everything is offline
+  --model NAME      the model for --llm; for local, the model folder's path
   --llm-config F    providers, models and prices from a file (JSON or YAML) instead
   --budget-usd N    stop paying for models once the run has spent N dollars (local
                     providers may go on); a role's budget goes in the config file
@@ -210,7 +211,13 @@ export const run = defineCommand({
       const { report, settings, outcome } = r;
       if (flags.json) {
         console.log(JSON.stringify(
-          { ...report, out: settings.out, applied: r.applied, applyRefused: r.refused },
+          {
+            ...report,
+            out: settings.out,
+            applied: r.applied,
+            applyRefused: r.refused,
+            plannedBy: r.plannedBy,
+          },
           null,
           2,
         ));
