@@ -89,7 +89,8 @@ export const VIEWS: LedgerView[] = [
              CAST(json_extract_string(payload, '$.outputTokens') AS BIGINT) AS "gen_ai.usage.output_tokens",
              CAST(json_extract_string(payload, '$.costUsd') AS DOUBLE) AS cost_usd,
              CAST(json_extract_string(payload, '$.durationMs') AS DOUBLE) AS duration_ms,
-             json_extract_string(payload, '$.taskId') AS task_id
+             json_extract_string(payload, '$.taskId') AS task_id,
+             json_extract_string(payload, '$.replayedFrom') AS replayed_from
       FROM events WHERE type = 'llm_call'`,
   },
   {

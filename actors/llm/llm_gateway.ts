@@ -17,6 +17,7 @@ import { ChatRequest, LlmError, type ModelProvider } from "./model_call.ts";
 import { OpenAIProvider } from "./openai_provider.ts";
 import { AnthropicProvider } from "./anthropic_provider.ts";
 import { LocalChatProvider } from "./local_chat_provider.ts";
+import { type RecordedAnswer, ReplayProvider } from "./replay_provider.ts";
 
 /** Where the gateway publishes one record per model call; the run session writes them down. */
 export const LLM_CALLS_TOPIC = "llm.calls";
@@ -44,6 +45,8 @@ export const LlmCallRecord = z.object({
   outcome: z.string(),
   error: z.string().nullable(),
   attempt: z.number().int().min(1),
+  /** Answered from this earlier run's recording, not by a model (and so costing nothing). */
+  replayedFrom: z.string().optional(),
   request: z.array(z.object({ role: z.string(), content: z.string() })),
   response: z.string().nullable(),
 });
@@ -67,6 +70,15 @@ interface GatewayState {
   /** Provider name → its recent answer time (a moving average), for latency rules. */
   latency: Map<string, number>;
   keys: string[];
+  /** The run whose recorded answers are given instead of asking models. */
+  replayedFrom?: string;
+}
+
+/** What the gateway is started with. */
+export interface GatewayArgs {
+  config: LlmConfig;
+  /** Answer from an earlier run's recorded answers; no model is asked. */
+  replay?: { from: string; answers: RecordedAnswer[] };
 }
 
 function makeProvider(p: ProviderConfig, key: string): ModelProvider {
@@ -90,9 +102,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
   messages: ChatRequest,
   init(args) {
-    const config = LlmConfig.parse((args as { config: unknown }).config);
+    const { replay, ...rest } = args as GatewayArgs;
+    const config = LlmConfig.parse(rest.config);
     const keys: string[] = [];
+    // A replay keeps the providers' names and order, so routing goes as configured, and answers
+    // every one of them from the recording.
+    const recording = replay && new ReplayProvider(replay.from, replay.answers);
     const providers = config.providers.map((p) => {
+      if (recording) return { config: p, provider: recording };
       const key = keyEnvOf(p) ? Deno.env.get(keyEnvOf(p)) ?? "" : "";
       if (key) keys.push(key);
       return { config: p, provider: makeProvider(p, key) };
@@ -105,11 +122,12 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
       affinity: new Map(),
       latency: new Map(),
       keys,
+      ...(replay ? { replayedFrom: replay.from } : {}),
     };
   },
   async receive(input, ctx): Promise<GatewayReply> {
     const request = ChatRequest.parse(input);
-    const { config, providers, cooling, spent, affinity, latency, keys } = ctx.state;
+    const { config, providers, cooling, spent, affinity, latency, keys, replayedFrom } = ctx.state;
     const redact = (text: string) =>
       keys.reduce((t, k) => k.length >= 8 ? t.replaceAll(k, "[redacted]") : t, text);
     const run = request.runId ?? "-";
@@ -189,6 +207,7 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
           complexity,
           attempt,
           request: request.messages.map((m) => ({ role: m.role, content: redact(m.content) })),
+          ...(replayedFrom ? { replayedFrom } : {}),
         };
         try {
           const answer = await provider.chat(
@@ -199,7 +218,9 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
               ctx.publish(LLM_TOKENS_TOPIC, { runId: request.runId, taskId: request.taskId, text }),
           );
           // Billed at the model that answered.
-          const price = priceOf(config, answer.model) ?? priceOf(config, model);
+          const price = replayedFrom
+            ? undefined
+            : priceOf(config, answer.model) ?? priceOf(config, model);
           const costUsd = price
             ? (answer.inputTokens * price.input + answer.outputTokens * price.output) / 1e6
             : 0;
@@ -211,7 +232,7 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
               inputTokens: answer.inputTokens,
               outputTokens: answer.outputTokens,
               costUsd,
-              priced: !!price,
+              priced: !!price || !!replayedFrom,
               durationMs: Math.round(performance.now() - started),
               outcome: "ok",
               error: null,
@@ -328,12 +349,16 @@ const CLIENT_ENV: Record<string, string[]> = {
  * The gateway's actor spec: a worker that may read only its providers' key and configuration
  * variables and reach only their hosts.
  */
-export function gatewaySpec(id: string, config: LlmConfig): ActorSpecInput {
+export function gatewaySpec(
+  id: string,
+  config: LlmConfig,
+  replay?: GatewayArgs["replay"],
+): ActorSpecInput {
   const env = (name: string) => Deno.env.get(name);
   const hosts = new Set<string>();
   const vars = new Set<string>();
   const read = new Set<string>();
-  for (const p of config.providers) {
+  for (const p of replay ? [] : config.providers) {
     for (const name of CLIENT_ENV[p.kind]) vars.add(name);
     if (p.kind === "local") {
       read.add(resolve(p.modelDir!));
@@ -346,7 +371,7 @@ export function gatewaySpec(id: string, config: LlmConfig): ActorSpecInput {
   return {
     id,
     behaviour: new URL(import.meta.url).href,
-    args: { config },
+    args: { config, ...(replay ? { replay } : {}) } satisfies GatewayArgs,
     capabilities: ["llm.chat"],
     // The openai client probes a few variables and the platform when it loads.
     permissions: {

@@ -31,6 +31,8 @@ export const RunSettings = z.object({
   allowInstallNetwork: z.boolean().default(false),
   /** The models the run may use (no keys: those stay in environment variables). */
   llm: LlmConfig.optional(),
+  /** Model calls were answered from this earlier run's recorded answers. */
+  replayModels: z.string().optional(),
 });
 /** The settings of a run, as `run_started` holds them. */
 export type RunSettings = z.infer<typeof RunSettings>;

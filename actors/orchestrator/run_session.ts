@@ -41,7 +41,7 @@ import {
   LLM_CALLS_TOPIC,
   type LlmCallRecord,
 } from "../llm/llm_gateway.ts";
-import { LlmCall, PlanAttempted, PlanFallback } from "../llm/llm_events.ts";
+import { LlmCall, PlanAttempted, PlanFallback, recordedAnswers } from "../llm/llm_events.ts";
 import { planWithModel, type RepoFacts } from "../llm/llm_planner.ts";
 import { findLessons, Lesson, modelRecords, rankModels, seededRandom } from "../llm/lessons.ts";
 import { LocalEmbedder } from "../llm/local_embedder.ts";
@@ -69,6 +69,11 @@ export const RunRequest = z.strictObject({
   allowInstallNetwork: z.boolean().default(false),
   /** Plan (and later code and review) with these models; without, everything is offline. */
   llm: LlmConfig.optional(),
+  /**
+   * Answer model calls from this earlier run's recorded answers instead of asking a model (its
+   * model configuration too, unless `llm` is given): the run again at no cost, to compare.
+   */
+  replayModels: z.string().min(1).optional(),
   maxAgents: z.number().int().min(TEAM_SIZE).default(10),
   keys: z.string().min(1).default(DEFAULT_KEY_DIR),
   approvals: z.string().min(1).default(DEFAULT_APPROVALS_DIR),
@@ -179,6 +184,25 @@ export class RunSession {
     // A bad policy or pack file stops the run before it starts.
     for (const f of policies) await loadPolicyFile(f);
     for (const p of compliance) await loadCompliancePack(p);
+    let llm = request.llm;
+    if (request.replayModels) {
+      const from = request.replayModels;
+      const recorded = await recoverRun(ledger, from);
+      if (!recorded) {
+        throw new TroupeError("not_found", `no run "${from}" to replay in ${ledger.path}`, {
+          runId: from,
+        });
+      }
+      llm ??= recorded.settings.llm;
+      if (!llm || (await recordedAnswers(ledger, from)).length === 0) {
+        throw new TroupeError(
+          "invalid_spec",
+          `run ${from} got no answers from a model, so there is nothing to replay; ` +
+            "replay a run that was started with --llm or --llm-config",
+          { runId: from },
+        );
+      }
+    }
     const runId = newRunId();
     const settings: RunSettings = {
       goal: request.goal,
@@ -193,7 +217,8 @@ export class RunSession {
       unsandboxed: request.unsandboxed,
       verifyCi: request.verifyCi,
       allowInstallNetwork: request.allowInstallNetwork,
-      ...(request.llm ? { llm: request.llm } : {}),
+      ...(llm ? { llm } : {}),
+      ...(request.replayModels ? { replayModels: request.replayModels } : {}),
     };
     await ledger.record(RunStarted, { runId, actor: "orchestrator", payload: settings });
     const { maxAgents, keys, approvals } = request;
@@ -396,8 +421,14 @@ export class RunSession {
           `the repository is private to models (${privacy.reason}); only local providers are asked`,
         );
       }
+      const replay = settings.replayModels
+        ? {
+          from: settings.replayModels,
+          answers: await recordedAnswers(ledger, settings.replayModels),
+        }
+        : undefined;
       await system.spawn(
-        gatewaySpec(gateway, settings.llm),
+        gatewaySpec(gateway, settings.llm, replay),
         where.supervisor ? { supervisor: where.supervisor } : {},
       );
       const stop = system.subscribe(LLM_CALLS_TOPIC, (m) => {

@@ -18,7 +18,7 @@ import { dirname, join, resolve } from "node:path";
 const usage = `Usage: deno task run [GOAL] [--repo PATH] [--out DIR] [--apply] [--autonomy N]
                      [--policy FILE]... [--compliance PACKS] [--run-tests]
                      [--max-agents N] [--resume RUN_ID] [--ledger PATH] [--json]
-                     [--server URL [--token TOKEN]] [--llm KIND --model NAME | --llm-config F]
+                     [--server URL [--token TOKEN]] [--llm KIND --model NAME | --llm-config F] [--replay-models RUN_ID]
 
 Points the repo-ops team at a repository: scan, detect toolchains, assess, plan repairs,
 generate CI (GitHub Actions, GitLab CI, Azure Pipelines), docs, review. Works offline.
@@ -61,6 +61,11 @@ Options:
                     ANTHROPIC_BASE_URL) or local (a model folder, run in process); needs
                     --model NAME. Without it everything is offline
   --model NAME      the model for --llm; for local, the model folder's path
+  --replay-models RUN_ID
+                    answer every model call with the answer run RUN_ID recorded for it (the
+                    n-th call of a role in a task gets that run's n-th answer) instead of
+                    asking a model: the run again at no cost, with that run's model settings
+                    unless --llm or --llm-config is given
   --llm-config F    providers, models and prices from a file (JSON or YAML) instead
   --budget-usd N    stop paying for models once the run has spent N dollars (local
                     providers may go on); a role's budget goes in the config file
@@ -107,6 +112,7 @@ export const run = defineCommand({
     model: { type: "string" },
     "llm-config": { type: "string" },
     "budget-usd": { type: "string" },
+    "replay-models": { type: "string" },
     ledger: LEDGER_FLAG,
     json: JSON_FLAG,
   },
@@ -170,6 +176,7 @@ export const run = defineCommand({
       allowInstallNetwork: flags["allow-install-network"],
       maxAgents,
       ...(llm ? { llm } : {}),
+      ...(flags["replay-models"] ? { replayModels: flags["replay-models"] } : {}),
     };
     if (flags.server) {
       return await submitToServer(flags.server, flags.token ?? Deno.env.get("TROUPE_TOKEN"), {

@@ -224,3 +224,59 @@ Deno.test("routing rules: a role's calls go to the models its rule names by comp
     assert.equal(providerOf(await ask()), "quick");
   });
 });
+
+Deno.test("a replaying gateway answers a task's calls in the recorded order, asks no one, and says when the run goes another way", async () => {
+  await withSystem(async (system) => {
+    const records: LlmCallRecord[] = [];
+    system.subscribe(LLM_CALLS_TOPIC, (m) => records.push(m as LlmCallRecord));
+    const config = LlmConfig.parse({
+      providers: [{
+        name: "main",
+        kind: "openai",
+        baseUrl: "http://127.0.0.1:9/v1",
+        models: ["gpt-4o"],
+      }],
+    });
+    const answer = (text: string) => ({
+      taskId: "code",
+      role: "coder",
+      text,
+      model: "gpt-4o-2026",
+      inputTokens: 10,
+      outputTokens: 5,
+    });
+    const spec = gatewaySpec("llm", config, {
+      from: "run-1",
+      answers: [answer("first diff"), answer("second diff")],
+    });
+    assert.deepEqual(spec.permissions?.net, [], "a replay reaches no host");
+    const ref = await system.spawn(spec);
+    const ask = () =>
+      ref.ask<GatewayReply>({
+        type: "chat",
+        role: "coder",
+        messages: [{ role: "user", content: "write it" }],
+        runId: "run-2",
+        taskId: "code",
+      }, { timeoutMs: 30_000 });
+    assert.deepEqual(await ask(), {
+      ok: true,
+      text: "first diff",
+      model: "gpt-4o-2026",
+      provider: "main",
+      costUsd: 0,
+    });
+    assert.equal(providerOf(await ask()), "main");
+    const third = await ask();
+    assert.equal(third.ok, false);
+    assert.match(
+      providerOf(third),
+      /run run-1 recorded no further answer for the coder in task code/,
+    );
+    assert.deepEqual(records.map((r) => [r.outcome, r.replayedFrom, r.costUsd]), [
+      ["ok", "run-1", 0],
+      ["ok", "run-1", 0],
+      ["llm_no_provider", "run-1", 0],
+    ]);
+  });
+});

@@ -415,3 +415,58 @@ Deno.test("the test writer keeps only tests that pass on the code and fail when 
       await Deno.remove(tmp, { recursive: true });
     }
   }));
+
+Deno.test("--replay-models RUN_ID runs again on the recorded answers: no model is asked, nothing is spent, the same plan runs", async () => {
+  const fake = await fakeOpenAI([
+    { kind: "answer", text: "not a plan" },
+    { kind: "answer", text: JSON.stringify(PLAN), usage: { input: 500, output: 40 } },
+  ]);
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-replay-models-" });
+  try {
+    const ledger = join(tmp, "ledger.duckdb");
+    const run = (out: string, ...extra: string[]) =>
+      cli(
+        ["run", "add CI", "--repo", GO, "--out", join(tmp, out), "--ledger", ledger, "--json"]
+          .concat(extra),
+        { env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-replay-test-0123456789" } },
+      );
+    const first = await run("first", "--llm", "openai", "--model", "gpt-4o-mini");
+    assert.equal(first.code, 0, first.stderr);
+    const firstRun = JSON.parse(first.stdout);
+    assert.deepEqual(firstRun.plannedBy, { source: "model", model: "gpt-4o-mini" });
+    assert.ok(firstRun.cost.costUsd > 0);
+    await fake.close();
+    const asked = fake.requests.length;
+
+    const again = await run("again", "--replay-models", firstRun.runId);
+    assert.equal(again.code, 0, again.stderr);
+    const second = JSON.parse(again.stdout);
+    assert.equal(fake.requests.length, asked, "no model was asked");
+    assert.deepEqual(second.plannedBy, firstRun.plannedBy);
+    assert.deepEqual(second.generated, firstRun.generated);
+    assert.deepEqual(second.cost, {
+      ...firstRun.cost,
+      costUsd: 0,
+      byModel: { "gpt-4o-mini": { ...firstRun.cost.byModel["gpt-4o-mini"], costUsd: 0 } },
+    });
+    const calls = await cli([
+      "sql",
+      `SELECT replayed_from, count(*) AS calls FROM llm_usage WHERE run_id = '${second.runId}'
+       GROUP BY ALL`,
+      "--ledger",
+      ledger,
+      "--format",
+      "json",
+    ]);
+    assert.deepEqual(JSON.parse(calls.stdout), [{ replayed_from: firstRun.runId, calls: 2 }]);
+
+    const nothing = await run("none");
+    const offline = JSON.parse(nothing.stdout).runId;
+    const refused = await run("refused", "--replay-models", offline);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /got no answers from a model, so there is nothing to replay/);
+  } finally {
+    await fake.close();
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
