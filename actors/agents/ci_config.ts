@@ -13,7 +13,11 @@ interface Toolchain {
   azure: Record<string, unknown>[];
 }
 
-function toolchain(p: Project): Toolchain {
+/**
+ * The setup for a project's toolchain; `matrixVersion` is the platform's reference to the job's
+ * matrix version (`${{ matrix.version }}`, `$VERSION`, `$(version)`) for projects with a matrix.
+ */
+function toolchain(p: Project, matrixVersion?: string): Toolchain {
   switch (p.type) {
     case "node":
     case "typescript": {
@@ -51,7 +55,7 @@ function toolchain(p: Project): Toolchain {
     }
     case "python": {
       // An exact version from .python-version, else the lowest that requires-python allows.
-      const version = p.runtimeVersion?.match(/\d+\.\d+/)?.[0] ?? "3.12";
+      const version = matrixVersion ?? p.runtimeVersion?.match(/\d+\.\d+/)?.[0] ?? "3.12";
       const uv = p.packageManager === "uv";
       return {
         github: uv
@@ -101,16 +105,24 @@ function toolchain(p: Project): Toolchain {
           })),
       };
     }
-    case "rust":
+    case "rust": {
+      // The pinned toolchain, or each matrix version (the oldest supported and stable).
+      const version = matrixVersion ?? p.runtimeVersion ?? "stable";
+      const rustup = `rustup toolchain install ${version} --profile minimal && ` +
+        `rustup default ${version}`;
       return {
-        github: [{ uses: "dtolnay/rust-toolchain@stable" }, {
-          uses: "Swatinem/rust-cache@v2",
-          with: { workspaces: p.dir },
-        }],
-        image: "rust:1",
+        github: [
+          version === "stable"
+            ? { uses: "dtolnay/rust-toolchain@stable" }
+            : { uses: "dtolnay/rust-toolchain@master", with: { toolchain: version } },
+          { uses: "Swatinem/rust-cache@v2", with: { workspaces: p.dir } },
+        ],
+        image: /^\d+\.\d+(\.\d+)?$/.test(version) ? `rust:${version}` : "rust:1",
+        setup: /^\d+\.\d+(\.\d+)?$/.test(version) ? [] : [rustup],
         cache: [`${p.dir}/target/`],
-        azure: [{ script: "rustup default stable", displayName: "Rust toolchain" }],
+        azure: [{ script: rustup, displayName: "Rust toolchain" }],
       };
+    }
     case "deno":
       return {
         github: [{ uses: "denoland/setup-deno@v2", with: { "deno-version": "v2.x" } }],
@@ -118,26 +130,31 @@ function toolchain(p: Project): Toolchain {
         azure: [{ script: "curl -fsSL https://deno.land/install.sh | sh", displayName: "Deno" }],
       };
     case "java-maven":
-    case "java-gradle":
+    case "java-gradle": {
+      // The release the build compiles for; 21 (the current LTS) where it says none.
+      const version = p.runtimeVersion ?? "21";
       return {
         github: [{
           uses: "actions/setup-java@v4",
           with: {
             distribution: "temurin",
-            "java-version": "21",
+            "java-version": version,
             cache: p.type === "java-maven" ? "maven" : "gradle",
           },
         }],
-        image: p.type === "java-maven" ? "maven:3-eclipse-temurin-21" : "gradle:jdk21",
+        image: p.type === "java-maven"
+          ? `maven:3-eclipse-temurin-${version}`
+          : `gradle:jdk${version}`,
         azure: [{
           task: "JavaToolInstaller@0",
           inputs: {
-            versionSpec: "21",
+            versionSpec: version,
             jdkArchitectureOption: "x64",
             jdkSourceOption: "PreInstalled",
           },
         }],
       };
+    }
     default:
       return { github: [], image: "ubuntu:24.04", azure: [] };
   }
@@ -146,21 +163,24 @@ function toolchain(p: Project): Toolchain {
 /** The branches CI runs on (see the detector); `main` for detections without them. */
 const branchesOf = (d: Detection) => d.branches?.names ?? ["main"];
 
-const commands = (p: Project) =>
+/** A job's steps, named, in order: the CI files and `--verify-ci` run the same list. */
+export const commands = (p: Project) =>
   ([["Install", p.install], ["Build", p.build], ["Test", p.test]] as const).filter((c) => c[1]) as [
     string,
     string,
   ][];
-const jobName = (p: Project) =>
+/** A project's job name: its type, and its folder when not the top. */
+export const jobName = (p: Project) =>
   `${p.type}${p.dir === "." ? "" : `-${p.dir.replace(/[^A-Za-z0-9]+/g, "-")}`}`;
 
 export function githubActions(d: Detection): string {
   const jobs = Object.fromEntries(d.projects.map((p) => [jobName(p), {
     "runs-on": "ubuntu-latest",
+    ...(p.matrix ? { strategy: { "fail-fast": false, matrix: { version: p.matrix } } } : {}),
     defaults: { run: { "working-directory": p.dir } },
     steps: [
       { uses: "actions/checkout@v4" },
-      ...toolchain(p).github,
+      ...toolchain(p, p.matrix ? "${{ matrix.version }}" : undefined).github,
       ...commands(p).map(([name, run]) => ({ name, run })),
     ],
   }]));
@@ -185,9 +205,10 @@ export function gitlabCi(d: Detection): string {
     },
   };
   for (const p of d.projects) {
-    const t = toolchain(p);
+    const t = toolchain(p, p.matrix ? "$VERSION" : undefined);
     doc[jobName(p)] = {
       stage: "test",
+      ...(p.matrix ? { parallel: { matrix: [{ VERSION: p.matrix }] } } : {}),
       image: t.image,
       ...(t.cache ? { cache: { key: jobName(p), paths: t.cache } } : {}),
       script: [
@@ -208,8 +229,17 @@ export function azurePipelines(d: Detection): string {
     pool: { vmImage: "ubuntu-latest" },
     jobs: d.projects.map((p) => ({
       job: jobName(p).replace(/-/g, "_"),
+      ...(p.matrix
+        ? {
+          strategy: {
+            matrix: Object.fromEntries(
+              p.matrix.map((v) => [`v${v.replace(/\W/g, "_")}`, { version: v }]),
+            ),
+          },
+        }
+        : {}),
       steps: [
-        ...toolchain(p).azure,
+        ...toolchain(p, p.matrix ? "$(version)" : undefined).azure,
         ...commands(p).map(([name, script]) => ({
           script,
           displayName: name,

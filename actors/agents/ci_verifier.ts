@@ -1,7 +1,8 @@
 import { join } from "node:path";
-import type { Detection, Project } from "./repo_facts.ts";
+import type { Detection, GeneratedFile, Project } from "./repo_facts.ts";
 import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
 import { copyTree } from "./coder.ts";
+import { commands, jobName } from "./ci_config.ts";
 
 /** One step of a proposed CI job, run here. */
 export interface StepResult {
@@ -14,6 +15,13 @@ export interface StepResult {
   durationMs?: number;
 }
 
+/** A change made to a job whose failure was the workflow's fault, before it ran again. */
+export interface Repair {
+  step: string;
+  problem: string;
+  change: string;
+}
+
 /** How a proposed job fared when its steps ran here. */
 export interface JobVerification {
   job: string;
@@ -21,16 +29,79 @@ export interface JobVerification {
   steps: StepResult[];
   /** `verified` (every step passed), `failed`, or `unverified` (some step could not run here). */
   verdict: "verified" | "failed" | "unverified";
+  /** The repairs made before the last run of its steps, in order. */
+  repairs: Repair[];
+}
+
+/** The proposed jobs as verified here, and the projects as repaired (the CI files' source). */
+export interface CiVerification {
+  jobs: JobVerification[];
+  projects: Project[];
+}
+
+/** What the `verify_ci` step gives the reviewer and the report. */
+export interface VerifiedCi {
+  jobs: JobVerification[];
+  /** The generated CI files made again from the repaired jobs; empty when nothing was repaired. */
+  files: GeneratedFile[];
+}
+
+/** The CI files to propose: the generated ones, each replaced by its repaired version if any. */
+export function proposedCiFiles(
+  generated: GeneratedFile[] = [],
+  verified?: VerifiedCi,
+): GeneratedFile[] {
+  return generated.map((f) => verified?.files.find((r) => r.path === f.path) ?? f);
+}
+
+/** At most this many repairs of one job, each followed by a run of all its steps. */
+const MAX_REPAIRS = 2;
+
+/**
+ * The repair for a failure that is clearly the workflow's doing, not the code's: a lock-file
+ * install the lock file does not allow, a test runner the install step left out. Anything else is
+ * the project's to fix, and stays a failure.
+ */
+export function repairFor(
+  p: Project,
+  step: StepResult,
+  out: string,
+): { project: Project; repair: Repair } | undefined {
+  const fix = (problem: string, change: string, changes: Partial<Project>) => ({
+    project: { ...p, ...changes },
+    repair: { step: step.name, problem, change },
+  });
+  if (step.name === "Install" && p.install === "npm ci" && /npm ci` can only install/.test(out)) {
+    return fix(
+      "npm ci refused package-lock.json: it is out of step with package.json",
+      "install with npm install (bring package-lock.json up to date to go back to npm ci)",
+      { install: "npm install" },
+    );
+  }
+  if (step.name === "Install" && /ERR_PNPM_OUTDATED_LOCKFILE/.test(out)) {
+    return fix(
+      "pnpm refused pnpm-lock.yaml: it is out of step with package.json",
+      "install with pnpm install --no-frozen-lockfile (update the lock file to freeze it again)",
+      { install: "pnpm install --no-frozen-lockfile" },
+    );
+  }
+  if (
+    step.name === "Test" && p.type === "python" && !/pytest/.test(p.install ?? "") &&
+    /No module named pytest|pytest: (command )?not found/.test(out)
+  ) {
+    return p.packageManager === "uv"
+      ? fix("pytest is not installed by uv sync", "run the tests with uv run --with pytest", {
+        test: "uv run --with pytest pytest",
+      })
+      : fix("pytest is not installed by the install step", "install pytest with the project", {
+        install: p.install ? `${p.install} pytest` : "pip install pytest",
+      });
+  }
+  return undefined;
 }
 
 const NETWORK =
   /ENOTFOUND|EAI_AGAIN|getaddrinfo|ECONNREFUSED|network is unreachable|Could not resolve host|Temporary failure in name resolution/i;
-
-/** The steps a generated job runs, in order (the same list the CI files are made from). */
-function steps(p: Project): [string, string][] {
-  return ([["Install", p.install], ["Build", p.build], ["Test", p.test]] as const)
-    .filter((s) => s[1]) as [string, string][];
-}
 
 /**
  * Runs each proposed CI job's steps here, in a copy of the repository, inside the repository
@@ -43,57 +114,85 @@ export async function verifyCi(
   scratch: string,
   detection: Detection,
   o: SandboxMode & { allowInstallNetwork?: boolean; timeoutMs?: number },
-): Promise<JobVerification[]> {
-  const out: JobVerification[] = [];
-  for (const p of detection.projects) {
-    const job = `${p.type}${p.dir === "." ? "" : `-${p.dir.replace(/[^A-Za-z0-9]+/g, "-")}`}`;
-    const copy = join(scratch, "verify-ci", job);
-    await Deno.remove(copy, { recursive: true }).catch(() => {});
-    await copyTree(repo, copy);
-    const results: StepResult[] = [];
-    let stopped: string | undefined;
-    for (const [name, command] of steps(p)) {
-      if (stopped) {
-        results.push({ name, command, outcome: "not run", why: stopped });
-        continue;
-      }
-      const tool = command.split(/\s+/)[0];
-      const mode = { ...o, network: name === "Install" && !!o.allowInstallNetwork };
-      const probe = await runSandboxed(join(copy, p.dir), `command -v ${tool}`, mode, 10_000);
-      if (probe.code !== 0) {
-        // No exit code: nothing could run at all here (no sandbox), and the output says why.
-        const why = probe.code === null && !probe.timedOut
-          ? probe.output.split("\n")[0]
-          : `${tool} is not installed here`;
-        results.push({ name, command, outcome: "not run", why });
-        stopped = `an earlier step could not run (${why})`;
-        continue;
-      }
-      const r = await runSandboxed(join(copy, p.dir), command, mode, o.timeoutMs ?? 600_000);
-      if (r.code === 0) {
-        results.push({ name, command, outcome: "passed", durationMs: r.durationMs });
-      } else if (!mode.network && NETWORK.test(r.output)) {
-        const why = "it needs the network (allow it with --allow-install-network)";
-        results.push({ name, command, outcome: "not run", why, tail: r.output.slice(-1500) });
-        stopped = `an earlier step could not run (${why})`;
-      } else {
-        results.push({
-          name,
-          command,
-          outcome: "failed",
-          why: r.timedOut ? "it ran past its time limit" : `exit ${r.code}`,
-          tail: r.output.slice(-1500),
-          durationMs: r.durationMs,
-        });
-        stopped = `${name} failed`;
-      }
+): Promise<CiVerification> {
+  const jobs: JobVerification[] = [];
+  const projects: Project[] = [];
+  for (const original of detection.projects) {
+    let p = original;
+    const repairs: Repair[] = [];
+    let run = await runJob(repo, scratch, p, o);
+    for (let n = 0; n < MAX_REPAIRS; n++) {
+      const failed = run.results.find((r) => r.outcome === "failed");
+      const repaired = failed && repairFor(p, failed, run.failedOutput ?? "");
+      if (!repaired) break;
+      repairs.push(repaired.repair);
+      p = repaired.project;
+      run = await runJob(repo, scratch, p, o);
     }
+    const results = run.results;
     const verdict = results.some((s) => s.outcome === "failed")
       ? "failed"
       : results.every((s) => s.outcome === "passed")
       ? "verified"
       : "unverified";
-    out.push({ job, dir: p.dir, steps: results, verdict });
+    jobs.push({ job: jobName(p), dir: p.dir, steps: results, verdict, repairs });
+    projects.push(p);
   }
-  return out;
+  return { jobs, projects };
+}
+
+/**
+ * One job's steps, in a fresh copy of the repository; the job stops at its first failure, whose
+ * whole output is kept for the repairs to read (the report keeps only its tail).
+ */
+async function runJob(
+  repo: string,
+  scratch: string,
+  p: Project,
+  o: SandboxMode & { allowInstallNetwork?: boolean; timeoutMs?: number },
+): Promise<{ results: StepResult[]; failedOutput?: string }> {
+  let failedOutput: string | undefined;
+  const copy = join(scratch, "verify-ci", jobName(p));
+  await Deno.remove(copy, { recursive: true }).catch(() => {});
+  await copyTree(repo, copy);
+  const results: StepResult[] = [];
+  let stopped: string | undefined;
+  for (const [name, command] of commands(p)) {
+    if (stopped) {
+      results.push({ name, command, outcome: "not run", why: stopped });
+      continue;
+    }
+    const tool = command.split(/\s+/)[0];
+    const mode = { ...o, network: name === "Install" && !!o.allowInstallNetwork };
+    const probe = await runSandboxed(join(copy, p.dir), `command -v ${tool}`, mode, 10_000);
+    if (probe.code !== 0) {
+      // No exit code: nothing could run at all here (no sandbox), and the output says why.
+      const why = probe.code === null && !probe.timedOut
+        ? probe.output.split("\n")[0]
+        : `${tool} is not installed here`;
+      results.push({ name, command, outcome: "not run", why });
+      stopped = `an earlier step could not run (${why})`;
+      continue;
+    }
+    const r = await runSandboxed(join(copy, p.dir), command, mode, o.timeoutMs ?? 600_000);
+    if (r.code === 0) {
+      results.push({ name, command, outcome: "passed", durationMs: r.durationMs });
+    } else if (!mode.network && NETWORK.test(r.output)) {
+      const why = "it needs the network (allow it with --allow-install-network)";
+      results.push({ name, command, outcome: "not run", why, tail: r.output.slice(-1500) });
+      stopped = `an earlier step could not run (${why})`;
+    } else {
+      results.push({
+        name,
+        command,
+        outcome: "failed",
+        why: r.timedOut ? "it ran past its time limit" : `exit ${r.code}`,
+        tail: r.output.slice(-1500),
+        durationMs: r.durationMs,
+      });
+      stopped = `${name} failed`;
+      failedOutput = r.output;
+    }
+  }
+  return { results, failedOutput };
 }

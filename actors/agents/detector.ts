@@ -1,5 +1,8 @@
+import picomatch from "picomatch";
+import { parse } from "yaml";
 import { defineAgent } from "../orchestrator/define_agent.ts";
-import type { Branches, Detection, Project, ScanResult } from "./repo_facts.ts";
+import { knownCommands } from "./other_ci.ts";
+import type { Branches, Detection, Project, ScanResult, SkippedProject } from "./repo_facts.ts";
 
 /** Project types, toolchains, test frameworks and existing CI, from the scan alone. */
 
@@ -15,6 +18,7 @@ function node(scan: ScanResult, manifest: string): Project {
     dependencies?: Record<string, string>;
     packageManager?: string;
     engines?: { node?: string };
+    workspaces?: unknown;
   } = {};
   try {
     pkg = JSON.parse(scan.keyFiles[manifest] ?? "{}");
@@ -36,27 +40,94 @@ function node(scan: ScanResult, manifest: string): Project {
   const framework = ["vitest", "jest", "mocha", "ava", "tap"].find((f) => f in deps) ??
     (pkg.scripts?.test?.includes("node --test") ? "node:test" : undefined);
   const hasTs = "typescript" in deps || exists(scan, inDir(dir, "tsconfig.json"));
+  // Yarn 2 and later (a `.yarnrc.yml`, or `packageManager: yarn@2+`) spell it --immutable.
+  const berry = pm === "yarn" &&
+    (exists(scan, inDir(dir, ".yarnrc.yml")) || /^yarn@[2-9]/.test(pkg.packageManager ?? ""));
   const install = {
     npm: lock === "package-lock.json" ? "npm ci" : "npm install",
     pnpm: "pnpm install --frozen-lockfile",
-    yarn: "yarn install --frozen-lockfile",
+    yarn: berry ? "yarn install --immutable" : "yarn install --frozen-lockfile",
     bun: "bun install --frozen-lockfile",
   }[pm as "npm" | "pnpm" | "yarn" | "bun"];
   const version = nodeVersion(scan, dir, pkg.engines?.node);
+  const members = nodeWorkspaces(scan, dir, pkg);
+  const hasTest = !!pkg.scripts?.test && !/no test specified/.test(pkg.scripts.test);
+  // A workspace root runs its members' scripts through its package manager, unless its own
+  // script does.
+  const inAll = (script: string) =>
+    ({
+      npm: `npm run ${script} --workspaces --if-present`,
+      pnpm: `pnpm -r run ${script}`,
+      yarn: berry ? `yarn workspaces foreach -A run ${script}` : `yarn workspaces run ${script}`,
+      bun: `bun run --filter '*' ${script}`,
+    })[pm as "npm" | "pnpm" | "yarn" | "bun"];
   return {
     type: hasTs ? "typescript" : "node",
     dir,
     manifest,
     install,
-    build: pkg.scripts?.build ? `${pm} run build` : undefined,
-    test: pkg.scripts?.test && !/no test specified/.test(pkg.scripts.test)
-      ? `${pm} test`
+    build: pkg.scripts?.build
+      ? `${pm} run build`
+      : members.length && anyScript(scan, members, "build")
+      ? inAll("build")
       : undefined,
+    test: hasTest
+      ? `${pm} test`
+      : members.length && anyScript(scan, members, "test")
+      ? inAll("test")
+      : undefined,
+    ...(members.length ? { members } : {}),
     testFramework: framework,
     lockfile: lock,
     packageManager: pm,
     ...(version ? { runtimeVersion: version.version, runtimeVersionFrom: version.from } : {}),
   };
+}
+
+/**
+ * The member folders of a Node workspace rooted at `dir`: `workspaces` in package.json (npm,
+ * yarn, bun) or `pnpm-workspace.yaml`'s `packages`, matched against the folders that hold a
+ * package.json.
+ */
+function nodeWorkspaces(
+  scan: ScanResult,
+  dir: string,
+  pkg: { workspaces?: unknown },
+): string[] {
+  const declared = Array.isArray(pkg.workspaces)
+    ? pkg.workspaces
+    : (pkg.workspaces as { packages?: unknown } | undefined)?.packages;
+  let globs = Array.isArray(declared) ? declared.filter((g) => typeof g === "string") : [];
+  const pnpm = scan.keyFiles[inDir(dir, "pnpm-workspace.yaml")];
+  if (pnpm) {
+    try {
+      const doc = parse(pnpm) as { packages?: unknown } | null;
+      if (Array.isArray(doc?.packages)) globs = doc.packages.filter((g) => typeof g === "string");
+    } catch { /* an unreadable workspace file: no members */ }
+  }
+  const included = globs.filter((g) => !g.startsWith("!")).map((g) =>
+    inDir(dir, g.replace(/^\.\//, "").replace(/\/$/, ""))
+  );
+  const excluded = globs.filter((g) => g.startsWith("!")).map((g) =>
+    inDir(dir, g.slice(1).replace(/^\.\//, "").replace(/\/$/, ""))
+  );
+  if (included.length === 0) return [];
+  const isMember = picomatch(included, { ignore: excluded });
+  return scan.files
+    .filter((f) => f.path.endsWith("/package.json") && !f.path.includes("node_modules/"))
+    .map((f) => dirOf(f.path))
+    .filter((d) => d !== dir && isMember(d));
+}
+
+/** Whether any of these member folders' package.json has `script`. */
+function anyScript(scan: ScanResult, members: string[], script: string): boolean {
+  return members.some((m) => {
+    try {
+      return !!JSON.parse(scan.keyFiles[`${m}/package.json`] ?? "{}").scripts?.[script];
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The Node version a project asks for: `.nvmrc`, `.node-version`, then `engines.node`. */
@@ -158,38 +229,148 @@ function python(scan: ScanResult, manifest: string): Project {
   ].map((m) => m[1]);
   const testGroup = ["test", "tests", "dev"].find((g) => groups.includes(g));
   const uv = lock === "uv.lock";
-  const install = uv
-    ? "uv sync --locked --all-groups"
-    : exists(scan, inDir(dir, "requirements.txt"))
+  // pytest runs unittest suites too; where the project does not declare it, CI installs it.
+  const declaresPytest = /pytest/.test(text);
+  const withPytest = declaresPytest ? "" : " pytest";
+  const pipInstall = exists(scan, inDir(dir, "requirements.txt"))
     ? "pip install -r requirements.txt"
     : testGroup
     ? `pip install -e . --group ${testGroup}`
     : "pip install -e .";
-  const version = (scan.keyFiles[inDir(dir, ".python-version")] ?? "").split("\n")[0].trim() ||
-    pyproject.match(/^requires-python\s*=\s*"([^"]+)"/m)?.[1];
+  const runner = exists(scan, inDir(dir, "tox.ini"))
+    ? "tox"
+    : exists(scan, inDir(dir, "noxfile.py"))
+    ? "nox"
+    : undefined;
+  const known = runner ? undefined : knownCommands(scan, dir);
+  const [install, test, testFrom] = runner
+    // The project's own test runner makes its environments and installs what they need.
+    ? [`pip install ${runner}`, runner, runner === "tox" ? "tox.ini" : "noxfile.py"]
+    : known && (!hasTests || !declaresPytest)
+    ? [known.install ?? pipInstall, known.test, known.from]
+    : !hasTests
+    ? [uv ? "uv sync --locked --all-groups" : pipInstall, undefined, undefined]
+    : uv
+    ? [
+      "uv sync --locked --all-groups",
+      declaresPytest ? "uv run pytest" : "uv run --with pytest pytest",
+      undefined,
+    ]
+    : [`${pipInstall}${withPytest}`, "python -m pytest", undefined];
+  const pinned = (scan.keyFiles[inDir(dir, ".python-version")] ?? "").split("\n")[0].trim();
+  const version = pinned || pyproject.match(/^requires-python\s*=\s*"([^"]+)"/m)?.[1];
+  // Versions the package says it supports (trove classifiers): a job for each.
+  const classified = [
+    ...new Set(
+      [...text.matchAll(/Programming Language :: Python :: (3\.\d+)\b/g)].map((m) => m[1]),
+    ),
+  ].sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
   return {
     type: "python",
     dir,
     manifest,
     install,
-    test: hasTests ? (uv ? "uv run pytest" : "python -m pytest") : undefined,
-    testFramework: /pytest/.test(text) || hasTests ? "pytest" : undefined,
+    test,
+    ...(testFrom ? { testFrom } : {}),
+    testFramework: runner ?? (declaresPytest || hasTests ? "pytest" : undefined),
     lockfile: lock,
     packageManager: uv ? "uv" : "pip",
     ...(version
       ? {
         runtimeVersion: version,
-        runtimeVersionFrom: scan.keyFiles[inDir(dir, ".python-version")]
-          ? ".python-version"
-          : "requires-python in pyproject.toml",
+        runtimeVersionFrom: pinned ? ".python-version" : "requires-python in pyproject.toml",
       }
       : {}),
+    ...(!pinned && classified.length > 1 ? { matrix: classified } : {}),
   };
 }
 
-/** `toolchain go1.22.3`, else `go 1.22`, from go.mod. */
+/** `toolchain go1.22.3`, else `go 1.22`, from go.mod or go.work. */
 const goVersion = (gomod = "") =>
-  gomod.match(/^toolchain go(\d+\.\d+(?:\.\d+)?)/m)?.[1] ?? gomod.match(/^go (\d+\.\d+)/m)?.[1];
+  gomod.match(/^toolchain go(\d+\.\d+(?:\.\d+)?)/m)?.[1] ??
+    gomod.match(/^go (\d+\.\d+(?:\.\d+)?)/m)?.[1];
+
+/** The module folders a go.work `use`s, relative to it: `use ./a` and `use ( ./a ./b )`. */
+function goWorkUses(gowork: string): string[] {
+  const text = gowork.replace(/\/\/.*$/gm, "");
+  const single = [...text.matchAll(/^\s*use\s+([^\s(]\S*)\s*$/gm)].map((m) => m[1]);
+  const blocks = [...text.matchAll(/^\s*use\s*\(([^)]*)\)/gm)].flatMap((m) =>
+    m[1].split("\n").map((l) => l.trim()).filter(Boolean)
+  );
+  return [...single, ...blocks].map((u) => u.replace(/^\.\/?/, "").replace(/\/$/, ""));
+}
+
+/**
+ * The Rust toolchain: `rust-toolchain.toml`'s channel or `rust-toolchain`'s line pins one;
+ * else `rust-version` (the oldest supported) gives a job for it and one for stable.
+ */
+function rustVersions(scan: ScanResult, dir: string, cargo: string): Partial<Project> {
+  const toml = scan.keyFiles[inDir(dir, "rust-toolchain.toml")];
+  const plain = scan.keyFiles[inDir(dir, "rust-toolchain")];
+  const pinned = toml?.match(/^\s*channel\s*=\s*"([^"]+)"/m)?.[1] ??
+    (plain && !plain.includes("[") ? plain.split("\n")[0].trim() : undefined) ??
+    plain?.match(/^\s*channel\s*=\s*"([^"]+)"/m)?.[1];
+  if (pinned) {
+    return {
+      runtimeVersion: pinned,
+      runtimeVersionFrom: toml ? "rust-toolchain.toml" : "rust-toolchain",
+    };
+  }
+  const msrv = cargo.match(/^rust-version\s*=\s*"([^"]+)"/m)?.[1];
+  return msrv
+    ? {
+      runtimeVersion: msrv,
+      runtimeVersionFrom: "rust-version in Cargo.toml",
+      matrix: [msrv, "stable"],
+    }
+    : {};
+}
+
+/**
+ * The Java version a build asks for: Maven's `maven.compiler.release`, `<release>`,
+ * `maven.compiler.source` or Spring's `java.version`; Gradle's toolchain `languageVersion`,
+ * `jvmToolchain(N)` or `sourceCompatibility`. `1.8` is Java 8.
+ */
+function javaVersion(text: string, from: string): Partial<Project> {
+  const found = text.match(/<maven\.compiler\.release>\s*([\d.]+)\s*</)?.[1] ??
+    text.match(/<release>\s*([\d.]+)\s*<\/release>/)?.[1] ??
+    text.match(/<maven\.compiler\.source>\s*([\d.]+)\s*</)?.[1] ??
+    text.match(/<java\.version>\s*([\d.]+)\s*</)?.[1] ??
+    text.match(/JavaLanguageVersion\.of\(\s*(\d+)\s*\)/)?.[1] ??
+    text.match(/jvmToolchain\(\s*(\d+)\s*\)/)?.[1] ??
+    text.match(/sourceCompatibility\s*=\s*(?:JavaVersion\.VERSION_)?['"]?([\d._]+)/)?.[1];
+  if (!found) return {};
+  const version = found.replace("_", ".").replace(/^1\.(\d+)$/, "$1");
+  return { runtimeVersion: version, runtimeVersionFrom: from };
+}
+
+function gradle(dir: string, scan: ScanResult, manifest: string): Project {
+  const gradlew = exists(scan, inDir(dir, "gradlew")) ? "./gradlew" : "gradle";
+  const text = ["build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts"]
+    .map((n) => scan.keyFiles[inDir(dir, n)] ?? "").join("\n");
+  return {
+    type: "java-gradle",
+    dir,
+    manifest,
+    build: `${gradlew} build -x test`,
+    test: `${gradlew} test`,
+    testFramework: "junit",
+    ...javaVersion(text, "the Gradle build"),
+  };
+}
+
+/** Ruby, PHP and C/C++ commands are the usual ones unless the maintainers wrote theirs down. */
+function withKnown(scan: ScanResult, p: Project): Project {
+  const known = knownCommands(scan, p.dir);
+  return known
+    ? {
+      ...p,
+      ...(known.install ? { install: known.install } : {}),
+      test: known.test,
+      testFrom: known.from,
+    }
+    : p;
+}
 
 const simple: Record<string, (dir: string, scan: ScanResult, manifest: string) => Project> = {
   "go.mod": (dir, scan, manifest) => ({
@@ -205,9 +386,32 @@ const simple: Record<string, (dir: string, scan: ScanResult, manifest: string) =
     testFramework: "go test",
     lockfile: exists(scan, inDir(dir, "go.sum")) ? "go.sum" : undefined,
   }),
+  // A Go workspace: its modules built and tested together from its folder.
+  "go.work": (dir, scan, manifest) => {
+    const gowork = scan.keyFiles[manifest] ?? "";
+    const uses = goWorkUses(gowork);
+    const patterns = uses.map((u) => u === "" ? "./..." : `./${u}/...`).join(" ");
+    const hasTests = scan.files.some((f) =>
+      f.path.endsWith("_test.go") &&
+      uses.some((u) => f.path.startsWith(inDir(dir, u === "" ? "" : `${u}/`)))
+    );
+    return {
+      type: "go",
+      dir,
+      manifest,
+      ...(goVersion(gowork)
+        ? { runtimeVersion: goVersion(gowork), runtimeVersionFrom: "go.work" }
+        : {}),
+      build: `go build ${patterns}`,
+      test: hasTests ? `go test ${patterns}` : undefined,
+      testFramework: "go test",
+      members: uses.map((u) => inDir(dir, u)),
+    };
+  },
   "Cargo.toml": (dir, scan, manifest) => {
     // A workspace is built and tested as one, with its one lock file.
-    const workspace = /^\[workspace\]/m.test(scan.keyFiles[manifest] ?? "");
+    const cargo = scan.keyFiles[manifest] ?? "";
+    const workspace = /^\[workspace\]/m.test(cargo);
     const all = workspace ? " --workspace" : "";
     const locked = exists(scan, inDir(dir, "Cargo.lock"));
     return {
@@ -218,6 +422,7 @@ const simple: Record<string, (dir: string, scan: ScanResult, manifest: string) =
       test: `cargo test${all}`,
       testFramework: "cargo test",
       lockfile: locked ? "Cargo.lock" : undefined,
+      ...rustVersions(scan, dir, cargo),
     };
   },
   "deno.json": (dir, scan, manifest) => ({
@@ -231,6 +436,11 @@ const simple: Record<string, (dir: string, scan: ScanResult, manifest: string) =
   "pom.xml": (dir, scan, manifest) => {
     // The project's own wrapper pins its Maven version.
     const mvn = exists(scan, inDir(dir, "mvnw")) ? "./mvnw" : "mvn";
+    const pom = scan.keyFiles[manifest] ?? "";
+    // A parent's modules are built and tested by its one job (the reactor).
+    const modules = [...pom.matchAll(/<module>\s*([^<]+?)\s*<\/module>/g)].map((m) =>
+      inDir(dir, m[1].replace(/\/$/, ""))
+    );
     return {
       type: "java-maven",
       dir,
@@ -238,40 +448,38 @@ const simple: Record<string, (dir: string, scan: ScanResult, manifest: string) =
       build: `${mvn} -B package -DskipTests`,
       test: `${mvn} -B test`,
       testFramework: "junit",
+      ...javaVersion(pom, "pom.xml"),
+      ...(modules.length ? { members: modules } : {}),
     };
   },
-  "build.gradle": (dir, scan, manifest) => {
-    const gradle = exists(scan, inDir(dir, "gradlew")) ? "./gradlew" : "gradle";
-    return {
-      type: "java-gradle",
+  "build.gradle": gradle,
+  "build.gradle.kts": gradle,
+  "settings.gradle": gradle,
+  "settings.gradle.kts": gradle,
+  "Gemfile": (dir, scan, manifest) =>
+    withKnown(scan, {
+      type: "ruby",
       dir,
       manifest,
-      build: `${gradle} build -x test`,
-      test: `${gradle} test`,
-      testFramework: "junit",
-    };
-  },
-  "Gemfile": (dir, _s, manifest) => ({
-    type: "ruby",
-    dir,
-    manifest,
-    install: "bundle install",
-    test: "bundle exec rake test",
-  }),
-  "composer.json": (dir, _s, manifest) => ({
-    type: "php",
-    dir,
-    manifest,
-    install: "composer install",
-    test: "vendor/bin/phpunit",
-  }),
-  "CMakeLists.txt": (dir, _s, manifest) => ({
-    type: "cmake",
-    dir,
-    manifest,
-    build: "cmake -S . -B build && cmake --build build",
-    test: "ctest --test-dir build",
-  }),
+      install: "bundle install",
+      test: "bundle exec rake test",
+    }),
+  "composer.json": (dir, scan, manifest) =>
+    withKnown(scan, {
+      type: "php",
+      dir,
+      manifest,
+      install: "composer install",
+      test: "vendor/bin/phpunit",
+    }),
+  "CMakeLists.txt": (dir, scan, manifest) =>
+    withKnown(scan, {
+      type: "cmake",
+      dir,
+      manifest,
+      build: "cmake -S . -B build && cmake --build build",
+      test: "ctest --test-dir build",
+    }),
 };
 
 export function detect(scan: ScanResult): Detection {
@@ -288,23 +496,31 @@ export function detect(scan: ScanResult): Detection {
     else if (name.endsWith(".csproj")) projects.push(dotnetProject(scan, f.path));
     else if (simple[name]) projects.push(simple[name](dirOf(f.path), scan, f.path));
   }
-  // A .NET solution builds and tests its projects: one job, not one per project.
-  for (const sln of projects.filter((p) => p.type === "dotnet" && /\.slnx?$/.test(p.manifest))) {
-    for (
-      const member of projects.filter((p) =>
-        p.type === "dotnet" && p !== sln && (sln.dir === "." || p.dir.startsWith(`${sln.dir}/`))
-      )
-    ) projects.splice(projects.indexOf(member), 1);
-  }
-  // Members of a Cargo workspace are tested by the workspace's one job, not one each.
-  const workspaces = projects.filter((p) => p.type === "rust" && p.test?.includes("--workspace"));
-  for (const w of workspaces) {
-    for (
-      const member of projects.filter((p) =>
-        p.type === "rust" && p !== w && (w.dir === "." || p.dir.startsWith(`${w.dir}/`))
-      )
-    ) projects.splice(projects.indexOf(member), 1);
-  }
+  const family = (p: Project) => p.type === "typescript" ? "node" : p.type;
+  const under = (root: Project, p: Project) => root.dir === "." || p.dir.startsWith(`${root.dir}/`);
+  // One job per workspace: a .NET solution, a Cargo workspace, a Gradle build with its settings
+  // file and a go.work take in every project of theirs below them; Node workspaces and Maven
+  // parents their declared members.
+  const roots = projects.filter((p) =>
+    (p.type === "dotnet" && /\.slnx?$/.test(p.manifest)) ||
+    (p.type === "rust" && p.test?.includes("--workspace")) ||
+    (p.type === "java-gradle" && /settings\.gradle(\.kts)?$/.test(p.manifest)) ||
+    (p.type === "go" && p.manifest.endsWith("go.work"))
+  );
+  const memberDirs = new Set(projects.flatMap((p) => p.members ?? []));
+  const folded = (p: Project) =>
+    memberDirs.has(p.dir) ||
+    roots.some((r) => r !== p && family(r) === family(p) && under(r, p)) ||
+    // One Gradle project per folder (build.gradle beside settings.gradle).
+    projects.some((q) => q !== p && q.type === p.type && q.dir === p.dir && roots.includes(q));
+  const kept = projects.filter((p) => !folded(p));
+  // A project with nothing to build or test gets no job: the report says so.
+  const skipped: SkippedProject[] = kept.filter((p) => !p.build && !p.test).map((p) => ({
+    type: p.type,
+    dir: p.dir,
+    why: "nothing to build or test: no build or test command was found",
+  }));
+  projects.splice(0, projects.length, ...kept.filter((p) => p.build || p.test));
   const languages: Record<string, number> = {};
   for (const f of scan.files) {
     if (f.language) languages[f.language] = (languages[f.language] ?? 0) + 1;
@@ -319,6 +535,7 @@ export function detect(scan: ScanResult): Detection {
     languages,
     existingCi,
     hasDocker: scan.files.some((f) => /(^|\/)Dockerfile$/.test(f.path)),
+    ...(skipped.length ? { skipped } : {}),
   };
 }
 

@@ -39,6 +39,19 @@ export interface Project {
   runtimeVersionFrom?: string;
   /** The package manager, as `packageManager` or the lock file says (`pnpm`, `yarn`, `npm`). */
   packageManager?: string;
+  /** Several toolchain versions the project declares it supports: one CI job each. */
+  matrix?: string[];
+  /** Where the test command was read, when not from the project's manifest (tox.ini, .travis.yml, …). */
+  testFrom?: string;
+  /** Workspace members this project's one job builds and tests. */
+  members?: string[];
+}
+
+/** A project that gets no CI job, and why. */
+export interface SkippedProject {
+  type: string;
+  dir: string;
+  why: string;
 }
 
 /** The branches CI runs on, and how they were found. */
@@ -54,6 +67,8 @@ export interface Detection {
   languages: Record<string, number>;
   existingCi: string[];
   hasDocker: boolean;
+  /** Projects with nothing to build or test (no job for them). */
+  skipped?: SkippedProject[];
 }
 
 export interface Finding {

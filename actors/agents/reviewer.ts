@@ -3,7 +3,7 @@ import { defineAgent } from "../orchestrator/define_agent.ts";
 import { CI_SCHEMAS } from "./ci_config.ts";
 import type { Finding, GeneratedFile, ScanResult } from "./repo_facts.ts";
 import { SECRETS } from "./secret_patterns.ts";
-import type { JobVerification } from "./ci_verifier.ts";
+import { type JobVerification, proposedCiFiles, type VerifiedCi } from "./ci_verifier.ts";
 
 export interface Review {
   verdict: "approve" | "block";
@@ -23,6 +23,11 @@ export function review(
   const notes: string[] = [];
   // A proposal whose jobs failed here is not verified: it is blocked, with the failing step.
   for (const job of verification ?? []) {
+    for (const r of job.repairs ?? []) {
+      notes.push(
+        `CI job ${job.job} was repaired after its ${r.step} step failed: ${r.problem}; ${r.change}`,
+      );
+    }
     const failed = job.steps.find((s) => s.outcome === "failed");
     if (failed) {
       problems.push(
@@ -71,11 +76,14 @@ export default defineAgent({
       deps.scan as ScanResult,
       deps.assess as Finding[],
       [
-        ...((deps.generate_ci as GeneratedFile[] | undefined) ?? []),
+        ...proposedCiFiles(
+          deps.generate_ci as GeneratedFile[] | undefined,
+          deps.verify_ci as VerifiedCi | undefined,
+        ),
         ...((deps.write_docs as GeneratedFile[] | undefined) ?? []),
         ...((deps.code as { files: GeneratedFile[] } | undefined)?.files ?? []),
         ...((deps.write_tests as { files: GeneratedFile[] } | undefined)?.files ?? []),
       ],
-      deps.verify_ci as JobVerification[] | undefined,
+      (deps.verify_ci as VerifiedCi | undefined)?.jobs,
     ),
 });

@@ -35,7 +35,7 @@ const LANGUAGES: Record<string, string> = {
 const BINARY =
   /\.(png|jpe?g|gif|ico|pdf|zip|gz|tgz|jar|war|exe|dll|so|dylib|bin|wasm|class|o|a|mp4|mov|iso|dmg|sqlite|db|duckdb)$/i;
 const KEY_FILE =
-  /(^|\/)(package\.json|deno\.jsonc?|tsconfig\.json|go\.mod|Cargo\.toml|pyproject\.toml|setup\.py|setup\.cfg|requirements[^/]*\.txt|Pipfile|pom\.xml|build\.gradle(\.kts)?|[^/]+\.csproj|Gemfile|composer\.json|CMakeLists\.txt|Makefile|Dockerfile|\.gitignore|README(\.md)?|\.nvmrc|\.node-version|\.python-version|global\.json)$/i;
+  /(^|\/)(package\.json|deno\.jsonc?|tsconfig\.json|go\.mod|Cargo\.toml|pyproject\.toml|setup\.py|setup\.cfg|requirements[^/]*\.txt|Pipfile|pom\.xml|build\.gradle(\.kts)?|[^/]+\.csproj|Gemfile|composer\.json|CMakeLists\.txt|Makefile|Dockerfile|\.gitignore|README(\.md)?|\.nvmrc|\.node-version|\.python-version|global\.json|rust-toolchain(\.toml)?|settings\.gradle(\.kts)?|go\.work|pnpm-workspace\.yaml|\.yarnrc\.yml|tox\.ini|noxfile\.py|\.travis\.yml|\.?appveyor\.yml|\.circleci\/config\.yml)$/i;
 const MAX_FILES = 20_000;
 const MAX_KEY_FILE = 64 * 1024;
 

@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import { defineAgent } from "../orchestrator/define_agent.ts";
-import type { Detection } from "./repo_facts.ts";
+import type { Detection, GeneratedFile } from "./repo_facts.ts";
 import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
 import { copyTree } from "./coder.ts";
-import { verifyCi } from "./ci_verifier.ts";
+import { type VerifiedCi, verifyCi } from "./ci_verifier.ts";
+import { ciFiles } from "./ci_config.ts";
 
 /**
  * Runs each project's own test command with a time limit, in `root` (a scratch copy), inside the
@@ -33,12 +34,27 @@ export async function runTests(
 
 export default defineAgent({
   // The proposed CI jobs' steps, run here before they are proposed (`--verify-ci`).
-  verify_ci: (inputs, deps) =>
-    verifyCi(String(inputs.repo), String(inputs.scratch), deps.detect as Detection, {
-      unsandboxed: inputs.unsandboxed === true,
-      allowInstallNetwork: inputs.allowInstallNetwork === true,
-      timeoutMs: Number(inputs.timeoutMs ?? 600_000),
-    }),
+  // A job repaired here is proposed as repaired: the generated CI files are made again from it.
+  verify_ci: async (inputs, deps): Promise<VerifiedCi> => {
+    const detection = deps.detect as Detection;
+    const { jobs, projects } = await verifyCi(
+      String(inputs.repo),
+      String(inputs.scratch),
+      detection,
+      {
+        unsandboxed: inputs.unsandboxed === true,
+        allowInstallNetwork: inputs.allowInstallNetwork === true,
+        timeoutMs: Number(inputs.timeoutMs ?? 600_000),
+      },
+    );
+    const generated = (deps.generate_ci as GeneratedFile[] | undefined) ?? [];
+    const files = jobs.some((j) => j.repairs.length > 0)
+      ? ciFiles({ ...detection, projects })
+        .filter((f) => generated.some((g) => g.path === f.path))
+        .map((f) => ({ ...f, reason: `${f.reason} (repaired after verification)` }))
+      : [];
+    return { jobs, files };
+  },
   // The tests run in a scratch copy: the sandbox lets them write nowhere else.
   test: async (inputs, deps) => {
     const copy = join(String(inputs.scratch), "run-tests");

@@ -1,12 +1,18 @@
 import { createTwoFilesPatch } from "diff";
 import { dirname, join } from "node:path";
 import type { RepairStep } from "../agents/planner.ts";
-import type { Detection, Finding, GeneratedFile, ScanResult } from "../agents/repo_facts.ts";
+import type {
+  Detection,
+  Finding,
+  GeneratedFile,
+  ScanResult,
+  SkippedProject,
+} from "../agents/repo_facts.ts";
 import type { Review } from "../agents/reviewer.ts";
 import type { RunOutcome } from "./orchestrator.ts";
 import type { CodeChange } from "../agents/coder.ts";
 import type { WrittenTests } from "../agents/test_writer.ts";
-import type { JobVerification } from "../agents/ci_verifier.ts";
+import { type JobVerification, proposedCiFiles, type VerifiedCi } from "../agents/ci_verifier.ts";
 
 /** What a run found and made, as `report.json` holds it. */
 export interface RunReport {
@@ -27,6 +33,8 @@ export interface RunReport {
   code?: { attempts: number; model: string; tests: unknown };
   /** The proposed CI jobs run here (`--verify-ci`). */
   ciVerification?: JobVerification[];
+  /** Projects that get no CI job, and why. */
+  skippedProjects?: SkippedProject[];
   /** What models cost the run, by model. */
   cost?: ModelSpend;
   /** The tests a model wrote and the deliberate breaks of the code they caught. */
@@ -58,9 +66,13 @@ export function buildReport(
   const scan = out.get("scan") as ScanResult | undefined;
   const detection = out.get("detect") as Detection | undefined;
   const code = out.get("code") as CodeChange | undefined;
+  const verified = out.get("verify_ci") as VerifiedCi | undefined;
   const written = out.get("write_tests") as WrittenTests | undefined;
   const files = [
-    ...((out.get("generate_ci") as GeneratedFile[] | undefined) ?? []),
+    ...proposedCiFiles(
+      out.get("generate_ci") as GeneratedFile[] | undefined,
+      verified,
+    ),
     ...((out.get("write_docs") as GeneratedFile[] | undefined) ?? []),
     ...(code?.files ?? []),
     ...(written?.files ?? []),
@@ -82,9 +94,8 @@ export function buildReport(
       tests: out.get("test"),
       ...(code ? { code: { attempts: code.attempts, model: code.model, tests: code.tests } } : {}),
       ...(cost ? { cost } : {}),
-      ...(out.has("verify_ci")
-        ? { ciVerification: out.get("verify_ci") as JobVerification[] }
-        : {}),
+      ...(verified ? { ciVerification: verified.jobs } : {}),
+      ...(detection?.skipped?.length ? { skippedProjects: detection.skipped } : {}),
       ...(written
         ? {
           testsWritten: {
@@ -112,12 +123,17 @@ export function markdown(r: RunReport): string {
     ...(r.projects.length
       ? r.projects.map((p) =>
         `- ${p.type} in \`${p.dir}\` (${p.manifest})${
-          p.test ? `, tests: \`${p.test}\`` : ", no test command"
+          p.test
+            ? `, tests: \`${p.test}\`${p.testFrom ? ` (from ${p.testFrom})` : ""}`
+            : ", no test command"
+        }${p.matrix ? `, a job for each of ${p.matrix.join(", ")}` : ""}${
+          p.members?.length ? `, with ${p.members.length} workspace members` : ""
         }${p.runtimeVersion ? `, version ${p.runtimeVersion} (${p.runtimeVersionFrom})` : ""}${
           p.packageManager ? `, ${p.packageManager}` : ""
         }`
       )
       : ["- none detected"]),
+    ...(r.skippedProjects ?? []).map((p) => `- no CI job for ${p.type} in \`${p.dir}\`: ${p.why}`),
     `- existing CI: ${r.existingCi.length ? r.existingCi.join(", ") : "none"}`,
     ...(r.branches
       ? [`- CI runs on: ${r.branches.names.join(", ")} and pull requests (${r.branches.from})`]
@@ -160,6 +176,9 @@ export function markdown(r: RunReport): string {
     lines.push("## CI verified here", "");
     for (const job of r.ciVerification) {
       lines.push(`- **${job.job}**: ${job.verdict}`);
+      for (const fix of job.repairs ?? []) {
+        lines.push(`  - repaired after ${fix.step} failed: ${fix.problem}; ${fix.change}`);
+      }
       for (const s of job.steps) {
         lines.push(
           `  - ${s.name} \`${s.command}\`: ${s.outcome}${s.why ? ` (${s.why})` : ""}`,

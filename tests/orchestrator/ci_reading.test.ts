@@ -241,3 +241,183 @@ Deno.test("Go: the version go.mod asks for (toolchain, else go) picks the contai
   assert.equal(generated[".gitlab-ci.yml"].go.image, "golang:1.23");
   assert.deepEqual(generated["azure-pipelines.yml"].jobs[0].steps[0].inputs, { version: "1.23.4" });
 });
+
+Deno.test("Rust: a pinned toolchain is installed as pinned; rust-version gives a job for it and one for stable", async () => {
+  const pinned = await repoWith({
+    "Cargo.toml": '[package]\nname = "x"\nversion = "0.1.0"\n',
+    "src/lib.rs": "",
+    "rust-toolchain.toml": '[toolchain]\nchannel = "1.79.0"\ncomponents = ["clippy"]\n',
+  });
+  assert.deepEqual(pinned.generated[".github/workflows/ci.yml"].jobs.rust.steps[1], {
+    uses: "dtolnay/rust-toolchain@master",
+    with: { toolchain: "1.79.0" },
+  });
+  assert.equal(pinned.generated[".gitlab-ci.yml"].rust.image, "rust:1.79.0");
+  const msrv = await repoWith({
+    "Cargo.toml": '[package]\nname = "x"\nversion = "0.1.0"\nrust-version = "1.70"\n',
+    "src/lib.rs": "",
+  });
+  const gh = msrv.generated[".github/workflows/ci.yml"].jobs.rust;
+  assert.deepEqual(gh.strategy.matrix, { version: ["1.70", "stable"] });
+  assert.deepEqual(gh.steps[1].with, { toolchain: "${{ matrix.version }}" });
+  const gl = msrv.generated[".gitlab-ci.yml"].rust;
+  assert.deepEqual(gl.parallel, { matrix: [{ VERSION: ["1.70", "stable"] }] });
+  assert.match(gl.script[0], /rustup toolchain install \$VERSION/);
+  const az = msrv.generated["azure-pipelines.yml"].jobs[0];
+  assert.deepEqual(az.strategy.matrix, {
+    v1_70: { version: "1.70" },
+    vstable: { version: "stable" },
+  });
+  assert.match(az.steps[0].script, /rustup default \$\(version\)/);
+});
+
+Deno.test("Java: the release a Maven or Gradle build compiles for picks the JDK; a parent with modules and a Gradle build with settings are one job each", async () => {
+  const maven = await repoWith({
+    "pom.xml": "<project><properties><maven.compiler.release>17</maven.compiler.release>" +
+      "</properties><modules><module>core</module><module>app</module></modules></project>",
+    "core/pom.xml": "<project/>",
+    "app/pom.xml": "<project/>",
+  });
+  assert.deepEqual(maven.detection.projects.map((p) => [p.type, p.dir, p.runtimeVersion]), [
+    ["java-maven", ".", "17"],
+  ]);
+  assert.equal(
+    maven.generated[".github/workflows/ci.yml"].jobs["java-maven"].steps[1].with["java-version"],
+    "17",
+  );
+  assert.equal(maven.generated[".gitlab-ci.yml"]["java-maven"].image, "maven:3-eclipse-temurin-17");
+  const spring = await repoWith({
+    "pom.xml": "<project><properties><java.version>1.8</java.version></properties></project>",
+  });
+  assert.equal(spring.detection.projects[0].runtimeVersion, "8");
+  const gradle = await repoWith({
+    "settings.gradle.kts": 'rootProject.name = "x"\ninclude("lib", "app")\n',
+    "build.gradle.kts": "java { toolchain { languageVersion.set(JavaLanguageVersion.of(17)) } }\n",
+    "gradlew": "#!/bin/sh\n",
+    "lib/build.gradle.kts": "plugins { `java-library` }\n",
+    "app/build.gradle.kts": "plugins { application }\n",
+  });
+  assert.deepEqual(
+    gradle.detection.projects.map((p) => [p.type, p.dir, p.test, p.runtimeVersion]),
+    [
+      ["java-gradle", ".", "./gradlew test", "17"],
+    ],
+  );
+  assert.equal(gradle.generated[".gitlab-ci.yml"]["java-gradle"].image, "gradle:jdk17");
+});
+
+Deno.test("a Go workspace is one job over its modules, at go.work's version", async () => {
+  const { detection, generated } = await repoWith({
+    "go.work": "go 1.22.0\n\nuse (\n\t./api\n\t./worker // the queue\n)\n",
+    "api/go.mod": "module example.com/api\n\ngo 1.22\n",
+    "api/api_test.go": "package api\n",
+    "worker/go.mod": "module example.com/worker\n\ngo 1.22\n",
+    "worker/main.go": "package main\n",
+  });
+  assert.deepEqual(detection.projects.map((p) => [p.dir, p.build, p.test, p.runtimeVersion]), [
+    [".", "go build ./api/... ./worker/...", "go test ./api/... ./worker/...", "1.22.0"],
+  ]);
+  assert.deepEqual(Object.keys(generated[".github/workflows/ci.yml"].jobs), ["go"]);
+});
+
+Deno.test("Node workspaces are one job at the root, installed once and run across members; a folder outside them keeps its own job", async () => {
+  const member = (name: string, scripts: Record<string, string>) =>
+    JSON.stringify({ name, version: "1.0.0", scripts });
+  const npm = await repoWith({
+    "package.json": JSON.stringify({ name: "mono", private: true, workspaces: ["packages/*"] }),
+    "package-lock.json": "{}",
+    "packages/a/package.json": member("a", { test: "node --test", build: "tsc" }),
+    "packages/b/package.json": member("b", { test: "node --test" }),
+    "examples/demo/package.json": member("demo", { test: "node --test" }),
+  });
+  // In the scan's order (by path); the members have no job of their own.
+  assert.deepEqual(npm.detection.projects.map((p) => [p.dir, p.install, p.build, p.test]), [
+    ["examples/demo", "npm install", undefined, "npm test"],
+    [
+      ".",
+      "npm ci",
+      "npm run build --workspaces --if-present",
+      "npm run test --workspaces --if-present",
+    ],
+  ]);
+  const pnpm = await repoWith({
+    "package.json": JSON.stringify({ name: "mono", packageManager: "pnpm@9.15.0" }),
+    "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+    "pnpm-workspace.yaml": "packages:\n  - 'apps/*'\n  - '!apps/legacy'\n",
+    "apps/web/package.json": member("web", { test: "vitest run" }),
+    "apps/legacy/package.json": member("legacy", { test: "mocha" }),
+  });
+  assert.deepEqual(pnpm.detection.projects.map((p) => [p.dir, p.test]), [
+    // Left out of the workspace: a project of its own (no lock file of its own: npm).
+    ["apps/legacy", "npm test"],
+    [".", "pnpm -r run test"],
+  ]);
+  const berry = await repoWith({
+    "package.json": JSON.stringify({
+      name: "x",
+      packageManager: "yarn@4.5.0",
+      scripts: { test: "jest" },
+    }),
+    "yarn.lock": "",
+  });
+  assert.equal(berry.detection.projects[0].install, "yarn install --immutable");
+});
+
+Deno.test("Python: tox or nox run the tests when the project has them; undeclared pytest is installed; classifiers give a job per version", async () => {
+  const tox = await repoWith({
+    "pyproject.toml": '[project]\nname = "x"\n',
+    "tox.ini": "[tox]\nenv_list = py311, py312\n",
+    "tests/test_x.py": "def test_x(): pass\n",
+  });
+  assert.deepEqual(
+    [tox.detection.projects[0].install, tox.detection.projects[0].test],
+    ["pip install tox", "tox"],
+  );
+  assert.equal(tox.detection.projects[0].testFrom, "tox.ini");
+  const bare = await repoWith({
+    "pyproject.toml": '[project]\nname = "x"\nclassifiers = [\n' +
+      '  "Programming Language :: Python :: 3.12",\n' +
+      '  "Programming Language :: Python :: 3.10",\n' +
+      '  "Programming Language :: Python :: 3.11",\n]\n',
+    "tests/test_x.py": "import unittest\n",
+  });
+  assert.deepEqual(
+    [bare.detection.projects[0].install, bare.detection.projects[0].test],
+    ["pip install -e . pytest", "python -m pytest"],
+  );
+  const job = bare.generated[".github/workflows/ci.yml"].jobs.python;
+  assert.deepEqual(job.strategy.matrix, { version: ["3.10", "3.11", "3.12"] });
+  assert.equal(job.steps[1].with["python-version"], "${{ matrix.version }}");
+  assert.equal(bare.generated[".gitlab-ci.yml"].python.image, "python:$VERSION");
+});
+
+Deno.test("commands the maintainers wrote elsewhere are reused: Travis's script, a Makefile's test target; a project with nothing to build or test gets no job", async () => {
+  const ruby = await repoWith({
+    "Gemfile": "source 'https://rubygems.org'\n",
+    ".travis.yml": "language: ruby\ninstall:\n  - bundle install --jobs 4\nscript:\n" +
+      "  - bundle exec rspec\n  - bundle exec rubocop\n  - echo $TRAVIS_BRANCH\n",
+  });
+  assert.deepEqual(ruby.detection.projects.map((p) => [p.install, p.test, p.testFrom]), [
+    ["bundle install --jobs 4", "bundle exec rspec && bundle exec rubocop", ".travis.yml"],
+  ]);
+  const c = await repoWith({
+    "CMakeLists.txt": "project(x C)\n",
+    "Makefile": "all:\n\tcc -o x x.c\n\ncheck: all\n\t./x --self-test\n",
+  });
+  assert.deepEqual(c.detection.projects.map((p) => [p.test, p.testFrom]), [[
+    "make check",
+    "Makefile",
+  ]]);
+  const idle = await repoWith({
+    "package.json": JSON.stringify({ name: "site", version: "1.0.0" }),
+    "go.mod": "module example.com/x\n\ngo 1.22\n",
+    "main.go": "package main\n",
+  });
+  assert.deepEqual(idle.detection.projects.map((p) => p.type), ["go"]);
+  assert.deepEqual(idle.detection.skipped, [{
+    type: "node",
+    dir: ".",
+    why: "nothing to build or test: no build or test command was found",
+  }]);
+  assert.deepEqual(Object.keys(idle.generated[".github/workflows/ci.yml"].jobs), ["go"]);
+});

@@ -96,3 +96,67 @@ Deno.test("a proposed job that fails here is not verified, and the review blocks
   );
   assert.match(md, /- Test `npm test`: failed \(exit 1\)/);
 });
+
+Deno.test("a job that fails through the workflow's fault is repaired and verified again, and the repaired workflow is the one proposed", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-repair-" });
+  try {
+    const dir = join(tmp, "repo");
+    // package.json needs a local package that package-lock.json does not list: `npm ci` refuses
+    // the lock file, `npm install` (no network needed for a file: dependency) accepts it.
+    const files: Record<string, string> = {
+      "package.json": JSON.stringify({
+        name: "app",
+        version: "1.0.0",
+        scripts: { test: "node --test test/" },
+        dependencies: { "add-lib": "file:./lib" },
+      }),
+      "package-lock.json": JSON.stringify({
+        name: "app",
+        version: "1.0.0",
+        lockfileVersion: 3,
+        requires: true,
+        packages: { "": { name: "app", version: "1.0.0" } },
+      }),
+      "lib/package.json": JSON.stringify({ name: "add-lib", version: "1.0.0", main: "index.js" }),
+      "lib/index.js": "module.exports = (a, b) => a + b;\n",
+      "test/app.test.js":
+        'const test = require("node:test");\nconst assert = require("node:assert");\n' +
+        'test("adds", () => assert.equal(require("add-lib")(1, 2), 3));\n',
+    };
+    for (const [path, text] of Object.entries(files)) {
+      await Deno.mkdir(join(dir, path, ".."), { recursive: true });
+      await Deno.writeTextFile(join(dir, path), text);
+    }
+    let result: RunResult | undefined;
+    await withLedger(async (ledger) => {
+      const session = await RunSession.start(ledger, {
+        repo: dir,
+        out: join(tmp, "out"),
+        verifyCi: true,
+      });
+      result = await session.run();
+    });
+    const [node] = result!.report.ciVerification!;
+    assert.equal(node.verdict, "verified");
+    assert.deepEqual(node.repairs.map((r) => [r.step, r.problem]), [
+      ["Install", "npm ci refused package-lock.json: it is out of step with package.json"],
+    ]);
+    assert.deepEqual(node.steps.map((s) => [s.command, s.outcome]), [
+      ["npm install", "passed"],
+      ["npm test", "passed"],
+    ]);
+    const workflow = await Deno.readTextFile(join(tmp, "out", "files", ".github/workflows/ci.yml"));
+    assert.match(workflow, /run: npm install\n/);
+    assert.doesNotMatch(workflow, /npm ci/);
+    assert.equal(result!.report.review?.verdict, "approve");
+    assert.ok(
+      result!.report.review?.notes.some((n) =>
+        /was repaired after its Install step failed/.test(n)
+      ),
+    );
+    const md = await Deno.readTextFile(join(tmp, "out", "report.md"));
+    assert.match(md, /repaired after Install failed: npm ci refused package-lock\.json/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
