@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { defineAgent } from "../orchestrator/define_agent.ts";
 import type { Detection, Finding, ScanResult } from "./repo_facts.ts";
-import { mask, SECRETS } from "./secret_patterns.ts";
+import { mask, secretOn } from "./secret_patterns.ts";
 import { checkCompliance } from "./compliance.ts";
 import type { CompliancePack } from "../../policies/compliance_pack.ts";
 
@@ -29,19 +29,16 @@ async function secrets(scan: ScanResult): Promise<Finding[]> {
     }
     const lines = text.split("\n");
     lines.forEach((line, i) => {
-      for (const s of SECRETS) {
-        const m = line.match(s.pattern);
-        if (!m || (s.body && !s.body.test(lines[i + 1] ?? ""))) continue;
-        out.push({
-          rule: "secret",
-          severity: "critical",
-          path: f.path,
-          line: i + 1,
-          evidence: mask(m[0]),
-          message: `${s.name} committed to the repository`,
-        });
-        break;
-      }
+      const found = secretOn(line, lines[i + 1]);
+      if (!found) return;
+      out.push({
+        rule: "secret",
+        severity: "critical",
+        path: f.path,
+        line: i + 1,
+        evidence: mask(found.match),
+        message: `${found.name} committed to the repository`,
+      });
     });
   }
   return out;

@@ -65,7 +65,12 @@ function toolchain(p: Project, matrixVersion?: string): Toolchain {
           }]
           : [{
             uses: "actions/setup-python@v5",
-            with: { "python-version": version, cache: "pip" },
+            with: {
+              "python-version": version,
+              cache: "pip",
+              // A declared version not yet released is tested on its pre-release.
+              ...(matrixVersion ? { "allow-prereleases": true } : {}),
+            },
           }],
         image: uv ? `ghcr.io/astral-sh/uv:python${version}-bookworm` : `python:${version}`,
         cache: [uv ? ".cache/uv" : ".cache/pip"],

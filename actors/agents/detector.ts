@@ -9,6 +9,11 @@ import type { Branches, Detection, Project, ScanResult, SkippedProject } from ".
 const dirOf = (path: string) => (path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".");
 const exists = (scan: ScanResult, path: string) => scan.files.some((f) => f.path === path);
 const inDir = (dir: string, name: string) => (dir === "." ? name : `${dir}/${name}`);
+/** `path` is in folder `dir` or below it. */
+const within = (dir: string, path: string) =>
+  dir === "." || path === dir || path.startsWith(`${dir}/`);
+/** Folders that hold test data, not projects of their own. */
+const TEST_DATA = /(^|\/)(fixtures?|testdata|test-data|__tests__|__fixtures__)(\/|$)/;
 
 function node(scan: ScanResult, manifest: string): Project {
   const dir = dirOf(manifest);
@@ -203,12 +208,32 @@ function dotnetProject(scan: ScanResult, manifest: string): Project {
   };
 }
 
-function denoTasks(scan: ScanResult, manifest: string): Record<string, unknown> {
+function denoConfig(scan: ScanResult, manifest: string): { tasks?: unknown; workspace?: unknown } {
   try {
-    return JSON.parse(scan.keyFiles[manifest] ?? "{}").tasks ?? {};
+    return JSON.parse(scan.keyFiles[manifest] ?? "{}") ?? {};
   } catch {
     return {}; // deno.jsonc with comments: fall back to plain `deno test`
   }
+}
+
+/** A Deno project; a `workspace` root tests its members with it, as one job. */
+function deno(dir: string, scan: ScanResult, manifest: string): Project {
+  const config = denoConfig(scan, manifest);
+  const tasks = (config.tasks ?? {}) as Record<string, unknown>;
+  const members = Array.isArray(config.workspace)
+    ? config.workspace.filter((m) => typeof m === "string").map((m) =>
+      inDir(dir, m.replace(/^\.\//, "").replace(/\/$/, ""))
+    )
+    : [];
+  return {
+    type: "deno",
+    dir,
+    manifest,
+    // A project's own test task knows its permissions; `deno test -A` is the fallback.
+    test: tasks.test ? "deno task test" : "deno test -A",
+    testFramework: "deno test",
+    ...(members.length ? { members } : {}),
+  };
 }
 
 function python(scan: ScanResult, manifest: string): Project {
@@ -216,7 +241,7 @@ function python(scan: ScanResult, manifest: string): Project {
   const text = Object.entries(scan.keyFiles).filter(([p]) => dirOf(p) === dir).map(([, t]) => t)
     .join("\n");
   const hasTests = scan.files.some((f) =>
-    /(^|\/)(tests?\/|test_[^/]*\.py$|[^/]*_test\.py$)/.test(f.path)
+    within(dir, f.path) && /(^|\/)(tests?\/|test_[^/]*\.py$|[^/]*_test\.py$)/.test(f.path)
   );
   const lock = ["poetry.lock", "Pipfile.lock", "uv.lock", "requirements.txt"].find((l) =>
     exists(scan, inDir(dir, l))
@@ -244,8 +269,13 @@ function python(scan: ScanResult, manifest: string): Project {
     : undefined;
   const known = runner ? undefined : knownCommands(scan, dir);
   const [install, test, testFrom] = runner
-    // The project's own test runner makes its environments and installs what they need.
-    ? [`pip install ${runner}`, runner, runner === "tox" ? "tox.ini" : "noxfile.py"]
+    // The project's own test runner makes its environments and installs what they need, tox
+    // under the job's own Python (`tox -e py`; nox sessions name their own interpreters).
+    ? [
+      `pip install ${runner}`,
+      runner === "tox" ? "tox -e py" : "nox",
+      runner === "tox" ? "tox.ini" : "noxfile.py",
+    ]
     : known && (!hasTests || !declaresPytest)
     ? [known.install ?? pipInstall, known.test, known.from]
     : !hasTests
@@ -340,8 +370,15 @@ function javaVersion(text: string, from: string): Partial<Project> {
     text.match(/jvmToolchain\(\s*(\d+)\s*\)/)?.[1] ??
     text.match(/sourceCompatibility\s*=\s*(?:JavaVersion\.VERSION_)?['"]?([\d._]+)/)?.[1];
   if (!found) return {};
-  const version = found.replace("_", ".").replace(/^1\.(\d+)$/, "$1");
-  return { runtimeVersion: version, runtimeVersionFrom: from };
+  const target = Number(found.replace("_", ".").replace(/^1\.(\d+)$/, "$1"));
+  // A Gradle toolchain needs that very JDK; a release or source level is a target, which a newer
+  // JDK compiles for (`--release` needs 9 or later): at least 17, an LTS that still targets 8.
+  const toolchain = /JavaLanguageVersion\.of|jvmToolchain/.test(text);
+  const version = String(toolchain ? target : Math.max(target, 17));
+  return {
+    runtimeVersion: version,
+    runtimeVersionFrom: toolchain || target >= 17 ? from : `${from} (targets Java ${target})`,
+  };
 }
 
 function gradle(dir: string, scan: ScanResult, manifest: string): Project {
@@ -382,7 +419,9 @@ const simple: Record<string, (dir: string, scan: ScanResult, manifest: string) =
       : {}),
     install: "go mod download",
     build: "go build ./...",
-    test: scan.files.some((f) => f.path.endsWith("_test.go")) ? "go test ./..." : undefined,
+    test: scan.files.some((f) => within(dir, f.path) && f.path.endsWith("_test.go"))
+      ? "go test ./..."
+      : undefined,
     testFramework: "go test",
     lockfile: exists(scan, inDir(dir, "go.sum")) ? "go.sum" : undefined,
   }),
@@ -425,14 +464,8 @@ const simple: Record<string, (dir: string, scan: ScanResult, manifest: string) =
       ...rustVersions(scan, dir, cargo),
     };
   },
-  "deno.json": (dir, scan, manifest) => ({
-    type: "deno",
-    dir,
-    manifest,
-    // A project's own test task knows its permissions; `deno test -A` is the fallback.
-    test: denoTasks(scan, manifest).test ? "deno task test" : "deno test -A",
-    testFramework: "deno test",
-  }),
+  "deno.json": deno,
+  "deno.jsonc": deno,
   "pom.xml": (dir, scan, manifest) => {
     // The project's own wrapper pins its Maven version.
     const mvn = exists(scan, inDir(dir, "mvnw")) ? "./mvnw" : "mvn";
@@ -507,20 +540,29 @@ export function detect(scan: ScanResult): Detection {
     (p.type === "java-gradle" && /settings\.gradle(\.kts)?$/.test(p.manifest)) ||
     (p.type === "go" && p.manifest.endsWith("go.work"))
   );
-  const memberDirs = new Set(projects.flatMap((p) => p.members ?? []));
+  // A member's own folder and everything in it (templates, fixtures) belong to the workspace.
   const folded = (p: Project) =>
-    memberDirs.has(p.dir) ||
+    projects.some((r) =>
+      r !== p && family(r) === family(p) && (r.members ?? []).some((m) => within(m, p.dir))
+    ) ||
     roots.some((r) => r !== p && family(r) === family(p) && under(r, p)) ||
     // One Gradle project per folder (build.gradle beside settings.gradle).
     projects.some((q) => q !== p && q.type === p.type && q.dir === p.dir && roots.includes(q));
   const kept = projects.filter((p) => !folded(p));
-  // A project with nothing to build or test gets no job: the report says so.
-  const skipped: SkippedProject[] = kept.filter((p) => !p.build && !p.test).map((p) => ({
+  // A project with nothing to build or test, or one that is a test's data, gets no job: the
+  // report says so.
+  const why = (p: Project) =>
+    TEST_DATA.test(p.dir)
+      ? "test data (in a fixtures, testdata or __tests__ folder)"
+      : !p.build && !p.test
+      ? "nothing to build or test: no build or test command was found"
+      : undefined;
+  const skipped: SkippedProject[] = kept.filter(why).map((p) => ({
     type: p.type,
     dir: p.dir,
-    why: "nothing to build or test: no build or test command was found",
+    why: why(p)!,
   }));
-  projects.splice(0, projects.length, ...kept.filter((p) => p.build || p.test));
+  projects.splice(0, projects.length, ...kept.filter((p) => !why(p)));
   const languages: Record<string, number> = {};
   for (const f of scan.files) {
     if (f.language) languages[f.language] = (languages[f.language] ?? 0) + 1;

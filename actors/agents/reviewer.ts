@@ -2,7 +2,7 @@ import { parse } from "yaml";
 import { defineAgent } from "../orchestrator/define_agent.ts";
 import { CI_SCHEMAS } from "./ci_config.ts";
 import type { Finding, GeneratedFile, ScanResult } from "./repo_facts.ts";
-import { SECRETS } from "./secret_patterns.ts";
+import { secretOn } from "./secret_patterns.ts";
 import { type JobVerification, proposedCiFiles, type VerifiedCi } from "./ci_verifier.ts";
 
 export interface Review {
@@ -54,11 +54,9 @@ export function review(
         problems.push(`${f.path}: not valid YAML: ${(err as Error).message}`);
       }
     }
-    for (const s of SECRETS) {
-      if (s.pattern.test(f.content)) {
-        problems.push(`${f.path}: contains what looks like a ${s.name}`);
-      }
-    }
+    const lines = f.content.split("\n");
+    const names = new Set(lines.map((l, i) => secretOn(l, lines[i + 1])?.name).filter(Boolean));
+    for (const name of names) problems.push(`${f.path}: contains what looks like a ${name}`);
   }
   const secrets = findings.filter((f) => f.rule === "secret");
   if (secrets.length > 0) {

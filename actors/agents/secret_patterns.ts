@@ -8,7 +8,31 @@ export function mask(text: string): string {
   return text.length <= 8 ? "****" : `${text.slice(0, 4)}…${"*".repeat(4)}`;
 }
 
-export const SECRETS: { name: string; pattern: RegExp; body?: RegExp }[] = [
+/** Bits per character: random keys score high, words and placeholders low. */
+function entropy(text: string): number {
+  const counts = new Map<string, number>();
+  for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) bits -= (n / text.length) * Math.log2(n / text.length);
+  return bits;
+}
+
+/** Values that stand in for a credential in docs and tests. */
+const PLACEHOLDER =
+  /example|sample|placeholder|changeme|change_me|dummy|fake|mock|test|invalid|your|xxx|\*\*\*|secret|password|token|<|\$\{|\{\{/i;
+
+/**
+ * A credential pattern. `body`, when given, must match the next line too; `value`, when given,
+ * must accept the matched value (the pattern's first group).
+ */
+export interface SecretPattern {
+  name: string;
+  pattern: RegExp;
+  body?: RegExp;
+  value?: (v: string) => boolean;
+}
+
+export const SECRETS: SecretPattern[] = [
   { name: "AWS access key id", pattern: /\b(AKIA|ASIA)[0-9A-Z]{16}\b/ },
   {
     name: "AWS secret access key",
@@ -24,7 +48,23 @@ export const SECRETS: { name: string; pattern: RegExp; body?: RegExp }[] = [
   { name: "Google API key", pattern: /\bAIza[0-9A-Za-z_-]{35}\b/ },
   { name: "Stripe secret key", pattern: /\bsk_live_[0-9a-zA-Z]{24,}/ },
   {
+    // As generic-secret scanners do: only a value random enough to be a real one (3.5 bits a
+    // character), and not a placeholder such as 'secret123' or 'your-token-here'.
     name: "hard-coded credential",
-    pattern: /\b(password|passwd|secret|api[_-]?key|token)\s*[:=]\s*["'][^"'\s]{8,}["']/i,
+    pattern: /\b(?:password|passwd|secret|api[_-]?key|token)\s*[:=]\s*["']([^"'\s]{8,})["']/i,
+    value: (v) => entropy(v) >= 3.5 && !PLACEHOLDER.test(v),
   },
 ];
+
+/** The first credential on `line` (with the line after it, for patterns with a body). */
+export function secretOn(
+  line: string,
+  next = "",
+): { name: string; match: string } | undefined {
+  for (const s of SECRETS) {
+    const m = line.match(s.pattern);
+    if (!m || (s.body && !s.body.test(next)) || (s.value && !s.value(m[1] ?? m[0]))) continue;
+    return { name: s.name, match: m[0] };
+  }
+  return undefined;
+}

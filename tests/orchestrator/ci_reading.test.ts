@@ -289,7 +289,11 @@ Deno.test("Java: the release a Maven or Gradle build compiles for picks the JDK;
   const spring = await repoWith({
     "pom.xml": "<project><properties><java.version>1.8</java.version></properties></project>",
   });
-  assert.equal(spring.detection.projects[0].runtimeVersion, "8");
+  // Java 8 bytecode, built by a JDK that still targets it (`--release 8` needs 9 or later).
+  assert.deepEqual(
+    [spring.detection.projects[0].runtimeVersion, spring.detection.projects[0].runtimeVersionFrom],
+    ["17", "pom.xml (targets Java 8)"],
+  );
   const gradle = await repoWith({
     "settings.gradle.kts": 'rootProject.name = "x"\ninclude("lib", "app")\n',
     "build.gradle.kts": "java { toolchain { languageVersion.set(JavaLanguageVersion.of(17)) } }\n",
@@ -328,8 +332,15 @@ Deno.test("Node workspaces are one job at the root, installed once and run acros
     "package-lock.json": "{}",
     "packages/a/package.json": member("a", { test: "node --test", build: "tsc" }),
     "packages/b/package.json": member("b", { test: "node --test" }),
+    // Inside a member: its template, built by the member's own tests.
+    "packages/b/template/package.json": member("template", { build: "vite build" }),
+    // Test data, wherever it is.
+    "test/fixtures/app/package.json": member("fixture", { test: "node --test" }),
     "examples/demo/package.json": member("demo", { test: "node --test" }),
   });
+  assert.deepEqual(npm.detection.skipped?.map((p) => [p.dir, p.why]), [
+    ["test/fixtures/app", "test data (in a fixtures, testdata or __tests__ folder)"],
+  ]);
   // In the scan's order (by path); the members have no job of their own.
   assert.deepEqual(npm.detection.projects.map((p) => [p.dir, p.install, p.build, p.test]), [
     ["examples/demo", "npm install", undefined, "npm test"],
@@ -371,7 +382,7 @@ Deno.test("Python: tox or nox run the tests when the project has them; undeclare
   });
   assert.deepEqual(
     [tox.detection.projects[0].install, tox.detection.projects[0].test],
-    ["pip install tox", "tox"],
+    ["pip install tox", "tox -e py"],
   );
   assert.equal(tox.detection.projects[0].testFrom, "tox.ini");
   const bare = await repoWith({
@@ -420,4 +431,18 @@ Deno.test("commands the maintainers wrote elsewhere are reused: Travis's script,
     why: "nothing to build or test: no build or test command was found",
   }]);
   assert.deepEqual(Object.keys(idle.generated[".github/workflows/ci.yml"].jobs), ["go"]);
+});
+
+Deno.test("a Deno workspace is one job running the root's test task over its members", async () => {
+  const { detection } = await repoWith({
+    "deno.json": JSON.stringify({
+      workspace: ["./encoding", "./path"],
+      tasks: { test: "deno test -A" },
+    }),
+    "encoding/deno.json": JSON.stringify({ name: "@x/encoding" }),
+    "path/deno.json": JSON.stringify({ name: "@x/path" }),
+  });
+  assert.deepEqual(detection.projects.map((p) => [p.dir, p.test, p.members]), [
+    [".", "deno task test", ["encoding", "path"]],
+  ]);
 });

@@ -306,6 +306,29 @@ Deno.test(".troupeignore keeps paths out of the assessment; a key header with no
   }
 });
 
+Deno.test("a hard-coded credential is one random enough to be real; docs' and tests' placeholders are not", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-creds-" });
+  try {
+    // The placeholders as a real HTTP client's README and tests have them.
+    await Deno.writeTextFile(
+      join(tmp, "readme.md"),
+      "```js\nconst api = ky.create({ token: 'secret123' });\nauth: {apiKey: 'extended'}\n" +
+        "headers: { token: 'invalid:token' }\npassword: 'your-password-here'\n```\n",
+    );
+    await Deno.writeTextFile(
+      join(tmp, "settings.py"),
+      'DEBUG = False\nDB_PASSWORD = "x"\npassword = "hJ8#kq2Lm9!vXz4R"\n',
+    );
+    const s = await scan(tmp);
+    const found = (await assess(s, detect(s))).filter((f) => f.rule === "secret");
+    assert.deepEqual(found.map((f) => [f.path, f.line, f.message]), [
+      ["settings.py", 3, "hard-coded credential committed to the repository"],
+    ]);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
 Deno.test("--max-agents smaller than the team is refused before anything runs", async () => {
   const r = await cli(["run", "--max-agents", "5", "--ledger", "/nonexistent/ledger.duckdb"]);
   assert.equal(r.code, 2);
