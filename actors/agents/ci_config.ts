@@ -56,34 +56,45 @@ function toolchain(p: Project, matrixVersion?: string): Toolchain {
     case "python": {
       // An exact version from .python-version, else the lowest that requires-python allows.
       const version = matrixVersion ?? p.runtimeVersion?.match(/\d+\.\d+/)?.[0] ?? "3.12";
-      const uv = p.packageManager === "uv";
+      const pm = p.packageManager ?? "pip";
+      const uv = pm === "uv";
+      const setupPython = {
+        uses: "actions/setup-python@v5",
+        with: {
+          "python-version": version,
+          // setup-python caches pip's and poetry's downloads, keyed on their lock files.
+          ...(pm === "pip" || pm === "poetry" ? { cache: pm } : {}),
+          // A declared version not yet released is tested on its pre-release.
+          ...(matrixVersion ? { "allow-prereleases": true } : {}),
+        },
+      };
       return {
         github: uv
           ? [{
             uses: "astral-sh/setup-uv@v6",
             with: { "python-version": version, "enable-cache": true },
           }]
-          : [{
-            uses: "actions/setup-python@v5",
-            with: {
-              "python-version": version,
-              cache: "pip",
-              // A declared version not yet released is tested on its pre-release.
-              ...(matrixVersion ? { "allow-prereleases": true } : {}),
-            },
-          }],
+          : pm === "pdm"
+          ? [{ uses: "pdm-project/setup-pdm@v4", with: { "python-version": version, cache: true } }]
+          // Poetry is installed before setup-python, whose poetry cache looks for it.
+          : [
+            ...(pm === "poetry" ? [{ name: "Poetry", run: "pipx install poetry" }] : []),
+            setupPython,
+          ],
         image: uv ? `ghcr.io/astral-sh/uv:python${version}-bookworm` : `python:${version}`,
+        setup: pm === "poetry" || pm === "pdm" ? [`pip install ${pm}`] : [],
         cache: [uv ? ".cache/uv" : ".cache/pip"],
         azure: [
           { task: "UsePythonVersion@0", inputs: { versionSpec: version } },
-          ...(uv ? [{ script: "pip install uv", displayName: "uv" }] : []),
+          ...(pm !== "pip" ? [{ script: `pip install ${pm}`, displayName: pm }] : []),
         ],
       };
     }
     case "go": {
       const version = p.runtimeVersion ?? "1.22";
       return {
-        github: [{ uses: "actions/setup-go@v5", with: { "go-version-file": `${p.dir}/go.mod` } }],
+        // setup-go reads go.mod or go.work from the repository's top.
+        github: [{ uses: "actions/setup-go@v5", with: { "go-version-file": p.manifest } }],
         image: `golang:${version.split(".").slice(0, 2).join(".")}`,
         cache: [".go/pkg/mod/"],
         azure: [{ task: "GoTool@0", inputs: { version } }],

@@ -243,17 +243,35 @@ function python(scan: ScanResult, manifest: string): Project {
   const hasTests = scan.files.some((f) =>
     within(dir, f.path) && /(^|\/)(tests?\/|test_[^/]*\.py$|[^/]*_test\.py$)/.test(f.path)
   );
-  const lock = ["poetry.lock", "Pipfile.lock", "uv.lock", "requirements.txt"].find((l) =>
-    exists(scan, inDir(dir, l))
-  );
+  const lock = ["poetry.lock", "pdm.lock", "Pipfile.lock", "uv.lock", "requirements.txt"].find((
+    l,
+  ) => exists(scan, inDir(dir, l)));
   const pyproject = scan.keyFiles[inDir(dir, "pyproject.toml")] ?? "";
+  const tableKeys = (text: string, table: string) =>
+    [
+      ...(text.match(new RegExp(`^\\[${table}\\]\\s*\\n([\\s\\S]*?)(?=^\\[|$(?![\\s\\S]))`, "m"))
+        ?.[1] ?? "").matchAll(/^([A-Za-z0-9_.-]+)\s*=/gm),
+    ].map((m) => m[1]);
+  const TEST_NAMES = ["test", "tests", "testing", "dev"];
   // PEP 735 dependency groups: the tests' own dependencies (pytest…) often live in one.
-  const groups = [
-    ...(pyproject.match(/^\[dependency-groups\]\s*\n([\s\S]*?)(?=^\[|$(?![\s\S]))/m)?.[1] ?? "")
-      .matchAll(/^([A-Za-z0-9_.-]+)\s*=/gm),
-  ].map((m) => m[1]);
-  const testGroup = ["test", "tests", "dev"].find((g) => groups.includes(g));
-  const uv = lock === "uv.lock";
+  const testGroup = TEST_NAMES.find((g) => tableKeys(pyproject, "dependency-groups").includes(g));
+  // Else an extra for the tests: pyproject's optional-dependencies, setup.cfg or setup.py.
+  const extras = [
+    ...tableKeys(pyproject, "project\\.optional-dependencies"),
+    ...tableKeys(scan.keyFiles[inDir(dir, "setup.cfg")] ?? "", "options\\.extras_require"),
+    ...[
+      ...(scan.keyFiles[inDir(dir, "setup.py")] ?? "").match(/extras_require\s*=\s*\{([^}]*)\}/)
+        ?.[1].matchAll(/["']([A-Za-z0-9_.-]+)["']\s*:/g) ?? [],
+    ].map((m) => m[1]),
+  ];
+  const testExtra = TEST_NAMES.find((e) => extras.includes(e));
+  const manager = lock === "uv.lock"
+    ? "uv"
+    : lock === "poetry.lock" || /^\[tool\.poetry\]/m.test(pyproject)
+    ? "poetry"
+    : lock === "pdm.lock"
+    ? "pdm"
+    : "pip";
   // pytest runs unittest suites too; where the project does not declare it, CI installs it.
   const declaresPytest = /pytest/.test(text);
   const withPytest = declaresPytest ? "" : " pytest";
@@ -261,7 +279,16 @@ function python(scan: ScanResult, manifest: string): Project {
     ? "pip install -r requirements.txt"
     : testGroup
     ? `pip install -e . --group ${testGroup}`
+    : testExtra
+    ? `pip install -e ".[${testExtra}]"`
     : "pip install -e .";
+  // A lock-file manager installs the project with its groups (poetry: the non-optional ones; pdm:
+  // the dev ones) and runs the tests in its environment.
+  const locked = {
+    uv: ["uv sync --locked --all-groups", "uv run"],
+    poetry: ["poetry install", "poetry run"],
+    pdm: ["pdm install", "pdm run"],
+  }[manager as "uv" | "poetry" | "pdm"];
   const runner = exists(scan, inDir(dir, "tox.ini"))
     ? "tox"
     : exists(scan, inDir(dir, "noxfile.py"))
@@ -277,13 +304,17 @@ function python(scan: ScanResult, manifest: string): Project {
       runner === "tox" ? "tox.ini" : "noxfile.py",
     ]
     : known && (!hasTests || !declaresPytest)
-    ? [known.install ?? pipInstall, known.test, known.from]
+    ? [known.install ?? locked?.[0] ?? pipInstall, known.test, known.from]
     : !hasTests
-    ? [uv ? "uv sync --locked --all-groups" : pipInstall, undefined, undefined]
-    : uv
+    ? [locked?.[0] ?? pipInstall, undefined, undefined]
+    : locked
     ? [
-      "uv sync --locked --all-groups",
-      declaresPytest ? "uv run pytest" : "uv run --with pytest pytest",
+      locked[0],
+      declaresPytest
+        ? `${locked[1]} pytest`
+        : manager === "uv"
+        ? "uv run --with pytest pytest"
+        : `${locked[1]} python -m pytest`,
       undefined,
     ]
     : [`${pipInstall}${withPytest}`, "python -m pytest", undefined];
@@ -304,7 +335,7 @@ function python(scan: ScanResult, manifest: string): Project {
     ...(testFrom ? { testFrom } : {}),
     testFramework: runner ?? (declaresPytest || hasTests ? "pytest" : undefined),
     lockfile: lock,
-    packageManager: uv ? "uv" : "pip",
+    packageManager: manager,
     ...(version
       ? {
         runtimeVersion: version,

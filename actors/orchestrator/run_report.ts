@@ -133,7 +133,7 @@ export function markdown(r: RunReport): string {
         }`
       )
       : ["- none detected"]),
-    ...(r.skippedProjects ?? []).map((p) => `- no CI job for ${p.type} in \`${p.dir}\`: ${p.why}`),
+    ...skippedLines(r.skippedProjects ?? []),
     `- existing CI: ${r.existingCi.length ? r.existingCi.join(", ") : "none"}`,
     ...(r.branches
       ? [`- CI runs on: ${r.branches.names.join(", ")} and pull requests (${r.branches.from})`]
@@ -254,4 +254,22 @@ export async function writeOutputs(
     );
   }
   await Deno.writeTextFile(join(out, "changes.patch"), patches.join(""));
+}
+
+/** Projects without a job, one line each; those in test data folders (often many) on one line. */
+function skippedLines(skipped: SkippedProject[]): string[] {
+  const testData = skipped.filter((p) => p.why.startsWith("test data"));
+  const dirs = testData.slice(0, 3).map((p) => `\`${p.dir}\``).join(", ");
+  return [
+    ...skipped.filter((p) => !testData.includes(p)).map((p) =>
+      `- no CI job for ${p.type} in \`${p.dir}\`: ${p.why}`
+    ),
+    ...(testData.length
+      ? [
+        `- no CI job for ${testData.length} project(s) in test data folders: ${dirs}${
+          testData.length > 3 ? ", …" : ""
+        }`,
+      ]
+      : []),
+  ];
 }

@@ -446,3 +446,52 @@ Deno.test("a Deno workspace is one job running the root's test task over its mem
     [".", "deno task test", ["encoding", "path"]],
   ]);
 });
+
+Deno.test("Python: poetry and pdm install with their lock files and run the tests in their environments; a test extra is installed with pip", async () => {
+  const tests = { "tests/test_x.py": "import pytest\n" };
+  const poetry = await repoWith({
+    ...tests,
+    "pyproject.toml": '[tool.poetry]\nname = "x"\n\n[tool.poetry.group.test.dependencies]\n' +
+      'pytest = "^8"\n',
+    "poetry.lock": "",
+  });
+  const [p] = poetry.detection.projects;
+  assert.deepEqual([p.packageManager, p.install, p.test], [
+    "poetry",
+    "poetry install",
+    "poetry run pytest",
+  ]);
+  const steps = poetry.generated[".github/workflows/ci.yml"].jobs.python.steps;
+  assert.deepEqual(steps.slice(1, 3), [
+    { name: "Poetry", run: "pipx install poetry" },
+    { uses: "actions/setup-python@v5", with: { "python-version": "3.12", cache: "poetry" } },
+  ]);
+  assert.deepEqual(poetry.generated[".gitlab-ci.yml"].python.script.slice(0, 2), [
+    "pip install poetry",
+    "poetry install",
+  ]);
+  const pdm = await repoWith({
+    ...tests,
+    "pyproject.toml": '[project]\nname = "x"\n\n[tool.pdm.dev-dependencies]\ntest = ["pytest"]\n',
+    "pdm.lock": "",
+  });
+  assert.deepEqual(
+    [pdm.detection.projects[0].install, pdm.detection.projects[0].test],
+    ["pdm install", "pdm run pytest"],
+  );
+  assert.equal(
+    pdm.generated[".github/workflows/ci.yml"].jobs.python.steps[1].uses,
+    "pdm-project/setup-pdm@v4",
+  );
+  // As a real command-line HTTP client sets it up: setup.cfg's `dev` extra holds pytest.
+  const extra = await repoWith({
+    ...tests,
+    "setup.py": "from setuptools import setup\nsetup()\n",
+    "setup.cfg": "[metadata]\nname = x\n\n[options.extras_require]\ndev =\n    pytest\n" +
+      "    responses\ntest =\n    pytest\n",
+  });
+  assert.deepEqual(
+    [extra.detection.projects[0].install, extra.detection.projects[0].test],
+    ['pip install -e ".[test]"', "python -m pytest"],
+  );
+});
