@@ -163,7 +163,12 @@ async function runJob(
       continue;
     }
     const tool = command.split(/\s+/)[0];
-    const mode = { ...o, network: name === "Install" && !!o.allowInstallNetwork };
+    const mode = {
+      ...o,
+      network: name === "Install" && !!o.allowInstallNetwork,
+      // Deno is here whatever else is not: the one troupe runs on.
+      ...(tool === "deno" ? { tools: { deno: Deno.execPath() } } : {}),
+    };
     const probe = await runSandboxed(join(copy, p.dir), `command -v ${tool}`, mode, 10_000);
     if (probe.code !== 0) {
       // No exit code: nothing could run at all here (no sandbox), and the output says why.

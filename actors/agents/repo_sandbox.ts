@@ -4,7 +4,12 @@ export interface SandboxMode {
   unsandboxed?: boolean;
   /** Let the commands reach the network (install steps the user allowed). */
   network?: boolean;
+  /** Programs from outside the system folders, by the name they run as: path on this machine. */
+  tools?: Record<string, string>;
 }
+
+/** Where the tools given by path are found inside the sandbox. */
+const TOOLS_DIR = "/run/troupe-tools";
 
 /** Read-only system folders repository code may see; everything else is absent. */
 const SYSTEM = [
@@ -47,9 +52,11 @@ export async function sandboxedCommand(
   mode: SandboxMode,
   signal: AbortSignal,
 ): Promise<Deno.Command> {
-  const env = { PATH, HOME: "/tmp" };
+  const tools = Object.entries(mode.tools ?? {});
   const io = { stdout: "piped", stderr: "piped", stdin: "null", signal } as const;
   if (mode.unsandboxed) {
+    const dirs = [...new Set(tools.map(([, path]) => path.slice(0, path.lastIndexOf("/"))))];
+    const env = { PATH: [...dirs, PATH].join(":"), HOME: "/tmp" };
     return new Deno.Command("sh", { args: ["-c", script], cwd: dir, clearEnv: true, env, ...io });
   }
   if (!(await sandboxAvailable())) {
@@ -66,6 +73,7 @@ export async function sandboxedCommand(
     "/dev",
     "--tmpfs",
     "/tmp",
+    ...tools.flatMap(([name, path]) => ["--ro-bind", path, `${TOOLS_DIR}/${name}`]),
     "--bind",
     dir,
     dir,
@@ -80,7 +88,7 @@ export async function sandboxedCommand(
     "--clearenv",
     "--setenv",
     "PATH",
-    PATH,
+    tools.length ? `${TOOLS_DIR}:${PATH}` : PATH,
     "--setenv",
     "HOME",
     "/tmp",

@@ -22,9 +22,11 @@ export function teamTemplates(
 ): AgentTemplateInput[] {
   const reads = { read: [repo] };
   // Repository code runs in copies below `scratch`, inside bubblewrap (or `sh` if unsandboxed).
+  // Code runners may also find the Deno binary troupe runs on, to lend it to Deno projects.
+  const deno = Deno.execPath();
   const runsCode = scratch
-    ? { read: [repo, scratch], write: [scratch], run: ["bwrap", "sh"] }
-    : { ...reads, run: ["bwrap", "sh"] };
+    ? { read: [repo, scratch, deno], write: [scratch], run: ["bwrap", "sh"] }
+    : { read: [repo, deno], run: ["bwrap", "sh"] };
   const template = (
     name: string,
     capability: string,

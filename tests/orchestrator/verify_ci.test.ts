@@ -160,3 +160,36 @@ Deno.test("a job that fails through the workflow's fault is repaired and verifie
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("a Deno project is verified with the Deno troupe runs on, lent to the sandbox as its one extra tool", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-verify-deno-" });
+  try {
+    const dir = join(tmp, "repo");
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(
+      join(dir, "deno.json"),
+      JSON.stringify({ tasks: { test: "deno test --no-lock" } }),
+    );
+    await Deno.writeTextFile(
+      join(dir, "add_test.ts"),
+      'Deno.test("adds", () => {\n  if (1 + 1 !== 2) throw new Error("no");\n});\n',
+    );
+    let result: RunResult | undefined;
+    await withLedger(async (ledger) => {
+      const session = await RunSession.start(ledger, {
+        repo: dir,
+        out: join(tmp, "out"),
+        verifyCi: true,
+      });
+      result = await session.run();
+    });
+    const [job] = result!.report.ciVerification!;
+    assert.deepEqual(
+      [job.job, job.verdict, job.steps.map((s) => [s.command, s.outcome])],
+      ["deno", "verified", [["deno task test", "passed"]]],
+      job.steps.map((s) => s.tail ?? "").join("\n"),
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
