@@ -2,7 +2,7 @@ import { applyPatch, parsePatch } from "diff";
 import { readFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
 import { defineAgent } from "../orchestrator/define_agent.ts";
-import type { ChatMessage } from "../llm/model_call.ts";
+import type { ChatMessage, ChatRequestInput } from "../llm/model_call.ts";
 import type { GatewayReply } from "../llm/llm_gateway.ts";
 import type { Detection, GeneratedFile, ScanResult } from "./repo_facts.ts";
 import { runTests } from "./tester.ts";
@@ -181,6 +181,9 @@ function asker(
       messages,
       localOnly: inputs.localOnly === true,
       prefer: Array.isArray(inputs.prefer) ? inputs.prefer : [],
+      ...(typeof inputs.complexity === "string"
+        ? { complexity: inputs.complexity as ChatRequestInput["complexity"] }
+        : {}),
       runId: inputs.runId ?? null,
       taskId,
     }, { timeoutMs: 600_000 });

@@ -131,6 +131,14 @@ export function routeFor(
   );
 }
 
+/**
+ * A repository's complexity for the agents that work on it, by its number of files: the planner,
+ * coder and test writer say it with their calls (a crude measure, known before any call).
+ */
+export function repoComplexity(files: number): Complexity {
+  return files < 100 ? "low" : files < 2_000 ? "medium" : "high";
+}
+
 /** A prompt's complexity judged by its size, for callers that do not say (about 4 chars a token). */
 export function complexityOf(chars: number): Complexity {
   return chars < 8_000 ? "low" : chars < 48_000 ? "medium" : "high";

@@ -34,7 +34,7 @@ import {
 } from "./run_events.ts";
 import { validatePlan } from "./task_graph.ts";
 import type { TaskPacketInput } from "./task_packet.ts";
-import { LlmConfig } from "../llm/llm_config.ts";
+import { LlmConfig, repoComplexity } from "../llm/llm_config.ts";
 import {
   type GatewayReply,
   gatewaySpec,
@@ -465,6 +465,10 @@ export class RunSession {
         const first = await run(facts);
         if (first.dead.length > 0 || signal.aborted) return first;
         for (const [id, output] of first.outputs) this.completed.set(id, output);
+        // How much the model's tasks ask, by the repository's size: the router's rules read it.
+        const files = (first.outputs.get("scan") as RepoFacts["scan"] | undefined)?.files.length ??
+          0;
+        const complexity = repoComplexity(files);
         /** A step done with the model: the coder's or the test writer's, on the scratch copy. */
         const modelStep = async (kind: string, capability: string): Promise<TaskPacketInput> => ({
           id: kind,
@@ -480,6 +484,7 @@ export class RunSession {
             localOnly,
             unsandboxed: settings.unsandboxed,
             prefer: await preferFor(kind),
+            complexity,
             maxAttempts: 3,
           },
           timeoutMs: 3_600_000,
@@ -519,6 +524,7 @@ export class RunSession {
               messages,
               json: true,
               localOnly,
+              complexity,
               prefer: planPrefer,
               runId,
               taskId: "plan",

@@ -90,6 +90,11 @@ Deno.test("a model's valid plan is run: only its steps after the facts, its call
     assert.deepEqual(calls.rows, [
       { model: "planner-1", input: 900, output: 60, cost_usd: (900 * 1 + 60 * 2) / 1e6 },
     ]);
+    // The planner says how much the task asks, by the repository's size (a few files: low).
+    const said = await ledger.query(
+      "SELECT payload->>'complexity' AS complexity FROM events WHERE type = 'llm_call'",
+    );
+    assert.deepEqual(said.rows, [{ complexity: "low" }]);
     const planned = await ledger.query(
       `SELECT payload->>'source' AS source, payload->>'model' AS model FROM events
        WHERE type = 'run_planned' ORDER BY seq`,
