@@ -7,10 +7,10 @@ import { DuckDBInstance, DuckDBTimestampValue } from "@duckdb/node-api";
 import { hash } from "node:crypto";
 import { Ledger, type LedgerEngine } from "../ledger/mod.ts";
 
-const N = Number(Deno.env.get("BENCH_LEDGER_N") ?? 200_000);
+let N = Number(Deno.env.get("BENCH_LEDGER_N") ?? 200_000);
 const BATCH = 4096;
 /** The wasm engine is for hosts without FFI, not for throughput: a smaller run shows its rate. */
-const N_WASM = Number(Deno.env.get("BENCH_LEDGER_WASM_N") ?? 20_000);
+let N_WASM = Number(Deno.env.get("BENCH_LEDGER_WASM_N") ?? 20_000);
 const payload = { messageType: "plan", priority: "normal", from: "orchestrator" };
 
 async function rawAppender(path: string): Promise<number> {
@@ -68,7 +68,9 @@ async function ledgerAppends(
   return rate;
 }
 
-export async function benchLedger(): Promise<void> {
+/** Prints the ledger's figures; `quick`: tiny sizes, to show it still runs. */
+export async function benchLedger(quick = false): Promise<void> {
+  if (quick) [N, N_WASM] = [2_000, 500];
   const dir = await Deno.makeTempDir({ prefix: "troupe-bench-" });
   try {
     const raw = await rawAppender(`${dir}/raw.duckdb`);

@@ -1,20 +1,48 @@
 /**
- * Runtime benchmarks. Each figure is printed next to a baseline measured in the same run, as a
- * ratio, so that results compare across machines: `deno task bench`.
+ * Runtime benchmarks: `deno task bench [--quick] [--json]`. Each figure is printed next to a
+ * baseline or peer measured in the same run, as a ratio, so that results compare across
+ * machines; the whole run also goes to `bench/results/latest.json` with the machine and Deno
+ * version. `--quick` runs every benchmark once on tiny sizes (the test suite does, so that they
+ * keep working; no timing is asserted anywhere).
  */
+import { parseArgs } from "node:util";
+import os from "node:os";
 import { ActorSystem } from "../runtime/mod.ts";
 import { benchLedger } from "./ledger_bench.ts";
+import { benchMessages, type Figure } from "./message_bench.ts";
 import { benchPlugins } from "./plugin_bench.ts";
 
-const COUNTER = new URL("../actors/examples/counter.ts", import.meta.url).href;
-const N = Number(Deno.env.get("BENCH_N") ?? 5000);
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    quick: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (flags.help) {
+  console.log(`Usage: deno task bench [--quick] [--json]
 
-async function timed(label: string, n: number, fn: () => Promise<void>): Promise<number> {
+Measures troupe's message path, ledger and sandbox next to their raw limits and the peers
+(xstate v5, nact) in the same run and prints ratios; writes bench/results/latest.json.
+
+Options:
+  --quick     every benchmark once, on tiny sizes (a smoke run: its figures mean nothing)
+  --json      print every figure with its baseline and ratio as JSON
+  -h, --help  show this help`);
+  Deno.exit(0);
+}
+const quick = flags.quick;
+// Human output goes to stderr under --json, so that stdout is one JSON document.
+const say = flags.json ? (s = "") => console.error(s) : (s = "") => console.log(s);
+
+const COUNTER = new URL("../actors/examples/counter.ts", import.meta.url).href;
+const N = quick ? 200 : Number(Deno.env.get("BENCH_N") ?? 5000);
+
+async function timed(n: number, fn: () => Promise<void>): Promise<number> {
   const start = performance.now();
   await fn();
-  const perSecond = n / ((performance.now() - start) / 1000);
-  console.log(`${label.padEnd(48)} ${Math.round(perSecond).toLocaleString("en").padStart(12)} /s`);
-  return perSecond;
+  return n / ((performance.now() - start) / 1000);
 }
 
 /** Baseline: a bare Deno Worker echoing postMessage round trips. */
@@ -22,7 +50,7 @@ async function rawWorkerRoundTrips(n: number): Promise<number> {
   const src = "data:text/javascript," +
     encodeURIComponent("self.onmessage = (e) => self.postMessage(e.data);");
   const worker = new Worker(src, { type: "module" });
-  const rate = await timed("baseline: raw Worker postMessage round trip", n, async () => {
+  const rate = await timed(n, async () => {
     for (let i = 0; i < n; i++) {
       await new Promise((resolve) => {
         worker.onmessage = resolve;
@@ -34,41 +62,85 @@ async function rawWorkerRoundTrips(n: number): Promise<number> {
   return rate;
 }
 
-const system = await ActorSystem.start();
-try {
-  const worker = await system.spawn({
-    id: "w",
-    behaviour: COUNTER,
-    observeMessages: false,
-    mailbox: { capacity: 1024, overflow: "backpressure" },
-  });
-  const inline = await system.spawn({
-    id: "i",
-    behaviour: COUNTER,
-    isolation: "inline",
-    observeMessages: false,
-  });
-  await worker.ask({ type: "get" }); // warm up
-
-  const raw = await rawWorkerRoundTrips(N);
-  const workerAsk = await timed("troupe: ask a worker actor (sequential)", N, async () => {
-    for (let i = 0; i < N; i++) await worker.ask({ type: "add", n: 1 });
-  });
-  const workerTell = await timed("troupe: send (backpressure) to a worker actor", N, async () => {
-    for (let i = 0; i < N; i++) await worker.send({ type: "add", n: 1 });
-    await worker.ask({ type: "get" });
-  });
-  const inlineAsk = await timed("troupe: ask an inline actor (sequential)", N, async () => {
-    for (let i = 0; i < N; i++) await inline.ask({ type: "add", n: 1 });
-  });
-  console.log(`\nworker ask / raw round trip:  ${(workerAsk / raw).toFixed(2)}`);
-  console.log(`worker tell / raw round trip: ${(workerTell / raw).toFixed(2)}`);
-  console.log(`inline ask / raw round trip:  ${(inlineAsk / raw).toFixed(2)}`);
-} finally {
-  await system.stop();
+/** Worker actors next to a bare Worker's round trip. */
+async function benchWorkers(): Promise<Figure[]> {
+  const system = await ActorSystem.start();
+  try {
+    const worker = await system.spawn({
+      id: "w",
+      behaviour: COUNTER,
+      observeMessages: false,
+      mailbox: { capacity: 1024, overflow: "backpressure" },
+    });
+    await worker.ask({ type: "get" }); // warm up
+    const raw = await rawWorkerRoundTrips(N);
+    const ask = await timed(N, async () => {
+      for (let i = 0; i < N; i++) await worker.ask({ type: "add", n: 1 });
+    });
+    const send = await timed(N, async () => {
+      for (let i = 0; i < N; i++) await worker.send({ type: "add", n: 1 });
+      await worker.ask({ type: "get" });
+    });
+    return [
+      { name: "worker round trip: raw Worker postMessage", perSecond: raw },
+      { name: "worker round trip: troupe ask", perSecond: ask },
+      { name: "worker one-way: troupe send (backpressure)", perSecond: send },
+    ];
+  } finally {
+    await system.stop();
+  }
 }
-console.log();
-await benchLedger();
-console.log();
-await benchPlugins();
+
+const messages = await benchMessages(quick);
+const workers = await benchWorkers();
+const figures = [...messages.figures, ...workers];
+const ratios: [string, string, string][] = [
+  ...messages.ratios,
+  ["worker round trip: troupe ask", "worker round trip: raw Worker postMessage", "≥ 0.9"],
+  ["worker one-way: troupe send (backpressure)", "worker round trip: raw Worker postMessage", ""],
+];
+const value = (name: string) => figures.find((f) => f.name === name)!.perSecond;
+const fmt = (n: number) => Math.round(n).toLocaleString("en").padStart(12);
+say(`messages per second${quick ? " (--quick: tiny sizes, figures mean nothing)" : ""}`);
+for (const f of figures) say(`  ${f.name.padEnd(48)} ${fmt(f.perSecond)} /s`);
+say();
+const compared = ratios.map(([a, b, target]) => ({
+  figure: a,
+  baseline: b,
+  ratio: value(a) / value(b),
+  target,
+}));
+for (const c of compared) {
+  say(
+    `  ratio ${c.figure} ÷ ${c.baseline}: ${c.ratio.toFixed(2)}${
+      c.target ? ` (target ${c.target})` : ""
+    }`,
+  );
+}
+say();
+if (!flags.json) {
+  await benchLedger(quick);
+  console.log();
+  await benchPlugins(quick);
+}
+const result = {
+  date: new Date().toISOString(),
+  quick,
+  machine: {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    memoryGiB: os.totalmem() / 2 ** 30,
+  },
+  deno: Deno.version.deno,
+  figures,
+  ratios: compared,
+};
+if (!quick) {
+  await Deno.mkdir(new URL("./results/", import.meta.url), { recursive: true });
+  await Deno.writeTextFile(
+    new URL("./results/latest.json", import.meta.url),
+    JSON.stringify(result, null, 2) + "\n",
+  );
+}
+if (flags.json) console.log(JSON.stringify(result, null, 2));
 Deno.exit(0); // exit explicitly: see the note on DuckDB teardown in the README

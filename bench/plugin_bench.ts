@@ -9,8 +9,8 @@ import { ActorSystem, defineActor } from "../runtime/mod.ts";
 import { parseManifest, Sandbox } from "../sandboxes/mod.ts";
 import { watToWasm } from "../sandboxes/wat.ts";
 
-const N = Number(Deno.env.get("BENCH_PLUGIN_N") ?? 5000);
-const COLD = 20;
+let N = Number(Deno.env.get("BENCH_PLUGIN_N") ?? 5000);
+let COLD = 20;
 
 // `handle` answers every message with {"reply": 1}; `noop` does nothing.
 const WAT = `(module
@@ -42,7 +42,9 @@ async function timeEach(n: number, fn: () => unknown): Promise<number> {
   return ((performance.now() - start) * 1000) / n; // µs per call
 }
 
-export async function benchPlugins(): Promise<void> {
+/** Prints the plugin figures; `quick`: tiny sizes, to show it still runs. */
+export async function benchPlugins(quick = false): Promise<void> {
+  if (quick) [N, COLD] = [50, 2];
   console.log("plugins");
   const wasm = await watToWasm(WAT);
   const manifest = parseManifest({ name: "bench", wasm: "bench.wasm" });

@@ -48,6 +48,12 @@ export const ActorSpec = z.strictObject({
   /** How often a worker reports it is alive, and how long silence means it is stuck. */
   heartbeatMs: z.number().int().positive().default(250),
   unresponsiveAfterMs: z.number().int().positive().default(3000),
+  /**
+   * Inline actors: copy each message and reply with structuredClone, as a worker boundary does
+   * (a debugging switch for behaviours suspected of mutating what they share; off, messages are
+   * immutable by contract and passed as they are).
+   */
+  copyMessages: z.boolean().default(false),
   /** Emit a `delivered` event for every message (true), none (false), or a sampled fraction. */
   observeMessages: z.union([z.boolean(), z.number().min(0).max(1)]).default(true),
 }).refine(

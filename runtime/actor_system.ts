@@ -1,3 +1,4 @@
+import { Deadlines } from "./deadlines.ts";
 import { z } from "zod";
 import { ActorCell, type CellEnvironment } from "./actor_cell.ts";
 import { ActorRef, type MessageRouter } from "./actor_ref.ts";
@@ -70,12 +71,14 @@ export class ActorSystem implements MessageRouter {
   readonly #parents = new Map<string, string>();
   readonly #deadLetterCapacity: number;
   readonly #journal?: Journal;
+  readonly #deadlines: Deadlines;
   #state: "running" | "stopping" | "stopped" = "running";
 
   private constructor(options: SystemOptions) {
     this.#deadLetterCapacity = options.deadLetterCapacity ?? 1000;
     this.#journal = options.journal;
     this.clock = options.clock ?? realClock;
+    this.#deadlines = new Deadlines(this.clock);
     const spec = parseOrThrow(
       SupervisorSpec,
       { id: "root", ...options.root, children: [] },
@@ -183,6 +186,7 @@ export class ActorSystem implements MessageRouter {
     while (busy() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     await this.root.stop(Math.max(1, deadline - performance.now()));
     this.root.dispose("the system stopped");
+    this.#deadlines.close();
     this.#state = "stopped";
   }
 
@@ -220,9 +224,9 @@ export class ActorSystem implements MessageRouter {
     from?: string,
   ): Promise<unknown> {
     const pending = Promise.withResolvers<unknown>();
-    const gaveUp = new AbortController();
-    const timer = this.clock.setTimeout(() => {
-      gaveUp.abort();
+    let gaveUp: AbortController | undefined;
+    const deadline = this.#deadlines.add(timeoutMs, () => {
+      gaveUp?.abort();
       this.events.emit({
         type: "ask_timeout",
         actor: to,
@@ -238,18 +242,21 @@ export class ActorSystem implements MessageRouter {
           { actor: to, messageType: messageType(message), timeoutMs },
         ),
       );
-    }, timeoutMs);
+    });
     try {
       // Only a full backpressure mailbox makes the ask wait; otherwise it is queued now, so that
       // it keeps its place among messages the caller sends right after it.
-      if (this.#full(to)) await this.#room(to, gaveUp.signal).catch(() => {});
-      if (!gaveUp.signal.aborted) {
+      if (this.#full(to)) {
+        gaveUp = new AbortController();
+        await this.#room(to, gaveUp.signal).catch(() => {});
+      }
+      if (!deadline.done) {
         const envelope: Envelope = { message, priority, ...(from ? { from } : {}), reply: pending };
         this.#target(to, envelope)?.enqueue(envelope);
       }
       return await pending.promise;
     } finally {
-      this.clock.clearTimeout(timer);
+      this.#deadlines.cancel(deadline);
     }
   }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Fifo } from "./fifo.ts";
 
 /** A message's lane: critical overtakes high, normal and low. */
 export const Priority = z.enum(["critical", "high", "normal", "low"]);
@@ -12,34 +13,6 @@ export type OverflowPolicy = z.infer<typeof OverflowPolicy>;
 
 const RANK: Record<Priority, number> = { critical: 0, high: 1, normal: 2, low: 3 };
 const PRIORITIES: readonly Priority[] = ["critical", "high", "normal", "low"];
-
-/** FIFO with O(1) shift; arrays' shift() is O(n) once they grow. */
-class Fifo<T> {
-  #items: (T | undefined)[] = [];
-  #head = 0;
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-  push(item: T): void {
-    this.#items.push(item);
-  }
-  shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-  drain(): T[] {
-    const rest = this.#items.slice(this.#head) as T[];
-    this.#items = [];
-    this.#head = 0;
-    return rest;
-  }
-}
 
 export type Offer<T> =
   | { accepted: true; dropped?: T }

@@ -23,13 +23,14 @@ const PLACEHOLDER =
 
 /**
  * A credential pattern. `body`, when given, must match the next line too; `value`, when given,
- * must accept the matched value (the pattern's first group).
+ * must accept the matched value.
  */
 export interface SecretPattern {
   name: string;
   pattern: RegExp;
   body?: RegExp;
-  value?: (v: string) => boolean;
+  /** Given the pattern's value group (its second, else first) and its first. */
+  value?: (value: string, key: string) => boolean;
 }
 
 export const SECRETS: SecretPattern[] = [
@@ -48,11 +49,12 @@ export const SECRETS: SecretPattern[] = [
   { name: "Google API key", pattern: /\bAIza[0-9A-Za-z_-]{35}\b/ },
   { name: "Stripe secret key", pattern: /\bsk_live_[0-9a-zA-Z]{24,}/ },
   {
-    // As generic-secret scanners do: only a value random enough to be a real one (3.5 bits a
-    // character), and not a placeholder such as 'secret123' or 'your-token-here'.
+    // A password is one whatever it looks like, unless it is a placeholder ('your-password');
+    // a token, secret or API key only when random enough to be a real one (3.5 bits a
+    // character, as generic-secret scanners measure): docs and tests are full of 'secret123'.
     name: "hard-coded credential",
-    pattern: /\b(?:password|passwd|secret|api[_-]?key|token)\s*[:=]\s*["']([^"'\s]{8,})["']/i,
-    value: (v) => entropy(v) >= 3.5 && !PLACEHOLDER.test(v),
+    pattern: /\b(password|passwd|secret|api[_-]?key|token)\s*[:=]\s*["']([^"'\s]{8,})["']/i,
+    value: (v, key) => !PLACEHOLDER.test(v) && (/^pass/i.test(key) || entropy(v) >= 3.5),
   },
 ];
 
@@ -63,7 +65,8 @@ export function secretOn(
 ): { name: string; match: string } | undefined {
   for (const s of SECRETS) {
     const m = line.match(s.pattern);
-    if (!m || (s.body && !s.body.test(next)) || (s.value && !s.value(m[1] ?? m[0]))) continue;
+    if (!m || (s.body && !s.body.test(next))) continue;
+    if (s.value && !s.value(m[2] ?? m[1] ?? m[0], m[1] ?? "")) continue;
     return { name: s.name, match: m[0] };
   }
   return undefined;

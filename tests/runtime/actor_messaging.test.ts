@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TroupeError } from "../../runtime/mod.ts";
+import { defineActor, TroupeError } from "../../runtime/mod.ts";
 import { eventually, fixture, ISOLATIONS, RECORDER, withSystem } from "../helpers.ts";
 
 for (const isolation of ISOLATIONS) {
@@ -231,3 +231,28 @@ for (const isolation of ISOLATIONS) {
       assert.deepEqual(seen, ["ask-1", "tell-2", "ask-3", "tell-4"]);
     }));
 }
+
+Deno.test("inline: copyMessages copies what crosses, as a worker boundary would: a behaviour's mutation stays its own, and an uncopyable message is refused", () =>
+  withSystem(async (system) => {
+    const mutator = defineActor<{ items: number[] }>({
+      receive: (m) => {
+        m.items.push(99);
+        return m;
+      },
+    });
+    const copying = await system.spawn({
+      id: "copying",
+      isolation: "inline",
+      copyMessages: true,
+      behaviour: mutator,
+    });
+    const sent = { items: [1] };
+    const reply = await copying.ask<{ items: number[] }>(sent);
+    assert.deepEqual(sent.items, [1], "the sender's object is untouched");
+    assert.deepEqual(reply.items, [1, 99]);
+    await assert.rejects(copying.ask({ items: [], f: () => 1 }), (err: TroupeError) => {
+      assert.equal(err.code, "invalid_message");
+      assert.match(err.message, /cannot be copied/);
+      return true;
+    });
+  }));

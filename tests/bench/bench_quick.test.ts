@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+
+const MAIN = new URL("../../bench/main.ts", import.meta.url).pathname;
+const PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-net=127.0.0.1",
+  "--allow-ffi",
+  "--allow-sys",
+];
+
+async function bench(...args: string[]) {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, "--quiet", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
+}
+
+// The benchmarks keep working: each runs once on tiny sizes. No figure is asserted: timing goals
+// live in `deno task bench`, never in a test.
+Deno.test("deno task bench --quick runs every benchmark, troupe next to the raw limits and the peers, and prints ratios", async () => {
+  const r = await bench("--quick");
+  assert.equal(r.code, 0, r.stderr);
+  for (const peer of ["xstate v5", "nact", "bare microtask mailbox", "raw Worker postMessage"]) {
+    assert.match(r.stdout, new RegExp(peer), `${peer} is measured in the same run`);
+  }
+  const ratios = r.stdout.split("\n").filter((l) => l.includes(" ÷ "));
+  assert.ok(ratios.length >= 6 && ratios.every((l) => /\bratio\b/.test(l)), ratios.join("\n"));
+  assert.match(r.stdout, /chained \/ raw/);
+  assert.match(r.stdout, /sandboxed call \/ raw call cost/);
+});
+
+Deno.test("deno task bench --quick --json prints every figure with its baseline and ratio", async () => {
+  const r = await bench("--quick", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as {
+    quick: boolean;
+    deno: string;
+    machine: { cpus: number };
+    figures: { name: string; perSecond: number }[];
+    ratios: { figure: string; baseline: string; ratio: number }[];
+  };
+  assert.equal(out.quick, true);
+  assert.equal(out.deno, Deno.version.deno);
+  assert.ok(out.machine.cpus > 0);
+  const names = new Set(out.figures.map((f) => f.name));
+  for (const c of out.ratios) {
+    assert.ok(names.has(c.figure) && names.has(c.baseline), `${c.figure} ÷ ${c.baseline}`);
+    assert.ok(Number.isFinite(c.ratio) && c.ratio > 0);
+  }
+  const help = await bench("--help");
+  assert.match(help.stdout, /Usage: deno task bench \[--quick\] \[--json\]/);
+});
