@@ -1,5 +1,5 @@
 import type { ActorHost, HostLoad } from "./actor_host.ts";
-import type { SystemPort } from "./behaviour_runner.ts";
+import { type HandleOutcome, isPromise, type SystemPort } from "./behaviour_runner.ts";
 import type { ActorSpec } from "./actor_spec.ts";
 import type { Child, Exit } from "./child.ts";
 import { waitAtMost } from "./deadline.ts";
@@ -9,6 +9,8 @@ import type { EventStream } from "./event_stream.ts";
 import { InlineActorHost } from "./inline_actor_host.ts";
 import { PriorityMailbox } from "./priority_mailbox.ts";
 import { WorkerActorHost } from "./worker_actor_host.ts";
+
+const RESOLVED = Promise.resolve();
 
 /** What a cell needs from its system. */
 export interface CellEnvironment {
@@ -43,6 +45,9 @@ export class ActorCell implements Child {
   #host?: ActorHost;
   #status: CellStatus = "new";
   #incarnation = 0;
+  /** A drain is scheduled or running. */
+  #draining = false;
+  /** What the drain awaits: an asynchronous handler, or the end of a stop the behaviour asked for. */
   #current?: Promise<void>;
   onExit: (exit: Exit) => void = () => {};
 
@@ -58,7 +63,7 @@ export class ActorCell implements Child {
   }
   /** True while nothing is queued or being handled. */
   get idle(): boolean {
-    return this.mailbox.size === 0 && !this.#current;
+    return this.mailbox.size === 0 && !this.#draining && !this.#current;
   }
 
   load(): ActorLoad {
@@ -157,60 +162,93 @@ export class ActorCell implements Child {
   }
 
   /**
-   * Starts a drain unless one is running. The drain begins on a later microtask and
-   * `#current` is set before it does, so a `receive` that tells this actor (or one that tells
+   * Starts a drain unless one is scheduled or running. The drain begins on a later microtask and
+   * `#draining` is set before it does, so a `receive` that tells this actor (or one that tells
    * back) only queues: no actor's `receive` ever runs inside another's stack frame.
    */
   #pump(): void {
-    if (this.#current || this.#status !== "running" || this.mailbox.size === 0) return;
-    this.#current = Promise.resolve().then(() => this.#drain()).finally(() => {
-      this.#current = undefined;
-      this.#pump(); // a message may have arrived between the last take() and now
-    });
+    if (this.#draining || this.#status !== "running" || this.mailbox.size === 0) return;
+    this.#draining = true;
+    // A resolved promise's then() queues a V8 microtask directly; queueMicrotask() is an op call.
+    RESOLVED.then(() => this.#drain());
   }
 
-  async #drain(): Promise<void> {
+  /**
+   * Handles queued messages one at a time, synchronously while the behaviour is; a handler that
+   * returns a promise is awaited (as `#current`) before the next message is taken.
+   */
+  #drain(): void {
     const host = this.#host!;
     let envelope: Envelope | undefined;
     while (this.#status === "running" && (envelope = this.mailbox.take())) {
       this.#observe(envelope);
-      let outcome;
+      let result;
       try {
-        outcome = await host.handle(envelope.message);
+        result = host.handle(envelope.message);
       } catch (err) {
-        if (this.#status !== "running") {
-          this.#refuse(envelope, "actor_stopped", "the actor was stopped while handling it");
-          return;
-        }
-        this.#crashed(host, err, envelope);
-        const reason = `actor crashed while handling it: ${(err as Error).message}`;
-        this.env.deadLetter(this.id, envelope, reason);
-        envelope.reply?.reject(
-          new TroupeError(
-            "actor_crashed",
-            `message "${messageType(envelope.message)}" to actor "${this.id}": ${reason}`,
-            {
-              actor: this.id,
-              messageType: messageType(envelope.message),
-            },
-          ),
-        );
+        this.#threw(host, envelope, err);
+        this.#draining = false;
         return;
       }
-      if (outcome.kind === "invalid") {
-        this.#refuse(envelope, "invalid_message", `invalid message: ${outcome.reason}`);
-        continue;
-      }
-      envelope.reply?.resolve(outcome.reply);
-      if (outcome.stop) {
-        this.#status = "stopping";
-        await host.terminate("normal", this.spec.unresponsiveAfterMs).catch(() => {});
-        this.#status = "stopped";
-        this.env.events.emit({ type: "stopped", actor: this.id, reason: "normal" });
-        queueMicrotask(() => this.onExit({ kind: "normal" }));
+      const taken = envelope;
+      const ending = isPromise<HandleOutcome>(result)
+        ? Promise.resolve(result).then(
+          (outcome) => this.#settle(host, taken, outcome),
+          (err) => this.#threw(host, taken, err),
+        )
+        : this.#settle(host, envelope, result);
+      if (ending) {
+        // Wait for the handler (or the stop it asked for), then take the next message.
+        this.#current = ending.finally(() => {
+          this.#current = undefined;
+          this.#draining = false;
+          this.#pump();
+        });
         return;
       }
     }
+    this.#draining = false;
+    this.#pump(); // a message may have arrived as the drain ended
+  }
+
+  /**
+   * Replies with a handled message's outcome. When the behaviour asked to stop, returns the end
+   * of that stop, which the drain waits for instead of taking another message.
+   */
+  #settle(host: ActorHost, envelope: Envelope, outcome: HandleOutcome): Promise<void> | undefined {
+    if (outcome.kind === "invalid") {
+      this.#refuse(envelope, "invalid_message", `invalid message: ${outcome.reason}`);
+      return undefined;
+    }
+    envelope.reply?.resolve(outcome.reply);
+    if (!outcome.stop) return undefined;
+    this.#status = "stopping";
+    return host.terminate("normal", this.spec.unresponsiveAfterMs).catch(() => {}).then(() => {
+      this.#status = "stopped";
+      this.env.events.emit({ type: "stopped", actor: this.id, reason: "normal" });
+      queueMicrotask(() => this.onExit({ kind: "normal" }));
+    });
+  }
+
+  /** A message whose handling threw or rejected: a crash, unless the actor was being stopped. */
+  #threw(host: ActorHost, envelope: Envelope, err: unknown): void {
+    if (this.#status !== "running") {
+      this.#refuse(envelope, "actor_stopped", "the actor was stopped while handling it");
+      return;
+    }
+    this.#crashed(host, err, envelope);
+    const reason = `actor crashed while handling it: ${(err as Error).message}`;
+    this.env.deadLetter(this.id, envelope, reason);
+    envelope.reply?.reject(
+      new TroupeError(
+        "actor_crashed",
+        `message "${messageType(envelope.message)}" to actor "${this.id}": ${reason}`,
+        {
+          actor: this.id,
+          messageType: messageType(envelope.message),
+        },
+      ),
+    );
   }
 
   #observe(envelope: Envelope): void {

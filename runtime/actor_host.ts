@@ -14,8 +14,11 @@ export interface HostLoad {
 export interface ActorHost {
   /** Loads the behaviour and runs `init`; rejects if either fails. */
   start(): Promise<void>;
-  /** Handles one message; rejects when the actor crashes. */
-  handle(message: unknown): Promise<HandleOutcome>;
+  /**
+   * Handles one message; throws or rejects when the actor crashes. Synchronous when the
+   * behaviour is (inline), so that the mailbox's drain awaits only what is asynchronous.
+   */
+  handle(message: unknown): HandleOutcome | Promise<HandleOutcome>;
   /** Runs the behaviour's `terminate`, waiting at most `deadlineMs`, then releases the host. */
   terminate(reason: "normal" | "shutdown", deadlineMs: number): Promise<void>;
   /** Stops the host at once, without `terminate`. */

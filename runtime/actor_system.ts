@@ -199,7 +199,7 @@ export class ActorSystem implements MessageRouter {
 
   /** Delivers a message (what `ref.tell` does); false when it was refused. */
   route(to: string, message: unknown, priority: Priority, from?: string): boolean {
-    const envelope: Envelope = { message, priority, ...(from ? { from } : {}) };
+    const envelope: Envelope = from ? { message, priority, from } : { message, priority };
     const cell = this.#target(to, envelope);
     return cell ? cell.enqueue(envelope) : false;
   }

@@ -21,6 +21,8 @@ export type HandleOutcome =
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5_000;
 
+const NOTHING: HandleOutcome = Object.freeze({ kind: "ok", reply: undefined, stop: false });
+
 /** Runs one behaviour: the part of an actor that is identical inline and in a worker. */
 export class BehaviourRunner {
   readonly #ctx: ActorContext<unknown>;
@@ -77,15 +79,25 @@ export class BehaviourRunner {
     }
   }
 
-  /** Validates and handles one message. Throws (a crash) when the behaviour throws. */
-  async handle(message: unknown): Promise<HandleOutcome> {
+  /**
+   * Validates and handles one message. Throws (a crash) when the behaviour throws; returns a
+   * promise only when the behaviour's `receive` does, so that a synchronous behaviour costs no
+   * microtask turns.
+   */
+  handle(message: unknown): HandleOutcome | Promise<HandleOutcome> {
     let input = message;
     if (this.definition.messages) {
       const parsed = this.definition.messages.safeParse(message);
       if (!parsed.success) return { kind: "invalid", reason: z.prettifyError(parsed.error) };
       input = parsed.data;
     }
-    const reply = await this.definition.receive(input, this.#ctx);
+    const reply = this.definition.receive(input, this.#ctx);
+    return isPromise(reply) ? Promise.resolve(reply).then((r) => this.#done(r)) : this.#done(reply);
+  }
+
+  #done(reply: unknown): HandleOutcome {
+    // Most messages are told, not asked, and stop nothing: one shared outcome for them.
+    if (reply === undefined && !this.#stopRequested) return NOTHING;
     const stop = this.#stopRequested;
     this.#stopRequested = false;
     return { kind: "ok", reply, stop };
@@ -111,4 +123,9 @@ export function checkBehaviour(def: unknown, url: string): ActorDefinition<unkno
     );
   }
   return def as ActorDefinition<unknown, unknown>;
+}
+
+/** A value to await: a promise or any thenable, as `await` treats them. */
+export function isPromise<T>(v: unknown): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown } | null)?.then === "function";
 }

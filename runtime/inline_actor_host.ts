@@ -2,14 +2,15 @@ import type { ActorHost, HostLoad } from "./actor_host.ts";
 import {
   BehaviourRunner,
   type HandleOutcome,
+  isPromise,
   loadBehaviour,
   type SystemPort,
 } from "./behaviour_runner.ts";
 import type { ActorSpec } from "./actor_spec.ts";
 import { waitAtMost } from "./deadline.ts";
 
-/** Busy time is measured on one message in this many (a clock read costs a tenth of a message). */
-const SAMPLE = 16;
+/** Busy time is measured on one message in this many (two clock reads cost more than a message). */
+const SAMPLE = 256;
 
 /**
  * Runs a behaviour on the caller's thread, for light system actors. Messages are immutable by
@@ -31,14 +32,23 @@ export class InlineActorHost implements ActorHost {
     await this.#runner.init(structuredClone(this.spec.args));
   }
 
-  handle(message: unknown): Promise<HandleOutcome> {
+  handle(message: unknown): HandleOutcome | Promise<HandleOutcome> {
     if (this.spec.copyMessages) return this.#handleCopy(message);
     // Sampled: the busy time is for load balancing, and its clock reads cost more than a message.
     if (this.#processed++ % SAMPLE !== 0) return this.#runner!.handle(message);
     const started = performance.now();
-    return this.#runner!.handle(message).finally(() => {
+    const busy = () => {
       this.#busyMs += (performance.now() - started) * SAMPLE;
-    });
+    };
+    try {
+      const outcome = this.#runner!.handle(message);
+      if (isPromise(outcome)) return Promise.resolve(outcome).finally(busy);
+      busy();
+      return outcome;
+    } catch (err) {
+      busy();
+      throw err;
+    }
   }
 
   async #handleCopy(message: unknown): Promise<HandleOutcome> {
