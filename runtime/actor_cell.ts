@@ -1,4 +1,4 @@
-import type { ActorHost, HostLoad } from "./actor_host.ts";
+import type { ActorHost, BatchFailure, HostLoad } from "./actor_host.ts";
 import { type HandleOutcome, isPromise, type SystemPort } from "./behaviour_runner.ts";
 import type { ActorSpec } from "./actor_spec.ts";
 import type { Child, Exit } from "./child.ts";
@@ -11,6 +11,8 @@ import { PriorityMailbox } from "./priority_mailbox.ts";
 import { WorkerActorHost } from "./worker_actor_host.ts";
 
 const RESOLVED = Promise.resolve();
+/** The most messages a worker is given at once (fewer if the mailbox holds fewer). */
+const BATCH = 256;
 
 /** What a cell needs from its system. */
 export interface CellEnvironment {
@@ -47,6 +49,8 @@ export class ActorCell implements Child {
   #incarnation = 0;
   /** A drain is scheduled or running. */
   #draining = false;
+  /** The batch a worker is handling: its size, and the host's processed count when sent. */
+  #batch?: { size: number; from: number };
   /** What the drain awaits: an asynchronous handler, or the end of a stop the behaviour asked for. */
   #current?: Promise<void>;
   onExit: (exit: Exit) => void = () => {};
@@ -68,7 +72,21 @@ export class ActorCell implements Child {
 
   load(): ActorLoad {
     const host = this.#host?.load() ?? { busyMs: 0, processed: 0, lastSeen: 0 };
-    return { ...host, mailbox: this.mailbox.size };
+    return { ...host, mailbox: this.#queued(host.processed) };
+  }
+
+  /**
+   * Messages waiting: those in the mailbox and those a worker was given but has not begun (a
+   * batch counts as queued until the worker reaches each message).
+   */
+  get queued(): number {
+    return this.#queued(this.#batch ? this.#host?.load().processed ?? 0 : 0);
+  }
+
+  #queued(processed: number): number {
+    if (!this.#batch) return this.mailbox.size;
+    const begun = Math.min(this.#batch.size, processed - this.#batch.from + 1);
+    return this.mailbox.size + this.#batch.size - Math.max(0, begun);
   }
 
   async start(): Promise<void> {
@@ -179,6 +197,7 @@ export class ActorCell implements Child {
    */
   #drain(): void {
     const host = this.#host!;
+    if (host.handleBatch) return this.#drainBatch(host);
     let envelope: Envelope | undefined;
     while (this.#status === "running" && (envelope = this.mailbox.take())) {
       this.#observe(envelope);
@@ -209,6 +228,77 @@ export class ActorCell implements Child {
     }
     this.#draining = false;
     this.#pump(); // a message may have arrived as the drain ended
+  }
+
+  /**
+   * A worker's drain: up to `BATCH` queued messages go over in one message and come back with
+   * one answer, so that the threads do not take turns waiting for each other. The worker still
+   * handles them one at a time, in order. Those after one that crashed (or that was being handled
+   * when the worker died) go back to the front of the mailbox for the next incarnation; those
+   * after one that asked to stop are refused as the actor is stopped.
+   */
+  #drainBatch(host: ActorHost): void {
+    const batch: Envelope[] = [];
+    const size = Math.min(BATCH, this.mailbox.capacity);
+    let envelope: Envelope | undefined;
+    while (batch.length < size && (envelope = this.mailbox.take())) {
+      this.#observe(envelope);
+      batch.push(envelope);
+    }
+    if (batch.length === 0 || this.#status !== "running") {
+      this.#draining = false;
+      return;
+    }
+    this.#batch = { size: batch.length, from: host.load().processed };
+    this.#current = host.handleBatch!(batch.map((e) => e.message)).then(
+      ({ outcomes, crash }) => {
+        for (let i = 0; i < outcomes.length; i++) {
+          const ending = this.#settle(host, batch[i], outcomes[i]);
+          if (ending) {
+            for (const rest of batch.slice(i + 1)) {
+              this.#refuse(rest, "actor_stopped", "the actor stopped before handling it");
+            }
+            return ending;
+          }
+        }
+        if (crash) this.#lost(host, batch, outcomes.length, crash.error);
+      },
+      (err) => {
+        const failure = err as BatchFailure;
+        // Those the worker finished were handled; their replies died with it.
+        const handled = Math.min(failure.handled ?? 0, batch.length);
+        for (const done of batch.slice(0, handled)) {
+          done.reply?.reject(
+            new TroupeError(
+              "actor_crashed",
+              `message "${messageType(done.message)}" to actor "${this.id}" was handled, ` +
+                `but its reply was lost with the worker: ${failure.message}`,
+              { actor: this.id, messageType: messageType(done.message) },
+            ),
+          );
+        }
+        if (handled < batch.length) {
+          this.#lost(host, batch, handled, failure.failure ?? failure);
+        }
+      },
+    ).finally(() => {
+      this.#batch = undefined;
+      this.#current = undefined;
+      this.#draining = false;
+      this.#pump();
+    });
+  }
+
+  /** Message `index` of a batch ended the incarnation; the ones after it wait for the next. */
+  #lost(host: ActorHost, batch: Envelope[], index: number, error: Error): void {
+    this.#threw(host, batch[index], error);
+    const rest = batch.slice(index + 1);
+    if (rest.length === 0) return;
+    if (this.#status === "disposed" || this.#status === "stopped") {
+      for (const e of rest) this.#refuse(e, "actor_stopped", `actor "${this.id}" is stopped`);
+    } else {
+      this.mailbox.putBack(rest.map((e) => ({ item: e, priority: e.priority })));
+    }
   }
 
   /**

@@ -19,6 +19,12 @@ export interface ActorHost {
    * behaviour is (inline), so that the mailbox's drain awaits only what is asynchronous.
    */
   handle(message: unknown): HandleOutcome | Promise<HandleOutcome>;
+  /**
+   * Handles several messages in order, one at a time, with one answer (a worker host: one
+   * message between threads instead of one per message). Rejects with a `BatchFailure` when the
+   * host died before answering.
+   */
+  handleBatch?(messages: unknown[]): Promise<BatchResult>;
   /** Runs the behaviour's `terminate`, waiting at most `deadlineMs`, then releases the host. */
   terminate(reason: "normal" | "shutdown", deadlineMs: number): Promise<void>;
   /** Stops the host at once, without `terminate`. */
@@ -26,4 +32,21 @@ export interface ActorHost {
   /** Set by the owner: called once if the host fails while not handling a message. */
   onFailure: (error: Error) => void;
   load(): HostLoad;
+}
+
+/**
+ * What a batch came to: the outcomes of the messages handled, in order, up to and including one
+ * that asked to stop; and the one that crashed, if any (handled no further).
+ */
+export interface BatchResult {
+  outcomes: HandleOutcome[];
+  crash?: { index: number; error: Error };
+}
+
+/** A batch whose host died before answering, after completing `handled` of its messages. */
+export class BatchFailure extends Error {
+  constructor(readonly failure: Error, readonly handled: number) {
+    super(failure.message);
+    this.name = "BatchFailure";
+  }
 }

@@ -10,6 +10,11 @@ export class Fifo<T> {
   push(item: T): void {
     this.#items.push(item);
   }
+  /** Puts an item back in front of the others. */
+  unshift(item: T): void {
+    if (this.#head > 0) this.#items[--this.#head] = item;
+    else this.#items.unshift(item);
+  }
   /** Takes the oldest item. */
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined;

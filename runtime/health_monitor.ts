@@ -108,13 +108,13 @@ export class HealthMonitor {
       }
       const { capacity } = cell.mailbox;
       if (
-        cell.mailbox.size >= this.options.highWater * capacity &&
+        cell.queued >= this.options.highWater * capacity &&
         t - w.progressAt >= this.options.stallMs
       ) {
         this.#restart(
           cell.id,
           "backlog",
-          `its mailbox holds ${cell.mailbox.size} of ${capacity} messages and it has finished ` +
+          `its mailbox holds ${cell.queued} of ${capacity} messages and it has finished ` +
             `nothing for ${Math.round(t - w.progressAt)} ms`,
         );
       }

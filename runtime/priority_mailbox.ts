@@ -84,6 +84,17 @@ export class PriorityMailbox<T> {
   }
 
   /**
+   * Puts taken messages back in front of their lanes, in their order: those a worker never got
+   * to handle before its incarnation ended. They were accepted once, so room is not asked again.
+   */
+  putBack(items: { item: T; priority: Priority }[]): void {
+    for (let i = items.length - 1; i >= 0; i--) {
+      this.#lanes[RANK[items[i].priority]].unshift(items[i].item);
+      this.#size++;
+    }
+  }
+
+  /**
    * Resolves when there is room for one more message (immediately if there is now). A waiter
    * whose `signal` aborts leaves the queue at once, so it never takes a wake-up meant for
    * another; the promise then rejects with the signal's reason.

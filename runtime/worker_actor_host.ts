@@ -1,4 +1,4 @@
-import type { ActorHost, HostLoad } from "./actor_host.ts";
+import { type ActorHost, BatchFailure, type BatchResult, type HostLoad } from "./actor_host.ts";
 import type { HandleOutcome, SystemPort } from "./behaviour_runner.ts";
 import { type ActorSpec, denoPermissions } from "./actor_spec.ts";
 import { waitAtMost } from "./deadline.ts";
@@ -28,7 +28,8 @@ export class WorkerActorHost implements ActorHost {
   #beatsSeen = 0;
   #processed = 0;
   #n = 0;
-  #inFlight?: { n: number; pending: PromiseWithResolvers<HandleOutcome> };
+  /** The batch the worker is handling, and the worker's processed count when it was sent. */
+  #inFlight?: { n: number; pending: PromiseWithResolvers<BatchResult>; from: number };
   #starting?: PromiseWithResolvers<void>;
   #terminating?: PromiseWithResolvers<void>;
   onFailure: (error: Error) => void = () => {};
@@ -75,24 +76,56 @@ export class WorkerActorHost implements ActorHost {
     return this.#starting.promise;
   }
 
-  handle(message: unknown): Promise<HandleOutcome> {
+  async handle(message: unknown): Promise<HandleOutcome> {
+    const { outcomes, crash } = await this.handleBatch([message]);
+    if (crash) throw crash.error;
+    return outcomes[0];
+  }
+
+  handleBatch(messages: unknown[]): Promise<BatchResult> {
     if (this.#dead) {
       return Promise.reject(
-        new TroupeError("actor_stopped", `actor "${this.spec.id}" is not running`),
+        new BatchFailure(
+          new TroupeError("actor_stopped", `actor "${this.spec.id}" is not running`),
+          0,
+        ),
       );
     }
     const n = ++this.#n;
-    const pending = Promise.withResolvers<HandleOutcome>();
+    const pending = Promise.withResolvers<BatchResult>();
     try {
-      this.#worker!.postMessage({ t: "msg", n, message } satisfies ToWorker);
+      this.#worker!.postMessage({ t: "batch", n, messages } satisfies ToWorker);
     } catch (err) {
+      // One message that cannot cross (a function, say) must not sink the others: send them
+      // one by one and refuse only those that cannot be copied.
+      if (messages.length > 1) return this.#oneByOne(messages);
       return Promise.resolve({
-        kind: "invalid",
-        reason: `message cannot be sent to a worker: ${(err as Error).message}`,
+        outcomes: [{
+          kind: "invalid",
+          reason: `message cannot be sent to a worker: ${(err as Error).message}`,
+        }],
       });
     }
-    this.#inFlight = { n, pending };
+    this.#inFlight = { n, pending, from: this.#pulse.processed };
     return pending.promise;
+  }
+
+  /** A batch that could not be copied as a whole, sent a message at a time. */
+  async #oneByOne(messages: unknown[]): Promise<BatchResult> {
+    const outcomes: HandleOutcome[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      let result: BatchResult;
+      try {
+        result = await this.handleBatch([messages[i]]);
+      } catch (err) {
+        const e = err as BatchFailure;
+        throw new BatchFailure(e.failure ?? e, outcomes.length + (e.handled ?? 0));
+      }
+      if (result.crash) return { outcomes, crash: { index: i, error: result.crash.error } };
+      outcomes.push(result.outcomes[0]);
+      if (result.outcomes[0].kind === "ok" && result.outcomes[0].stop) break;
+    }
+    return { outcomes };
   }
 
   async terminate(reason: "normal" | "shutdown", deadlineMs: number): Promise<void> {
@@ -108,10 +141,7 @@ export class WorkerActorHost implements ActorHost {
     this.#dead = true;
     clearInterval(this.#watchdog);
     this.#worker?.terminate();
-    this.#inFlight?.pending.reject(
-      new TroupeError("actor_stopped", `actor "${this.spec.id}" was stopped`),
-    );
-    this.#inFlight = undefined;
+    this.#reject(new TroupeError("actor_stopped", `actor "${this.spec.id}" was stopped`));
   }
 
   load(): HostLoad {
@@ -165,17 +195,25 @@ export class WorkerActorHost implements ActorHost {
     );
   }
 
+  /** Fails the batch in flight, saying how many of its messages the worker completed. */
+  #reject(error: Error): void {
+    const inFlight = this.#inFlight;
+    if (!inFlight) return;
+    this.#inFlight = undefined;
+    inFlight.pending.reject(new BatchFailure(error, this.#pulse.processed - inFlight.from));
+  }
+
   /** Kills the worker and reports the failure once: to the waiting caller, else to the owner. */
   #fail(error: Error): void {
     if (this.#dead) return;
     const inFlight = this.#inFlight;
-    this.#inFlight = undefined;
+    this.#reject(error);
     this.kill();
     if (this.#starting) {
       this.#starting.reject(error);
       this.#starting = undefined;
     } else if (inFlight) {
-      inFlight.pending.reject(error);
+      // reported to the caller by the batch's rejection
     } else {
       this.#terminating?.resolve();
       this.onFailure(error);
@@ -203,19 +241,19 @@ export class WorkerActorHost implements ActorHost {
       case "init_failed":
         this.#fail(fromErrorInfo(m.error));
         return;
-      case "done":
-      case "invalid":
-      case "crash": {
+      case "batch_done": {
         if (this.#inFlight?.n !== m.n) return;
         const { pending } = this.#inFlight;
         this.#inFlight = undefined;
-        if (m.t !== "crash") this.#processed++; // before the worker's own count is read
-        if (m.t === "done") pending.resolve({ kind: "ok", reply: m.reply, stop: m.stop });
-        else if (m.t === "invalid") pending.resolve({ kind: "invalid", reason: m.reason });
-        else {
-          pending.reject(fromErrorInfo(m.error));
-          this.kill();
-        }
+        this.#processed += m.outcomes.length; // before the worker's own count is read
+        // A crashed incarnation is over: the messages after the crash go to the next one.
+        if (m.crash) this.kill();
+        pending.resolve({
+          outcomes: m.outcomes,
+          ...(m.crash
+            ? { crash: { index: m.crash.index, error: fromErrorInfo(m.crash.error) } }
+            : {}),
+        });
         return;
       }
       case "tell":

@@ -4,7 +4,13 @@
  * behaviour statically and calls `serve`: a permissionless worker may not read files itself,
  * and static imports are loaded for it.
  */
-import { BehaviourRunner, checkBehaviour, type SystemPort } from "./behaviour_runner.ts";
+import {
+  BehaviourRunner,
+  checkBehaviour,
+  type HandleOutcome,
+  isPromise,
+  type SystemPort,
+} from "./behaviour_runner.ts";
 import { fromErrorInfo, toErrorInfo } from "./errors.ts";
 import type { Recovery } from "./journal.ts";
 import { Pulse } from "./pulse.ts";
@@ -60,22 +66,28 @@ async function onMessage(m: ToWorker): Promise<void> {
       post({ t: "ready" });
       return;
     }
-    case "msg": {
+    case "batch": {
       const busySince = performance.now();
-      try {
-        const outcome = await runner!.handle(m.message);
-        processed++;
-        pulse?.record(busyMs + performance.now() - busySince, processed);
-        post(
-          outcome.kind === "ok"
-            ? { t: "done", n: m.n, reply: outcome.reply, stop: outcome.stop }
-            : { t: "invalid", n: m.n, reason: outcome.reason },
-        );
-      } catch (err) {
-        post({ t: "crash", n: m.n, error: toErrorInfo(err) });
-      } finally {
-        busyMs += performance.now() - busySince;
+      const outcomes: HandleOutcome[] = [];
+      let crash: { index: number; error: ReturnType<typeof toErrorInfo> } | undefined;
+      for (let i = 0; i < m.messages.length; i++) {
+        try {
+          const result = runner!.handle(m.messages[i]);
+          const outcome = isPromise<HandleOutcome>(result) ? await result : result;
+          outcomes.push(outcome);
+          processed++;
+          // The host reads this if the worker dies mid-batch: how far it got (busy time is
+          // brought up to date at the batch's end: a clock read costs more than a message).
+          pulse?.record(busyMs, processed);
+          if (outcome.kind === "ok" && outcome.stop) break;
+        } catch (err) {
+          crash = { index: i, error: toErrorInfo(err) };
+          break;
+        }
       }
+      busyMs += performance.now() - busySince;
+      pulse?.record(busyMs, processed);
+      post({ t: "batch_done", n: m.n, outcomes, ...(crash ? { crash } : {}) });
       return;
     }
     case "ask_result": {

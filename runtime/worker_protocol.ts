@@ -18,7 +18,8 @@ export const ToWorker = z.discriminatedUnion("t", [
     heartbeatMs: z.number(),
     pulse: z.instanceof(SharedArrayBuffer),
   }),
-  z.object({ t: z.literal("msg"), n: z.number(), message: z.unknown() }),
+  /** Messages handled in order, one at a time; one answer for the whole batch. */
+  z.object({ t: z.literal("batch"), n: z.number(), messages: z.array(z.unknown()) }),
   z.object({
     t: z.literal("ask_result"),
     corr: z.number(),
@@ -34,9 +35,19 @@ export type ToWorker = z.infer<typeof ToWorker>;
 export const FromWorker = z.discriminatedUnion("t", [
   z.object({ t: z.literal("ready") }),
   z.object({ t: z.literal("init_failed"), error: ErrorInfo }),
-  z.object({ t: z.literal("done"), n: z.number(), reply: z.unknown(), stop: z.boolean() }),
-  z.object({ t: z.literal("invalid"), n: z.number(), reason: z.string() }),
-  z.object({ t: z.literal("crash"), n: z.number(), error: ErrorInfo }),
+  /**
+   * A batch's outcomes, in order, for the messages handled: all of them, or those before the one
+   * that asked to stop (included) or crashed (`crash.index`, not included).
+   */
+  z.object({
+    t: z.literal("batch_done"),
+    n: z.number(),
+    outcomes: z.array(z.union([
+      z.object({ kind: z.literal("ok"), reply: z.unknown(), stop: z.boolean() }),
+      z.object({ kind: z.literal("invalid"), reason: z.string() }),
+    ])),
+    crash: z.object({ index: z.number().int().min(0), error: ErrorInfo }).optional(),
+  }),
   z.object({ t: z.literal("tell"), to: z.string(), message: z.unknown(), priority: Priority }),
   z.object({
     t: z.literal("ask"),
