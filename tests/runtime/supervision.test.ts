@@ -195,3 +195,47 @@ Deno.test("the root supervisor escalates when its own intensity is exceeded", ()
     system.ref("y").tell({ type: "crash" });
     assert.equal((await escalated).actor, "root");
   }, { root: { intensity: 0 } }));
+
+for (const isolation of ISOLATIONS) {
+  Deno.test(`${isolation}: a crash amid a stream of messages loses none of the others: each is handled once, in order, by the next incarnation`, () =>
+    withSystem(async (system) => {
+      const seen: number[] = [];
+      system.subscribe("seen", (m) => seen.push(m as number));
+      await system.spawn({
+        id: "stream",
+        isolation,
+        behaviour: RECORDER,
+        mailbox: { capacity: 2000, overflow: "reject" },
+      }, { restart: "permanent" });
+      const ref = system.ref("stream");
+      // A worker gets these in batches: the crash falls in the middle of one.
+      for (let i = 0; i < 600; i++) {
+        if (i === 300) ref.tell({ type: "crash", reason: "in the middle" });
+        ref.tell({ type: "publish", topic: "seen", message: i });
+      }
+      await eventually(() => seen.length >= 600, 20_000, "every message to be handled");
+      assert.deepEqual(seen, Array.from({ length: 600 }, (_, i) => i));
+      const letters = system.deadLetters.filter((d) => d.to === "stream");
+      assert.deepEqual(letters.map((d) => (d.message as { type: string }).type), ["crash"]);
+    }));
+
+  Deno.test(`${isolation}: messages after one that stops the actor are refused, each a dead letter`, () =>
+    withSystem(async (system) => {
+      const seen: number[] = [];
+      system.subscribe("seen", (m) => seen.push(m as number));
+      await system.spawn({ id: "quitter", isolation, behaviour: RECORDER }, {
+        restart: "temporary",
+      });
+      const ref = system.ref("quitter");
+      for (let i = 0; i < 10; i++) ref.tell({ type: "publish", topic: "seen", message: i });
+      ref.tell({ type: "quit" });
+      for (let i = 10; i < 20; i++) ref.tell({ type: "publish", topic: "seen", message: i });
+      await eventually(() => !system.registry.has("quitter"), 10_000, "the actor to stop");
+      assert.deepEqual(seen, Array.from({ length: 10 }, (_, i) => i));
+      const refused = system.deadLetters.filter((d) => d.to === "quitter");
+      assert.deepEqual(
+        refused.map((d) => (d.message as { message: number }).message),
+        Array.from({ length: 10 }, (_, i) => i + 10),
+      );
+    }));
+}
