@@ -1,4 +1,4 @@
-import type { ActorHost, BatchFailure, HostLoad } from "./actor_host.ts";
+import type { ActorHost, BatchFailure, BatchResult, HostLoad } from "./actor_host.ts";
 import { type HandleOutcome, isPromise, type SystemPort } from "./behaviour_runner.ts";
 import type { ActorSpec } from "./actor_spec.ts";
 import type { Child, Exit } from "./child.ts";
@@ -13,6 +13,8 @@ import { WorkerActorHost } from "./worker_actor_host.ts";
 const RESOLVED = Promise.resolve();
 /** The most messages a worker is given at once (fewer if the mailbox holds fewer). */
 const BATCH = 256;
+/** Batches a worker may have at once. */
+const PIPELINE = 2;
 
 /** What a cell needs from its system. */
 export interface CellEnvironment {
@@ -49,8 +51,16 @@ export class ActorCell implements Child {
   #incarnation = 0;
   /** A drain is scheduled or running. */
   #draining = false;
-  /** The batch a worker is handling: its size, and the host's processed count when sent. */
-  #batch?: { size: number; from: number };
+  /** Batches sent to a worker and not yet settled. */
+  #sent = 0;
+  /** Messages of the batch sent ahead, holding their room in the mailbox. */
+  #held = 0;
+  /** Messages in those batches, and the host's processed count when the oldest of them began. */
+  #flight?: { messages: number; from: number };
+  /** How the incarnation that has batches in flight ended, if it did. */
+  #ended?: "crashed" | "stopped";
+  /** Messages an ended incarnation did not handle, to put back when its batches are settled. */
+  #returned: Envelope[] = [];
   /** What the drain awaits: an asynchronous handler, or the end of a stop the behaviour asked for. */
   #current?: Promise<void>;
   onExit: (exit: Exit) => void = () => {};
@@ -80,13 +90,14 @@ export class ActorCell implements Child {
    * batch counts as queued until the worker reaches each message).
    */
   get queued(): number {
-    return this.#queued(this.#batch ? this.#host?.load().processed ?? 0 : 0);
+    return this.#queued(this.#flight ? this.#host?.load().processed ?? 0 : 0);
   }
 
   #queued(processed: number): number {
-    if (!this.#batch) return this.mailbox.size;
-    const begun = Math.min(this.#batch.size, processed - this.#batch.from + 1);
-    return this.mailbox.size + this.#batch.size - Math.max(0, begun);
+    const flight = this.#flight;
+    if (!flight || flight.messages <= 0) return this.mailbox.size;
+    const begun = Math.min(flight.messages, processed - flight.from + 1);
+    return this.mailbox.size + flight.messages - Math.max(0, begun);
   }
 
   async start(): Promise<void> {
@@ -238,67 +249,106 @@ export class ActorCell implements Child {
    * after one that asked to stop are refused as the actor is stopped.
    */
   #drainBatch(host: ActorHost): void {
-    const batch: Envelope[] = [];
     const size = Math.min(BATCH, this.mailbox.capacity);
-    let envelope: Envelope | undefined;
-    while (batch.length < size && (envelope = this.mailbox.take())) {
-      this.#observe(envelope);
-      batch.push(envelope);
+    // Two batches in flight: the worker starts the second while the first's answer travels.
+    // None while an ended incarnation's batches are being given back.
+    while (
+      this.#sent < PIPELINE && !this.#ended && this.#status === "running" && this.mailbox.size > 0
+    ) {
+      // A batch sent ahead keeps its room in the mailbox until the worker begins it, so that
+      // the mailbox's bound still counts every message not yet begun.
+      const ahead = this.#sent > 0;
+      const batch: Envelope[] = [];
+      let envelope: Envelope | undefined;
+      while (batch.length < size && (envelope = this.mailbox.take(ahead))) {
+        this.#observe(envelope);
+        batch.push(envelope);
+      }
+      if (ahead) this.#held = batch.length;
+      if (this.#sent++ === 0) this.#flight = { messages: 0, from: host.load().processed };
+      this.#flight!.messages += batch.length;
+      const answer = host.handleBatch!(batch.map((e) => e.message));
+      // Batches are settled in the order they were sent, each after the one before.
+      this.#current = (this.#current ?? RESOLVED).then(() =>
+        answer.then(
+          (result) => this.#settleBatch(host, batch, result),
+          (err) => this.#failBatch(host, batch, err as BatchFailure),
+        )
+      ).then(() => this.#batchSettled(batch.length));
     }
-    if (batch.length === 0 || this.#status !== "running") {
-      this.#draining = false;
-      return;
+    this.#draining = false;
+  }
+
+  /** A batch's answer: each outcome settled in order, up to a stop or a crash. */
+  #settleBatch(host: ActorHost, batch: Envelope[], result: BatchResult): Promise<void> | void {
+    if (this.#ended || result.skipped) return this.#giveBack(batch);
+    const { outcomes, crash } = result;
+    for (let i = 0; i < outcomes.length; i++) {
+      const ending = this.#settle(host, batch[i], outcomes[i]);
+      if (ending) {
+        this.#ended = "stopped";
+        this.#giveBack(batch.slice(i + 1));
+        return ending;
+      }
     }
-    this.#batch = { size: batch.length, from: host.load().processed };
-    this.#current = host.handleBatch!(batch.map((e) => e.message)).then(
-      ({ outcomes, crash }) => {
-        for (let i = 0; i < outcomes.length; i++) {
-          const ending = this.#settle(host, batch[i], outcomes[i]);
-          if (ending) {
-            for (const rest of batch.slice(i + 1)) {
-              this.#refuse(rest, "actor_stopped", "the actor stopped before handling it");
-            }
-            return ending;
-          }
-        }
-        if (crash) this.#lost(host, batch, outcomes.length, crash.error);
-      },
-      (err) => {
-        const failure = err as BatchFailure;
-        // Those the worker finished were handled; their replies died with it.
-        const handled = Math.min(failure.handled ?? 0, batch.length);
-        for (const done of batch.slice(0, handled)) {
-          done.reply?.reject(
-            new TroupeError(
-              "actor_crashed",
-              `message "${messageType(done.message)}" to actor "${this.id}" was handled, ` +
-                `but its reply was lost with the worker: ${failure.message}`,
-              { actor: this.id, messageType: messageType(done.message) },
-            ),
-          );
-        }
-        if (handled < batch.length) {
-          this.#lost(host, batch, handled, failure.failure ?? failure);
-        }
-      },
-    ).finally(() => {
-      this.#batch = undefined;
-      this.#current = undefined;
-      this.#draining = false;
-      this.#pump();
-    });
+    if (crash) this.#lost(host, batch, outcomes.length, crash.error);
+  }
+
+  /** A batch whose worker died before answering. */
+  #failBatch(host: ActorHost, batch: Envelope[], failure: BatchFailure): void {
+    if (this.#ended) return this.#giveBack(batch);
+    // Those the worker finished were handled; their replies died with it.
+    const handled = Math.min(failure.handled ?? 0, batch.length);
+    for (const done of batch.slice(0, handled)) {
+      done.reply?.reject(
+        new TroupeError(
+          "actor_crashed",
+          `message "${messageType(done.message)}" to actor "${this.id}" was handled, ` +
+            `but its reply was lost with the worker: ${failure.message}`,
+          { actor: this.id, messageType: messageType(done.message) },
+        ),
+      );
+    }
+    if (handled < batch.length) this.#lost(host, batch, handled, failure.failure ?? failure);
   }
 
   /** Message `index` of a batch ended the incarnation; the ones after it wait for the next. */
   #lost(host: ActorHost, batch: Envelope[], index: number, error: Error): void {
     this.#threw(host, batch[index], error);
-    const rest = batch.slice(index + 1);
-    if (rest.length === 0) return;
-    if (this.#status === "disposed" || this.#status === "stopped") {
-      for (const e of rest) this.#refuse(e, "actor_stopped", `actor "${this.id}" is stopped`);
-    } else {
-      this.mailbox.putBack(rest.map((e) => ({ item: e, priority: e.priority })));
+    this.#ended = "crashed";
+    this.#giveBack(batch.slice(index + 1));
+  }
+
+  /**
+   * Messages an ended incarnation did not handle: refused if it stopped (or the actor is gone),
+   * else kept, in order, to go back to the front of the mailbox once every batch is settled.
+   */
+  #giveBack(envelopes: Envelope[]): void {
+    if (this.#ended === "stopped" || this.#status === "disposed" || this.#status === "stopped") {
+      for (const e of envelopes) {
+        this.#refuse(e, "actor_stopped", "the actor stopped before handling it");
+      }
+    } else this.#returned.push(...envelopes);
+  }
+
+  #batchSettled(size: number): void {
+    this.#flight!.messages -= size;
+    this.#flight!.from += size;
+    // The batch sent ahead is now the worker's current one: its room is given back.
+    this.mailbox.release(this.#held);
+    this.#held = 0;
+    if (--this.#sent > 0) return;
+    this.#flight = undefined;
+    this.#current = undefined;
+    const returned = this.#returned;
+    this.#returned = [];
+    this.#ended = undefined;
+    if (returned.length > 0) {
+      if (this.#status === "disposed" || this.#status === "stopped") {
+        for (const e of returned) this.#refuse(e, "actor_stopped", `actor "${this.id}" is stopped`);
+      } else this.mailbox.putBack(returned.map((e) => ({ item: e, priority: e.priority })));
     }
+    this.#pump();
   }
 
   /**

@@ -41,6 +41,8 @@ export interface ActorHost {
 export interface BatchResult {
   outcomes: HandleOutcome[];
   crash?: { index: number; error: Error };
+  /** None was handled: a batch before it crashed or stopped the incarnation. */
+  skipped?: boolean;
 }
 
 /** A batch whose host died before answering, after completing `handled` of its messages. */

@@ -268,8 +268,7 @@ export class ActorSystem implements MessageRouter {
   /** True when `to` has a backpressure mailbox with no room left. */
   #full(to: string): boolean {
     const cell = this.registry.cell(to);
-    return !!cell && cell.spec.mailbox.overflow === "backpressure" &&
-      cell.mailbox.size >= cell.mailbox.capacity;
+    return !!cell && cell.spec.mailbox.overflow === "backpressure" && cell.mailbox.full;
   }
 
   #target(to: string, envelope: Envelope): ActorCell | undefined {

@@ -28,6 +28,8 @@ export type Offer<T> =
 export class PriorityMailbox<T> {
   readonly #lanes: Fifo<T>[] = PRIORITIES.map(() => new Fifo<T>());
   #size = 0;
+  /** Taken but still holding their room: messages sent ahead to a worker, not yet begun. */
+  #held = 0;
   #roomWaiters: (() => void)[] = [];
 
   constructor(readonly capacity: number, readonly overflow: OverflowPolicy) {
@@ -40,13 +42,18 @@ export class PriorityMailbox<T> {
     return this.#size;
   }
 
+  /** No room left: queued and held messages fill it. */
+  get full(): boolean {
+    return this.#size + this.#held >= this.capacity;
+  }
+
   /**
    * Queue a message. When full: `reject` and `backpressure` refuse it (backpressure callers
    * await `room()` first); `drop_oldest` evicts the oldest message of the lowest lane present,
    * unless the new message ranks lower still, in which case the new one is refused.
    */
   offer(item: T, priority: Priority = "normal"): Offer<T> {
-    if (this.#size < this.capacity) {
+    if (this.#size + this.#held < this.capacity) {
       this.#lanes[RANK[priority]].push(item);
       this.#size++;
       return ACCEPTED;
@@ -69,18 +76,29 @@ export class PriorityMailbox<T> {
     return { accepted: false, reason: "unreachable: full mailbox with empty lanes" };
   }
 
-  take(): T | undefined {
+  /**
+   * Takes the next message. `hold` keeps its room taken until `release`: for messages sent
+   * ahead to a worker, which are as good as queued until it begins them.
+   */
+  take(hold = false): T | undefined {
     if (this.#size === 0) return undefined;
     const lanes = this.#lanes;
     for (let i = 0; i < lanes.length; i++) {
       if (lanes[i].length > 0) {
         this.#size--;
         const item = lanes[i].shift();
-        if (this.#roomWaiters.length > 0) this.#roomWaiters.shift()!();
+        if (hold) this.#held++;
+        else if (this.#roomWaiters.length > 0) this.#roomWaiters.shift()!();
         return item;
       }
     }
     return undefined;
+  }
+
+  /** Gives back the room of `n` held messages, waking as many waiters. */
+  release(n: number): void {
+    this.#held -= n;
+    for (let i = 0; i < n && this.#roomWaiters.length > 0; i++) this.#roomWaiters.shift()!();
   }
 
   /**
@@ -100,7 +118,7 @@ export class PriorityMailbox<T> {
    * another; the promise then rejects with the signal's reason.
    */
   room(signal?: AbortSignal): Promise<void> {
-    if (this.#size < this.capacity) return Promise.resolve();
+    if (this.#size + this.#held < this.capacity) return Promise.resolve();
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const wake = () => {

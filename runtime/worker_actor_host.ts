@@ -7,6 +7,8 @@ import { Pulse } from "./pulse.ts";
 import { FromWorker, type ToWorker } from "./worker_protocol.ts";
 
 const ENTRY = new URL("./worker_entry.ts", import.meta.url);
+/** What a `0` in a batch's outcomes stands for. */
+const NOTHING: HandleOutcome = Object.freeze({ kind: "ok", reply: undefined, stop: false });
 /**
  * How long a new worker may take to load its code before its first beat: loading may include
  * compiling or type-checking the behaviour on a busy machine. From the first beat on (`init`
@@ -28,8 +30,12 @@ export class WorkerActorHost implements ActorHost {
   #beatsSeen = 0;
   #processed = 0;
   #n = 0;
-  /** The batch the worker is handling, and the worker's processed count when it was sent. */
-  #inFlight?: { n: number; pending: PromiseWithResolvers<BatchResult>; from: number };
+  /**
+   * Batches sent and not answered, oldest first (the worker answers in order). `#from`: the
+   * worker's processed count when the oldest began, to tell how far it got if the worker dies.
+   */
+  #inFlight: { n: number; pending: PromiseWithResolvers<BatchResult> }[] = [];
+  #from = 0;
   #starting?: PromiseWithResolvers<void>;
   #terminating?: PromiseWithResolvers<void>;
   onFailure: (error: Error) => void = () => {};
@@ -106,7 +112,8 @@ export class WorkerActorHost implements ActorHost {
         }],
       });
     }
-    this.#inFlight = { n, pending, from: this.#pulse.processed };
+    if (this.#inFlight.length === 0) this.#from = this.#processed;
+    this.#inFlight.push({ n, pending });
     return pending.promise;
   }
 
@@ -195,18 +202,19 @@ export class WorkerActorHost implements ActorHost {
     );
   }
 
-  /** Fails the batch in flight, saying how many of its messages the worker completed. */
+  /** Fails the batches in flight, saying how many of the oldest's messages the worker completed. */
   #reject(error: Error): void {
     const inFlight = this.#inFlight;
-    if (!inFlight) return;
-    this.#inFlight = undefined;
-    inFlight.pending.reject(new BatchFailure(error, this.#pulse.processed - inFlight.from));
+    this.#inFlight = [];
+    inFlight.forEach((b, i) =>
+      b.pending.reject(new BatchFailure(error, i === 0 ? this.#pulse.processed - this.#from : 0))
+    );
   }
 
   /** Kills the worker and reports the failure once: to the waiting caller, else to the owner. */
   #fail(error: Error): void {
     if (this.#dead) return;
-    const inFlight = this.#inFlight;
+    const inFlight = this.#inFlight.length > 0;
     this.#reject(error);
     this.kill();
     if (this.#starting) {
@@ -242,17 +250,18 @@ export class WorkerActorHost implements ActorHost {
         this.#fail(fromErrorInfo(m.error));
         return;
       case "batch_done": {
-        if (this.#inFlight?.n !== m.n) return;
-        const { pending } = this.#inFlight;
-        this.#inFlight = undefined;
+        if (this.#inFlight[0]?.n !== m.n) return;
+        const { pending } = this.#inFlight.shift()!;
         this.#processed += m.outcomes.length; // before the worker's own count is read
+        this.#from = this.#processed;
         // A crashed incarnation is over: the messages after the crash go to the next one.
         if (m.crash) this.kill();
         pending.resolve({
-          outcomes: m.outcomes,
+          outcomes: m.outcomes.map((o) => o === 0 ? NOTHING : o),
           ...(m.crash
             ? { crash: { index: m.crash.index, error: fromErrorInfo(m.crash.error) } }
             : {}),
+          ...(m.skipped ? { skipped: true } : {}),
         });
         return;
       }

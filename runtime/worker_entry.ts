@@ -47,6 +47,45 @@ const port: SystemPort = {
   log: (_actor, level, text) => post({ t: "log", level, text }),
 };
 
+/** Batches wait their turn here; none starts before the one before it is done. */
+let batches: Promise<void> = Promise.resolve();
+/** The incarnation crashed or was asked to stop: later batches are not handled. */
+let ended = false;
+
+async function runBatch(n: number, messages: unknown[]): Promise<void> {
+  if (ended) {
+    post({ t: "batch_done", n, outcomes: [], skipped: true });
+    return;
+  }
+  const busySince = performance.now();
+  const outcomes: (HandleOutcome | 0)[] = [];
+  let crash: { index: number; error: ReturnType<typeof toErrorInfo> } | undefined;
+  for (let i = 0; i < messages.length; i++) {
+    try {
+      const result = runner!.handle(messages[i]);
+      const outcome = isPromise<HandleOutcome>(result) ? await result : result;
+      outcomes.push(
+        outcome.kind === "ok" && outcome.reply === undefined && !outcome.stop ? 0 : outcome,
+      );
+      processed++;
+      // The host reads this if the worker dies mid-batch: how far it got (busy time is
+      // brought up to date at the batch's end: a clock read costs more than a message).
+      pulse?.record(busyMs, processed);
+      if (outcome.kind === "ok" && outcome.stop) {
+        ended = true;
+        break;
+      }
+    } catch (err) {
+      crash = { index: i, error: toErrorInfo(err) };
+      ended = true;
+      break;
+    }
+  }
+  busyMs += performance.now() - busySince;
+  pulse?.record(busyMs, processed);
+  post({ t: "batch_done", n, outcomes, ...(crash ? { crash } : {}) });
+}
+
 async function onMessage(m: ToWorker): Promise<void> {
   switch (m.t) {
     case "init": {
@@ -66,30 +105,10 @@ async function onMessage(m: ToWorker): Promise<void> {
       post({ t: "ready" });
       return;
     }
-    case "batch": {
-      const busySince = performance.now();
-      const outcomes: HandleOutcome[] = [];
-      let crash: { index: number; error: ReturnType<typeof toErrorInfo> } | undefined;
-      for (let i = 0; i < m.messages.length; i++) {
-        try {
-          const result = runner!.handle(m.messages[i]);
-          const outcome = isPromise<HandleOutcome>(result) ? await result : result;
-          outcomes.push(outcome);
-          processed++;
-          // The host reads this if the worker dies mid-batch: how far it got (busy time is
-          // brought up to date at the batch's end: a clock read costs more than a message).
-          pulse?.record(busyMs, processed);
-          if (outcome.kind === "ok" && outcome.stop) break;
-        } catch (err) {
-          crash = { index: i, error: toErrorInfo(err) };
-          break;
-        }
-      }
-      busyMs += performance.now() - busySince;
-      pulse?.record(busyMs, processed);
-      post({ t: "batch_done", n: m.n, outcomes, ...(crash ? { crash } : {}) });
+    case "batch":
+      // One batch after another, even when a handler awaits: one message at a time.
+      batches = batches.then(() => runBatch(m.n, m.messages));
       return;
-    }
     case "ask_result": {
       const pending = pendingAsks.get(m.corr);
       pendingAsks.delete(m.corr);

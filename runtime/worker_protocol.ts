@@ -42,11 +42,15 @@ export const FromWorker = z.discriminatedUnion("t", [
   z.object({
     t: z.literal("batch_done"),
     n: z.number(),
+    /** `0` stands for the usual outcome, handled with no reply and no stop (half the bytes). */
     outcomes: z.array(z.union([
+      z.literal(0),
       z.object({ kind: z.literal("ok"), reply: z.unknown(), stop: z.boolean() }),
       z.object({ kind: z.literal("invalid"), reason: z.string() }),
     ])),
     crash: z.object({ index: z.number().int().min(0), error: ErrorInfo }).optional(),
+    /** Not handled at all: an earlier batch crashed or stopped the incarnation. */
+    skipped: z.boolean().optional(),
   }),
   z.object({ t: z.literal("tell"), to: z.string(), message: z.unknown(), priority: Priority }),
   z.object({
