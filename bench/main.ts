@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import os from "node:os";
 import { ActorSystem } from "../runtime/mod.ts";
+import { benchJournal } from "./journal_bench.ts";
 import { benchLedger } from "./ledger_bench.ts";
 import { benchMessages, type Figure } from "./message_bench.ts";
 import { benchPlugins } from "./plugin_bench.ts";
@@ -111,16 +112,24 @@ async function benchWorkers(): Promise<Figure[]> {
 
 const messages = await benchMessages(quick);
 const workers = await benchWorkers();
-const figures = [...messages.figures, ...workers];
+const journal = await benchJournal(quick);
+const figures = [...messages.figures, ...workers, ...journal];
 const ratios: [string, string, string][] = [
   ...messages.ratios,
   ["worker round trip: troupe ask", "worker round trip: raw Worker postMessage", "≥ 0.9"],
   ["worker one-way: troupe send (backpressure)", "worker one-way: raw postMessage burst", "≥ 4.6"],
+  [
+    "event-sourced: persisted deposits, one actor",
+    "event-sourced: ledger appends, as many at once",
+    "",
+  ],
 ];
 const value = (name: string) => figures.find((f) => f.name === name)!.perSecond;
 const fmt = (n: number) => Math.round(n).toLocaleString("en").padStart(12);
 say(`messages per second${quick ? " (--quick: tiny sizes, figures mean nothing)" : ""}`);
-for (const f of figures) say(`  ${f.name.padEnd(48)} ${fmt(f.perSecond)} /s`);
+for (const f of figures) {
+  say(`  ${f.name.padEnd(48)} ${fmt(f.perSecond)}${f.name.endsWith("(ms)") ? "" : " /s"}`);
+}
 say();
 const compared = ratios.map(([a, b, target]) => ({
   figure: a,

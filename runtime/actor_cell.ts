@@ -360,7 +360,17 @@ export class ActorCell implements Child {
       this.#refuse(envelope, "invalid_message", `invalid message: ${outcome.reason}`);
       return undefined;
     }
-    envelope.reply?.resolve(outcome.reply);
+    if (outcome.durable) {
+      // The reply waits for the message's events to be stored; the next message does not. If
+      // they cannot be stored, the state held events the journal lacks: the actor restarts.
+      outcome.durable.then(
+        () => envelope.reply?.resolve(outcome.reply),
+        (err) => {
+          envelope.reply?.reject(err);
+          this.#crashed(host, err, envelope);
+        },
+      );
+    } else envelope.reply?.resolve(outcome.reply);
     if (!outcome.stop) return undefined;
     this.#status = "stopping";
     return host.terminate("normal", this.spec.unresponsiveAfterMs).catch(() => {}).then(() => {

@@ -16,11 +16,13 @@ export interface SystemPort {
 }
 
 export type HandleOutcome =
-  | { kind: "ok"; reply: unknown; stop: boolean }
+  /** `durable`: when the events the message persisted are stored; its reply waits for it. */
+  | { kind: "ok"; reply: unknown; stop: boolean; durable?: Promise<void> }
   | { kind: "invalid"; reason: string };
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5_000;
 
+const RESOLVED = Promise.resolve();
 const NOTHING: HandleOutcome = Object.freeze({ kind: "ok", reply: undefined, stop: false });
 
 /** Runs one behaviour: the part of an actor that is identical inline and in a worker. */
@@ -28,6 +30,8 @@ export class BehaviourRunner {
   readonly #ctx: ActorContext<unknown>;
   #stopRequested = false;
   #sinceSnapshot = 0;
+  /** What the message being handled persisted and is not yet stored. */
+  #unsaved: Promise<void>[] = [];
 
   constructor(
     readonly id: string,
@@ -64,19 +68,33 @@ export class BehaviourRunner {
     this.#sinceSnapshot = recovery.events.length;
   }
 
-  async #persist(event: unknown): Promise<void> {
+  /**
+   * Applies an event at once and sends it to be stored; the message's reply waits until it is
+   * (see `HandleOutcome.durable`). So the events of consecutive messages share the journal's
+   * commits, as event-sourcing journals batch them, while messages are still handled one at a
+   * time. The journal keeps them in the order they were persisted.
+   */
+  #persist(event: unknown): Promise<void> {
     const persistence = this.definition.persistence;
     if (!persistence) {
-      throw new Error(
-        `actor "${this.id}" called persist() but its behaviour declares no persistence.apply`,
+      return Promise.reject(
+        new Error(
+          `actor "${this.id}" called persist() but its behaviour declares no persistence.apply`,
+        ),
       );
     }
-    await this.port.persist(this.id, event);
+    this.#store(this.port.persist(this.id, event));
     this.#ctx.state = persistence.apply(this.#ctx.state, event);
     if (++this.#sinceSnapshot >= (persistence.snapshotEvery ?? 100)) {
       this.#sinceSnapshot = 0;
-      await this.port.snapshot(this.id, this.#ctx.state);
+      this.#store(this.port.snapshot(this.id, this.#ctx.state));
     }
+    return RESOLVED;
+  }
+
+  #store(stored: Promise<void>): void {
+    stored.catch(() => {}); // its failure is the message's, reported with the reply
+    this.#unsaved.push(stored);
   }
 
   /**
@@ -91,16 +109,22 @@ export class BehaviourRunner {
       if (!parsed.success) return { kind: "invalid", reason: z.prettifyError(parsed.error) };
       input = parsed.data;
     }
+    this.#unsaved = [];
     const reply = this.definition.receive(input, this.#ctx);
     return isPromise(reply) ? Promise.resolve(reply).then((r) => this.#done(r)) : this.#done(reply);
   }
 
   #done(reply: unknown): HandleOutcome {
-    // Most messages are told, not asked, and stop nothing: one shared outcome for them.
-    if (reply === undefined && !this.#stopRequested) return NOTHING;
+    const unsaved = this.#unsaved;
+    // Most messages are told, not asked, store nothing and stop nothing: one shared outcome.
+    if (reply === undefined && !this.#stopRequested && unsaved.length === 0) return NOTHING;
     const stop = this.#stopRequested;
     this.#stopRequested = false;
-    return { kind: "ok", reply, stop };
+    if (unsaved.length === 0) return { kind: "ok", reply, stop };
+    this.#unsaved = [];
+    const durable = Promise.all(unsaved).then(() => {});
+    durable.catch(() => {}); // the drain reports it
+    return { kind: "ok", reply, stop, durable };
   }
 
   async terminate(reason: "normal" | "shutdown"): Promise<void> {

@@ -21,9 +21,11 @@ export interface ActorContext<S = unknown> {
   /** Emits a `log` event for this actor. */
   log(text: string, level?: LogLevel): void;
   /**
-   * Event sourcing: stores `event` durably, then applies it to `state` with the behaviour's
-   * `persistence.apply`. After a restart or a crash of the whole process, the state is rebuilt
-   * from the latest snapshot and the events after it.
+   * Event sourcing: applies `event` to `state` with the behaviour's `persistence.apply` at once
+   * and stores it; the message's reply (to an `ask`) is given only once every event it persisted
+   * is durable, and if storing fails the reply is that error and the actor restarts from what was
+   * stored. The events of consecutive messages share commits. After a restart or a crash of the
+   * whole process, the state is rebuilt from the latest snapshot and the events after it.
    */
   persist(event: unknown): Promise<void>;
   /** Ends this actor normally once the current message is handled. */

@@ -65,7 +65,10 @@ async function runBatch(n: number, messages: unknown[]): Promise<void> {
       const result = runner!.handle(messages[i]);
       const outcome = isPromise<HandleOutcome>(result) ? await result : result;
       outcomes.push(
-        outcome.kind === "ok" && outcome.reply === undefined && !outcome.stop ? 0 : outcome,
+        outcome.kind === "ok" && outcome.reply === undefined && !outcome.stop &&
+          !outcome.durable
+          ? 0
+          : outcome,
       );
       processed++;
       // The host reads this if the worker dies mid-batch: how far it got (busy time is
@@ -77,6 +80,23 @@ async function runBatch(n: number, messages: unknown[]): Promise<void> {
       }
     } catch (err) {
       crash = { index: i, error: toErrorInfo(err) };
+      ended = true;
+      break;
+    }
+  }
+  // Replies wait for the batch's events to be stored (one commit for many messages); a batch
+  // whose events could not be stored ends at the first message whose events failed.
+  for (let i = 0; i < outcomes.length; i++) {
+    const o = outcomes[i];
+    if (o === 0 || o.kind !== "ok" || !o.durable) continue;
+    try {
+      await o.durable;
+      outcomes[i] = o.reply === undefined && !o.stop
+        ? 0
+        : { kind: "ok", reply: o.reply, stop: o.stop };
+    } catch (err) {
+      crash = { index: i, error: toErrorInfo(err) };
+      outcomes.length = i;
       ended = true;
       break;
     }

@@ -32,6 +32,39 @@ for (const [isolation, engine] of ISOLATIONS.flatMap((i) => ENGINES.map((e) => [
     }, engine));
 }
 
+for (const isolation of ISOLATIONS) {
+  Deno.test(`${isolation}: consecutive messages' events share commits, and each ask is answered only once its event is committed`, () =>
+    withLedger(async (ledger) => {
+      let committed = 0;
+      let commits = 0;
+      const stop = ledger.onCommit((rows) => {
+        const events = rows.filter((r) => r.type === "state_event").length;
+        if (events > 0) [committed, commits] = [committed + events, commits + 1];
+      });
+      const system = await ActorSystem.start({ journal: new LedgerJournal(ledger) });
+      try {
+        const account = await system.spawn({ id: "acct", behaviour: ACCOUNT, isolation });
+        const answers = Array.from(
+          { length: 300 },
+          () =>
+            account.ask<Account>({ type: "deposit", amount: 1 }).then((state) => {
+              // The reply says this deposit is the n-th: n events are committed by now.
+              assert.ok(committed >= state.deposits, `${committed} committed at ${state.deposits}`);
+              return state.deposits;
+            }),
+        );
+        const deposits = await Promise.all(answers);
+        assert.deepEqual(deposits, Array.from({ length: 300 }, (_, i) => i + 1));
+        // Inline, all 300 are handled before the group-commit clock runs: a few commits. A worker
+        // sends its events over as it goes, so how many share a commit depends on the machine.
+        assert.ok(commits < (isolation === "inline" ? 10 : 300), `300 events, ${commits} commits`);
+      } finally {
+        stop();
+        await system.stop();
+      }
+    }));
+}
+
 Deno.test("a persistent actor's state survives SIGKILL of the whole process", async () => {
   const path = await tempLedgerPath();
   const acknowledged = await runThenKill(
