@@ -76,9 +76,9 @@ export async function benchJournal(quick: boolean): Promise<Figure[]> {
     await system.stop();
     await ledger.close();
     return [
-      { name: "event-sourced: ledger appends, as many at once", perSecond: appends },
-      { name: "event-sourced: persisted deposits, one actor", perSecond: persisted },
-      { name: "event-sourced: recovery to first answer (ms)", perSecond: recoveryMs },
+      { name: "event-sourced: ledger appends, as many at once", value: appends },
+      { name: "event-sourced: persisted deposits, one actor", value: persisted },
+      { name: "event-sourced: recovery to first answer", value: recoveryMs, unit: "ms" },
     ];
   } finally {
     await Deno.remove(dir, { recursive: true });

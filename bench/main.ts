@@ -12,6 +12,7 @@ import { benchJournal } from "./journal_bench.ts";
 import { benchLedger } from "./ledger_bench.ts";
 import { benchMessages, type Figure } from "./message_bench.ts";
 import { benchPlugins } from "./plugin_bench.ts";
+import { benchSupervision } from "./supervision_bench.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -100,10 +101,10 @@ async function benchWorkers(): Promise<Figure[]> {
       await worker.ask({ type: "get" });
     });
     return [
-      { name: "worker round trip: raw Worker postMessage", perSecond: raw },
-      { name: "worker round trip: troupe ask", perSecond: ask },
-      { name: "worker one-way: raw postMessage burst", perSecond: burst },
-      { name: "worker one-way: troupe send (backpressure)", perSecond: send },
+      { name: "worker round trip: raw Worker postMessage", value: raw },
+      { name: "worker round trip: troupe ask", value: ask },
+      { name: "worker one-way: raw postMessage burst", value: burst },
+      { name: "worker one-way: troupe send (backpressure)", value: send },
     ];
   } finally {
     await system.stop();
@@ -113,7 +114,8 @@ async function benchWorkers(): Promise<Figure[]> {
 const messages = await benchMessages(quick);
 const workers = await benchWorkers();
 const journal = await benchJournal(quick);
-const figures = [...messages.figures, ...workers, ...journal];
+const supervision = await benchSupervision(quick);
+const figures = [...messages.figures, ...workers, ...journal, ...supervision];
 const ratios: [string, string, string][] = [
   ...messages.ratios,
   ["worker round trip: troupe ask", "worker round trip: raw Worker postMessage", "≥ 0.9"],
@@ -123,12 +125,24 @@ const ratios: [string, string, string][] = [
     "event-sourced: ledger appends, as many at once",
     "",
   ],
+  [
+    "crash to answering: troupe worker actor",
+    "crash to answering: raw terminate + new Worker",
+    "≤ 1.3",
+  ],
+  [
+    "idle memory per worker: troupe worker actor",
+    "idle memory per worker: raw Worker",
+    "≤ 1.15",
+  ],
 ];
-const value = (name: string) => figures.find((f) => f.name === name)!.perSecond;
+const value = (name: string) => figures.find((f) => f.name === name)!.value;
 const fmt = (n: number) => Math.round(n).toLocaleString("en").padStart(12);
 say(`messages per second${quick ? " (--quick: tiny sizes, figures mean nothing)" : ""}`);
 for (const f of figures) {
-  say(`  ${f.name.padEnd(48)} ${fmt(f.perSecond)}${f.name.endsWith("(ms)") ? "" : " /s"}`);
+  const unit = f.unit ? ` ${f.unit}` : " /s";
+  const value = f.value < 100 ? f.value.toFixed(2).padStart(12) : fmt(f.value);
+  say(`  ${f.name.padEnd(56)} ${value}${unit}`);
 }
 say();
 const compared = ratios.map(([a, b, target]) => ({

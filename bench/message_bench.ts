@@ -10,7 +10,9 @@ import { ActorSystem, defineActor } from "../runtime/mod.ts";
 /** One figure of the run. */
 export interface Figure {
   name: string;
-  perSecond: number;
+  value: number;
+  /** Per second unless it says otherwise. */
+  unit?: "ms" | "MiB" | "% of a core";
 }
 
 async function rate(n: number, run: () => Promise<void>): Promise<number> {
@@ -194,7 +196,7 @@ export async function benchMessages(
   const best = async (name: string, run: () => Promise<void>) => {
     let top = 0;
     for (let r = 0; r < rounds; r++) top = Math.max(top, await rate(n, run));
-    figures.push({ name, perSecond: top });
+    figures.push({ name, value: top });
   };
   try {
     await best("ping-pong: bare microtask mailbox", () => bareMailbox(n));

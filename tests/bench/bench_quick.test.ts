@@ -42,7 +42,7 @@ Deno.test("deno task bench --quick --json prints every figure with its baseline 
     quick: boolean;
     deno: string;
     machine: { cpus: number };
-    figures: { name: string; perSecond: number }[];
+    figures: { name: string; value: number }[];
     ratios: { figure: string; baseline: string; ratio: number }[];
   };
   assert.equal(out.quick, true);
