@@ -3,11 +3,9 @@
  * terminate + new Worker + first answer; spawn rate; memory and CPU of idle worker actors next to
  * as many idle raw Workers, in the same run.
  */
-import process from "node:process";
 import { ActorSystem, defineActor } from "../runtime/mod.ts";
 import type { Figure } from "./message_bench.ts";
 
-const COUNTER = new URL("../actors/examples/counter.ts", import.meta.url).href;
 const ECHO = "data:text/javascript," +
   encodeURIComponent("self.onmessage = (e) => self.postMessage(e.data);");
 
@@ -20,17 +18,29 @@ async function answered(worker: Worker): Promise<void> {
   });
 }
 
-/** Resident memory and CPU time spent while `count` workers sit idle for `ms`. */
-async function idleCost(start: () => Promise<() => Promise<void>>, ms: number) {
-  const rss0 = process.memoryUsage().rss;
-  const stop = await start();
-  await new Promise((r) => setTimeout(r, 300)); // let them settle
-  const rss = process.memoryUsage().rss - rss0;
-  const cpu0 = process.cpuUsage();
-  await new Promise((r) => setTimeout(r, ms));
-  const cpu = process.cpuUsage(cpu0);
-  await stop();
-  return { rss, cpuShare: (cpu.user + cpu.system) / 1000 / ms };
+/** An idle probe's figures: resident memory per worker, and its share of a core while idle. */
+async function idleCost(kind: "raw" | "actor", count: number, ms: number) {
+  const probe = new URL("./idle_probe.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys",
+      "--quiet",
+      probe,
+      kind,
+      `${count}`,
+      `${ms}`,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`the ${kind} idle probe failed`);
+  return JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    rssPerWorker: number;
+    cpuShare: number;
+  };
 }
 
 export async function benchSupervision(quick: boolean): Promise<Figure[]> {
@@ -79,40 +89,30 @@ export async function benchSupervision(quick: boolean): Promise<Figure[]> {
     }
     spawnRate = n / ((performance.now() - t) / 1000);
   }
-  const rawIdle = await idleCost(async () => {
-    const workers = Array.from({ length: idle }, () => new Worker(ECHO, { type: "module" }));
-    await Promise.all(workers.map(answered));
-    return async () => workers.forEach((w) => w.terminate());
-  }, idleMs);
-  const actorIdle = await idleCost(async () => {
-    const system = await ActorSystem.start();
-    for (let i = 0; i < idle; i++) {
-      await system.spawn({ id: `idle-${i}`, behaviour: COUNTER, observeMessages: false });
-    }
-    return () => system.stop();
-  }, idleMs);
+  const rawIdle = await idleCost("raw", idle, idleMs);
+  const actorIdle = await idleCost("actor", idle, idleMs);
   return [
     { name: "crash to answering: raw terminate + new Worker", value: median(raw), unit: "ms" },
     { name: "crash to answering: troupe worker actor", value: median(restarts), unit: "ms" },
     { name: "spawn: troupe inline actors", value: spawnRate },
     {
       name: "idle memory per worker: raw Worker",
-      value: rawIdle.rss / idle / 2 ** 20,
+      value: rawIdle.rssPerWorker / 2 ** 20,
       unit: "MiB",
     },
     {
       name: "idle memory per worker: troupe worker actor",
-      value: actorIdle.rss / idle / 2 ** 20,
+      value: actorIdle.rssPerWorker / 2 ** 20,
       unit: "MiB",
     },
     {
       name: "idle CPU per worker: raw Worker",
-      value: 100 * rawIdle.cpuShare / idle,
+      value: 100 * rawIdle.cpuShare,
       unit: "% of a core",
     },
     {
       name: "idle CPU per worker: troupe worker actor",
-      value: 100 * actorIdle.cpuShare / idle,
+      value: 100 * actorIdle.cpuShare,
       unit: "% of a core",
     },
   ];
