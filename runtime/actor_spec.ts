@@ -45,7 +45,10 @@ export const ActorSpec = z.strictObject({
   }).default({ capacity: 1000, overflow: "reject" }),
   capabilities: z.array(z.string().min(1)).default([]),
   subscriptions: z.array(z.string().min(1)).default([]),
-  /** How often a worker reports it is alive, and how long silence means it is stuck. */
+  /**
+   * How often a worker beats (in shared memory) while it has work, and how long silence then
+   * means it is stuck. An idle worker neither beats nor is watched.
+   */
   heartbeatMs: z.number().int().positive().default(250),
   unresponsiveAfterMs: z.number().int().positive().default(3000),
   /**

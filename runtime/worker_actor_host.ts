@@ -70,8 +70,7 @@ export class WorkerActorHost implements ActorHost {
     };
     worker.onmessageerror = () =>
       this.port.log(id, "warn", "a message from the worker could not be read");
-    this.#lastSeen = performance.now();
-    this.#watchdog = setInterval(() => this.#checkPulse(), heartbeatMs);
+    this.#watch();
     this.#post({
       t: "init",
       id,
@@ -112,7 +111,10 @@ export class WorkerActorHost implements ActorHost {
         }],
       });
     }
-    if (this.#inFlight.length === 0) this.#from = this.#processed;
+    if (this.#inFlight.length === 0) {
+      this.#from = this.#processed;
+      this.#watch();
+    }
     this.#inFlight.push({ n, pending });
     return pending.promise;
   }
@@ -138,6 +140,7 @@ export class WorkerActorHost implements ActorHost {
   async terminate(reason: "normal" | "shutdown", deadlineMs: number): Promise<void> {
     if (this.#dead) return;
     this.#terminating = Promise.withResolvers<void>();
+    this.#watch();
     this.#post({ t: "terminate", reason });
     await waitAtMost(this.#terminating.promise, deadlineMs);
     this.kill();
@@ -185,6 +188,27 @@ export class WorkerActorHost implements ActorHost {
       (err) =>
         this.#post({ t: "ask_result", corr, ok: false, value: undefined, error: toErrorInfo(err) }),
     );
+  }
+
+  /**
+   * Watches the worker's pulse while it has work (loading, a batch, `terminate`). An idle worker
+   * neither beats nor is watched: it cannot be stuck in a message it does not have, and its
+   * timers would wake both threads for nothing. Watching starts with a fresh silence window.
+   */
+  #watch(): void {
+    if (this.#watchdog !== undefined || this.#dead) return;
+    this.#lastSeen = performance.now();
+    this.#beatsSeen = this.#pulse.beats;
+    // Looking four times per silence limit is enough to catch a stuck thread within 1.25 of it,
+    // and wakes this thread less often than beats come.
+    const look = Math.max(this.spec.heartbeatMs, Math.floor(this.spec.unresponsiveAfterMs / 4));
+    this.#watchdog = setInterval(() => this.#checkPulse(), look);
+  }
+
+  #unwatch(): void {
+    if (this.#starting || this.#terminating || this.#inFlight.length > 0) return;
+    clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
   }
 
   #checkPulse(): void {
@@ -245,6 +269,7 @@ export class WorkerActorHost implements ActorHost {
       case "ready":
         this.#starting?.resolve();
         this.#starting = undefined;
+        this.#unwatch();
         return;
       case "init_failed":
         this.#fail(fromErrorInfo(m.error));
@@ -254,6 +279,7 @@ export class WorkerActorHost implements ActorHost {
         const { pending } = this.#inFlight.shift()!;
         this.#processed += m.outcomes.length; // before the worker's own count is read
         this.#from = this.#processed;
+        this.#unwatch();
         // A crashed incarnation is over: the messages after the crash go to the next one.
         if (m.crash) this.kill();
         pending.resolve({

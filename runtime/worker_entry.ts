@@ -47,6 +47,26 @@ const port: SystemPort = {
   log: (_actor, level, text) => post({ t: "log", level, text }),
 };
 
+let heartbeatMs = 250;
+let working = 0;
+let beating: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * Beats only while there is work (init, batches, terminate): a stuck thread stops beating and
+ * the host's watchdog, which watches only then too, notices; an idle worker wakes for nothing.
+ */
+function busy(): void {
+  if (working++ > 0) return;
+  pulse?.beat();
+  beating = setInterval(() => pulse?.beat(), heartbeatMs);
+}
+
+function idle(): void {
+  if (--working > 0) return;
+  clearInterval(beating);
+  beating = undefined;
+}
+
 /** Batches wait their turn here; none starts before the one before it is done. */
 let batches: Promise<void> = Promise.resolve();
 /** The incarnation crashed or was asked to stop: later batches are not handled. */
@@ -111,23 +131,25 @@ async function onMessage(m: ToWorker): Promise<void> {
     case "init": {
       // Beats start before `init` runs and stop when the thread is stuck; the host's watchdog
       // notices.
-      const beating = new Pulse(m.pulse);
-      pulse = beating;
-      beating.beat();
-      setInterval(() => beating.beat(), m.heartbeatMs);
+      pulse = new Pulse(m.pulse);
+      heartbeatMs = m.heartbeatMs;
+      busy();
       try {
         runner = new BehaviourRunner(m.id, checkBehaviour(definition, source), port);
         await runner.init(m.args);
       } catch (err) {
         post({ t: "init_failed", error: toErrorInfo(err) });
         return;
+      } finally {
+        idle();
       }
       post({ t: "ready" });
       return;
     }
     case "batch":
       // One batch after another, even when a handler awaits: one message at a time.
-      batches = batches.then(() => runBatch(m.n, m.messages));
+      busy();
+      batches = batches.then(() => runBatch(m.n, m.messages)).finally(idle);
       return;
     case "ask_result": {
       const pending = pendingAsks.get(m.corr);
@@ -138,9 +160,11 @@ async function onMessage(m: ToWorker): Promise<void> {
       return;
     }
     case "terminate": {
+      busy();
       try {
         await runner?.terminate(m.reason);
       } finally {
+        idle();
         post({ t: "terminated" });
       }
       return;
