@@ -196,22 +196,29 @@ export class WorkerActorHost implements ActorHost {
    * timers would wake both threads for nothing. Watching starts with a fresh silence window.
    */
   #watch(): void {
-    if (this.#watchdog !== undefined || this.#dead) return;
+    if (this.#dead) return;
     this.#lastSeen = performance.now();
     this.#beatsSeen = this.#pulse.beats;
+    if (this.#watchdog !== undefined) return; // still running from the last work
     // Looking four times per silence limit is enough to catch a stuck thread within 1.25 of it,
     // and wakes this thread less often than beats come.
     const look = Math.max(this.spec.heartbeatMs, Math.floor(this.spec.unresponsiveAfterMs / 4));
     this.#watchdog = setInterval(() => this.#checkPulse(), look);
   }
 
-  #unwatch(): void {
-    if (this.#starting || this.#terminating || this.#inFlight.length > 0) return;
-    clearInterval(this.#watchdog);
-    this.#watchdog = undefined;
+  /** Has work: loading, batches in flight, or `terminate`. */
+  get #working(): boolean {
+    return !!this.#starting || !!this.#terminating || this.#inFlight.length > 0;
   }
 
   #checkPulse(): void {
+    // Stopped from here, at its next look, rather than when the work ends: back-to-back asks
+    // would otherwise arm and clear a timer each.
+    if (!this.#working) {
+      clearInterval(this.#watchdog);
+      this.#watchdog = undefined;
+      return;
+    }
     this.#sample();
     const silentMs = performance.now() - this.#lastSeen;
     const limit = this.#beatsSeen === 0 ? LOAD_LIMIT_MS : this.spec.unresponsiveAfterMs;
@@ -269,7 +276,6 @@ export class WorkerActorHost implements ActorHost {
       case "ready":
         this.#starting?.resolve();
         this.#starting = undefined;
-        this.#unwatch();
         return;
       case "init_failed":
         this.#fail(fromErrorInfo(m.error));
@@ -279,7 +285,6 @@ export class WorkerActorHost implements ActorHost {
         const { pending } = this.#inFlight.shift()!;
         this.#processed += m.outcomes.length; // before the worker's own count is read
         this.#from = this.#processed;
-        this.#unwatch();
         // A crashed incarnation is over: the messages after the crash go to the next one.
         if (m.crash) this.kill();
         pending.resolve({

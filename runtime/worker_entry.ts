@@ -58,11 +58,16 @@ let beating: ReturnType<typeof setInterval> | undefined;
 function busy(): void {
   if (working++ > 0) return;
   pulse?.beat();
-  beating = setInterval(() => pulse?.beat(), heartbeatMs);
+  beating ??= setInterval(beat, heartbeatMs);
 }
 
 function idle(): void {
-  if (--working > 0) return;
+  working--;
+}
+
+/** The beat; it stops itself at its first tick with no work (cheaper than a timer per batch). */
+function beat(): void {
+  if (working > 0) return pulse?.beat();
   clearInterval(beating);
   beating = undefined;
 }
