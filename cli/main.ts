@@ -1,5 +1,6 @@
 import type { Command } from "./command.ts";
 import { approvals, approve, reject } from "./commands/approve.ts";
+import { chaos } from "./commands/chaos.ts";
 import { demo } from "./commands/demo.ts";
 import { keys } from "./commands/keys.ts";
 import { ledgerCommand } from "./commands/ledger.ts";
@@ -28,6 +29,7 @@ const COMMANDS: Command[] = [
   approvals,
   plugin,
   lessons,
+  chaos,
 ];
 
 const HELP = `troupe: an actor runtime for teams of software-development agents

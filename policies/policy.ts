@@ -59,8 +59,9 @@ export type Rule = z.infer<typeof Rule>;
 
 /** A named set of rules, as a policy file holds it. */
 export const PolicySet = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
+  // Bounded: a name is shown in decisions, reports and the ledger.
+  name: z.string().min(1).max(200),
+  description: z.string().max(10_000).optional(),
   rules: z.array(Rule),
 });
 /** A named set of rules, as a policy file holds it. */

@@ -1,0 +1,130 @@
+import { cp } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { Ledger } from "../../ledger/mod.ts";
+import { seededRandom } from "../llm/lessons.ts";
+import { faultRun } from "./fault_runs.ts";
+import { type Tried, tryHostileInputs } from "./hostile_inputs.ts";
+
+/** The most faults one run gets. */
+const PER_RUN = 15;
+
+/** What `deno task chaos --json` prints. */
+export const ChaosReport = z.object({
+  seed: z.number().int(),
+  faults_injected: z.number().int(),
+  inputs_tried: z.number().int(),
+  runs: z.number().int(),
+  tasks_completed: z.number().int(),
+  events_written: z.number().int(),
+  /** Events the ledger acknowledged that are not in it afterwards. */
+  events_lost: z.number().int(),
+  /** Hostile inputs that got through, and broken promises of the runs under fire. */
+  escapes: z.number().int(),
+  problems: z.array(z.string()),
+});
+/** The suite's findings. */
+export type ChaosReport = z.infer<typeof ChaosReport>;
+
+/** How the suite runs. */
+export interface ChaosOptions {
+  seed: number;
+  /** At least this many faults injected into real runs. */
+  faults: number;
+  /** A repository to run on; by default a small Node project the suite writes. */
+  repo?: string;
+  /** Keep injecting faults until this many minutes have passed (a soak), not just `faults`. */
+  soakMinutes?: number;
+  onProgress?(line: string): void;
+}
+
+/** A small Node project with a test: what the runs under fire work on by default. */
+async function fixtureRepo(dir: string): Promise<string> {
+  const files: Record<string, string> = {
+    "package.json": JSON.stringify({
+      name: "chaos",
+      version: "1.0.0",
+      scripts: { test: "node --test" },
+    }),
+    "index.js": "module.exports = (a, b) => a + b;\n",
+    "test/index.test.js":
+      'require("node:test")("adds", () => require("node:assert").equal(require("..")(1, 2), 3));\n',
+    "README.md": "# chaos\n",
+  };
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(dir, path), text);
+  }
+  return dir;
+}
+
+/**
+ * Proves troupe's promise end to end: runs the repo-ops team on a repository while killing its
+ * worker actors at random moments (seeded, so a failing seed repeats), checks each run's tasks,
+ * the ledger's chain and that every acknowledged event is stored; then tries hostile inputs on
+ * the real parts. Nothing may be lost and nothing may escape.
+ */
+export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
+  const scratch = await Deno.makeTempDir({ prefix: "troupe-chaos-" });
+  const problems: string[] = [];
+  const t0 = performance.now();
+  const at = () => `[${Math.round((performance.now() - t0) / 1000)} s] `;
+  try {
+    const repo = join(scratch, "repo");
+    if (o.repo) await cp(o.repo, repo, { recursive: true });
+    else await fixtureRepo(repo);
+    const ledger = await Ledger.open(join(scratch, "ledger.duckdb"));
+    let acknowledged = 0;
+    const stopCounting = ledger.onCommit((rows) => acknowledged += rows.length);
+    const random = seededRandom(o.seed);
+    let faults = 0;
+    let runs = 0;
+    let tasks = 0;
+    const until = o.soakMinutes ? Date.now() + o.soakMinutes * 60_000 : 0;
+    while (faults < o.faults || Date.now() < until) {
+      // A few kills a second, at most PER_RUN in one run: several runs, each under fire.
+      const left = Math.min(PER_RUN, Math.max(1, o.faults - faults));
+      const run = await faultRun(ledger, repo, join(scratch, `run-${runs}`), random, 250, left);
+      runs++;
+      faults += run.faults;
+      tasks += run.tasks;
+      problems.push(...run.problems.map((p) => `run ${run.runId}: ${p}`));
+      o.onProgress?.(
+        `${at()}run ${runs}: ${run.faults} workers killed, ${run.tasks} tasks, ` +
+          `${run.problems.length ? run.problems.join("; ") : "every promise kept"}`,
+      );
+      if (runs > 200) break; // bounded, whatever happens
+    }
+    o.onProgress?.(`${at()}hostile inputs: SQL, messages, plugins, policies`);
+    const tried: Tried[] = await tryHostileInputs(
+      ledger,
+      scratch,
+      (line) => o.onProgress?.(at() + line),
+    );
+    for (const t of tried.filter((t) => t.escaped)) {
+      problems.push(`${t.area}: ${t.input}: ${t.escaped}`);
+    }
+    await ledger.flush();
+    stopCounting();
+    const stored = await ledger.query("SELECT count(*) AS n, max(seq) AS top FROM events");
+    const n = Number(stored.rows[0].n);
+    if (Number(stored.rows[0].top) !== n) {
+      problems.push(`sequence numbers have gaps: ${n} events up to seq ${stored.rows[0].top}`);
+    }
+    await ledger.close();
+    const runProblems = problems.filter((p) => p.startsWith("run ")).length;
+    return {
+      seed: o.seed,
+      faults_injected: faults,
+      inputs_tried: tried.length,
+      runs,
+      tasks_completed: tasks,
+      events_written: n,
+      events_lost: Math.max(0, acknowledged - n),
+      escapes: tried.filter((t) => t.escaped).length + runProblems,
+      problems,
+    };
+  } finally {
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+  }
+}

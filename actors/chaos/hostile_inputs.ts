@@ -1,0 +1,346 @@
+import { join } from "node:path";
+import type { Ledger } from "../../ledger/mod.ts";
+import { loadPolicyFile } from "../../policies/mod.ts";
+import { ActorSystem, defineActor } from "../../runtime/mod.ts";
+import { parseManifest, Sandbox } from "../../sandboxes/mod.ts";
+import { watToWasm } from "../../sandboxes/wat.ts";
+
+/** One hostile input and what became of it. */
+export interface Tried {
+  area: "sql" | "message" | "plugin" | "policy";
+  input: string;
+  /** Refused or contained, as promised; else what escaped. */
+  escaped?: string;
+}
+
+/** Statements a read-only SQL user must not get through, and reads of files it must not see. */
+const SQL_REFUSED = [
+  "DELETE FROM events",
+  "UPDATE events SET payload = '{}'",
+  "INSERT INTO events SELECT * FROM events LIMIT 1",
+  "DROP TABLE events",
+  "DROP VIEW task_outcomes",
+  "CREATE TABLE t AS SELECT 1",
+  "CREATE VIEW v AS SELECT 1",
+  "ALTER TABLE events ADD COLUMN x INT",
+  "ATTACH '/tmp/troupe-chaos-attached.duckdb' AS other",
+  "COPY events TO '/tmp/troupe-chaos-copy.csv'",
+  "COPY (SELECT 1) TO '/tmp/troupe-chaos-copy2.parquet' (FORMAT parquet)",
+  "EXPORT DATABASE '/tmp/troupe-chaos-export'",
+  "INSTALL httpfs",
+  "LOAD httpfs",
+  "SET enable_external_access = true",
+  "PRAGMA enable_profiling",
+  "SELECT * FROM read_csv('/etc/passwd')",
+  "SELECT * FROM read_text('/etc/hostname')",
+  "SELECT * FROM read_blob('/etc/hostname')",
+  "SELECT * FROM read_json('/etc/os-release')",
+  "SELECT * FROM read_parquet('/tmp/*.parquet')",
+  "SELECT * FROM glob('/etc/*')",
+  "SELECT * FROM '/etc/passwd'",
+  "CHECKPOINT",
+  "BEGIN TRANSACTION; DELETE FROM events; COMMIT",
+  "SELECT 1; DELETE FROM events",
+  "CALL pragma_version(); DROP TABLE events",
+  "CREATE MACRO m(x) AS x",
+  "CREATE SEQUENCE s",
+  "VACUUM",
+];
+
+async function trySql(ledger: Ledger): Promise<Tried[]> {
+  const before = (await ledger.query("SELECT count(*) AS n FROM events")).rows[0].n;
+  const out: Tried[] = [];
+  for (const sql of SQL_REFUSED) {
+    let escaped: string | undefined;
+    try {
+      const r = await ledger.query(sql, { timeoutMs: 5_000, maxRows: 100 });
+      escaped = `ran and returned ${r.rows.length} row(s)`;
+    } catch { /* refused, as promised */ }
+    out.push({ area: "sql", input: sql, ...(escaped ? { escaped } : {}) });
+  }
+  // Queries that would run forever or return a billion rows are cut off.
+  for (
+    const sql of [
+      "SELECT count(*) FROM range(100000000000) a",
+      "SELECT * FROM range(1000000000)",
+      "SELECT * FROM range(100000) a, range(100000) b",
+    ]
+  ) {
+    const t = performance.now();
+    let escaped: string | undefined;
+    try {
+      const r = await ledger.query(sql, { timeoutMs: 2_000, maxRows: 1_000 });
+      if (r.rows.length > 1_000) escaped = `returned ${r.rows.length} rows past its limit`;
+    } catch { /* stopped, as promised */ }
+    if (performance.now() - t > 30_000) escaped = "ran past its time limit";
+    out.push({ area: "sql", input: sql, ...(escaped ? { escaped } : {}) });
+  }
+  const after = (await ledger.query("SELECT count(*) AS n FROM events")).rows[0].n;
+  if (after !== before) {
+    out.push({
+      area: "sql",
+      input: "(the whole set)",
+      escaped: `events went ${before} → ${after}`,
+    });
+  }
+  for (const f of ["/tmp/troupe-chaos-copy.csv", "/tmp/troupe-chaos-attached.duckdb"]) {
+    if (await Deno.stat(f).then(() => true, () => false)) {
+      out.push({ area: "sql", input: f, escaped: "a file was written" });
+      await Deno.remove(f).catch(() => {});
+    }
+  }
+  return out;
+}
+
+/** Messages of every wrong shape, size and kind, to an actor with a schema, inline and worker. */
+async function tryMessages(): Promise<Tried[]> {
+  const out: Tried[] = [];
+  const cyclic: Record<string, unknown> = { type: "add", n: 1 };
+  cyclic.self = cyclic;
+  const wrong: [string, unknown][] = [
+    ["undefined", undefined],
+    ["null", null],
+    ["a number", 42],
+    ["a string", "add"],
+    ["an empty object", {}],
+    ["an unknown type", { type: "launch" }],
+    ["a missing field", { type: "add" }],
+    ["a field of the wrong type", { type: "add", n: "one" }],
+    ["NaN", { type: "add", n: NaN }],
+    ["an array", [{ type: "add", n: 1 }]],
+    ["a cyclic object", cyclic],
+    ["a 4 MiB string", { type: "add", n: 1, pad: "x".repeat(4 * 2 ** 20) }],
+    ["a deep object", JSON.parse("[".repeat(2000) + "]".repeat(2000))],
+    ["a function", { type: "add", n: () => 1 }],
+    ["a symbol", { type: "add", n: Symbol("x") }],
+    ["a BigInt", { type: "add", n: 10n }],
+    ["a Date", { type: "add", n: new Date() }],
+    ["a Map", new Map([["type", "add"]])],
+    ["a typed array", new Uint8Array(1024)],
+    ["a prototype-polluting key", JSON.parse('{"type":"add","n":1,"__proto__":{"polluted":true}}')],
+  ];
+  await using system = await ActorSystem.start();
+  const behaviour = new URL("../examples/counter.ts", import.meta.url).href;
+  for (const isolation of ["inline", "worker"] as const) {
+    const ref = await system.spawn({
+      id: `target-${isolation}`,
+      behaviour,
+      isolation,
+      mailbox: { capacity: 50, overflow: "reject" },
+    });
+    for (const [what, message] of wrong) {
+      let escaped: string | undefined;
+      try {
+        const reply = await ref.ask(message, { timeoutMs: 10_000 });
+        // A message the schema lets through must not have broken the state.
+        if (typeof reply !== "number" || !Number.isFinite(reply)) {
+          escaped = `was accepted, and the state is now ${String(reply)}`;
+        }
+      } catch { /* refused with a reason, as promised */ }
+      if (({} as Record<string, unknown>).polluted) escaped = "polluted Object.prototype";
+      out.push({
+        area: "message",
+        input: `${isolation}: ${what}`,
+        ...(escaped ? { escaped } : {}),
+      });
+    }
+    // A flood far past the mailbox's bound is refused, each refusal a dead letter.
+    const letters = system.events.collect((e) => e.type === "dead_letter");
+    let accepted = 0;
+    for (let i = 0; i < 5_000; i++) if (ref.tell({ type: "add", n: 1 })) accepted++;
+    const refused = 5_000 - accepted;
+    const lettered = letters.length;
+    letters.stop();
+    // Once the flood has drained, the actor answers again.
+    let after: unknown;
+    for (let i = 0; i < 200; i++) {
+      after = await ref.ask({ type: "get" }, { timeoutMs: 10_000 }).catch((e) => e);
+      if (typeof after === "number") break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    out.push({
+      area: "message",
+      input: `${isolation}: a flood of 5,000 tells into a mailbox of 50`,
+      ...(typeof after !== "number"
+        ? { escaped: `the actor does not answer after the flood: ${after}` }
+        : lettered < refused
+        ? { escaped: `${refused} refused, ${lettered} dead letters` }
+        : {}),
+    });
+  }
+  // The system survived all of it: a fresh actor still answers.
+  const probe = await system.spawn({
+    id: "probe",
+    isolation: "inline",
+    behaviour: defineActor({ receive: () => "alive" }),
+  });
+  if ((await probe.ask("ping")) !== "alive") {
+    out.push({ area: "message", input: "(after all)", escaped: "the system no longer answers" });
+  }
+  return out;
+}
+
+/** Plugins that loop, hoard memory, trap, recurse, flood output, fail, or ask for what they lack. */
+const HOSTILE_WAT = `(module
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (memory (export "memory") 1)
+  (func (export "spin") (result i32) (loop $l (br $l)) (i32.const 0))
+  (func (export "grow") (result i32)
+    (loop $l (br_if $l (i32.ne (memory.grow (i32.const 16)) (i32.const -1))))
+    ;; Growth stopped: at its cap (64 pages), returning 0, or past it, returning 1.
+    (i32.gt_u (memory.size) (i32.const 64)))
+  (func (export "trap") (result i32) unreachable)
+  (func $deep (param i32) (result i32) (call $deep (i32.add (local.get 0) (i32.const 1))))
+  (func (export "recurse") (result i32) (call $deep (i32.const 0)))
+  (func (export "flood") (result i32)
+    (call $output_set (call $alloc (i64.const 200000000)) (i64.const 200000000)) (i32.const 0))
+  (func (export "fail") (result i32) (i32.const 7))
+  (func (export "ok") (result i32) (i32.const 0)))`;
+
+const UNKNOWN_IMPORT = `(module
+  (import "env" "launch_missiles" (func $launch (result i32)))
+  (func (export "go") (result i32) (call $launch)))`;
+
+const WANTS_HOST = `(module
+  (import "extism:host/user" "troupe_read_file" (func $read (param i64) (result i64)))
+  (memory (export "memory") 1)
+  (func (export "go") (result i32) (drop (call $read (i64.const 0))) (i32.const 0)))`;
+
+async function tryPlugins(): Promise<Tried[]> {
+  const out: Tried[] = [];
+  const manifest = (name: string, extra = {}) =>
+    parseManifest({
+      name,
+      wasm: `${name}.wasm`,
+      limits: { timeoutMs: 500, memoryPages: 64 },
+      ...extra,
+    });
+  const wasm = await watToWasm(HOSTILE_WAT, "hostile.wat");
+  const sandbox = await Sandbox.create(manifest("hostile"), { wasm });
+  try {
+    for (const fn of ["spin", "grow", "trap", "recurse", "flood", "fail", "missing"]) {
+      let escaped: string | undefined;
+      try {
+        await sandbox.call(fn);
+        // Growing memory may end quietly at the cap; everything else must fail.
+        if (fn !== "grow") escaped = "returned instead of failing";
+      } catch (err) {
+        if (fn === "grow" && /returned 1/.test((err as Error).message)) {
+          escaped = "grew past its memory cap";
+        }
+      }
+      out.push({
+        area: "plugin",
+        input: `an export that does "${fn}"`,
+        ...(escaped ? { escaped } : {}),
+      });
+    }
+    // After all of that the sandbox still serves a good call.
+    const ok = await sandbox.call("ok").then(() => true, () => false);
+    if (!ok) {
+      out.push({ area: "plugin", input: "(after all)", escaped: "the sandbox no longer serves" });
+    }
+  } finally {
+    await sandbox.close();
+  }
+  const refusedAtLoad: [string, Promise<Uint8Array>, object][] = [
+    ["malformed wasm", Promise.resolve(new TextEncoder().encode("not wasm at all")), {}],
+    ["truncated wasm", Promise.resolve(wasm.slice(0, Math.floor(wasm.length / 2))), {}],
+    ["an empty file", Promise.resolve(new Uint8Array()), {}],
+    ["an unknown import", watToWasm(UNKNOWN_IMPORT, "unknown.wat"), {}],
+    ["a host function it was not granted", watToWasm(WANTS_HOST, "host.wat"), {}],
+    ["a manifest whose hash does not match", Promise.resolve(wasm), { sha256: "0".repeat(64) }],
+  ];
+  for (const [what, bytes, extra] of refusedAtLoad) {
+    let escaped: string | undefined;
+    try {
+      const sb = await Sandbox.create(manifest("refused", extra), { wasm: await bytes });
+      const r = await sb.call("go").then(() => "ran", () => "failed");
+      await sb.close();
+      if (r === "ran") escaped = "loaded and ran";
+    } catch { /* refused, as promised */ }
+    out.push({ area: "plugin", input: what, ...(escaped ? { escaped } : {}) });
+  }
+  for (
+    const bad of [{ name: "UPPER", wasm: "x.wasm" }, { name: "x" }, {
+      name: "x",
+      wasm: "x.wasm",
+      limits: { timeoutMs: -1 },
+    }, { name: "x", wasm: "x.wasm", hostFunctions: ["launch"] }]
+  ) {
+    let escaped: string | undefined;
+    try {
+      parseManifest(bad);
+      escaped = "accepted";
+    } catch { /* refused, as promised */ }
+    out.push({
+      area: "plugin",
+      input: `manifest ${JSON.stringify(bad)}`,
+      ...(escaped ? { escaped } : {}),
+    });
+  }
+  return out;
+}
+
+/** Policy files that are malformed, contradictory or hostile. */
+async function tryPolicies(dir: string): Promise<Tried[]> {
+  const files: [string, string, boolean][] = [
+    ["empty.yaml", "", false],
+    ["not-yaml.yaml", "rules: [unclosed", false],
+    ["not-a-map.yaml", "- just\n- a list\n", false],
+    ["no-rules.yaml", "name: x\n", false],
+    [
+      "bad-effect.yaml",
+      "name: x\nrules:\n  - id: r\n    match: { action: fs.write }\n    effect: maybe\n",
+      false,
+    ],
+    ["unknown-field.yaml", "name: x\nrules: []\nbackdoor: true\n", false],
+    ["bad-json.json", '{"name": "x", "rules": [}', false],
+    ["huge-name.yaml", `name: ${"x".repeat(100_000)}\nrules: []\n`, false],
+    [
+      "billion-laughs.yaml",
+      `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nname: x\nrules: []\n`,
+      false,
+    ],
+    [
+      "hostile-glob.yaml",
+      `name: x\nrules:\n  - id: r\n    match: { action: fs.write, resource: "${
+        "*".repeat(200)
+      }a" }\n    effect: deny\n`,
+      true,
+    ],
+    ["binary.yaml", "\u0000\u0001\u0002\u0003", false],
+  ];
+  const out: Tried[] = [];
+  for (const [name, text, mayLoad] of files) {
+    const path = join(dir, name);
+    await Deno.writeTextFile(path, text);
+    let escaped: string | undefined;
+    const t = performance.now();
+    try {
+      await loadPolicyFile(path);
+      if (!mayLoad) escaped = "was loaded";
+    } catch { /* refused with what is wrong, as promised */ }
+    if (performance.now() - t > 5_000) escaped = `took ${Math.round(performance.now() - t)} ms`;
+    out.push({ area: "policy", input: name, ...(escaped ? { escaped } : {}) });
+  }
+  return out;
+}
+
+/** Every hostile input the suite tries, against real parts: the ledger's SQL, actors, sandboxes, policies. */
+export async function tryHostileInputs(
+  ledger: Ledger,
+  scratch: string,
+  onProgress: (line: string) => void = () => {},
+): Promise<Tried[]> {
+  const sql = await trySql(ledger);
+  onProgress(`${sql.length} SQL statements`);
+  const messages = await tryMessages();
+  onProgress(`${messages.length} messages`);
+  const plugins = await tryPlugins();
+  onProgress(`${plugins.length} plugins`);
+  const policies = await tryPolicies(scratch);
+  onProgress(`${policies.length} policy files`);
+  return [...sql, ...messages, ...plugins, ...policies];
+}
