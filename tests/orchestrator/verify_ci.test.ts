@@ -3,38 +3,37 @@ import { join } from "node:path";
 import { type RunResult, RunSession } from "../../actors/mod.ts";
 import { withLedger } from "../ledger_helpers.ts";
 
-/** A Node project with no dependencies (its install needs no network) and a Rust crate. */
-async function repo(dir: string, testBody: string) {
-  const files: Record<string, string> = {
-    "package.json": JSON.stringify({
-      name: "app",
-      version: "1.0.0",
-      scripts: { test: "node --test test/" },
-    }),
-    "package-lock.json": JSON.stringify({
-      name: "app",
-      version: "1.0.0",
-      lockfileVersion: 3,
-      requires: true,
-      packages: { "": { name: "app", version: "1.0.0" } },
-    }),
-    "test/app.test.js":
-      `const test = require("node:test");\nconst assert = require("node:assert");\n` +
-      `test("app", () => { ${testBody} });\n`,
-    "crate/Cargo.toml": '[package]\nname = "crate"\nversion = "0.1.0"\n',
-    "crate/src/lib.rs": "pub fn f() {}\n",
-  };
-  for (const [path, text] of Object.entries(files)) {
-    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(dir, path), text);
-  }
-  return dir;
-}
+const LOCK = JSON.stringify({
+  name: "app",
+  version: "1.0.0",
+  lockfileVersion: 3,
+  requires: true,
+  packages: { "": { name: "app", version: "1.0.0" } },
+});
+const NODE_TEST = 'const test = require("node:test");\nconst assert = require("node:assert");\n';
 
-async function verify(testBody: string) {
+/** A Node project with no dependencies (its install needs no network) and a Rust crate. */
+const nodeAndCrate = (testBody: string): Record<string, string> => ({
+  "package.json": JSON.stringify({
+    name: "app",
+    version: "1.0.0",
+    scripts: { test: "node --test test/" },
+  }),
+  "package-lock.json": LOCK,
+  "test/app.test.js": `${NODE_TEST}test("app", () => { ${testBody} });\n`,
+  "crate/Cargo.toml": '[package]\nname = "crate"\nversion = "0.1.0"\n',
+  "crate/src/lib.rs": "pub fn f() {}\n",
+});
+
+/** Writes `files` as a repository and runs the team on it with `--verify-ci`. */
+async function verifyFiles(files: Record<string, string>) {
   const tmp = await Deno.makeTempDir({ prefix: "troupe-verify-" });
   try {
-    const dir = await repo(join(tmp, "repo"), testBody);
+    const dir = join(tmp, "repo");
+    for (const [path, text] of Object.entries(files)) {
+      await Deno.mkdir(join(dir, path, ".."), { recursive: true });
+      await Deno.writeTextFile(join(dir, path), text);
+    }
     let result: RunResult | undefined;
     await withLedger(async (ledger) => {
       const session = await RunSession.start(ledger, {
@@ -45,11 +44,15 @@ async function verify(testBody: string) {
       result = await session.run();
     });
     const md = await Deno.readTextFile(join(tmp, "out", "report.md"));
-    return { result: result!, md };
+    const workflow = await Deno.readTextFile(join(tmp, "out", "files", ".github/workflows/ci.yml"))
+      .catch(() => "");
+    return { result: result!, md, workflow };
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
 }
+
+const verify = (testBody: string) => verifyFiles(nodeAndCrate(testBody));
 
 Deno.test("--verify-ci runs each proposed job's steps here, sandboxed: what passed, and what could not run here and why", async () => {
   const { result, md } = await verify("assert.equal(1 + 1, 2);");
@@ -98,98 +101,48 @@ Deno.test("a proposed job that fails here is not verified, and the review blocks
 });
 
 Deno.test("a job that fails through the workflow's fault is repaired and verified again, and the repaired workflow is the one proposed", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "troupe-repair-" });
-  try {
-    const dir = join(tmp, "repo");
-    // package.json needs a local package that package-lock.json does not list: `npm ci` refuses
-    // the lock file, `npm install` (no network needed for a file: dependency) accepts it.
-    const files: Record<string, string> = {
-      "package.json": JSON.stringify({
-        name: "app",
-        version: "1.0.0",
-        scripts: { test: "node --test test/" },
-        dependencies: { "add-lib": "file:./lib" },
-      }),
-      "package-lock.json": JSON.stringify({
-        name: "app",
-        version: "1.0.0",
-        lockfileVersion: 3,
-        requires: true,
-        packages: { "": { name: "app", version: "1.0.0" } },
-      }),
-      "lib/package.json": JSON.stringify({ name: "add-lib", version: "1.0.0", main: "index.js" }),
-      "lib/index.js": "module.exports = (a, b) => a + b;\n",
-      "test/app.test.js":
-        'const test = require("node:test");\nconst assert = require("node:assert");\n' +
-        'test("adds", () => assert.equal(require("add-lib")(1, 2), 3));\n',
-    };
-    for (const [path, text] of Object.entries(files)) {
-      await Deno.mkdir(join(dir, path, ".."), { recursive: true });
-      await Deno.writeTextFile(join(dir, path), text);
-    }
-    let result: RunResult | undefined;
-    await withLedger(async (ledger) => {
-      const session = await RunSession.start(ledger, {
-        repo: dir,
-        out: join(tmp, "out"),
-        verifyCi: true,
-      });
-      result = await session.run();
-    });
-    const [node] = result!.report.ciVerification!;
-    assert.equal(node.verdict, "verified");
-    assert.deepEqual(node.repairs.map((r) => [r.step, r.problem]), [
-      ["Install", "npm ci refused package-lock.json: it is out of step with package.json"],
-    ]);
-    assert.deepEqual(node.steps.map((s) => [s.command, s.outcome]), [
-      ["npm install", "passed"],
-      ["npm test", "passed"],
-    ]);
-    const workflow = await Deno.readTextFile(join(tmp, "out", "files", ".github/workflows/ci.yml"));
-    assert.match(workflow, /run: npm install\n/);
-    assert.doesNotMatch(workflow, /npm ci/);
-    assert.equal(result!.report.review?.verdict, "approve");
-    assert.ok(
-      result!.report.review?.notes.some((n) =>
-        /was repaired after its Install step failed/.test(n)
-      ),
-    );
-    const md = await Deno.readTextFile(join(tmp, "out", "report.md"));
-    assert.match(md, /repaired after Install failed: npm ci refused package-lock\.json/);
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  // package.json needs a local package that package-lock.json does not list: `npm ci` refuses
+  // the lock file, `npm install` (no network needed for a file: dependency) accepts it.
+  const { result, md, workflow } = await verifyFiles({
+    "package.json": JSON.stringify({
+      name: "app",
+      version: "1.0.0",
+      scripts: { test: "node --test test/" },
+      dependencies: { "add-lib": "file:./lib" },
+    }),
+    "package-lock.json": LOCK,
+    "lib/package.json": JSON.stringify({ name: "add-lib", version: "1.0.0", main: "index.js" }),
+    "lib/index.js": "module.exports = (a, b) => a + b;\n",
+    "test/app.test.js":
+      `${NODE_TEST}test("adds", () => assert.equal(require("add-lib")(1, 2), 3));\n`,
+  });
+  const [node] = result.report.ciVerification!;
+  assert.equal(node.verdict, "verified");
+  assert.deepEqual(node.repairs.map((r) => [r.step, r.problem]), [
+    ["Install", "npm ci refused package-lock.json: it is out of step with package.json"],
+  ]);
+  assert.deepEqual(node.steps.map((s) => [s.command, s.outcome]), [
+    ["npm install", "passed"],
+    ["npm test", "passed"],
+  ]);
+  assert.match(workflow, /run: npm install\n/);
+  assert.doesNotMatch(workflow, /npm ci/);
+  assert.equal(result.report.review?.verdict, "approve");
+  assert.ok(
+    result.report.review?.notes.some((n) => /was repaired after its Install step failed/.test(n)),
+  );
+  assert.match(md, /repaired after Install failed: npm ci refused package-lock\.json/);
 });
 
 Deno.test("a Deno project is verified with the Deno troupe runs on, lent to the sandbox as its one extra tool", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "troupe-verify-deno-" });
-  try {
-    const dir = join(tmp, "repo");
-    await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeTextFile(
-      join(dir, "deno.json"),
-      JSON.stringify({ tasks: { test: "deno test --no-lock" } }),
-    );
-    await Deno.writeTextFile(
-      join(dir, "add_test.ts"),
-      'Deno.test("adds", () => {\n  if (1 + 1 !== 2) throw new Error("no");\n});\n',
-    );
-    let result: RunResult | undefined;
-    await withLedger(async (ledger) => {
-      const session = await RunSession.start(ledger, {
-        repo: dir,
-        out: join(tmp, "out"),
-        verifyCi: true,
-      });
-      result = await session.run();
-    });
-    const [job] = result!.report.ciVerification!;
-    assert.deepEqual(
-      [job.job, job.verdict, job.steps.map((s) => [s.command, s.outcome])],
-      ["deno", "verified", [["deno task test", "passed"]]],
-      job.steps.map((s) => s.tail ?? "").join("\n"),
-    );
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
+  const { result } = await verifyFiles({
+    "deno.json": JSON.stringify({ tasks: { test: "deno test --no-lock" } }),
+    "add_test.ts": 'Deno.test("adds", () => {\n  if (1 + 1 !== 2) throw new Error("no");\n});\n',
+  });
+  const [job] = result.report.ciVerification!;
+  assert.deepEqual(
+    [job.job, job.verdict, job.steps.map((s) => [s.command, s.outcome])],
+    ["deno", "verified", [["deno task test", "passed"]]],
+    job.steps.map((s) => s.tail ?? "").join("\n"),
+  );
 });
