@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { Ledger } from "../../ledger/mod.ts";
 import { seededRandom } from "../llm/lessons.ts";
-import { faultRun } from "./fault_runs.ts";
+import { faultRun, killedRun } from "./fault_runs.ts";
 import { type Tried, tryHostileInputs } from "./hostile_inputs.ts";
 
 /** The most faults one run gets. */
@@ -33,6 +33,8 @@ export interface ChaosOptions {
   faults: number;
   /** A repository to run on; by default a small Node project the suite writes. */
   repo?: string;
+  /** Runs whose whole process is SIGKILLed at a random moment and then resumed (default 5). */
+  processKills?: number;
   /** Keep injecting faults until this many minutes have passed (a soak), not just `faults`. */
   soakMinutes?: number;
   onProgress?(line: string): void;
@@ -60,9 +62,10 @@ async function fixtureRepo(dir: string): Promise<string> {
 
 /**
  * Proves troupe's promise end to end: runs the repo-ops team on a repository while killing its
- * worker actors at random moments (seeded, so a failing seed repeats), checks each run's tasks,
- * the ledger's chain and that every acknowledged event is stored; then tries hostile inputs on
- * the real parts. Nothing may be lost and nothing may escape.
+ * worker actors at random moments (seeded, so a failing seed repeats), and runs whose whole
+ * process is SIGKILLed and then resumed; checks each run's tasks, the ledger's chain and that
+ * every acknowledged event is stored; then tries hostile inputs on the real parts. Nothing may
+ * be lost and nothing may escape.
  */
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const scratch = await Deno.makeTempDir({ prefix: "troupe-chaos-" });
@@ -95,6 +98,28 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       );
       if (runs > 200) break; // bounded, whatever happens
     }
+    // The whole process, SIGKILLed at a random moment, then resumed: each run its own ledger.
+    for (let k = 0; k < (o.processKills ?? 5); k++) {
+      const dir = join(scratch, `killed-${k}`);
+      await Deno.mkdir(dir);
+      const run = await killedRun(dir, repo, random);
+      runs++;
+      faults += run.faults;
+      tasks += run.tasks;
+      problems.push(...run.problems.map((p) => `killed run ${run.runId}: ${p}`));
+      o.onProgress?.(
+        `${at()}process ${k + 1}: ${
+          !run.faults
+            ? "finished before its kill"
+            : run.runId === "(none)"
+            ? "SIGKILLed before its run was recorded"
+            : "SIGKILLed and resumed"
+        }, ` +
+          `${run.tasks} tasks, ${
+            run.problems.length ? run.problems.join("; ") : "every promise kept"
+          }`,
+      );
+    }
     o.onProgress?.(`${at()}hostile inputs: SQL, messages, plugins, policies`);
     const tried: Tried[] = await tryHostileInputs(
       ledger,
@@ -112,7 +137,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       problems.push(`sequence numbers have gaps: ${n} events up to seq ${stored.rows[0].top}`);
     }
     await ledger.close();
-    const runProblems = problems.filter((p) => p.startsWith("run ")).length;
+    const runProblems = problems.filter((p) => /^(killed )?run /.test(p)).length;
     return {
       seed: o.seed,
       faults_injected: faults,

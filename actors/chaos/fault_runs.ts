@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type Ledger, verifyChain } from "../../ledger/mod.ts";
+import { Ledger, verifyChain } from "../../ledger/mod.ts";
 import { ActorSystem } from "../../runtime/mod.ts";
 import { RunSession, teamOf } from "../orchestrator/run_session.ts";
 
@@ -58,6 +58,87 @@ export async function faultRun(
   } catch (err) {
     problems.push(`the run itself failed: ${(err as Error).message}`);
   }
+  problems.push(...await runPromises(ledger, runId));
+  const started = await ledger.query(
+    `SELECT count(DISTINCT json_extract_string(payload, '$.taskId')) AS n FROM events
+     WHERE run_id = '${runId}' AND type = 'task_started'`,
+  );
+  return { runId, faults, tasks: Number(started.rows[0].n), problems };
+}
+
+/** Runs `run_process.ts` with `args`; kills it with SIGKILL after `killAfterMs` if given. */
+async function runProcess(args: string[], killAfterMs?: number) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      "--allow-net=127.0.0.1",
+      "--allow-ffi",
+      "--allow-sys",
+      "--quiet",
+      new URL("./run_process.ts", import.meta.url).pathname,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = killAfterMs === undefined
+    ? undefined
+    : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  const out = await child.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return { ...out, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * A run whose whole process is SIGKILLed at a random moment, then resumed in a new process:
+ * afterwards every task that started ended exactly once, the run finished once, and the chain
+ * holds. Each ledger is its own file (one writer per ledger).
+ */
+export async function killedRun(
+  scratch: string,
+  repo: string,
+  random: () => number,
+): Promise<FaultRun> {
+  const path = join(scratch, "ledger.duckdb");
+  const first = await runProcess([path, repo, join(scratch, "out")], 300 + random() * 2_500);
+  const killed = first.code !== 0 || !first.stdout.includes("finished");
+  const runId = first.stdout.match(/started (\S+)/)?.[1];
+  const problems: string[] = [];
+  if (!runId) {
+    // Killed before the run was in the ledger: nothing to resume, and nothing may be there.
+    return { runId: "(none)", faults: killed ? 1 : 0, tasks: 0, problems };
+  }
+  if (killed) {
+    const resumed = await runProcess([path, "--resume", runId]);
+    if (!resumed.stdout.includes("finished")) {
+      problems.push(`the resumed run did not finish: ${resumed.stderr.slice(-500)}`);
+    }
+  }
+  const ledger = await Ledger.open(path, { readOnly: true });
+  try {
+    problems.push(...await runPromises(ledger, runId));
+    const tasks = await ledger.query(
+      `SELECT count(DISTINCT json_extract_string(payload, '$.taskId')) AS n FROM events
+       WHERE run_id = '${runId}' AND type = 'task_started'`,
+    );
+    return { runId, faults: killed ? 1 : 0, tasks: Number(tasks.rows[0].n), problems };
+  } finally {
+    await ledger.close();
+  }
+}
+
+/**
+ * What a run must have left in the ledger, however it was interrupted: every task that started
+ * ended exactly once (succeeded, dead or skipped), the run finished once, and the chain holds
+ * with no gap in its sequence numbers.
+ */
+async function runPromises(ledger: Ledger, runId: string): Promise<string[]> {
+  const problems: string[] = [];
   const ends = await ledger.query(
     `SELECT s.task_id, count(e.task_id) AS ends
      FROM (SELECT DISTINCT json_extract_string(payload, '$.taskId') AS task_id FROM events
@@ -76,7 +157,11 @@ export async function faultRun(
   if (Number(finished.rows[0].n) !== 1) {
     problems.push(`the run finished ${finished.rows[0].n} times`);
   }
+  const seqs = await ledger.query("SELECT count(*) AS n, max(seq) AS top FROM events");
+  if (Number(seqs.rows[0].n) !== Number(seqs.rows[0].top)) {
+    problems.push(`sequence numbers have gaps: ${seqs.rows[0].n} events up to ${seqs.rows[0].top}`);
+  }
   const chain = await verifyChain(ledger);
   if (!chain.ok) problems.push(`the hash chain breaks at ${chain.seq}: ${chain.reason}`);
-  return { runId, faults, tasks: ends.rows.length, problems };
+  return problems;
 }

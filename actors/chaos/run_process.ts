@@ -1,0 +1,18 @@
+/**
+ * A repo-ops run in a process of its own, for the chaos suite to SIGKILL at a random moment:
+ * `run_process.ts LEDGER REPO OUT` starts a run and `run_process.ts LEDGER --resume RUN_ID`
+ * resumes one. Prints `started RUN_ID` as soon as the run is in the ledger, `finished` at the end.
+ */
+import { Ledger } from "../../ledger/mod.ts";
+import { RunSession } from "../orchestrator/run_session.ts";
+
+const [path, second, third] = Deno.args;
+const ledger = await Ledger.open(path);
+const session = second === "--resume"
+  ? await RunSession.resume(ledger, third)
+  : await RunSession.start(ledger, { repo: second, out: third, goal: "add CI to this repository" });
+console.log(`started ${session.runId}`);
+await session.run();
+await ledger.close();
+console.log("finished");
+Deno.exit(0); // see the note on DuckDB teardown in the README
