@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { Ledger } from "../../ledger/mod.ts";
 import { seededRandom } from "../llm/lessons.ts";
-import { faultRun, killedRun } from "./fault_runs.ts";
+import { faultRun, killedRun, restartStorm } from "./fault_runs.ts";
 import { type Tried, tryHostileInputs } from "./hostile_inputs.ts";
 
 /** The most faults one run gets. */
@@ -120,6 +120,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           }`,
       );
     }
+    const storm = await restartStorm(ledger);
+    faults += storm.faults;
+    problems.push(...storm.problems.map((p) => `run ${storm.runId}: ${p}`));
+    o.onProgress?.(
+      `${at()}restart storm: ${storm.faults} crashes until its supervisor escalated, ` +
+        `${storm.problems.length ? storm.problems.join("; ") : "the system stayed up"}`,
+    );
     o.onProgress?.(`${at()}hostile inputs: SQL, messages, plugins, policies`);
     const tried: Tried[] = await tryHostileInputs(
       ledger,

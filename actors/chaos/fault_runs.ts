@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { Ledger, verifyChain } from "../../ledger/mod.ts";
-import { ActorSystem } from "../../runtime/mod.ts";
+import { Ledger, recordSystem, verifyChain } from "../../ledger/mod.ts";
+import { ActorSystem, defineActor } from "../../runtime/mod.ts";
 import { RunSession, teamOf } from "../orchestrator/run_session.ts";
 
 /** What one run under fire came to. */
@@ -164,4 +164,65 @@ async function runPromises(ledger: Ledger, runId: string): Promise<string[]> {
   const chain = await verifyChain(ledger);
   if (!chain.ok) problems.push(`the hash chain breaks at ${chain.seq}: ${chain.reason}`);
   return problems;
+}
+
+/**
+ * A restart storm: an actor that crashes on every message, under a supervisor allowing 3
+ * restarts in 10 s. It crashes until the supervisor gives up and escalates; the system must stay
+ * up (a fresh actor answers), and the storm must be in the ledger: each crash, each restart and
+ * the escalation.
+ */
+export async function restartStorm(ledger: Ledger): Promise<FaultRun> {
+  const runId = `storm-${crypto.randomUUID().slice(0, 8)}`;
+  await using system = await ActorSystem.start();
+  const stopRecording = recordSystem(system, ledger, { runId });
+  const problems: string[] = [];
+  let faults = 0;
+  try {
+    await system.supervise({
+      id: "storm",
+      intensity: 3,
+      periodMs: 10_000,
+      backoff: { minMs: 1, maxMs: 5, randomFactor: 0 },
+      children: [{
+        actor: {
+          id: "crasher",
+          isolation: "inline",
+          behaviour: defineActor({
+            receive: () => {
+              throw new Error("crashing on every message");
+            },
+          }),
+        },
+      }],
+    });
+    const escalated = system.events.next((e) => e.type === "escalated", 30_000).then(
+      () => true,
+      () => false,
+    );
+    for (let i = 0; i < 50; i++) {
+      if (await Promise.race([escalated, sleep(20).then(() => false)])) break;
+      if (system.ref("crasher").tell("crash")) faults++;
+    }
+    await escalated;
+    const probe = await system.spawn({
+      id: "probe",
+      isolation: "inline",
+      behaviour: defineActor({ receive: () => "alive" }),
+    });
+    if (await probe.ask("ping").catch(() => "dead") !== "alive") {
+      problems.push("the system stopped answering after the storm");
+    }
+  } finally {
+    await stopRecording();
+  }
+  const seen = await ledger.query(
+    `SELECT type, count(*) AS n FROM events WHERE run_id = '${runId}'
+       AND type IN ('crashed', 'restarted', 'escalated') GROUP BY type`,
+  );
+  const count = (t: string) => Number(seen.rows.find((r) => r.type === t)?.n ?? 0);
+  if (count("crashed") < 4) problems.push(`the ledger holds ${count("crashed")} of the crashes`);
+  if (count("restarted") < 3) problems.push(`the ledger holds ${count("restarted")} restarts`);
+  if (count("escalated") < 1) problems.push("the ledger holds no escalation");
+  return { runId, faults, tasks: 0, problems };
 }
