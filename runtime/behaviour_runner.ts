@@ -1,5 +1,5 @@
-import { z } from "zod";
 import type { ActorContext, ActorDefinition, LogLevel } from "./define_actor.ts";
+import { issuesText } from "./issues_text.ts";
 import type { Recovery } from "./journal.ts";
 import type { Priority } from "./priority_mailbox.ts";
 
@@ -106,7 +106,7 @@ export class BehaviourRunner {
     let input = message;
     if (this.definition.messages) {
       const parsed = this.definition.messages.safeParse(message);
-      if (!parsed.success) return { kind: "invalid", reason: z.prettifyError(parsed.error) };
+      if (!parsed.success) return { kind: "invalid", reason: issuesText(parsed.error) };
       input = parsed.data;
     }
     this.#unsaved = [];

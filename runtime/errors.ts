@@ -1,4 +1,5 @@
-import { z } from "zod";
+import type { z } from "zod";
+import { issuesText } from "./issues_text.ts";
 
 /**
  * Errors are values with a code, a message a person can act on, and the context. Every layer's
@@ -74,7 +75,7 @@ export function messageType(message: unknown): string {
 export function parseOrThrow<T>(schema: z.ZodType<T, unknown>, input: unknown, what: string): T {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  throw new TroupeError("invalid_spec", `invalid ${what}:\n${z.prettifyError(parsed.error)}`, {
+  throw new TroupeError("invalid_spec", `invalid ${what}:\n${issuesText(parsed.error)}`, {
     input,
   });
 }
