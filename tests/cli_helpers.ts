@@ -1,12 +1,15 @@
 const ROOT = new URL("../", import.meta.url);
 
-/** The permissions users' commands get: the `--allow-*` flags of deno.json's `troupe` task. */
-export const USER_PERMISSIONS: string[] = (() => {
+/** The `--allow-*` flags of one of deno.json's tasks: what that command runs with. */
+export function taskPermissions(task: string): string[] {
   const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
-  return (config.tasks.troupe.command as string).split(/\s+/).filter((f) =>
-    f.startsWith("--allow-")
-  );
-})();
+  const command = config.tasks[task];
+  return ((typeof command === "string" ? command : command.command) as string).split(/\s+/)
+    .filter((f) => f.startsWith("--allow-"));
+}
+
+/** The permissions users' commands get: the `--allow-*` flags of deno.json's `troupe` task. */
+export const USER_PERMISSIONS: string[] = taskPermissions("troupe");
 
 export interface CliResult {
   code: number;

@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
+import { taskPermissions } from "../cli_helpers.ts";
 
 const MAIN = new URL("../../bench/main.ts", import.meta.url).pathname;
-const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-run",
-  "--allow-net=127.0.0.1",
-  "--allow-ffi",
-  "--allow-sys",
-];
+/** What `deno task bench` runs with. */
+const PERMISSIONS = taskPermissions("bench");
 
 async function bench(...args: string[]) {
   const r = await new Deno.Command(Deno.execPath(), {
