@@ -1,4 +1,4 @@
-import onnxProto from "onnx-proto";
+import { INT, T, tensor, writeOnnxModel } from "./onnx_model.ts";
 
 /** GPT-2's byte-to-character table: every byte gets a printable stand-in in a byte-level vocab. */
 function byteChars(): string[] {
@@ -41,8 +41,6 @@ function uniquePieces(text: string, size = 12): string[] {
  * answers `answer`, through the real tokenizer, template, generation loop and decoder.
  */
 export async function buildTinyChatModel(dir: string, answer: string): Promise<string> {
-  // deno-lint-ignore no-explicit-any -- onnx-proto ships no types for its generated classes
-  const { onnx } = onnxProto as unknown as { onnx: Record<string, any> };
   const chars = byteChars();
   const encode = (s: string) => [...new TextEncoder().encode(s)].map((b) => chars[b]).join("");
   const special = ["<|end|>", "<|system|>", "<|user|>", "<|assistant|>"];
@@ -59,48 +57,29 @@ export async function buildTinyChatModel(dir: string, answer: string): Promise<s
     table[chain[i] * size + end] = -10;
     table[chain[i] * size + chain[i + 1]] = 10;
   }
-  const T = onnx.TensorProto.DataType;
-  const INT = onnx.AttributeProto.AttributeType.INT;
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: "", version: 17 }],
-    producerName: "troupe-tests",
-    graph: {
-      name: "tiny-chat",
-      initializer: [{
-        name: "table",
-        dims: [size, size],
-        dataType: T.FLOAT,
-        rawData: new Uint8Array(table.buffer),
-      }],
-      node: [{
-        opType: "Gather",
-        input: ["table", "input_ids"],
-        output: ["logits"],
-        attribute: [{ name: "axis", i: 0, type: INT }],
-      }],
-      input: [{
-        name: "input_ids",
-        type: {
-          tensorType: {
-            elemType: T.INT64,
-            shape: { dim: [{ dimParam: "batch" }, { dimParam: "seq" }] },
-          },
-        },
-      }],
-      output: [{
-        name: "logits",
-        type: {
-          tensorType: {
-            elemType: T.FLOAT,
-            shape: { dim: [{ dimParam: "batch" }, { dimParam: "seq" }, { dimValue: size }] },
-          },
-        },
-      }],
-    },
+  await writeOnnxModel(dir, {
+    name: "tiny-chat",
+    initializer: [{
+      name: "table",
+      dims: [size, size],
+      dataType: T.FLOAT,
+      rawData: new Uint8Array(table.buffer),
+    }],
+    node: [{
+      opType: "Gather",
+      input: ["table", "input_ids"],
+      output: ["logits"],
+      attribute: [{ name: "axis", i: 0, type: INT }],
+    }],
+    input: [{
+      name: "input_ids",
+      type: tensor(T.INT64, [{ dimParam: "batch" }, { dimParam: "seq" }]),
+    }],
+    output: [{
+      name: "logits",
+      type: tensor(T.FLOAT, [{ dimParam: "batch" }, { dimParam: "seq" }, { dimValue: size }]),
+    }],
   });
-  await Deno.mkdir(`${dir}/onnx`, { recursive: true });
-  await Deno.writeFile(`${dir}/onnx/model.onnx`, onnx.ModelProto.encode(model).finish());
   const config = {
     model_type: "gpt2",
     vocab_size: size,

@@ -1,4 +1,4 @@
-import onnxProto from "onnx-proto";
+import { INT, T, tensor, writeOnnxModel } from "./onnx_model.ts";
 
 /**
  * Builds a tiny BERT-style embedding model folder, as transformers.js loads one from disk: a
@@ -8,8 +8,6 @@ import onnxProto from "onnx-proto";
  * "pipeline", "ci" and "workflow" point one way, "readme" and "docs" another.
  */
 export async function buildTinyEmbedder(dir: string): Promise<string> {
-  // deno-lint-ignore no-explicit-any -- onnx-proto ships no types for its generated classes
-  const { onnx } = onnxProto as unknown as { onnx: Record<string, any> };
   const table: Record<string, number[]> = {
     ci: [1, 0, 0, 0],
     pipeline: [1, 0, 0, 0],
@@ -21,54 +19,42 @@ export async function buildTinyEmbedder(dir: string): Promise<string> {
   };
   const words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", ...Object.keys(table)];
   const dim = 4;
-  const T = onnx.TensorProto.DataType;
-  const INT = onnx.AttributeProto.AttributeType.INT;
-  const tensor = (elemType: number, dims: ({ dimParam: string } | { dimValue: number })[]) => ({
-    tensorType: { elemType, shape: { dim: dims } },
+  await writeOnnxModel(dir, {
+    name: "tiny-embedder",
+    initializer: [
+      {
+        name: "table",
+        dims: [words.length, dim],
+        dataType: T.FLOAT,
+        floatData: words.flatMap((w) => table[w] ?? [0, 0, 0, 0]),
+      },
+      { name: "last_axis", dims: [1], dataType: T.INT64, int64Data: [-1] },
+    ],
+    node: [
+      {
+        opType: "Gather",
+        input: ["table", "input_ids"],
+        output: ["vectors"],
+        attribute: [{ name: "axis", i: 0, type: INT }],
+      },
+      {
+        opType: "Cast",
+        input: ["attention_mask"],
+        output: ["mask"],
+        attribute: [{ name: "to", i: T.FLOAT, type: INT }],
+      },
+      { opType: "Unsqueeze", input: ["mask", "last_axis"], output: ["mask3"] },
+      { opType: "Mul", input: ["vectors", "mask3"], output: ["last_hidden_state"] },
+    ],
+    input: ["input_ids", "attention_mask"].map((name) => ({
+      name,
+      type: tensor(T.INT64, [{ dimParam: "batch" }, { dimParam: "seq" }]),
+    })),
+    output: [{
+      name: "last_hidden_state",
+      type: tensor(T.FLOAT, [{ dimParam: "batch" }, { dimParam: "seq" }, { dimValue: dim }]),
+    }],
   });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: "", version: 17 }],
-    producerName: "troupe-tests",
-    graph: {
-      name: "tiny-embedder",
-      initializer: [
-        {
-          name: "table",
-          dims: [words.length, dim],
-          dataType: T.FLOAT,
-          floatData: words.flatMap((w) => table[w] ?? [0, 0, 0, 0]),
-        },
-        { name: "last_axis", dims: [1], dataType: T.INT64, int64Data: [-1] },
-      ],
-      node: [
-        {
-          opType: "Gather",
-          input: ["table", "input_ids"],
-          output: ["vectors"],
-          attribute: [{ name: "axis", i: 0, type: INT }],
-        },
-        {
-          opType: "Cast",
-          input: ["attention_mask"],
-          output: ["mask"],
-          attribute: [{ name: "to", i: T.FLOAT, type: INT }],
-        },
-        { opType: "Unsqueeze", input: ["mask", "last_axis"], output: ["mask3"] },
-        { opType: "Mul", input: ["vectors", "mask3"], output: ["last_hidden_state"] },
-      ],
-      input: ["input_ids", "attention_mask"].map((name) => ({
-        name,
-        type: tensor(T.INT64, [{ dimParam: "batch" }, { dimParam: "seq" }]),
-      })),
-      output: [{
-        name: "last_hidden_state",
-        type: tensor(T.FLOAT, [{ dimParam: "batch" }, { dimParam: "seq" }, { dimValue: dim }]),
-      }],
-    },
-  });
-  await Deno.mkdir(`${dir}/onnx`, { recursive: true });
-  await Deno.writeFile(`${dir}/onnx/model.onnx`, onnx.ModelProto.encode(model).finish());
   await Deno.writeTextFile(
     `${dir}/config.json`,
     JSON.stringify({ model_type: "bert", hidden_size: dim, vocab_size: words.length }),
