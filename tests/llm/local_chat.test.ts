@@ -73,8 +73,8 @@ Deno.test("local: the gateway's worker runs a chat model from a folder, streams 
   });
 });
 
-/** `deno task run` on the Go fixture with `--llm local --model DIR`, and the ledger's answers. */
-async function runLocal(modelDir: string, extra: string[] = []) {
+/** `deno task run` on the Go fixture with these model flags, and the ledger's model calls. */
+async function runWith(modelFlags: string[]) {
   const tmp = await Deno.makeTempDir({ prefix: "troupe-local-run-" });
   try {
     const ledger = join(tmp, "ledger.duckdb");
@@ -87,12 +87,8 @@ async function runLocal(modelDir: string, extra: string[] = []) {
       join(tmp, "out"),
       "--ledger",
       ledger,
-      "--llm",
-      "local",
-      "--model",
-      modelDir,
       "--json",
-      ...extra.map((x) => x.replace("TMP", tmp)),
+      ...modelFlags,
     ]);
     const usage = await cli([
       "sql",
@@ -102,11 +98,13 @@ async function runLocal(modelDir: string, extra: string[] = []) {
       "--format",
       "json",
     ]);
-    return { ...r, calls: JSON.parse(usage.stdout || "[]") as Record<string, unknown>[], tmp };
+    return { ...r, calls: JSON.parse(usage.stdout || "[]") as Record<string, unknown>[] };
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
 }
+
+const runLocal = (modelDir: string) => runWith(["--llm", "local", "--model", modelDir]);
 
 Deno.test("deno task run --llm local --model DIR plans with a model in a folder, offline, at no cost", async () => {
   await using model = await modelFolder(JSON.stringify(PLAN));
@@ -160,22 +158,7 @@ Deno.test("private code is planned by the local model: the policy's denial of ho
         ],
       }),
     );
-    const ledger = join(tmp, "ledger.duckdb");
-    const r = await cli([
-      "run",
-      "add CI to this repository",
-      "--repo",
-      GO,
-      "--out",
-      join(tmp, "out"),
-      "--ledger",
-      ledger,
-      "--llm-config",
-      config,
-      "--policy",
-      policy,
-      "--json",
-    ]);
+    const r = await runWith(["--llm-config", config, "--policy", policy]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).plannedBy, { source: "model", model: "tiny-chat" });
     assert.equal(hosted.requests.length, 0, "the hosted provider saw nothing");
