@@ -69,7 +69,8 @@ async function fixtureRepo(dir: string): Promise<string> {
  */
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const scratch = await Deno.makeTempDir({ prefix: "troupe-chaos-" });
-  const problems: string[] = [];
+  /** Promises the runs under fire broke. */
+  const broken: string[] = [];
   const t0 = performance.now();
   const at = () => `[${Math.round((performance.now() - t0) / 1000)} s] `;
   try {
@@ -91,7 +92,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       runs++;
       faults += run.faults;
       tasks += run.tasks;
-      problems.push(...run.problems.map((p) => `run ${run.runId}: ${p}`));
+      broken.push(...run.problems.map((p) => `run ${run.runId}: ${p}`));
       o.onProgress?.(
         `${at()}run ${runs}: ${run.faults} workers killed, ${run.tasks} tasks, ` +
           `${run.problems.length ? run.problems.join("; ") : "every promise kept"}`,
@@ -106,7 +107,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       runs++;
       faults += run.faults;
       tasks += run.tasks;
-      problems.push(...run.problems.map((p) => `killed run ${run.runId}: ${p}`));
+      broken.push(...run.problems.map((p) => `killed run ${run.runId}: ${p}`));
       o.onProgress?.(
         `${at()}process ${k + 1}: ${
           !run.faults
@@ -122,7 +123,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
     const storm = await restartStorm(ledger);
     faults += storm.faults;
-    problems.push(...storm.problems.map((p) => `run ${storm.runId}: ${p}`));
+    broken.push(...storm.problems.map((p) => `run ${storm.runId}: ${p}`));
     o.onProgress?.(
       `${at()}restart storm: ${storm.faults} crashes until its supervisor escalated, ` +
         `${storm.problems.length ? storm.problems.join("; ") : "the system stayed up"}`,
@@ -133,18 +134,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       scratch,
       (line) => o.onProgress?.(at() + line),
     );
-    for (const t of tried.filter((t) => t.escaped)) {
-      problems.push(`${t.area}: ${t.input}: ${t.escaped}`);
-    }
+    const escaped = tried.filter((t) => t.escaped);
     await ledger.flush();
     stopCounting();
     const stored = await ledger.query("SELECT count(*) AS n, max(seq) AS top FROM events");
     const n = Number(stored.rows[0].n);
     if (Number(stored.rows[0].top) !== n) {
-      problems.push(`sequence numbers have gaps: ${n} events up to seq ${stored.rows[0].top}`);
+      broken.push(`sequence numbers have gaps: ${n} events up to seq ${stored.rows[0].top}`);
     }
     await ledger.close();
-    const runProblems = problems.filter((p) => /^(killed )?run /.test(p)).length;
     return {
       seed: o.seed,
       faults_injected: faults,
@@ -153,8 +151,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       tasks_completed: tasks,
       events_written: n,
       events_lost: Math.max(0, acknowledged - n),
-      escapes: tried.filter((t) => t.escaped).length + runProblems,
-      problems,
+      escapes: escaped.length + broken.length,
+      problems: [...broken, ...escaped.map((t) => `${t.area}: ${t.input}: ${t.escaped}`)],
     };
   } finally {
     await Deno.remove(scratch, { recursive: true }).catch(() => {});

@@ -58,12 +58,8 @@ export async function faultRun(
   } catch (err) {
     problems.push(`the run itself failed: ${(err as Error).message}`);
   }
-  problems.push(...await runPromises(ledger, runId));
-  const started = await ledger.query(
-    `SELECT count(DISTINCT json_extract_string(payload, '$.taskId')) AS n FROM events
-     WHERE run_id = '${runId}' AND type = 'task_started'`,
-  );
-  return { runId, faults, tasks: Number(started.rows[0].n), problems };
+  const kept = await runPromises(ledger, runId);
+  return { runId, faults, tasks: kept.tasks, problems: [...problems, ...kept.problems] };
 }
 
 /** Runs `run_process.ts` with `args`; kills it with SIGKILL after `killAfterMs` if given. */
@@ -121,12 +117,13 @@ export async function killedRun(
   }
   const ledger = await Ledger.open(path, { readOnly: true });
   try {
-    problems.push(...await runPromises(ledger, runId));
-    const tasks = await ledger.query(
-      `SELECT count(DISTINCT json_extract_string(payload, '$.taskId')) AS n FROM events
-       WHERE run_id = '${runId}' AND type = 'task_started'`,
-    );
-    return { runId, faults: killed ? 1 : 0, tasks: Number(tasks.rows[0].n), problems };
+    const kept = await runPromises(ledger, runId);
+    return {
+      runId,
+      faults: killed ? 1 : 0,
+      tasks: kept.tasks,
+      problems: [...problems, ...kept.problems],
+    };
   } finally {
     await ledger.close();
   }
@@ -135,9 +132,12 @@ export async function killedRun(
 /**
  * What a run must have left in the ledger, however it was interrupted: every task that started
  * ended exactly once (succeeded, dead or skipped), the run finished once, and the chain holds
- * with no gap in its sequence numbers.
+ * with no gap in its sequence numbers. Also how many tasks started.
  */
-async function runPromises(ledger: Ledger, runId: string): Promise<string[]> {
+async function runPromises(
+  ledger: Ledger,
+  runId: string,
+): Promise<{ problems: string[]; tasks: number }> {
   const problems: string[] = [];
   const ends = await ledger.query(
     `SELECT s.task_id, count(e.task_id) AS ends
@@ -163,7 +163,7 @@ async function runPromises(ledger: Ledger, runId: string): Promise<string[]> {
   }
   const chain = await verifyChain(ledger);
   if (!chain.ok) problems.push(`the hash chain breaks at ${chain.seq}: ${chain.reason}`);
-  return problems;
+  return { problems, tasks: ends.rows.length };
 }
 
 /**
