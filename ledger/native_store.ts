@@ -66,7 +66,14 @@ export class NativeStore implements LedgerStore {
       return new NativeStore(path, instance, writer, await instance.connect(), appender);
     } catch (err) {
       instance.closeSync();
-      throw err;
+      if (err instanceof LedgerError) throw err;
+      // Creating the tables writes too: a full disk or a read-only folder fails here.
+      throw new LedgerError(
+        "open_failed",
+        `cannot set up ledger ${path}: ${(err as Error).message}; check that its disk has ` +
+          `space and its folder is writable`,
+        { path },
+      );
     }
   }
 

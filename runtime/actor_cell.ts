@@ -7,6 +7,7 @@ import type { Envelope } from "./envelope.ts";
 import { messageType, toErrorInfo, TroupeError } from "./errors.ts";
 import type { EventStream } from "./event_stream.ts";
 import { InlineActorHost } from "./inline_actor_host.ts";
+import type { Fault } from "./worker_protocol.ts";
 import { PriorityMailbox } from "./priority_mailbox.ts";
 import { WorkerActorHost } from "./worker_actor_host.ts";
 
@@ -180,6 +181,17 @@ export class ActorCell implements Child {
   fail(reason: string): boolean {
     if (this.#status !== "running" || !this.#host) return false;
     this.#crashed(this.#host, new TroupeError("unhealthy", reason, { actor: this.id }));
+    return true;
+  }
+
+  /**
+   * Chaos testing: makes a worker actor misbehave (spin, hang or leak) in place of its next
+   * message, as a faulty behaviour would, for the watchdog, the health monitor or the heap limit
+   * to catch. False for an inline actor (it would take its caller's thread) or one not running.
+   */
+  injectFault(fault: Fault): boolean {
+    if (this.#status !== "running" || !this.#host?.injectFault) return false;
+    this.#host.injectFault(fault);
     return true;
   }
 

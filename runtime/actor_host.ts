@@ -1,4 +1,5 @@
 import type { HandleOutcome } from "./behaviour_runner.ts";
+import type { Fault } from "./worker_protocol.ts";
 
 export interface HostLoad {
   busyMs: number;
@@ -29,6 +30,8 @@ export interface ActorHost {
   terminate(reason: "normal" | "shutdown", deadlineMs: number): Promise<void>;
   /** Stops the host at once, without `terminate`. */
   kill(): void;
+  /** Chaos tests: misbehave in place of the next message (worker hosts only). */
+  injectFault?(fault: Fault): void;
   /** Set by the owner: called once if the host fails while not handling a message. */
   onFailure: (error: Error) => void;
   load(): HostLoad;

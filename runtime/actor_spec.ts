@@ -52,6 +52,13 @@ export const ActorSpec = z.strictObject({
   heartbeatMs: z.number().int().positive().default(250),
   unresponsiveAfterMs: z.number().int().positive().default(3000),
   /**
+   * A worker whose heap grows past this is terminated (code `over_memory`) and restarted by its
+   * supervisor: V8 stops the whole process when one isolate reaches its own limit (about 4 GiB,
+   * less on small machines), and Deno's Worker takes no per-worker limit. The worker reports its
+   * heap from its beat, so a leak is caught within a beat or two of passing the limit.
+   */
+  maxHeapMb: z.number().int().positive().default(1024),
+  /**
    * Inline actors: copy each message and reply with structuredClone, as a worker boundary does
    * (a debugging switch for behaviours suspected of mutating what they share; off, messages are
    * immutable by contract and passed as they are).

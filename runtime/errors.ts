@@ -16,6 +16,7 @@ export type ErrorCode =
   | "invalid_spec"
   | "actor_crashed"
   | "unresponsive"
+  | "over_memory"
   | "unhealthy"
   | "system_stopping"
   | "init_failed"

@@ -45,6 +45,7 @@ export type { Supervisor } from "./supervisor.ts";
 export type { OverflowPolicy, Priority } from "./priority_mailbox.ts";
 export type { Registry, RegistryEntry } from "./registry.ts";
 export type { ActorLoad, CellStatus } from "./actor_cell.ts";
+export type { Fault } from "./worker_protocol.ts";
 export type { EventStream } from "./event_stream.ts";
 export type { SystemEvent, SystemEventType } from "./system_event.ts";
 export { type ErrorCode, type ErrorInfo, TroupeError } from "./errors.ts";

@@ -4,7 +4,7 @@ import { type ActorSpec, denoPermissions } from "./actor_spec.ts";
 import { waitAtMost } from "./deadline.ts";
 import { fromErrorInfo, toErrorInfo, TroupeError } from "./errors.ts";
 import { Pulse } from "./pulse.ts";
-import { FromWorker, type ToWorker } from "./worker_protocol.ts";
+import { type Fault, FromWorker, type ToWorker } from "./worker_protocol.ts";
 
 const ENTRY = new URL("./worker_entry.ts", import.meta.url);
 /** What a `0` in a batch's outcomes stands for. */
@@ -146,6 +146,10 @@ export class WorkerActorHost implements ActorHost {
     this.kill();
   }
 
+  injectFault(fault: Fault): void {
+    this.#post({ t: "fault", fault });
+  }
+
   kill(): void {
     if (this.#dead) return;
     this.#dead = true;
@@ -220,6 +224,7 @@ export class WorkerActorHost implements ActorHost {
       return;
     }
     this.#sample();
+    if (this.#overMemory()) return;
     const silentMs = performance.now() - this.#lastSeen;
     const limit = this.#beatsSeen === 0 ? LOAD_LIMIT_MS : this.spec.unresponsiveAfterMs;
     if (silentMs <= limit) return;
@@ -231,6 +236,21 @@ export class WorkerActorHost implements ActorHost {
         { actor: this.spec.id, silentMs },
       ),
     );
+  }
+
+  /** Terminates a worker whose heap has grown past the spec's `maxHeapMb`; true if it had. */
+  #overMemory(): boolean {
+    const mb = this.#pulse.heapBytes / 2 ** 20;
+    if (mb <= this.spec.maxHeapMb) return false;
+    this.#fail(
+      new TroupeError(
+        "over_memory",
+        `actor "${this.spec.id}" held ${Math.round(mb)} MiB of heap, over its limit of ` +
+          `${this.spec.maxHeapMb} MiB (maxHeapMb); its worker was terminated`,
+        { actor: this.spec.id, heapMb: Math.round(mb) },
+      ),
+    );
+    return true;
   }
 
   /** Fails the batches in flight, saying how many of the oldest's messages the worker completed. */
@@ -287,6 +307,12 @@ export class WorkerActorHost implements ActorHost {
         this.#from = this.#processed;
         // A crashed incarnation is over: the messages after the crash go to the next one.
         if (m.crash) this.kill();
+        else if (this.#pulse.heapBytes > this.spec.maxHeapMb * 2 ** 20) {
+          // Its answers stand; the next message finds a fresh incarnation.
+          pending.resolve({ outcomes: m.outcomes.map((o) => o === 0 ? NOTHING : o) });
+          this.#overMemory();
+          return;
+        }
         pending.resolve({
           outcomes: m.outcomes.map((o) => o === 0 ? NOTHING : o),
           ...(m.crash

@@ -14,7 +14,7 @@ import {
 import { fromErrorInfo, toErrorInfo } from "./errors.ts";
 import type { Recovery } from "./journal.ts";
 import { Pulse } from "./pulse.ts";
-import type { FromWorker, ToWorker } from "./worker_protocol.ts";
+import type { Fault, FromWorker, ToWorker } from "./worker_protocol.ts";
 
 const post = (m: FromWorker) => self.postMessage(m);
 const pendingAsks = new Map<number, PromiseWithResolvers<unknown>>();
@@ -65,11 +65,31 @@ function idle(): void {
   working--;
 }
 
-/** The beat; it stops itself at its first tick with no work (cheaper than a timer per batch). */
+/**
+ * The beat; it stops itself at its first tick with no work (cheaper than a timer per batch).
+ * Each tick also reports the heap, so that the host sees a leak within a long message and one
+ * spread over many short ones (the read costs ~8 µs: a tick's, not a message's).
+ */
 function beat(): void {
+  pulse?.heap(Deno.memoryUsage().heapUsed);
   if (working > 0) return pulse?.beat();
   clearInterval(beating);
   beating = undefined;
+}
+
+/** Misbehaviour injected by a chaos test, done in place of the next message. */
+let fault: Fault | undefined;
+
+/** What a faulty behaviour does; none of it returns until the host stops the worker. */
+async function misbehave(f: Fault): Promise<void> {
+  if (f === "spin") { for (;;) Math.random(); }
+  if (f === "hang") await new Promise(() => {});
+  // Heap (not ArrayBuffers, which live outside it): 8 MiB of numbers per step.
+  const kept: number[][] = [];
+  for (;;) {
+    kept.push(new Array(2 ** 20).fill(Math.random()));
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** Batches wait their turn here; none starts before the one before it is done. */
@@ -87,6 +107,7 @@ async function runBatch(n: number, messages: unknown[]): Promise<void> {
   let crash: { index: number; error: ReturnType<typeof toErrorInfo> } | undefined;
   for (let i = 0; i < messages.length; i++) {
     try {
+      if (fault) await misbehave(fault);
       const result = runner!.handle(messages[i]);
       const outcome = isPromise<HandleOutcome>(result) ? await result : result;
       outcomes.push(
@@ -164,6 +185,9 @@ async function onMessage(m: ToWorker): Promise<void> {
       else pending.reject(fromErrorInfo(m.error ?? { name: "Error", message: "ask failed" }));
       return;
     }
+    case "fault":
+      fault = m.fault;
+      return;
     case "terminate": {
       busy();
       try {

@@ -10,6 +10,15 @@ const ErrorInfo = z.object({
   stack: z.string().optional(),
 });
 
+/**
+ * Misbehaviour a chaos test injects into a worker, done in place of its next message as a faulty
+ * behaviour would: spin (a synchronous endless loop), hang (await what never settles) or leak
+ * (keep allocating heap, awaiting between allocations, until stopped).
+ */
+export const Fault = z.enum(["spin", "hang", "leak"]);
+/** A misbehaviour a chaos test can inject into a worker: spin, hang or leak. */
+export type Fault = z.infer<typeof Fault>;
+
 export const ToWorker = z.discriminatedUnion("t", [
   z.object({
     t: z.literal("init"),
@@ -28,6 +37,7 @@ export const ToWorker = z.discriminatedUnion("t", [
     error: ErrorInfo.optional(),
   }),
   z.object({ t: z.literal("terminate"), reason: z.enum(["normal", "shutdown"]) }),
+  z.object({ t: z.literal("fault"), fault: Fault }),
 ]);
 export type ToWorker = z.infer<typeof ToWorker>;
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { Ledger } from "../../ledger/mod.ts";
 import { seededRandom } from "../llm/lessons.ts";
-import { faultRun, killedRun, restartStorm } from "./fault_runs.ts";
+import { diskFullRun, faultRun, killedRun, restartStorm, stuckRun } from "./fault_runs.ts";
 import { type Tried, tryHostileInputs } from "./hostile_inputs.ts";
 
 /** The most faults one run gets. */
@@ -35,6 +35,13 @@ export interface ChaosOptions {
   repo?: string;
   /** Runs whose whole process is SIGKILLed at a random moment and then resumed (default 5). */
   processKills?: number;
+  /** Runs whose ledger's disk fills up mid-run, then resumed with space again (default 3). */
+  diskFulls?: number;
+  /**
+   * Hostile inputs for parts above this layer to add (the CLI adds the HTTP endpoint's), tried
+   * after the suite's own, in a scratch folder of their own.
+   */
+  moreInputs?(scratch: string): Promise<Tried[]>;
   /** Keep injecting faults until this many minutes have passed (a soak), not just `faults`. */
   soakMinutes?: number;
   onProgress?(line: string): void;
@@ -121,6 +128,37 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           }`,
       );
     }
+    // The ledger's disk fills up mid-run; the run stops, then resumes once there is space.
+    for (let k = 0; k < (o.diskFulls ?? 3); k++) {
+      const dir = join(scratch, `full-${k}`);
+      await Deno.mkdir(dir);
+      const run = await diskFullRun(dir, repo, random);
+      runs++;
+      faults += run.faults;
+      tasks += run.tasks;
+      broken.push(...run.problems.map((p) => `full-disk run ${run.runId}: ${p}`));
+      o.onProgress?.(
+        `${at()}full disk ${k + 1}: ${
+          !run.faults
+            ? "the run fitted in the space it had"
+            : run.runId === "(none)"
+            ? "the ledger could not be set up, and said so"
+            : "the run stopped, and resumed once there was space"
+        }, ${run.problems.length ? run.problems.join("; ") : "every promise kept"}`,
+      );
+    }
+    // Agents that spin, hang and leak inside a run.
+    const stuck = await stuckRun(ledger, repo, join(scratch, "stuck"), random);
+    runs++;
+    faults += stuck.faults;
+    tasks += stuck.tasks;
+    broken.push(...stuck.problems.map((p) => `run ${stuck.runId}: ${p}`));
+    o.onProgress?.(
+      `${at()}stuck agents: ${stuck.faults} of spin, hang and leak fired and were caught, ` +
+        `${stuck.tasks} tasks, ${
+          stuck.problems.length ? stuck.problems.join("; ") : "every promise kept"
+        }`,
+    );
     const storm = await restartStorm(ledger);
     faults += storm.faults;
     broken.push(...storm.problems.map((p) => `run ${storm.runId}: ${p}`));
@@ -128,12 +166,23 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       `${at()}restart storm: ${storm.faults} crashes until its supervisor escalated, ` +
         `${storm.problems.length ? storm.problems.join("; ") : "the system stayed up"}`,
     );
-    o.onProgress?.(`${at()}hostile inputs: SQL, messages, plugins, policies`);
+    o.onProgress?.(`${at()}hostile inputs: SQL, messages, plugins, generated code, policies`);
     const tried: Tried[] = await tryHostileInputs(
       ledger,
       scratch,
       (line) => o.onProgress?.(at() + line),
     );
+    if (o.moreInputs) {
+      const dir = join(scratch, "more-inputs");
+      await Deno.mkdir(dir);
+      const more = await o.moreInputs(dir);
+      o.onProgress?.(
+        `${at()}${more.length} more hostile inputs (${
+          [...new Set(more.map((t) => t.area))].join(", ")
+        })`,
+      );
+      tried.push(...more);
+    }
     const escaped = tried.filter((t) => t.escaped);
     await ledger.flush();
     stopCounting();

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { Ledger, recordSystem, verifyChain } from "../../ledger/mod.ts";
-import { ActorSystem, defineActor } from "../../runtime/mod.ts";
+import { ActorSystem, defineActor, type Fault } from "../../runtime/mod.ts";
 import { RunSession, teamOf } from "../orchestrator/run_session.ts";
 
 /** What one run under fire came to. */
@@ -62,32 +62,157 @@ export async function faultRun(
   return { runId, faults, tasks: kept.tasks, problems: [...problems, ...kept.problems] };
 }
 
-/** Runs `run_process.ts` with `args`; kills it with SIGKILL after `killAfterMs` if given. */
-async function runProcess(args: string[], killAfterMs?: number) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      "--allow-net=127.0.0.1",
-      "--allow-ffi",
-      "--allow-sys",
-      "--quiet",
-      new URL("./run_process.ts", import.meta.url).pathname,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = killAfterMs === undefined
+/** How each injected misbehaviour must be caught: by the watchdog, the heap limit or the monitor. */
+const CAUGHT_BY: Record<Fault, string> = {
+  spin: "unresponsive",
+  leak: "over_memory",
+  hang: "unhealthy",
+};
+
+/** Agents whose task comes after the scan: the run is still ahead of them when faults go in. */
+const LATER = ["detector", "assessor", "planner", "delivery", "docs", "reviewer"];
+
+/**
+ * A run in which three of the team's agents misbehave in their next task: one spins
+ * (`while (true) {}`), one hangs (awaits what never settles), one leaks heap until stopped.
+ * Each must be caught (the watchdog, the health monitor after the task's ask times out, the
+ * heap limit), its agent restarted and its task retried, and the run must keep every promise.
+ * The hang costs the task's timeout (60 s): nothing but that timeout says an agent is stuck.
+ */
+export async function stuckRun(
+  ledger: Ledger,
+  repo: string,
+  scratch: string,
+  random: () => number,
+): Promise<FaultRun> {
+  await using system = await ActorSystem.start();
+  const session = await RunSession.start(ledger, {
+    repo,
+    out: join(scratch, "out"),
+    goal: "add CI to this repository",
+  }, { system });
+  const runId = session.runId;
+  const team = teamOf(runId);
+  const crashes = system.events.collect((e) => e.type === "crashed" && team.owns(e.actor));
+  let running = true;
+  const done = session.run().finally(() => running = false);
+  // Once the team is up, three of its later agents (seeded) get a misbehaviour each.
+  const names = [...LATER].sort(() => random() - 0.5).slice(0, 3);
+  const faults: Fault[] = ["spin", "hang", "leak"];
+  const injected = new Map<string, Fault>();
+  for (let i = 0; i < 500 && running && injected.size < faults.length; i++) {
+    for (const [k, name] of names.entries()) {
+      const id = `${team.prefix}${name}-1`;
+      if (!injected.has(id) && system.registry.cell(id)?.injectFault(faults[k])) {
+        injected.set(id, faults[k]);
+      }
+    }
+    if (injected.size < faults.length) await sleep(10);
+  }
+  const problems: string[] = [];
+  try {
+    await done;
+  } catch (err) {
+    problems.push(`the run itself failed: ${(err as Error).message}`);
+  }
+  crashes.stop();
+  // A fault counts once it fired: its agent crashed, caught the way its kind must be.
+  let fired = 0;
+  for (const [id, fault] of injected) {
+    const crash = crashes.find((e) => e.actor === id);
+    if (!crash || crash.type !== "crashed") continue; // its agent got no task after the fault
+    fired++;
+    if (crash.error.code !== CAUGHT_BY[fault]) {
+      problems.push(
+        `${fault} in ${id} was caught as ${crash.error.code ?? crash.error.message}, ` +
+          `not ${CAUGHT_BY[fault]}`,
+      );
+    }
+  }
+  const kept = await runPromises(ledger, runId);
+  return { runId, faults: fired, tasks: kept.tasks, problems: [...problems, ...kept.problems] };
+}
+
+/**
+ * Runs `run_process.ts` with `args`; kills it with SIGKILL after `killAfterMs` if given; with
+ * `maxFileKb`, no file it writes may grow past that many KiB (`ulimit -f`, as on a full disk:
+ * writes past it fail with EFBIG instead of killing the process).
+ */
+async function runProcess(args: string[], o: { killAfterMs?: number; maxFileKb?: number } = {}) {
+  const deno = [
+    "run",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-run",
+    "--allow-net=127.0.0.1",
+    "--allow-ffi",
+    "--allow-sys",
+    "--quiet",
+    new URL("./run_process.ts", import.meta.url).pathname,
+    ...args,
+  ];
+  // bash's `ulimit -f` counts KiB; SIGXFSZ ignored, a write past it fails with EFBIG.
+  const [cmd, argv] = o.maxFileKb === undefined ? [Deno.execPath(), deno] : [
+    "bash",
+    ["-c", `trap "" XFSZ; ulimit -f ${Math.floor(o.maxFileKb)}; exec "$0" "$@"`, Deno.execPath()]
+      .concat(deno),
+  ];
+  const child = new Deno.Command(cmd, { args: argv, stdout: "piped", stderr: "piped" }).spawn();
+  const timer = o.killAfterMs === undefined
     ? undefined
-    : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    : setTimeout(() => child.kill("SIGKILL"), o.killAfterMs);
   const out = await child.output();
   clearTimeout(timer);
   const dec = new TextDecoder();
   return { ...out, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * A run whose ledger's disk fills up: its process may write no file past a seeded size of
+ * 12-40 KiB (a run's ledger grows to ~50 KiB), so a commit fails as it opens or mid-run. The run must stop with an error that says so and how to
+ * resume; resumed in a new process with space again, it must finish, every event acknowledged
+ * before the stop must be stored, and every task that started must end exactly once.
+ */
+export async function diskFullRun(
+  scratch: string,
+  repo: string,
+  random: () => number,
+): Promise<FaultRun> {
+  const path = join(scratch, "ledger.duckdb");
+  const maxFileKb = 12 + random() * 28;
+  const first = await runProcess([path, repo, join(scratch, "out")], { maxFileKb });
+  const runId = first.stdout.match(/started (\S+)/)?.[1];
+  const problems: string[] = [];
+  if (first.code === 0) return { runId: runId ?? "(none)", faults: 0, tasks: 0, problems };
+  const said = /(could not commit \d+ ledger events to|cannot set up ledger) .*File too large/
+    .test(first.stderr);
+  if (!said) problems.push(`the stop did not name the full disk: ${first.stderr.slice(-500)}`);
+  if (!runId) return { runId: "(none)", faults: 1, tasks: 0, problems };
+  const stopped = first.stdout.match(/stopped (\{.*\})/)?.[1];
+  const acked = stopped ? Number(JSON.parse(stopped).seq) : NaN;
+  if (!stopped || !Number.isInteger(acked)) {
+    problems.push(`the run did not stop cleanly (exit ${first.code}): ${first.stderr.slice(-500)}`);
+  } else if (!first.stderr.includes(`deno task run --resume ${runId}`)) {
+    problems.push(`the error does not say how to resume: ${first.stderr.slice(-300)}`);
+  }
+  const resumed = await runProcess([path, "--resume", runId]);
+  if (!resumed.stdout.includes("finished")) {
+    problems.push(`the resumed run did not finish: ${resumed.stderr.slice(-500)}`);
+  }
+  const ledger = await Ledger.open(path, { readOnly: true });
+  try {
+    if (Number.isInteger(acked)) {
+      const kept = await ledger.query(`SELECT count(*) AS n FROM events WHERE seq <= ${acked}`);
+      if (Number(kept.rows[0].n) !== acked) {
+        problems.push(`${acked} events were acknowledged before the stop, ${kept.rows[0].n} kept`);
+      }
+    }
+    const kept = await runPromises(ledger, runId);
+    return { runId, faults: 1, tasks: kept.tasks, problems: [...problems, ...kept.problems] };
+  } finally {
+    await ledger.close();
+  }
 }
 
 /**
@@ -101,7 +226,9 @@ export async function killedRun(
   random: () => number,
 ): Promise<FaultRun> {
   const path = join(scratch, "ledger.duckdb");
-  const first = await runProcess([path, repo, join(scratch, "out")], 300 + random() * 2_500);
+  const first = await runProcess([path, repo, join(scratch, "out")], {
+    killAfterMs: 300 + random() * 2_500,
+  });
   const killed = first.code !== 0 || !first.stdout.includes("finished");
   const runId = first.stdout.match(/started (\S+)/)?.[1];
   const problems: string[] = [];

@@ -4,10 +4,11 @@ import { loadPolicyFile } from "../../policies/mod.ts";
 import { ActorSystem, defineActor } from "../../runtime/mod.ts";
 import { parseManifest, Sandbox } from "../../sandboxes/mod.ts";
 import { watToWasm } from "../../sandboxes/wat.ts";
+import { tryGeneratedCode } from "./hostile_code.ts";
 
 /** One hostile input and what became of it. */
 export interface Tried {
-  area: "sql" | "message" | "plugin" | "policy";
+  area: "sql" | "message" | "plugin" | "policy" | "code" | "http";
   input: string;
   /** Refused or contained, as promised; else what escaped. */
   escaped?: string;
@@ -328,7 +329,10 @@ async function tryPolicies(dir: string): Promise<Tried[]> {
   return out;
 }
 
-/** Every hostile input the suite tries, against real parts: the ledger's SQL, actors, sandboxes, policies. */
+/**
+ * Every hostile input the suite tries, against real parts: the ledger's SQL, actors, sandboxes,
+ * generated code, policies.
+ */
 export async function tryHostileInputs(
   ledger: Ledger,
   scratch: string,
@@ -340,7 +344,9 @@ export async function tryHostileInputs(
   onProgress(`${messages.length} messages`);
   const plugins = await tryPlugins();
   onProgress(`${plugins.length} plugins`);
+  const code = await tryGeneratedCode(ledger, scratch);
+  onProgress(`${code.length} pieces of generated code`);
   const policies = await tryPolicies(scratch);
   onProgress(`${policies.length} policy files`);
-  return [...sql, ...messages, ...plugins, ...policies];
+  return [...sql, ...messages, ...plugins, ...code, ...policies];
 }

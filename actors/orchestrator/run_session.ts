@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { type Ledger, recordSystem } from "../../ledger/mod.ts";
+import { type Ledger, LedgerError, recordSystem } from "../../ledger/mod.ts";
 import {
   ApprovalDesk,
   type ApprovalRequest,
@@ -308,8 +308,28 @@ export class RunSession {
     return this.#abort.signal.aborted;
   }
 
-  /** Runs the team to the end, writes the outputs and, with `apply`, the files. */
+  /**
+   * Runs the team to the end, writes the outputs and, with `apply`, the files. A ledger that
+   * cannot be written (a full disk, a read-only folder) stops the run: work whose events cannot
+   * be stored would be done again on resume anyway, and the error says how to resume.
+   */
   async run(): Promise<RunResult> {
+    try {
+      return await this.#run();
+    } catch (err) {
+      if (!(err instanceof LedgerError) || err.code !== "append_failed") throw err;
+      const { seq } = this.ledger.head;
+      throw new LedgerError(
+        "append_failed",
+        `run ${this.runId} stopped: ${err.message}. Every event the ledger acknowledged is ` +
+          `stored (up to seq ${seq}). Free space or make the ledger's folder writable, then ` +
+          `resume it: deno task run --resume ${this.runId}`,
+        { runId: this.runId, seq },
+      );
+    }
+  }
+
+  async #run(): Promise<RunResult> {
     const { ledger, runId, settings, hooks } = this;
     const signal = this.#abort.signal;
     const packs = await Promise.all(settings.compliance.map((p) => loadCompliancePack(p)));

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { runChaos } from "../../actors/chaos/chaos_suite.ts";
+import { tryHostileRequests } from "../../control/hostile_requests.ts";
 import { defineCommand, JSON_FLAG } from "../command.ts";
 
 export const chaos = defineCommand({
@@ -8,13 +9,17 @@ export const chaos = defineCommand({
   usage: `Usage: deno task chaos [--faults N] [--soak MINUTES] [--seed N] [--repo PATH] [--json]
 
 Runs the repo-ops team on a repository (a small Node project by default) while killing its worker
-actors at random moments, then checks each run: every task that started ended exactly once, the
-run finished, the ledger's hash chain holds, sequence numbers have no gap and every event the
-ledger acknowledged is stored. Then tries hostile inputs on the real parts: SQL that writes,
-attaches, copies, reads files or runs forever; messages of every wrong shape, size and kind and a
-flood past a mailbox's bound; plugins that loop, hoard memory, trap, recurse, flood their output,
-fail, or are malformed, truncated, unknown or ungranted; malformed and hostile policy files.
-Exits 1 if anything was lost or escaped; a failing --seed repeats the faults.
+actors at random moments; SIGKILLs whole runs and resumes them; fills the ledger's disk mid-run
+and resumes once there is space; makes agents spin, hang and leak inside a run. Then checks each
+run: every task that started ended exactly once, the run finished, the ledger's hash chain holds,
+sequence numbers have no gap and every event the ledger acknowledged is stored. Then tries
+hostile inputs on the real parts: SQL that writes, attaches, copies, reads files or runs forever;
+messages of every wrong shape, size and kind and a flood past a mailbox's bound; plugins that
+loop, hoard memory, trap, recurse, flood their output, fail, or are malformed, truncated, unknown
+or ungranted; generated code that reaches for files, the network, the environment and processes;
+malformed and hostile policy files; malformed, mistyped, huge and unauthorized HTTP requests to
+every route of the control endpoint. Exits 1 if anything was lost or escaped; a failing --seed
+repeats the faults.
 
 Options:
   --faults N       inject at least N faults (default 50)
@@ -49,6 +54,8 @@ Options:
       faults,
       ...(soak ? { soakMinutes: soak } : {}),
       ...(flags.repo ? { repo: resolve(flags.repo) } : {}),
+      // The HTTP endpoint's hostile requests: the suite lives below the endpoint's layer.
+      moreInputs: async (scratch) => (await tryHostileRequests(scratch)).tried,
       onProgress: (line) => console.error(line),
     });
     if (flags.json) console.log(JSON.stringify(report, null, 2));

@@ -195,3 +195,17 @@ Deno.test("health monitor options are validated", () =>
     );
     return Promise.resolve();
   }));
+
+Deno.test("a hang injected into a worker actor (awaiting what never settles) is restarted by the monitor", () =>
+  withMonitor(fast, async (system) => {
+    const actor = await system.spawn({ id: "hangs", behaviour: RECORDER });
+    assert.equal(await actor.ask({ type: "rec", v: 1 }), 1);
+    const crashed = system.events.next((e) => e.type === "crashed" && e.actor === "hangs", 30_000);
+    assert.equal(system.registry.cell("hangs")!.injectFault("hang"), true);
+    const asked = await actor.ask({ type: "rec", v: 2 }, { timeoutMs: 200 }).catch((e) => e);
+    assert.equal((asked as TroupeError).code, "ask_timeout");
+    const crash = (await crashed) as Extract<SystemEvent, { type: "crashed" }>;
+    assert.match(crash.error.message, /restarted by the health monitor/);
+    await system.events.next((e) => e.type === "restarted" && e.actor === "hangs", 30_000);
+    assert.equal(await actor.ask({ type: "rec", v: 3 }), 1);
+  }));

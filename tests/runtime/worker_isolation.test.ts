@@ -101,3 +101,48 @@ Deno.test("a healthy worker is not judged unresponsive while the main thread is 
     events.stop();
     assert.deepEqual(events.map((e) => e.type), []);
   }));
+
+Deno.test("a worker whose heap grows past maxHeapMb is terminated and restarted; the process lives on", () =>
+  withSystem(async (system) => {
+    const ref = await system.spawn({ id: "hoarder", behaviour: RECORDER, maxHeapMb: 64 });
+    const events = system.events.collect((e) =>
+      e.actor === "hoarder" && (e.type === "crashed" || e.type === "restarted")
+    );
+    // 8 MiB kept per message: the limit is passed within a few dozen (bounded: 200).
+    for (let i = 0; i < 200 && events.length < 2; i++) {
+      await ref.ask({ type: "hoard", mb: 8 }).catch(() => {});
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await eventually(() => events.length >= 2, 10_000, "a crash and a restart");
+    events.stop();
+    const [crash, restart] = events;
+    assert.ok(crash.type === "crashed");
+    assert.equal(crash.error.code, "over_memory");
+    assert.match(
+      crash.error.message,
+      /held \d+ MiB of heap, over its limit of 64 MiB \(maxHeapMb\)/,
+    );
+    assert.equal(restart.type, "restarted");
+    // A fresh incarnation answers.
+    assert.equal(await ref.ask({ type: "rec", v: "after" }), 1);
+  }));
+
+for (
+  const [fault, code, options] of [
+    ["spin", "unresponsive", { heartbeatMs: 50, unresponsiveAfterMs: 400 }],
+    ["leak", "over_memory", { maxHeapMb: 96 }],
+  ] as const
+) {
+  Deno.test(`a fault injected into a worker actor (${fault}) is caught (${code}) and the actor restarted`, () =>
+    withSystem(async (system) => {
+      const ref = await system.spawn({ id: fault, behaviour: RECORDER, ...options });
+      assert.equal(await ref.ask({ type: "rec", v: "before" }), 1);
+      const crashed = system.events.next((e) => e.type === "crashed" && e.actor === fault);
+      assert.equal(system.registry.cell(fault)!.injectFault(fault), true);
+      await assert.rejects(ref.ask({ type: "rec", v: "during" }, { timeoutMs: 60_000 }));
+      const event = (await crashed) as Extract<SystemEvent, { type: "crashed" }>;
+      assert.equal(event.error.code, code);
+      await system.events.next((e) => e.type === "restarted" && e.actor === fault);
+      assert.equal(await ref.ask({ type: "rec", v: "after" }), 1);
+    }));
+}
