@@ -1,5 +1,6 @@
 import { noPermissions } from "./no_permissions.ts";
-import { SandboxError } from "./sandbox_error.ts";
+import { SandboxError, type SandboxErrorKind } from "./sandbox_error.ts";
+import { CallChannel } from "./call_channel.ts";
 import { type PluginManifest, readPluginWasm } from "./plugin_manifest.ts";
 import { capMemory, checkExports, checkImports, inspectWasm } from "./wasm_module.ts";
 import { FromSandbox, type LoadRequest, type ToSandbox } from "./sandbox_protocol.ts";
@@ -43,11 +44,13 @@ interface Pending {
 
 /**
  * One plugin in a worker of its own with no permissions, time and memory limits, and only the
- * host functions it requested. Calls run one at a time. A call that overruns its time limit
- * terminates the worker; the next call starts a fresh instance.
+ * host functions it requested. Calls run one at a time, through shared memory when they fit
+ * (`CallChannel`). A call that overruns its time limit terminates the worker; the next call
+ * starts a fresh instance.
  */
 export class Sandbox {
   #worker?: Worker;
+  #channel?: CallChannel;
   #ready?: Promise<void>;
   #pending?: Pending;
   #queue: Promise<unknown> = Promise.resolve();
@@ -111,25 +114,38 @@ export class Sandbox {
     else await this.#ready;
     const { timeoutMs } = this.manifest.limits;
     const n = ++this.#n;
-    const result = new Promise<PluginResult>((resolve, reject) => {
-      this.#pending = { n, resolve, reject };
-    });
-    const timer = setTimeout(() => {
-      this.#stop(
-        new SandboxError(
-          "timeout",
-          `${fn} did not finish within its ${timeoutMs} ms time limit (limits.timeoutMs); ` +
-            "the plugin was stopped",
-          this.manifest.name,
-        ),
-      );
-    }, timeoutMs);
+    const result = Promise.withResolvers<PluginResult>();
+    this.#pending = { n, resolve: result.resolve, reject: result.reject };
+    const channel = this.#channel!;
+    if (channel.request(n, fn, input)) {
+      // The wait for the answer is the time limit too: no timer per call.
+      const answer = await channel.answer(n, timeoutMs);
+      if (answer === undefined) {
+        if (channel === this.#channel) this.#stop(this.#overran(fn, timeoutMs));
+      } else if (answer.t !== "posted" && this.#pending?.n === n) {
+        this.#pending = undefined;
+        if (answer.t === "done") return new PluginResult(answer.output);
+        throw new SandboxError(answer.kind as SandboxErrorKind, answer.message, this.manifest.name);
+      }
+      return await result.promise; // stopped, or an output too large for the channel
+    }
+    const timer = setTimeout(() => this.#stop(this.#overran(fn, timeoutMs)), timeoutMs);
     this.#post({ t: "call", n, fn, input });
+    channel.announce(n);
     try {
-      return await result;
+      return await result.promise;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  #overran(fn: string, timeoutMs: number): SandboxError {
+    return new SandboxError(
+      "timeout",
+      `${fn} did not finish within its ${timeoutMs} ms time limit (limits.timeoutMs); ` +
+        "the plugin was stopped",
+      this.manifest.name,
+    );
   }
 
   #start(): Promise<void> {
@@ -152,6 +168,7 @@ export class Sandbox {
       this.#stop(err);
     };
     const { limits, config, name } = this.manifest;
+    this.#channel = new CallChannel();
     const load: LoadRequest = {
       t: "load",
       name,
@@ -161,6 +178,7 @@ export class Sandbox {
       maxPages: limits.memoryPages,
       maxVarBytes: limits.maxVarBytes,
       maxOutputBytes: limits.maxOutputBytes,
+      channel: this.#channel.buffer,
     };
     worker.postMessage(load);
     this.#ready = loaded.promise;
@@ -171,6 +189,8 @@ export class Sandbox {
   #stop(reason: Error): void {
     this.#worker?.terminate();
     this.#worker = undefined;
+    this.#channel?.giveUp();
+    this.#channel = undefined;
     this.#ready = undefined;
     this.#pending?.reject(reason);
     this.#pending = undefined;

@@ -11,6 +11,8 @@ export interface LoadRequest {
   maxPages: number;
   maxVarBytes: number;
   maxOutputBytes: number;
+  /** A `CallChannel`'s buffer: calls and answers that fit go through it. */
+  channel: SharedArrayBuffer;
 }
 export type ToSandbox =
   | LoadRequest

@@ -2,11 +2,18 @@
 /**
  * Runs one Extism plugin on this worker's own thread, where calls cost microseconds. The worker
  * has no Deno permissions; a call that runs too long is ended by the Sandbox terminating it.
- * Host functions are async (JSPI): the plugin is suspended while the main thread answers.
+ * Calls come through a shared-memory channel (or, when too large, a message). Host functions are
+ * async (JSPI): the plugin is suspended while the main thread answers.
  */
 import { RETURN_CODE_PROBE, takeReturnCode } from "./return_code.ts"; // before the SDK loads
 import createPlugin, { type CallContext, type Plugin } from "@extism/extism";
 import type { FromSandbox, LoadRequest, ToSandbox } from "./sandbox_protocol.ts";
+import { CallChannel } from "./call_channel.ts";
+
+/** What a call came to. */
+type Outcome =
+  | { t: "done"; output: Uint8Array<ArrayBuffer> | null }
+  | { t: "failed"; kind: Extract<FromSandbox, { t: "failed" }>["kind"]; message: string };
 
 const post = (m: FromSandbox, transfer: Transferable[] = []) => self.postMessage(m, transfer);
 const hostReplies = new Map<number, (result: string) => void>();
@@ -54,6 +61,7 @@ async function load(m: LoadRequest): Promise<void> {
       logLevel: "debug",
     });
     post({ t: "loaded" });
+    void serveChannel(new CallChannel(m.channel));
   } catch (err) {
     const e = err as Error;
     const kind = e instanceof WebAssembly.LinkError ? "missing_import" : "invalid_wasm";
@@ -70,7 +78,8 @@ async function memoryPages(): Promise<number> {
   }
 }
 
-async function call(n: number, fn: string, input: Uint8Array): Promise<void> {
+/** Calls `fn`; what it came to, for the channel or a message to carry. */
+async function call(fn: string, input: Uint8Array): Promise<Outcome> {
   lastAbort = "";
   takeReturnCode();
   try {
@@ -78,60 +87,91 @@ async function call(n: number, fn: string, input: Uint8Array): Promise<void> {
     const code = takeReturnCode();
     if (code !== 0) {
       const said = out?.text().slice(0, 500);
-      post({
+      return {
         t: "failed",
-        n,
         kind: "plugin_error",
         message: `${fn} returned ${code}` + (said ? `; its output: ${said}` : ""),
-      });
-      return;
+      };
     }
     const bytes = out ? out.bytes().slice() : null;
     if (bytes && bytes.length > limits!.maxOutputBytes) {
-      post({
+      return {
         t: "failed",
-        n,
         kind: "output_limit",
         message: `${fn} returned ${bytes.length} bytes, more than its limit of ` +
           `${limits!.maxOutputBytes} (limits.maxOutputBytes)`,
-      });
-      return;
+      };
     }
-    post({ t: "done", n, output: bytes }, bytes ? [bytes.buffer] : []);
+    return { t: "done", output: bytes };
   } catch (err) {
     const e = err as Error;
     const originated = e.message.match(/^Plugin-originated error: ([\s\S]*)$/);
-    if (originated) {
-      post({ t: "failed", n, kind: "plugin_error", message: originated[1] });
-      return;
-    }
+    if (originated) return { t: "failed", kind: "plugin_error", message: originated[1] };
     if (/function "[^"]*" does not exist|is not a function/.test(e.message)) {
-      post({ t: "failed", n, kind: "missing_export", message: e.message });
-      return;
+      return { t: "failed", kind: "missing_export", message: e.message };
     }
     // The guest's failed memory.grow is invisible from here; a trap with more than half the
     // cap in use is almost always one (the allocation that failed did not fit the rest).
     const pages = await memoryPages();
     if (/memory|unreachable/i.test(e.message) && pages * 2 > limits!.maxPages) {
-      post({
+      return {
         t: "failed",
-        n,
         kind: "memory_limit",
         message: `${fn} most likely ran out of memory: it trapped (${e.message}) with ${pages} ` +
           `of its ${limits!.maxPages} pages (64 KiB each, limits.memoryPages) in use`,
-      });
-      return;
+      };
     }
     const why = lastAbort ? ` (${lastAbort})` : "";
-    post({ t: "failed", n, kind: "trap", message: `${fn} trapped: ${e.name}: ${e.message}${why}` });
+    return { t: "failed", kind: "trap", message: `${fn} trapped: ${e.name}: ${e.message}${why}` };
+  }
+}
+
+/** Posts an outcome: the answer to a posted call, or one too large for the channel. */
+function postOutcome(n: number, o: Outcome): void {
+  if (o.t === "failed") post({ t: "failed", n, kind: o.kind, message: o.message });
+  else post({ t: "done", n, output: o.output }, o.output ? [o.output.buffer] : []);
+}
+
+/** Calls that came by message (too large for the channel), by number: settled once answered. */
+const postedCalls = new Map<number, PromiseWithResolvers<void>>();
+const postedCall = (n: number) => {
+  if (!postedCalls.has(n)) postedCalls.set(n, Promise.withResolvers<void>());
+  return postedCalls.get(n)!;
+};
+
+/**
+ * Serves calls from the shared channel, one after another, for as long as the worker lives.
+ * Between calls the thread blocks in `Atomics.wait` (a few µs to wake), looking at its event
+ * loop once a second and whenever a call comes by message; during a call the loop runs freely,
+ * for host functions' answers.
+ */
+async function serveChannel(channel: CallChannel): Promise<void> {
+  for (let last = 0;;) {
+    const next = channel.take(last, 1_000);
+    if (!next) {
+      await new Promise((r) => setTimeout(r, 0));
+      continue;
+    }
+    last = next.n;
+    if (next.posted) {
+      await postedCall(next.n).promise;
+      postedCalls.delete(next.n);
+      continue;
+    }
+    const outcome = await call(next.fn, next.input);
+    if (channel.reply(next.n, outcome) === "posted") postOutcome(next.n, outcome);
   }
 }
 
 self.onmessage = (e: MessageEvent<ToSandbox>) => {
   const m = e.data;
   if (m.t === "load") void load(m);
-  else if (m.t === "call") void call(m.n, m.fn, m.input);
-  else if (m.t === "host_result") {
+  else if (m.t === "call") {
+    void call(m.fn, m.input).then((o) => {
+      postOutcome(m.n, o);
+      postedCall(m.n).resolve();
+    });
+  } else if (m.t === "host_result") {
     hostReplies.get(m.id)?.(m.result);
     hostReplies.delete(m.id);
   }

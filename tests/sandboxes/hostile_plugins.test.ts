@@ -129,6 +129,20 @@ Deno.test("a plugin written without troupe's kit (hand-written WAT) runs unchang
   });
 });
 
+Deno.test("calls larger than the shared call buffer go by message, in order with small ones", async () => {
+  await withSandbox(await watFixture("reverse.wat"), { name: "reverse" }, async (sb) => {
+    // 64 KiB is the buffer: a 200 KiB input and its 200 KiB output cross by postMessage.
+    const big = Array.from({ length: 200 * 1024 }, (_, i) => "abcdefghij"[i % 10]).join("");
+    const small = ["stressed", big, "drawer", big.slice(0, 70_000), "live"];
+    const answers = await Promise.all(small.map((text) => sb.call("reverse", text)));
+    assert.deepEqual(
+      answers.map((a) => a.text()),
+      small.map((text) => [...text].reverse().join("")),
+    );
+    assert.equal(sb.starts, 1);
+  });
+});
+
 Deno.test("one plugin stuck in a loop does not stop another from serving", async () => {
   const wasm = await hostileWasm();
   await withSandbox(wasm, {
