@@ -271,15 +271,17 @@ export class ActorCell implements Child {
       // the mailbox's bound still counts every message not yet begun.
       const ahead = this.#sent > 0;
       const batch: Envelope[] = [];
+      const asks: number[] = [];
       let envelope: Envelope | undefined;
       while (batch.length < size && (envelope = this.mailbox.take(ahead))) {
         this.#observe(envelope);
+        if (envelope.reply) asks.push(batch.length);
         batch.push(envelope);
       }
       if (ahead) this.#held = batch.length;
       if (this.#sent++ === 0) this.#flight = { messages: 0, from: host.load().processed };
       this.#flight!.messages += batch.length;
-      const answer = host.handleBatch!(batch.map((e) => e.message));
+      const answer = host.handleBatch!(batch.map((e) => e.message), asks);
       // Batches are settled in the order they were sent, each after the one before.
       this.#current = (this.#current ?? RESOLVED).then(() =>
         answer.then(

@@ -23,9 +23,10 @@ export interface ActorHost {
   /**
    * Handles several messages in order, one at a time, with one answer (a worker host: one
    * message between threads instead of one per message). Rejects with a `BatchFailure` when the
-   * host died before answering.
+   * host died before answering. `asks`: the indices of the messages whose reply is wanted (the
+   * others' replies need not come back).
    */
-  handleBatch?(messages: unknown[]): Promise<BatchResult>;
+  handleBatch?(messages: unknown[], asks?: number[]): Promise<BatchResult>;
   /** Runs the behaviour's `terminate`, waiting at most `deadlineMs`, then releases the host. */
   terminate(reason: "normal" | "shutdown", deadlineMs: number): Promise<void>;
   /** Stops the host at once, without `terminate`. */

@@ -82,12 +82,12 @@ export class WorkerActorHost implements ActorHost {
   }
 
   async handle(message: unknown): Promise<HandleOutcome> {
-    const { outcomes, crash } = await this.handleBatch([message]);
+    const { outcomes, crash } = await this.handleBatch([message], [0]);
     if (crash) throw crash.error;
     return outcomes[0];
   }
 
-  handleBatch(messages: unknown[]): Promise<BatchResult> {
+  handleBatch(messages: unknown[], asks: number[] = []): Promise<BatchResult> {
     if (this.#dead) {
       return Promise.reject(
         new BatchFailure(
@@ -99,11 +99,13 @@ export class WorkerActorHost implements ActorHost {
     const n = ++this.#n;
     const pending = Promise.withResolvers<BatchResult>();
     try {
-      this.#worker!.postMessage({ t: "batch", n, messages } satisfies ToWorker);
+      this.#worker!.postMessage(
+        { t: "batch", n, messages, ...(asks.length > 0 ? { asks } : {}) } satisfies ToWorker,
+      );
     } catch (err) {
       // One message that cannot cross (a function, say) must not sink the others: send them
       // one by one and refuse only those that cannot be copied.
-      if (messages.length > 1) return this.#oneByOne(messages);
+      if (messages.length > 1) return this.#oneByOne(messages, asks);
       return Promise.resolve({
         outcomes: [{
           kind: "invalid",
@@ -120,12 +122,12 @@ export class WorkerActorHost implements ActorHost {
   }
 
   /** A batch that could not be copied as a whole, sent a message at a time. */
-  async #oneByOne(messages: unknown[]): Promise<BatchResult> {
+  async #oneByOne(messages: unknown[], asks: number[]): Promise<BatchResult> {
     const outcomes: HandleOutcome[] = [];
     for (let i = 0; i < messages.length; i++) {
       let result: BatchResult;
       try {
-        result = await this.handleBatch([messages[i]]);
+        result = await this.handleBatch([messages[i]], asks.includes(i) ? [0] : []);
       } catch (err) {
         const e = err as BatchFailure;
         throw new BatchFailure(e.failure ?? e, outcomes.length + (e.handled ?? 0));
@@ -303,18 +305,21 @@ export class WorkerActorHost implements ActorHost {
       case "batch_done": {
         if (this.#inFlight[0]?.n !== m.n) return;
         const { pending } = this.#inFlight.shift()!;
-        this.#processed += m.outcomes.length; // before the worker's own count is read
+        const outcomes = typeof m.outcomes === "number"
+          ? new Array<HandleOutcome>(m.outcomes).fill(NOTHING)
+          : m.outcomes.map((o) => o === 0 ? NOTHING : o);
+        this.#processed += outcomes.length; // before the worker's own count is read
         this.#from = this.#processed;
         // A crashed incarnation is over: the messages after the crash go to the next one.
         if (m.crash) this.kill();
         else if (this.#pulse.heapBytes > this.spec.maxHeapMb * 2 ** 20) {
           // Its answers stand; the next message finds a fresh incarnation.
-          pending.resolve({ outcomes: m.outcomes.map((o) => o === 0 ? NOTHING : o) });
+          pending.resolve({ outcomes });
           this.#overMemory();
           return;
         }
         pending.resolve({
-          outcomes: m.outcomes.map((o) => o === 0 ? NOTHING : o),
+          outcomes,
           ...(m.crash
             ? { crash: { index: m.crash.index, error: fromErrorInfo(m.crash.error) } }
             : {}),

@@ -97,25 +97,27 @@ let batches: Promise<void> = Promise.resolve();
 /** The incarnation crashed or was asked to stop: later batches are not handled. */
 let ended = false;
 
-async function runBatch(n: number, messages: unknown[]): Promise<void> {
+async function runBatch(n: number, messages: unknown[], asks: number[] = []): Promise<void> {
   if (ended) {
     post({ t: "batch_done", n, outcomes: [], skipped: true });
     return;
   }
   const busySince = performance.now();
   const outcomes: (HandleOutcome | 0)[] = [];
+  let ask = 0; // the next of `asks`, in order
   let crash: { index: number; error: ReturnType<typeof toErrorInfo> } | undefined;
   for (let i = 0; i < messages.length; i++) {
     try {
       if (fault) await misbehave(fault);
       const result = runner!.handle(messages[i]);
       const outcome = isPromise<HandleOutcome>(result) ? await result : result;
-      outcomes.push(
-        outcome.kind === "ok" && outcome.reply === undefined && !outcome.stop &&
-          !outcome.durable
-          ? 0
-          : outcome,
-      );
+      const wanted = asks[ask] === i;
+      if (wanted) ask++;
+      // A reply nobody waits for (a tell's) is not sent back.
+      if (outcome.kind !== "ok") outcomes.push(outcome);
+      else if (!outcome.stop && !outcome.durable && (!wanted || outcome.reply === undefined)) {
+        outcomes.push(0);
+      } else outcomes.push(wanted ? outcome : { ...outcome, reply: undefined });
       processed++;
       // The host reads this if the worker dies mid-batch: how far it got (busy time is
       // brought up to date at the batch's end: a clock read costs more than a message).
@@ -149,7 +151,14 @@ async function runBatch(n: number, messages: unknown[]): Promise<void> {
   }
   busyMs += performance.now() - busySince;
   pulse?.record(busyMs, processed);
-  post({ t: "batch_done", n, outcomes, ...(crash ? { crash } : {}) });
+  // The usual batch, all handled with nothing to say, is answered with a count.
+  const usual = outcomes.every((o) => o === 0);
+  post({
+    t: "batch_done",
+    n,
+    outcomes: usual ? outcomes.length : outcomes,
+    ...(crash ? { crash } : {}),
+  });
 }
 
 async function onMessage(m: ToWorker): Promise<void> {
@@ -175,7 +184,7 @@ async function onMessage(m: ToWorker): Promise<void> {
     case "batch":
       // One batch after another, even when a handler awaits: one message at a time.
       busy();
-      batches = batches.then(() => runBatch(m.n, m.messages)).finally(idle);
+      batches = batches.then(() => runBatch(m.n, m.messages, m.asks)).finally(idle);
       return;
     case "ask_result": {
       const pending = pendingAsks.get(m.corr);

@@ -28,7 +28,13 @@ export const ToWorker = z.discriminatedUnion("t", [
     pulse: z.instanceof(SharedArrayBuffer),
   }),
   /** Messages handled in order, one at a time; one answer for the whole batch. */
-  z.object({ t: z.literal("batch"), n: z.number(), messages: z.array(z.unknown()) }),
+  z.object({
+    t: z.literal("batch"),
+    n: z.number(),
+    messages: z.array(z.unknown()),
+    /** The indices of the messages whose reply is wanted; none when absent. */
+    asks: z.array(z.number().int().min(0)).optional(),
+  }),
   z.object({
     t: z.literal("ask_result"),
     corr: z.number(),
@@ -52,12 +58,18 @@ export const FromWorker = z.discriminatedUnion("t", [
   z.object({
     t: z.literal("batch_done"),
     n: z.number(),
-    /** `0` stands for the usual outcome, handled with no reply and no stop (half the bytes). */
-    outcomes: z.array(z.union([
-      z.literal(0),
-      z.object({ kind: z.literal("ok"), reply: z.unknown(), stop: z.boolean() }),
-      z.object({ kind: z.literal("invalid"), reason: z.string() }),
-    ])),
+    /**
+     * `0` stands for the usual outcome: handled, no reply wanted (or none given), no stop. A
+     * number instead of a list: that many messages, each with the usual outcome.
+     */
+    outcomes: z.union([
+      z.number().int().min(0),
+      z.array(z.union([
+        z.literal(0),
+        z.object({ kind: z.literal("ok"), reply: z.unknown(), stop: z.boolean() }),
+        z.object({ kind: z.literal("invalid"), reason: z.string() }),
+      ])),
+    ]),
     crash: z.object({ index: z.number().int().min(0), error: ErrorInfo }).optional(),
     /** Not handled at all: an earlier batch crashed or stopped the incarnation. */
     skipped: z.boolean().optional(),
