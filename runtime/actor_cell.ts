@@ -3,12 +3,12 @@ import { type HandleOutcome, isPromise, type SystemPort } from "./behaviour_runn
 import type { ActorSpec } from "./actor_spec.ts";
 import type { Child, Exit } from "./child.ts";
 import { waitAtMost } from "./deadline.ts";
-import type { Envelope } from "./envelope.ts";
+import { Envelope, envelopeOf, type Queued } from "./envelope.ts";
 import { messageType, toErrorInfo, TroupeError } from "./errors.ts";
 import type { EventStream } from "./event_stream.ts";
 import { InlineActorHost } from "./inline_actor_host.ts";
 import type { Fault } from "./worker_protocol.ts";
-import { PriorityMailbox } from "./priority_mailbox.ts";
+import { type Priority, PriorityMailbox } from "./priority_mailbox.ts";
 import { WorkerActorHost } from "./worker_actor_host.ts";
 
 const RESOLVED = Promise.resolve();
@@ -46,7 +46,7 @@ export interface ActorLoad extends HostLoad {
  * the supervisor restarts it; messages sent meanwhile wait in the mailbox.
  */
 export class ActorCell implements Child {
-  readonly mailbox: PriorityMailbox<Envelope>;
+  readonly mailbox: PriorityMailbox<Queued>;
   #host?: ActorHost;
   #status: CellStatus = "new";
   #incarnation = 0;
@@ -140,19 +140,20 @@ export class ActorCell implements Child {
   }
 
   /** Queues a message; anything refused or evicted becomes a dead letter, never silently lost. */
-  enqueue(envelope: Envelope): boolean {
+  /** Queues an envelope, or a plain tell's message as it is (see `Queued`). */
+  enqueue(item: Queued, priority: Priority): boolean {
     if (this.#status === "disposed" || this.#status === "stopped") {
-      this.#refuse(envelope, "actor_stopped", `actor "${this.id}" is stopped`);
+      this.#refuse(envelopeOf(item), "actor_stopped", `actor "${this.id}" is stopped`);
       return false;
     }
-    const offer = this.mailbox.offer(envelope, envelope.priority);
+    const offer = this.mailbox.offer(item, priority);
     if (!offer.accepted) {
-      this.#refuse(envelope, "mailbox_full", offer.reason);
+      this.#refuse(envelopeOf(item), "mailbox_full", offer.reason);
       return false;
     }
-    if (offer.dropped) {
+    if ("dropped" in offer) {
       this.#refuse(
-        offer.dropped,
+        envelopeOf(offer.dropped),
         "mailbox_full",
         "dropped as the oldest message of a full mailbox",
       );
@@ -198,7 +199,9 @@ export class ActorCell implements Child {
   dispose(reason: string): void {
     this.#host?.kill();
     this.#status = "disposed";
-    for (const envelope of this.mailbox.drain()) this.#refuse(envelope, "actor_stopped", reason);
+    for (const item of this.mailbox.drain()) {
+      this.#refuse(envelopeOf(item), "actor_stopped", reason);
+    }
     this.env.released(this.id);
   }
 
@@ -221,24 +224,24 @@ export class ActorCell implements Child {
   #drain(): void {
     const host = this.#host!;
     if (host.handleBatch) return this.#drainBatch(host);
-    let envelope: Envelope | undefined;
-    while (this.#status === "running" && (envelope = this.mailbox.take())) {
-      this.#observe(envelope);
+    while (this.#status === "running" && this.mailbox.size > 0) {
+      // A plain tell is handled without an envelope unless one is needed (a refusal, a crash).
+      const item = this.mailbox.take();
+      this.#observe(item);
       let result;
       try {
-        result = host.handle(envelope.message);
+        result = host.handle(item instanceof Envelope ? item.message : item);
       } catch (err) {
-        this.#threw(host, envelope, err);
+        this.#threw(host, envelopeOf(item), err);
         this.#draining = false;
         return;
       }
-      const taken = envelope;
       const ending = isPromise<HandleOutcome>(result)
         ? Promise.resolve(result).then(
-          (outcome) => this.#settle(host, taken, outcome),
-          (err) => this.#threw(host, taken, err),
+          (outcome) => this.#settle(host, item, outcome),
+          (err) => this.#threw(host, envelopeOf(item), err),
         )
-        : this.#settle(host, envelope, result);
+        : this.#settle(host, item, result);
       if (ending) {
         // Wait for the handler (or the stop it asked for), then take the next message.
         this.#current = ending.finally(() => {
@@ -272,8 +275,8 @@ export class ActorCell implements Child {
       const ahead = this.#sent > 0;
       const batch: Envelope[] = [];
       const asks: number[] = [];
-      let envelope: Envelope | undefined;
-      while (batch.length < size && (envelope = this.mailbox.take(ahead))) {
+      while (batch.length < size && this.mailbox.size > 0) {
+        const envelope = envelopeOf(this.mailbox.take(ahead));
         this.#observe(envelope);
         if (envelope.reply) asks.push(batch.length);
         batch.push(envelope);
@@ -369,22 +372,23 @@ export class ActorCell implements Child {
    * Replies with a handled message's outcome. When the behaviour asked to stop, returns the end
    * of that stop, which the drain waits for instead of taking another message.
    */
-  #settle(host: ActorHost, envelope: Envelope, outcome: HandleOutcome): Promise<void> | undefined {
+  #settle(host: ActorHost, item: Queued, outcome: HandleOutcome): Promise<void> | undefined {
     if (outcome.kind === "invalid") {
-      this.#refuse(envelope, "invalid_message", `invalid message: ${outcome.reason}`);
+      this.#refuse(envelopeOf(item), "invalid_message", `invalid message: ${outcome.reason}`);
       return undefined;
     }
+    const envelope = item instanceof Envelope ? item : undefined;
     if (outcome.durable) {
       // The reply waits for the message's events to be stored; the next message does not. If
       // they cannot be stored, the state held events the journal lacks: the actor restarts.
       outcome.durable.then(
-        () => envelope.reply?.resolve(outcome.reply),
+        () => envelope?.reply?.resolve(outcome.reply),
         (err) => {
-          envelope.reply?.reject(err);
-          this.#crashed(host, err, envelope);
+          envelope?.reply?.reject(err);
+          this.#crashed(host, err, envelopeOf(item));
         },
       );
-    } else envelope.reply?.resolve(outcome.reply);
+    } else envelope?.reply?.resolve(outcome.reply);
     if (!outcome.stop) return undefined;
     this.#status = "stopping";
     return host.terminate("normal", this.spec.unresponsiveAfterMs).catch(() => {}).then(() => {
@@ -415,10 +419,11 @@ export class ActorCell implements Child {
     );
   }
 
-  #observe(envelope: Envelope): void {
+  #observe(item: Queued): void {
     const observe = this.spec.observeMessages;
     if (!this.env.events.observed || observe === false) return;
     if (typeof observe === "number" && Math.random() >= observe) return;
+    const envelope = envelopeOf(item);
     this.env.events.emit({
       type: "delivered",
       actor: this.id,

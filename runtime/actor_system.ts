@@ -5,7 +5,7 @@ import { ActorRef, type MessageRouter } from "./actor_ref.ts";
 import { ActorSpec, type ActorSpecInput } from "./actor_spec.ts";
 import type { SystemPort } from "./behaviour_runner.ts";
 import type { Child } from "./child.ts";
-import type { Envelope } from "./envelope.ts";
+import { Envelope } from "./envelope.ts";
 import { messageType, parseOrThrow, TroupeError } from "./errors.ts";
 import { EventStream } from "./event_stream.ts";
 import type { Priority } from "./priority_mailbox.ts";
@@ -199,9 +199,14 @@ export class ActorSystem implements MessageRouter {
 
   /** Delivers a message (what `ref.tell` does); false when it was refused. */
   route(to: string, message: unknown, priority: Priority, from?: string): boolean {
-    const envelope: Envelope = from ? { message, priority, from } : { message, priority };
+    // A plain tell goes as it is; only a refusal or a sender needs an envelope.
+    if (!from && priority === "normal" && this.#state === "running") {
+      const cell = this.registry.cell(to);
+      if (cell) return cell.enqueue(message, priority);
+    }
+    const envelope = new Envelope(message, priority, from);
     const cell = this.#target(to, envelope);
-    return cell ? cell.enqueue(envelope) : false;
+    return cell ? cell.enqueue(envelope, priority) : false;
   }
 
   /** Delivers a message once a full backpressure mailbox has room (what `ref.send` does). */
@@ -251,8 +256,8 @@ export class ActorSystem implements MessageRouter {
         await this.#room(to, gaveUp.signal).catch(() => {});
       }
       if (!deadline.done) {
-        const envelope: Envelope = { message, priority, ...(from ? { from } : {}), reply: pending };
-        this.#target(to, envelope)?.enqueue(envelope);
+        const envelope = new Envelope(message, priority, from, pending);
+        this.#target(to, envelope)?.enqueue(envelope, priority);
       }
       return await pending.promise;
     } finally {
