@@ -30,8 +30,8 @@ export class ActorRef {
    * Fire and forget. Returns false when the message was refused (full mailbox, stopped actor,
    * unknown id); every refusal is a dead letter too.
    */
-  tell(message: unknown, options: TellOptions = {}): boolean {
-    return this.router.route(this.id, message, options.priority ?? "normal");
+  tell(message: unknown, options?: TellOptions): boolean {
+    return this.router.route(this.id, message, options?.priority ?? "normal");
   }
 
   /** Like tell, but waits for room in a full `backpressure` mailbox instead of refusing. */

@@ -1,3 +1,4 @@
+import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import { Ledger, recordSystem, verifyChain } from "../../ledger/mod.ts";
 import { ActorSystem, defineActor, type Fault } from "../../runtime/mod.ts";
@@ -216,9 +217,12 @@ export async function diskFullRun(
 }
 
 /**
- * A run whose whole process is SIGKILLed at a random moment, then resumed in a new process:
- * afterwards every task that started ended exactly once, the run finished once, and the chain
- * holds. Each ledger is its own file (one writer per ledger).
+ * A run whose whole process is SIGKILLed at a random moment, then resumed in a new process. It
+ * applies its files to its own copy of the repository, so the kill may land between a write and
+ * its event. Afterwards every task that started ended exactly once, the run finished once, the
+ * chain holds, and every file was applied once: one `file_applied` event each, and the
+ * repository's file is exactly the one the run proposed (an append done twice would show).
+ * Each ledger is its own file (one writer per ledger).
  */
 export async function killedRun(
   scratch: string,
@@ -226,7 +230,10 @@ export async function killedRun(
   random: () => number,
 ): Promise<FaultRun> {
   const path = join(scratch, "ledger.duckdb");
-  const first = await runProcess([path, repo, join(scratch, "out")], {
+  const copy = join(scratch, "repo");
+  const out = join(scratch, "out");
+  await cp(repo, copy, { recursive: true });
+  const first = await runProcess([path, copy, out, "--apply"], {
     killAfterMs: 300 + random() * 2_500,
   });
   const killed = first.code !== 0 || !first.stdout.includes("finished");
@@ -245,6 +252,19 @@ export async function killedRun(
   const ledger = await Ledger.open(path, { readOnly: true });
   try {
     const kept = await runPromises(ledger, runId);
+    const applied = await ledger.query(
+      `SELECT json_extract_string(payload, '$.path') AS path, count(*) AS n FROM events
+       WHERE run_id = '${runId}' AND type = 'file_applied' GROUP BY path`,
+    );
+    for (const row of applied.rows) {
+      const file = String(row.path);
+      if (Number(row.n) !== 1) problems.push(`${file} was applied ${row.n} times`);
+      const proposed = await Deno.readTextFile(join(out, "files", file)).catch(() => undefined);
+      const written = await Deno.readTextFile(join(copy, file)).catch(() => undefined);
+      if (proposed !== written) {
+        problems.push(`${file} in the repository is not the file the run proposed`);
+      }
+    }
     return {
       runId,
       faults: killed ? 1 : 0,

@@ -26,7 +26,7 @@ export interface ApplyOptions {
 
 /**
  * Writes reviewed files into the repository, each decided by policy as `fs.write`, each at most
- * once a run (a `file_applied` event per file). Writes that need approval are parked together
+ * once a run (a `file_applied` event per file, and no write when the file already holds it). Writes that need approval are parked together
  * as one request and wait for it.
  */
 export async function applyFiles(
@@ -80,10 +80,14 @@ export async function applyFiles(
   for (const f of o.files.filter((f) => allowed.includes(f))) {
     const target = join(repo, f.path);
     await Deno.mkdir(dirname(target), { recursive: true });
-    await Deno.writeTextFile(target, f.content, {
-      append: f.mode === "append",
-      createNew: f.mode === "create",
-    });
+    // A process killed between the write and its event left the write done: a file that already
+    // holds what would be written (created, or ending with what is appended) is not written again.
+    if (!await holds(target, f)) {
+      await Deno.writeTextFile(target, f.content, {
+        append: f.mode === "append",
+        createNew: f.mode === "create",
+      });
+    }
     await ledger.record(FileApplied, {
       runId,
       actor: "orchestrator",
@@ -92,4 +96,17 @@ export async function applyFiles(
     applied.push(f.path);
   }
   return { applied, refused };
+}
+
+/** True when `target` already holds what writing `f` would leave there. */
+async function holds(target: string, f: GeneratedFile): Promise<boolean> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(target);
+  } catch {
+    return false; // not there (or unreadable: the write says why)
+  }
+  return f.mode === "append"
+    ? f.content.length > 0 && text.endsWith(f.content)
+    : text === f.content;
 }

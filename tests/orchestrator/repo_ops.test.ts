@@ -8,6 +8,10 @@ import { detect } from "../../actors/agents/detector.ts";
 import { scan } from "../../actors/agents/scanner.ts";
 import { cli, USER_PERMISSIONS } from "../cli_helpers.ts";
 import { selectFrom } from "../ledger_helpers.ts";
+import { applyFiles } from "../../actors/orchestrator/apply_files.ts";
+import type { GeneratedFile } from "../../actors/agents/repo_facts.ts";
+import { Ledger } from "../../ledger/mod.ts";
+import { ApprovalDesk, autonomyPreset, PolicyEngine } from "../../policies/mod.ts";
 
 const REPOS = new URL("../fixtures/repos/", import.meta.url).pathname;
 
@@ -333,4 +337,54 @@ Deno.test("--max-agents smaller than the team is refused before anything runs", 
   const r = await cli(["run", "--max-agents", "5", "--ledger", "/nonexistent/ledger.duckdb"]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--max-agents must be a whole number of at least 8, got "5"/);
+});
+
+Deno.test("a run killed between writing a file and recording it does not write it again on resume", async () => {
+  const repo = await Deno.makeTempDir({ prefix: "troupe-apply-twice-" });
+  try {
+    await Deno.writeTextFile(join(repo, "README.md"), "# app\n");
+    const files: GeneratedFile[] = [
+      {
+        path: "README.md",
+        content: "\n## Development\n\nnpm test\n",
+        mode: "append",
+        reason: "docs",
+      },
+      {
+        path: ".gitlab-ci.yml",
+        content: "test:\n  script: npm test\n",
+        mode: "create",
+        reason: "ci",
+      },
+    ];
+    const apply = async () => {
+      // A ledger without the first writes' events: the process died before they were stored.
+      await using ledger = await Ledger.open(":memory:");
+      const desk = await ApprovalDesk.open({
+        ledger,
+        dir: join(repo, ".inbox"),
+        keyDir: join(repo, ".keys"),
+      });
+      return await applyFiles({
+        ledger,
+        runId: "run-1",
+        repo,
+        files,
+        verdict: "approve",
+        policy: new PolicyEngine([autonomyPreset(5)]),
+        desk,
+      });
+    };
+    assert.deepEqual((await apply()).applied, ["README.md", ".gitlab-ci.yml"]);
+    const again = await apply();
+    assert.deepEqual(again, { applied: ["README.md", ".gitlab-ci.yml"], refused: undefined });
+    assert.equal(
+      await Deno.readTextFile(join(repo, "README.md")),
+      "# app\n\n## Development\n\nnpm test\n",
+      "appended once",
+    );
+    assert.equal(await Deno.readTextFile(join(repo, ".gitlab-ci.yml")), files[1].content);
+  } finally {
+    await Deno.remove(repo, { recursive: true });
+  }
 });
