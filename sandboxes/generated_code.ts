@@ -23,13 +23,16 @@ export interface GeneratedCodeOptions {
 /**
  * Compiles AssemblyScript an agent generated (in a permissionless worker; errors come back
  * as diagnostics) and runs one function of it in a sandbox with limits. The code may import
- * any troupe host function, but only granted calls succeed.
+ * any troupe host function, but only granted calls succeed. To run several functions of one
+ * source, pass what `compileAssemblyScript({ "generated.ts": source })` made instead.
  */
 export async function runGeneratedCode(
-  source: string,
+  source: string | { wasm: Uint8Array },
   o: GeneratedCodeOptions,
 ): Promise<PluginResult> {
-  const { wasm } = await compileAssemblyScript({ "generated.ts": source });
+  const { wasm } = typeof source === "string"
+    ? await compileAssemblyScript({ "generated.ts": source })
+    : source;
   const shape = await inspectWasm(wasm, o.actor);
   const manifest = parseManifest({
     name: o.actor.toLowerCase().replace(/[^a-z0-9._-]/g, "-").replace(/^[^a-z0-9]/, "g"),

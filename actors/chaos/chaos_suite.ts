@@ -3,7 +3,14 @@ import { join } from "node:path";
 import { z } from "zod";
 import { Ledger } from "../../ledger/mod.ts";
 import { seededRandom } from "../llm/lessons.ts";
-import { diskFullRun, faultRun, killedRun, restartStorm, stuckRun } from "./fault_runs.ts";
+import {
+  diskFullRun,
+  type FaultRun,
+  faultRun,
+  killedRun,
+  restartStorm,
+  stuckRun,
+} from "./fault_runs.ts";
 import { type Tried, tryHostileInputs } from "./hostile_inputs.ts";
 
 /** The most faults one run gets. */
@@ -91,19 +98,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     let faults = 0;
     let runs = 0;
     let tasks = 0;
+    /** Counts a run under fire, collects the promises it broke and says how it went. */
+    const tally = (run: FaultRun, kind: string, what: string, kept = "every promise kept") => {
+      runs++;
+      faults += run.faults;
+      tasks += run.tasks;
+      broken.push(...run.problems.map((p) => `${kind} ${run.runId}: ${p}`));
+      o.onProgress?.(
+        `${at()}${what}, ${run.tasks} tasks, ${run.problems.join("; ") || kept}`,
+      );
+    };
     const until = o.soakMinutes ? Date.now() + o.soakMinutes * 60_000 : 0;
     while (faults < o.faults || Date.now() < until) {
       // A few kills a second, at most PER_RUN in one run: several runs, each under fire.
       const left = Math.min(PER_RUN, Math.max(1, o.faults - faults));
       const run = await faultRun(ledger, repo, join(scratch, `run-${runs}`), random, 250, left);
-      runs++;
-      faults += run.faults;
-      tasks += run.tasks;
-      broken.push(...run.problems.map((p) => `run ${run.runId}: ${p}`));
-      o.onProgress?.(
-        `${at()}run ${runs}: ${run.faults} workers killed, ${run.tasks} tasks, ` +
-          `${run.problems.length ? run.problems.join("; ") : "every promise kept"}`,
-      );
+      tally(run, "run", `run ${runs + 1}: ${run.faults} workers killed`);
       if (runs > 200) break; // bounded, whatever happens
     }
     // The whole process, SIGKILLed at a random moment, then resumed: each run its own ledger.
@@ -111,21 +121,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const dir = join(scratch, `killed-${k}`);
       await Deno.mkdir(dir);
       const run = await killedRun(dir, repo, random);
-      runs++;
-      faults += run.faults;
-      tasks += run.tasks;
-      broken.push(...run.problems.map((p) => `killed run ${run.runId}: ${p}`));
-      o.onProgress?.(
-        `${at()}process ${k + 1}: ${
+      tally(
+        run,
+        "killed run",
+        `process ${k + 1}: ${
           !run.faults
             ? "finished before its kill"
             : run.runId === "(none)"
             ? "SIGKILLed before its run was recorded"
             : "SIGKILLed and resumed"
-        }, ` +
-          `${run.tasks} tasks, ${
-            run.problems.length ? run.problems.join("; ") : "every promise kept"
-          }`,
+        }`,
       );
     }
     // The ledger's disk fills up mid-run; the run stops, then resumes once there is space.
@@ -133,38 +138,31 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const dir = join(scratch, `full-${k}`);
       await Deno.mkdir(dir);
       const run = await diskFullRun(dir, repo, random);
-      runs++;
-      faults += run.faults;
-      tasks += run.tasks;
-      broken.push(...run.problems.map((p) => `full-disk run ${run.runId}: ${p}`));
-      o.onProgress?.(
-        `${at()}full disk ${k + 1}: ${
+      tally(
+        run,
+        "full-disk run",
+        `full disk ${k + 1}: ${
           !run.faults
             ? "the run fitted in the space it had"
             : run.runId === "(none)"
             ? "the ledger could not be set up, and said so"
             : "the run stopped, and resumed once there was space"
-        }, ${run.problems.length ? run.problems.join("; ") : "every promise kept"}`,
+        }`,
       );
     }
     // Agents that spin, hang and leak inside a run.
     const stuck = await stuckRun(ledger, repo, join(scratch, "stuck"), random);
-    runs++;
-    faults += stuck.faults;
-    tasks += stuck.tasks;
-    broken.push(...stuck.problems.map((p) => `run ${stuck.runId}: ${p}`));
-    o.onProgress?.(
-      `${at()}stuck agents: ${stuck.faults} of spin, hang and leak fired and were caught, ` +
-        `${stuck.tasks} tasks, ${
-          stuck.problems.length ? stuck.problems.join("; ") : "every promise kept"
-        }`,
+    tally(
+      stuck,
+      "run",
+      `stuck agents: ${stuck.faults} of spin, hang and leak fired and were caught`,
     );
     const storm = await restartStorm(ledger);
-    faults += storm.faults;
-    broken.push(...storm.problems.map((p) => `run ${storm.runId}: ${p}`));
-    o.onProgress?.(
-      `${at()}restart storm: ${storm.faults} crashes until its supervisor escalated, ` +
-        `${storm.problems.length ? storm.problems.join("; ") : "the system stayed up"}`,
+    tally(
+      storm,
+      "run",
+      `restart storm: ${storm.faults} crashes until its supervisor escalated`,
+      "the system stayed up",
     );
     o.onProgress?.(`${at()}hostile inputs: SQL, messages, plugins, generated code, policies`);
     const tried: Tried[] = await tryHostileInputs(

@@ -17,6 +17,24 @@ export interface FaultRun {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Starts a run of the repo-ops team on `repo` in `system`. `done` settles when it ends, with the
+ * run's own failure as a problem if it failed; `ended()` says whether it has.
+ */
+async function startRun(system: ActorSystem, ledger: Ledger, repo: string, scratch: string) {
+  const session = await RunSession.start(ledger, {
+    repo,
+    out: join(scratch, "out"),
+    goal: "add CI to this repository",
+  }, { system });
+  let running = true;
+  const done = session.run().then(
+    () => [] as string[],
+    (err) => [`the run itself failed: ${(err as Error).message}`],
+  ).finally(() => running = false);
+  return { runId: session.runId, done, ended: () => !running };
+}
+
+/**
  * Runs the repo-ops team on `repo` in a system of its own while killing its worker actors at
  * random moments (`random` decides who and when, so a seed repeats a run's faults), then checks
  * what the run left in the ledger: every task that started ended exactly once (succeeded, dead
@@ -31,19 +49,12 @@ export async function faultRun(
   maxFaults: number,
 ): Promise<FaultRun> {
   await using system = await ActorSystem.start();
-  const session = await RunSession.start(ledger, {
-    repo,
-    out: join(scratch, "out"),
-    goal: "add CI to this repository",
-  }, { system });
-  const runId = session.runId;
+  const { runId, done, ended } = await startRun(system, ledger, repo, scratch);
   let faults = 0;
-  let running = true;
-  const done = session.run().finally(() => running = false);
   // Kill a random worker of this run's team, now and then, until the run ends (or enough were).
-  while (running && faults < maxFaults) {
-    await Promise.race([sleep(Math.round(random() * 2 * meanGapMs)), done.catch(() => {})]);
-    if (!running) break;
+  while (!ended() && faults < maxFaults) {
+    await Promise.race([sleep(Math.round(random() * 2 * meanGapMs)), done]);
+    if (ended()) break;
     const team = teamOf(runId);
     const victims = system.registry.list().filter((e) =>
       team.owns(e.id) && e.id !== team.supervisor && e.status === "running" &&
@@ -53,12 +64,7 @@ export async function faultRun(
     const victim = victims[Math.floor(random() * victims.length)];
     if (system.registry.cell(victim.id)?.fail("chaos: killed at a random moment")) faults++;
   }
-  const problems: string[] = [];
-  try {
-    await done;
-  } catch (err) {
-    problems.push(`the run itself failed: ${(err as Error).message}`);
-  }
+  const problems = await done;
   const kept = await runPromises(ledger, runId);
   return { runId, faults, tasks: kept.tasks, problems: [...problems, ...kept.problems] };
 }
@@ -87,21 +93,14 @@ export async function stuckRun(
   random: () => number,
 ): Promise<FaultRun> {
   await using system = await ActorSystem.start();
-  const session = await RunSession.start(ledger, {
-    repo,
-    out: join(scratch, "out"),
-    goal: "add CI to this repository",
-  }, { system });
-  const runId = session.runId;
+  const { runId, done, ended } = await startRun(system, ledger, repo, scratch);
   const team = teamOf(runId);
   const crashes = system.events.collect((e) => e.type === "crashed" && team.owns(e.actor));
-  let running = true;
-  const done = session.run().finally(() => running = false);
   // Once the team is up, three of its later agents (seeded) get a misbehaviour each.
   const names = [...LATER].sort(() => random() - 0.5).slice(0, 3);
   const faults: Fault[] = ["spin", "hang", "leak"];
   const injected = new Map<string, Fault>();
-  for (let i = 0; i < 500 && running && injected.size < faults.length; i++) {
+  for (let i = 0; i < 500 && !ended() && injected.size < faults.length; i++) {
     for (const [k, name] of names.entries()) {
       const id = `${team.prefix}${name}-1`;
       if (!injected.has(id) && system.registry.cell(id)?.injectFault(faults[k])) {
@@ -110,12 +109,7 @@ export async function stuckRun(
     }
     if (injected.size < faults.length) await sleep(10);
   }
-  const problems: string[] = [];
-  try {
-    await done;
-  } catch (err) {
-    problems.push(`the run itself failed: ${(err as Error).message}`);
-  }
+  const problems = await done;
   crashes.stop();
   // A fault counts once it fired: its agent crashed, caught the way its kind must be.
   let fired = 0;
