@@ -139,8 +139,10 @@ export class ActorCell implements Child {
     this.#pump();
   }
 
-  /** Queues a message; anything refused or evicted becomes a dead letter, never silently lost. */
-  /** Queues an envelope, or a plain tell's message as it is (see `Queued`). */
+  /**
+   * Queues an envelope, or a plain tell's message as it is (see `Queued`); anything refused or
+   * evicted becomes a dead letter, never silently lost.
+   */
   enqueue(item: Queued, priority: Priority): boolean {
     if (this.#status === "disposed" || this.#status === "stopped") {
       this.#refuse(envelopeOf(item), "actor_stopped", `actor "${this.id}" is stopped`);

@@ -1,8 +1,8 @@
 /**
  * A worker's pulse in shared memory. The worker bumps a counter from its own timer and writes
- * its load and heap size there; the host reads them without a message. A host whose thread was busy for a
- * while then finds the beats the worker made meanwhile, instead of mistaking its own delay for
- * a dead worker, and idle workers cost no messages at all.
+ * its load and heap size there; the host reads them without a message. A host whose thread was
+ * busy for a while then finds the beats the worker made meanwhile, instead of mistaking its own
+ * delay for a dead worker, and idle workers cost no messages at all.
  */
 export class Pulse {
   static readonly BYTES = 32;

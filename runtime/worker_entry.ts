@@ -84,11 +84,12 @@ let fault: Fault | undefined;
 async function misbehave(f: Fault): Promise<void> {
   if (f === "spin") { for (;;) Math.random(); }
   if (f === "hang") await new Promise(() => {});
-  // Heap (not ArrayBuffers, which live outside it): 8 MiB of numbers per step.
+  // Heap (not ArrayBuffers, which live outside it): 8 MiB of numbers every 20 ms, ~400 MiB a
+  // second, slow enough to be caught well before V8's own limit on a small machine.
   const kept: number[][] = [];
   for (;;) {
     kept.push(new Array(2 ** 20).fill(Math.random()));
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
