@@ -3,20 +3,25 @@ import { loadPolicyData } from "./load_policy.ts";
 import { compilePattern } from "./pattern.ts";
 import { Globs, PolicySet, Severity } from "./policy.ts";
 
-const Regex = z.string().min(1).refine((s) => {
+const Regex = z.string().min(1).superRefine((s, ctx) => {
   try {
     compilePattern(s);
-    return true;
-  } catch {
-    return false;
+  } catch (err) {
+    ctx.addIssue({
+      code: "custom",
+      message: `not a valid regular expression (RE2 syntax: no lookarounds or backreferences): ${
+        (err as Error).message
+      }`,
+    });
   }
-}, { message: "not a valid regular expression" });
+});
 
 /**
  * How a control is checked on a repository:
  * - `finding`: any assessor finding with one of these rules (e.g. committed secrets) violates it;
  * - `pattern`: a line matching `pattern` in a file matching `files` violates it, unless the same
- *   file also matches `unless` (e.g. a deploy job without an approval gate);
+ *   file also matches `unless` (e.g. a deploy job without an approval gate); a match that
+ *   `except` matches does not count (e.g. addresses at example.com);
  * - `absent`: it is violated when no file matching `files` matches `pattern` (e.g. no audit log).
  */
 export const ControlCheck = z.discriminatedUnion("kind", [
@@ -26,6 +31,7 @@ export const ControlCheck = z.discriminatedUnion("kind", [
     files: Globs,
     pattern: Regex,
     unless: Regex.optional(),
+    except: Regex.optional(),
   }),
   z.strictObject({ kind: z.literal("absent"), files: Globs, pattern: Regex }),
 ]);

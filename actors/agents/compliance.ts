@@ -46,13 +46,15 @@ export async function checkCompliance(
       } else if (check.kind === "pattern") {
         const pattern = compilePattern(check.pattern);
         const unless = check.unless ? compilePattern(check.unless) : undefined;
+        const except = check.except ? compilePattern(check.except) : undefined;
+        const hitIn = (line: string) => pattern.matches(line).find((m) => !except?.test(m));
         for (const f of candidates(check.files)) {
           const text = await read(f.path);
           if (text === null || (unless && unless.test(text))) continue;
           const lines = text.split("\n");
-          const i = lines.findIndex((l) => pattern.test(l));
+          const i = lines.findIndex((l) => hitIn(l) !== undefined);
           if (i >= 0) {
-            const hit = lines[i].match(pattern)![0];
+            const hit = hitIn(lines[i])!;
             violation(`found in ${f.path}`, {
               path: f.path,
               line: i + 1,

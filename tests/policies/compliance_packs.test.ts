@@ -86,3 +86,52 @@ Deno.test("packs are validated data: the built-in ones load; a bad one is refuse
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a pack's pattern cannot backtrack without end: (a+)+$ on a long line of a's is checked in linear time", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "troupe-redos-" });
+  try {
+    const repo = join(dir, "repo");
+    await Deno.mkdir(repo);
+    // A backtracking engine takes 2^200 steps on this line: the assessor would be stuck.
+    await Deno.writeTextFile(join(repo, "notes.txt"), "a".repeat(200) + "!\n");
+    const pack = join(dir, "redos.yaml");
+    await Deno.writeTextFile(
+      pack,
+      "name: redos\nframework: X\ndescription: ''\ncontrols:\n" +
+        "  - id: r1\n    title: only a's\n    severity: low\n" +
+        "    check: { kind: absent, files: '**/*.txt', pattern: '^(a+)+$' }\n",
+    );
+    const r = await cli([
+      "run",
+      "audit this repository",
+      "--repo",
+      repo,
+      "--compliance",
+      pack,
+      "--out",
+      join(dir, "out"),
+      "--ledger",
+      join(dir, "ledger.duckdb"),
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const findings: { rule: string; control?: string }[] = JSON.parse(r.stdout).findings;
+    assert.deepEqual(
+      findings.filter((f) => f.rule === "compliance").map((f) => f.control),
+      ["redos/r1"],
+    );
+    const lookaround = join(dir, "lookaround.yaml");
+    await Deno.writeTextFile(
+      lookaround,
+      (await Deno.readTextFile(pack)).replace("^(a+)+$", "(?<=a)b"),
+    );
+    const refused = await cli(["run", "--compliance", lookaround, "--ledger", ":memory:"]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /controls\.0\.check\.pattern: not a valid regular expression \(RE2 syntax/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
