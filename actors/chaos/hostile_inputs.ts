@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import type { Ledger } from "../../ledger/mod.ts";
-import { loadPolicyFile } from "../../policies/mod.ts";
+import { loadCompliancePack, loadPolicyFile } from "../../policies/mod.ts";
+import { checkCompliance } from "../agents/compliance.ts";
+import { scan } from "../agents/scanner.ts";
 import { ActorSystem, defineActor } from "../../runtime/mod.ts";
 import { parseManifest, Sandbox } from "../../sandboxes/mod.ts";
 import { watToWasm } from "../../sandboxes/wat.ts";
@@ -284,6 +286,33 @@ async function tryPlugins(): Promise<Tried[]> {
   return out;
 }
 
+/**
+ * A compliance pack whose pattern backtracks without end on the text it meets (`^(a+)+$` on a
+ * long line of a's and a `!`): the check must end, with the violation it finds.
+ */
+async function tryBacktrackingPack(dir: string): Promise<Tried> {
+  const repo = join(dir, "redos-repo");
+  await Deno.mkdir(repo, { recursive: true });
+  await Deno.writeTextFile(join(repo, "notes.txt"), "a".repeat(5_000) + "!\n");
+  const file = join(dir, "redos-pack.yaml");
+  await Deno.writeTextFile(
+    file,
+    "name: redos\nframework: X\ndescription: ''\ncontrols:\n  - id: r\n    title: t\n" +
+      "    severity: low\n    check: { kind: absent, files: '**', pattern: '^(a+)+$' }\n",
+  );
+  const input = "a compliance pack whose pattern backtracks without end";
+  const t = performance.now();
+  let escaped: string | undefined;
+  try {
+    const found = await checkCompliance(await scan(repo), [], [await loadCompliancePack(file)]);
+    if (found.length !== 1) escaped = `${found.length} violations instead of 1`;
+  } catch (err) {
+    escaped = `the check failed: ${(err as Error).message}`;
+  }
+  if (performance.now() - t > 5_000) escaped = `took ${Math.round(performance.now() - t)} ms`;
+  return { area: "policy", input, ...(escaped ? { escaped } : {}) };
+}
+
 /** Policy files that are malformed, contradictory or hostile. */
 async function tryPolicies(dir: string): Promise<Tried[]> {
   const files: [string, string, boolean][] = [
@@ -314,6 +343,7 @@ async function tryPolicies(dir: string): Promise<Tried[]> {
     ["binary.yaml", "\u0000\u0001\u0002\u0003", false],
   ];
   const out: Tried[] = [];
+  out.push(await tryBacktrackingPack(dir));
   for (const [name, text, mayLoad] of files) {
     const path = join(dir, name);
     await Deno.writeTextFile(path, text);
