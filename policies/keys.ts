@@ -2,6 +2,11 @@ import { encodeBase64Url } from "./base64url.ts";
 import { z } from "zod";
 import { join } from "node:path";
 import { TroupeError } from "../runtime/errors.ts";
+import { readTextLimited } from "../runtime/read_limited.ts";
+
+/** A key file is a few hundred bytes and a trust list a line per key: anything far larger is not one. */
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+const MAX_TRUST_LIST_BYTES = 4 * 1024 * 1024;
 
 /** What a key's holder may do: approve, operate or administer. */
 export const Role = z.enum(["approver", "operator", "admin"]);
@@ -38,7 +43,9 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Reads `DIR/trust.json`; an empty list when there is none. */
 export async function readTrustList(dir: string): Promise<TrustList> {
   try {
-    return TrustList.parse(JSON.parse(await Deno.readTextFile(join(dir, "trust.json"))));
+    return TrustList.parse(
+      JSON.parse(await readTextLimited(join(dir, "trust.json"), MAX_TRUST_LIST_BYTES)),
+    );
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return { keys: [] };
     throw new TroupeError(
@@ -87,7 +94,7 @@ export async function newKey(
 /** Reads a private key file made by `deno task keys new`. */
 export async function readKeyFile(file: string): Promise<KeyFile> {
   try {
-    return KeyFile.parse(JSON.parse(await Deno.readTextFile(file)));
+    return KeyFile.parse(JSON.parse(await readTextLimited(file, MAX_KEY_FILE_BYTES)));
   } catch (err) {
     throw new TroupeError(
       "invalid_file",

@@ -1,6 +1,11 @@
 import { join } from "node:path";
 import type { Ledger } from "../../ledger/mod.ts";
-import { loadCompliancePack, loadPolicyFile } from "../../policies/mod.ts";
+import {
+  loadCompliancePack,
+  loadPolicyFile,
+  readKeyFile,
+  readTrustList,
+} from "../../policies/mod.ts";
 import { checkCompliance } from "../agents/compliance.ts";
 import { scan } from "../agents/scanner.ts";
 import { ActorSystem, defineActor } from "../../runtime/mod.ts";
@@ -313,6 +318,46 @@ async function tryBacktrackingPack(dir: string): Promise<Tried> {
   return { area: "policy", input, ...(escaped ? { escaped } : {}) };
 }
 
+/**
+ * Key files and trust lists that are malformed, of the wrong kind, huge or endless (a device):
+ * each refused with what is wrong, without reading more than a key file can be.
+ */
+async function tryKeyFiles(dir: string): Promise<Tried[]> {
+  const keys = join(dir, "hostile-keys");
+  await Deno.mkdir(keys, { recursive: true });
+  const jwk = { kty: "OKP", crv: "X25519", x: "AAAA", d: "AAAA" };
+  const files: [string, string | null][] = [
+    ["not-json.key.json", "{ not json"],
+    ["empty.key.json", ""],
+    ["wrong-shape.key.json", JSON.stringify({ name: "x", role: "approver" })],
+    ["wrong-curve.key.json", JSON.stringify({ name: "x", role: "approver", jwk })],
+    ["unknown-role.key.json", JSON.stringify({ name: "x", role: "emperor", jwk })],
+    ["huge.key.json", JSON.stringify({ name: "x".repeat(20 << 20) })],
+    ["/dev/zero", null], // never ends
+  ];
+  const out: Tried[] = [];
+  for (const [name, text] of files) {
+    const path = text === null ? name : join(keys, name);
+    if (text !== null) await Deno.writeTextFile(path, text);
+    const t = performance.now();
+    let escaped: string | undefined;
+    try {
+      await readKeyFile(path);
+      escaped = "was read as a key";
+    } catch { /* refused with what is wrong, as promised */ }
+    if (performance.now() - t > 5_000) escaped = `took ${Math.round(performance.now() - t)} ms`;
+    out.push({ area: "policy", input: `a key file: ${name}`, ...(escaped ? { escaped } : {}) });
+  }
+  await Deno.writeTextFile(join(keys, "trust.json"), JSON.stringify({ keys: [{ name: 5 }] }));
+  let escaped: string | undefined;
+  try {
+    await readTrustList(keys);
+    escaped = "was read as a trust list";
+  } catch { /* refused */ }
+  out.push({ area: "policy", input: "a malformed trust list", ...(escaped ? { escaped } : {}) });
+  return out;
+}
+
 /** Policy files that are malformed, contradictory or hostile. */
 async function tryPolicies(dir: string): Promise<Tried[]> {
   const files: [string, string, boolean][] = [
@@ -343,7 +388,7 @@ async function tryPolicies(dir: string): Promise<Tried[]> {
     ["binary.yaml", "\u0000\u0001\u0002\u0003", false],
   ];
   const out: Tried[] = [];
-  out.push(await tryBacktrackingPack(dir));
+  out.push(await tryBacktrackingPack(dir), ...await tryKeyFiles(dir));
   for (const [name, text, mayLoad] of files) {
     const path = join(dir, name);
     await Deno.writeTextFile(path, text);
