@@ -165,9 +165,10 @@ async function runProcess(args: string[], o: { killAfterMs?: number; maxFileKb?:
 
 /**
  * A run whose ledger's disk fills up: its process may write no file past a seeded size of
- * 12-40 KiB (a run's ledger grows to ~50 KiB), so a commit fails as it opens or mid-run. The run must stop with an error that says so and how to
- * resume; resumed in a new process with space again, it must finish, every event acknowledged
- * before the stop must be stored, and every task that started must end exactly once.
+ * 12-40 KiB (a run's ledger grows to ~50 KiB), so a commit fails as the ledger is set up or
+ * mid-run. The run must stop with an error that says so and how to resume; resumed in a new
+ * process with space again, it must finish, every event acknowledged before the stop must be
+ * stored, and every task that started must end exactly once.
  */
 export async function diskFullRun(
   scratch: string,
