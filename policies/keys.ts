@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { TroupeError } from "../runtime/errors.ts";
 import { readTextLimited } from "../runtime/read_limited.ts";
 
-/** A key file is a few hundred bytes and a trust list a line per key: anything far larger is not one. */
+/** A key file is a few hundred bytes, a trust list a line per key: far larger is neither. */
 const MAX_KEY_FILE_BYTES = 64 * 1024;
 const MAX_TRUST_LIST_BYTES = 4 * 1024 * 1024;
 

@@ -69,7 +69,7 @@ export async function faultRun(
   return { runId, faults, tasks: kept.tasks, problems: [...problems, ...kept.problems] };
 }
 
-/** How each injected misbehaviour must be caught: by the watchdog, the heap limit or the monitor. */
+/** How each injected misbehaviour must be caught: the watchdog, the heap limit or the monitor. */
 const CAUGHT_BY: Record<Fault, string> = {
   spin: "unresponsive",
   leak: "over_memory",

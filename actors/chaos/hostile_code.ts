@@ -34,7 +34,10 @@ export function flood(): i32 {
 }
 export function failing(): i32 { return 7; }`;
 
-/** Imports outside troupe's host functions: the environment, files and processes through WASI, a made-up "system". */
+/**
+ * Imports outside troupe's host functions: the environment, files and the process through WASI,
+ * and a made-up "system".
+ */
 const FOREIGN_IMPORTS: [string, string][] = [
   [
     "the environment through WASI environ_sizes_get",

@@ -1,8 +1,8 @@
 /**
  * A repo-ops run in a process of its own, for the chaos suite to SIGKILL at a random moment:
- * `run_process.ts LEDGER REPO OUT [--apply]` starts a run and `run_process.ts LEDGER --resume RUN_ID`
- * resumes one. Prints `started RUN_ID` as soon as the run is in the ledger, `finished` at the end,
- * or `stopped {"runId","seq"}` (exit 3) when the ledger could not be written.
+ * `run_process.ts LEDGER REPO OUT [--apply]` starts a run and `run_process.ts LEDGER --resume
+ * RUN_ID` resumes one. Prints `started RUN_ID` as soon as the run is in the ledger, `finished` at
+ * the end, or `stopped {"runId","seq"}` (exit 3) when the ledger could not be written.
  */
 import { Ledger, type LedgerError } from "../../ledger/mod.ts";
 import { RunSession } from "../orchestrator/run_session.ts";

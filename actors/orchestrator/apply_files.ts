@@ -26,8 +26,8 @@ export interface ApplyOptions {
 
 /**
  * Writes reviewed files into the repository, each decided by policy as `fs.write`, each at most
- * once a run (a `file_applied` event per file, and no write when the file already holds it). Writes that need approval are parked together
- * as one request and wait for it.
+ * once a run (a `file_applied` event per file, and no write when the file already holds it).
+ * Writes that need approval are parked together as one request and wait for it.
  */
 export async function applyFiles(
   o: ApplyOptions,
