@@ -26,17 +26,20 @@ function yamlAt(scan: ScanResult, path: string): Record<string, unknown> | undef
   }
 }
 
-/** `.travis.yml`: its `install` and `script` lists. */
-function travis(scan: ScanResult): KnownCommands | undefined {
-  const doc = yamlAt(scan, ".travis.yml");
-  const test = portable(asList(doc?.script));
+/** Install and test lines as one command each, joined with `&&`; none without a test line. */
+function joined(install: string[], test: string[], from: string): KnownCommands | undefined {
   if (test.length === 0) return undefined;
-  const install = portable(asList(doc?.install));
   return {
     ...(install.length ? { install: install.join(" && ") } : {}),
     test: test.join(" && "),
-    from: ".travis.yml",
+    from,
   };
+}
+
+/** `.travis.yml`: its `install` and `script` lists. */
+function travis(scan: ScanResult): KnownCommands | undefined {
+  const doc = yamlAt(scan, ".travis.yml");
+  return joined(portable(asList(doc?.install)), portable(asList(doc?.script)), ".travis.yml");
 }
 
 /** `appveyor.yml`: `install` and `test_script`, plain or `sh:` entries (its Linux images). */
@@ -46,14 +49,7 @@ function appveyor(scan: ScanResult): KnownCommands | undefined {
     (Array.isArray(v) ? v : []).flatMap((x) =>
       typeof x === "string" ? [x] : typeof x?.sh === "string" ? [x.sh] : []
     );
-  const test = portable(lines(doc?.test_script));
-  if (test.length === 0) return undefined;
-  const install = portable(lines(doc?.install));
-  return {
-    ...(install.length ? { install: install.join(" && ") } : {}),
-    test: test.join(" && "),
-    from: "appveyor.yml",
-  };
+  return joined(portable(lines(doc?.install)), portable(lines(doc?.test_script)), "appveyor.yml");
 }
 
 /** `.circleci/config.yml`: the `run` steps of its first job that runs tests. */
@@ -67,13 +63,7 @@ function circleci(scan: ScanResult): KnownCommands | undefined {
       return typeof command === "string" ? [command.trim()] : [];
     });
     const test = runs.findIndex((r) => /\btest/i.test(r));
-    if (test < 0) continue;
-    const install = runs.slice(0, test);
-    return {
-      ...(install.length ? { install: install.join(" && ") } : {}),
-      test: runs.slice(test).join(" && "),
-      from: ".circleci/config.yml",
-    };
+    if (test >= 0) return joined(runs.slice(0, test), runs.slice(test), ".circleci/config.yml");
   }
   return undefined;
 }
