@@ -5,7 +5,7 @@
  */
 import { Ledger, LedgerJournal } from "../ledger/mod.ts";
 import { ActorSystem, defineActor } from "../runtime/mod.ts";
-import type { Figure } from "./message_bench.ts";
+import type { Section } from "./figure.ts";
 
 /** An event-sourced balance: each deposit is a stored event, a snapshot every 100. */
 const ACCOUNT = defineActor<{ type: "deposit"; amount: number } | { type: "balance" }, {
@@ -28,7 +28,7 @@ const ACCOUNT = defineActor<{ type: "deposit"; amount: number } | { type: "balan
 /** Deposits in flight at once: callers that do not wait for each other, as a busy actor sees. */
 const WINDOW = 1000;
 
-export async function benchJournal(quick: boolean): Promise<Figure[]> {
+export async function benchJournal(quick: boolean): Promise<Section> {
   const n = quick ? 500 : 20_000;
   const dir = await Deno.makeTempDir({ prefix: "troupe-bench-journal-" });
   const path = `${dir}/ledger.duckdb`;
@@ -75,11 +75,22 @@ export async function benchJournal(quick: boolean): Promise<Figure[]> {
     if (state.deposits !== n) throw new Error(`recovered ${state.deposits} of ${n} deposits`);
     await system.stop();
     await ledger.close();
-    return [
-      { name: "event-sourced: ledger appends, as many at once", value: appends },
-      { name: "event-sourced: persisted deposits, one actor", value: persisted },
-      { name: "event-sourced: recovery to first answer", value: recoveryMs, unit: "ms" },
-    ];
+    return {
+      figures: [
+        { name: "event-sourced: ledger appends, as many at once", value: appends },
+        {
+          name: "event-sourced: persisted deposits, one actor",
+          value: persisted,
+          target: "≥ 10,000",
+        },
+        { name: "event-sourced: recovery to first answer", value: recoveryMs, unit: "ms" },
+      ],
+      ratios: [[
+        "event-sourced: persisted deposits, one actor",
+        "event-sourced: ledger appends, as many at once",
+        "",
+      ]],
+    };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

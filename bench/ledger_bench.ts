@@ -6,10 +6,10 @@
 import { DuckDBInstance, DuckDBTimestampValue } from "@duckdb/node-api";
 import { hash } from "node:crypto";
 import { Ledger, type LedgerEngine } from "../ledger/mod.ts";
+import type { Section } from "./figure.ts";
 
 let N = Number(Deno.env.get("BENCH_LEDGER_N") ?? 200_000);
 const BATCH = 4096;
-/** The wasm engine is for hosts without FFI, not for throughput: a smaller run shows its rate. */
 let N_WASM = Number(Deno.env.get("BENCH_LEDGER_WASM_N") ?? 20_000);
 const payload = { messageType: "plan", priority: "normal", from: "orchestrator" };
 
@@ -68,29 +68,27 @@ async function ledgerAppends(
   return rate;
 }
 
-/** Prints the ledger's figures; `quick`: tiny sizes, to show it still runs. */
-export async function benchLedger(quick = false): Promise<void> {
+/** The ledger's append rate next to the raw appender; `quick`: tiny sizes, to show it still runs. */
+export async function benchLedger(quick = false): Promise<Section> {
   if (quick) [N, N_WASM] = [2_000, 500];
   const dir = await Deno.makeTempDir({ prefix: "troupe-bench-" });
   try {
     const raw = await rawAppender(`${dir}/raw.duckdb`);
     const chained = await ledgerAppends(`${dir}/ledger.duckdb`);
-    const fmt = (n: number) => Math.round(n).toLocaleString("en").padStart(12);
-    console.log(`ledger: ${N.toLocaleString("en")} events, batches of ${BATCH}`);
-    console.log(`baseline: raw DuckDB appender                   ${fmt(raw)} /s`);
-    console.log(`troupe: hash-chained durable appends            ${fmt(chained)} /s`);
-    console.log(`chained / raw: ${(chained / raw).toFixed(2)} (target >= 0.50, and >= 100,000/s)`);
     const wasm = await ledgerAppends(":memory:", "wasm", N_WASM);
-    console.log(
-      `wasm engine, in memory (${N_WASM.toLocaleString("en")} events)     ${fmt(wasm)} /s` +
-        ` (${(wasm / chained).toFixed(3)} of native; no target)`,
-    );
+    return {
+      figures: [
+        { name: "ledger: raw DuckDB appender, same rows", value: raw },
+        { name: "ledger: hash-chained durable appends", value: chained, target: "≥ 100,000" },
+        // For hosts without FFI, not for throughput: a smaller run in memory shows its rate.
+        { name: "ledger: wasm engine, in memory", value: wasm },
+      ],
+      ratios: [
+        ["ledger: hash-chained durable appends", "ledger: raw DuckDB appender, same rows", "≥ 0.5"],
+        ["ledger: wasm engine, in memory", "ledger: hash-chained durable appends", ""],
+      ],
+    };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-if (import.meta.main) {
-  await benchLedger();
-  Deno.exit(0); // exit explicitly: see the note on DuckDB teardown in the README
 }

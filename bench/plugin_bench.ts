@@ -8,6 +8,7 @@ import { pluginActor } from "../plugins/plugin_actor.ts";
 import { ActorSystem, defineActor } from "../runtime/mod.ts";
 import { parseManifest, Sandbox } from "../sandboxes/mod.ts";
 import { watToWasm } from "../sandboxes/wat.ts";
+import type { Section } from "./figure.ts";
 
 let N = Number(Deno.env.get("BENCH_PLUGIN_N") ?? 5000);
 let COLD = 20;
@@ -32,20 +33,15 @@ const WAT = `(module
     (call $output_set (local.get $out) (i64.const 11))
     (i32.const 0)))`;
 
-function line(label: string, value: number, unit: string): void {
-  console.log(`${label.padEnd(52)} ${value.toFixed(value < 10 ? 2 : 0).padStart(12)} ${unit}`);
-}
-
 async function timeEach(n: number, fn: () => unknown): Promise<number> {
   const start = performance.now();
   for (let i = 0; i < n; i++) await fn();
   return ((performance.now() - start) * 1000) / n; // µs per call
 }
 
-/** Prints the plugin figures; `quick`: tiny sizes, to show it still runs. */
-export async function benchPlugins(quick = false): Promise<void> {
+/** The plugin figures; `quick`: tiny sizes, to show it still runs. */
+export async function benchPlugins(quick = false): Promise<Section> {
   if (quick) [N, COLD] = [50, 2];
-  console.log("plugins");
   const wasm = await watToWasm(WAT);
   const manifest = parseManifest({ name: "bench", wasm: "bench.wasm" });
 
@@ -55,17 +51,14 @@ export async function benchPlugins(quick = false): Promise<void> {
   const instance = await WebAssembly.instantiate(module, imports);
   const noop = instance.exports.noop as () => number;
   const raw = await timeEach(N * 20, () => noop());
-  line("baseline: raw WebAssembly call", raw, "µs/call");
 
   const direct = await createPlugin({ wasm: [{ data: wasm }] }, { useWasi: false });
   const inThread = await timeEach(N, () => direct.call("noop"));
-  line("Extism call on the calling thread (no limits)", inThread, "µs/call");
   await direct.close();
 
   const sandbox = await Sandbox.create(manifest, { wasm });
   await sandbox.call("noop");
   const sandboxed = await timeEach(N, () => sandbox.call("noop"));
-  line("troupe: sandboxed call (own worker, limits)", sandboxed, "µs/call");
   sandbox.close();
 
   const compileMs = (await timeEach(COLD, async () => {
@@ -74,21 +67,19 @@ export async function benchPlugins(quick = false): Promise<void> {
       imports,
     );
   })) / 1000;
-  line("baseline: compile + instantiate", compileMs, "ms");
   const coldMs = (await timeEach(COLD, async () => {
     (await Sandbox.create(manifest, { wasm })).close();
   })) / 1000;
-  line("troupe: sandbox cold start (worker + plugin)", coldMs, "ms");
 
-  const system = await ActorSystem.start();
+  const dir = await Deno.makeTempDir({ prefix: "troupe-bench-plugin-" });
   try {
+    await using system = await ActorSystem.start();
     const inline = await system.spawn({
       id: "inline",
       isolation: "inline",
       behaviour: defineActor({ receive: () => 1 }),
       observeMessages: false,
     });
-    const dir = await Deno.makeTempDir();
     await Deno.writeFile(`${dir}/bench.wasm`, wasm);
     const agent = await system.spawn({
       ...pluginActor({ id: "agent", manifest: { ...manifest, wasm: `${dir}/bench.wasm` } }),
@@ -97,19 +88,40 @@ export async function benchPlugins(quick = false): Promise<void> {
     await agent.ask({});
     const inlineRate = 1e6 / await timeEach(N, () => inline.ask({}));
     const agentRate = 1e6 / await timeEach(N, () => agent.ask({}));
-    line("baseline: ask an inline actor", inlineRate, "/s");
-    line("troupe: ask a plugin agent", agentRate, "/s");
-    await Deno.remove(dir, { recursive: true });
-    console.log(`\nsandboxed call / raw call cost:          ${(sandboxed / raw).toFixed(0)}×`);
-    console.log(`in-thread Extism call / raw call cost:    ${(inThread / raw).toFixed(0)}×`);
-    console.log(`sandbox cold start / compile+instantiate: ${(coldMs / compileMs).toFixed(1)}×`);
-    console.log(`plugin agent asks / inline actor asks:    ${(agentRate / inlineRate).toFixed(2)}`);
+    return {
+      figures: [
+        { name: "plugin call: raw WebAssembly call", value: raw, unit: "µs" },
+        {
+          name: "plugin call: Extism on the calling thread, no limits",
+          value: inThread,
+          unit: "µs",
+        },
+        { name: "plugin call: troupe sandbox (own worker, limits)", value: sandboxed, unit: "µs" },
+        {
+          name: "plugin call: troupe sandbox, over a raw call",
+          value: sandboxed - raw,
+          unit: "µs",
+          target: "≤ 20",
+        },
+        { name: "plugin start: compile + instantiate", value: compileMs, unit: "ms" },
+        { name: "plugin start: troupe sandbox (worker + plugin)", value: coldMs, unit: "ms" },
+        { name: "plugin asks: inline actor", value: inlineRate },
+        { name: "plugin asks: troupe plugin agent", value: agentRate, target: "≥ 30,000" },
+      ],
+      ratios: [
+        [
+          "plugin call: troupe sandbox (own worker, limits)",
+          "plugin call: raw WebAssembly call",
+          "",
+        ],
+        [
+          "plugin start: troupe sandbox (worker + plugin)",
+          "plugin start: compile + instantiate",
+          "",
+        ],
+      ],
+    };
   } finally {
-    await system.stop();
+    await Deno.remove(dir, { recursive: true });
   }
-}
-
-if (import.meta.main) {
-  await benchPlugins();
-  Deno.exit(0);
 }

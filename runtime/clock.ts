@@ -26,8 +26,9 @@ export const realClock: Clock = {
   clearInterval: (id) => clearInterval(id),
 };
 
-/** Resolves after `ms` on `clock`. */
+/** Resolves after `ms` on `clock`; at once for 0 (a timer costs a millisecond or more). */
 export function sleep(clock: Clock, ms: number): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
   return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
 

@@ -20,13 +20,40 @@ async function bench(...args: string[]) {
 Deno.test("deno task bench --quick runs every benchmark, troupe next to the raw limits and the peers, and prints ratios", async () => {
   const r = await bench("--quick");
   assert.equal(r.code, 0, r.stderr);
-  for (const peer of ["xstate v5", "nact", "bare microtask mailbox", "raw Worker postMessage"]) {
-    assert.match(r.stdout, new RegExp(peer), `${peer} is measured in the same run`);
+  // Every Savina workload runs on troupe and on each peer, next to the raw limit.
+  const workloads = [
+    "ping-pong",
+    "counting",
+    "fork-join throughput",
+    "fork-join creation",
+    "thread ring",
+    "big",
+    "chameneos",
+  ];
+  for (const workload of workloads) {
+    for (const kit of ["troupe inline", "xstate v5", "nact", "bare microtask mailbox"]) {
+      assert.match(
+        r.stdout,
+        new RegExp(`${workload}: ${kit}\\s+[\\d,.]+ /s`),
+        `${workload}: ${kit}`,
+      );
+    }
+    assert.match(r.stdout, new RegExp(`ratio ${workload}: troupe inline ÷ ${workload}: xstate v5`));
   }
+  for (
+    const figure of [
+      "ping-pong: troupe worker actors",
+      "worker round trip: raw Worker postMessage",
+      "worker one-way: raw SharedArrayBuffer ring",
+      "every message recorded: asks to one inline actor",
+      "crash to answering: troupe inline actor",
+      "ledger: hash-chained durable appends",
+      "plugin call: troupe sandbox, over a raw call",
+      "plugin asks: troupe plugin agent",
+    ]
+  ) assert.ok(r.stdout.includes(figure), `${figure} is measured`);
   const ratios = r.stdout.split("\n").filter((l) => l.includes(" ÷ "));
-  assert.ok(ratios.length >= 6 && ratios.every((l) => /\bratio\b/.test(l)), ratios.join("\n"));
-  assert.match(r.stdout, /chained \/ raw/);
-  assert.match(r.stdout, /sandboxed call \/ raw call cost/);
+  assert.ok(ratios.length >= 25 && ratios.every((l) => /\bratio\b/.test(l)), ratios.join("\n"));
 });
 
 Deno.test("deno task bench --quick --json prints every figure with its baseline and ratio", async () => {
