@@ -33,7 +33,8 @@ export function backoffDelay(backoff: Backoff, n: number): number {
  * `periodMs`. Restarts are handled one at a time so that overlapping crashes stay ordered.
  */
 export class Supervisor implements Child {
-  readonly #entries: Entry[] = [];
+  /** By child id, in start order (a Map keeps insertion order; lookups stay O(1) at any size). */
+  readonly #entries = new Map<string, Entry>();
   #restarts: number[] = [];
   #queue: Promise<void> = Promise.resolve();
   #running = false;
@@ -53,14 +54,14 @@ export class Supervisor implements Child {
 
   /** Its children, in start order. */
   get children(): readonly Child[] {
-    return this.#entries.map((e) => e.child);
+    return [...this.#entries.values()].map((e) => e.child);
   }
 
   /** Starts every child in order; on a failure, stops those started and rethrows. */
   async start(): Promise<void> {
     this.#restarts = [];
     const started: Entry[] = [];
-    for (const entry of this.#entries) {
+    for (const entry of this.#entries.values()) {
       try {
         await entry.child.start();
         started.push(entry);
@@ -74,14 +75,14 @@ export class Supervisor implements Child {
 
   /** Adds and starts a child under this supervisor. */
   async startChild(spec: ChildSpec): Promise<Child> {
-    if (this.#entries.some((e) => e.child.id === childId(spec))) {
+    if (this.#entries.has(childId(spec))) {
       throw new Error(`supervisor "${this.id}" already has a child "${childId(spec)}"`);
     }
     const entry = this.#add(spec);
     try {
       await entry.child.start();
     } catch (err) {
-      this.#entries.splice(this.#entries.indexOf(entry), 1);
+      this.#entries.delete(entry.child.id);
       entry.child.dispose("it failed to start");
       throw err;
     }
@@ -91,9 +92,9 @@ export class Supervisor implements Child {
   /** Stops a child and forgets it: it is not restarted and its id is free again. */
   async removeChild(id: string, deadlineMs: number): Promise<boolean> {
     await this.#queue;
-    const entry = this.#entries.find((e) => e.child.id === id);
+    const entry = this.#entries.get(id);
     if (!entry) return false;
-    this.#entries.splice(this.#entries.indexOf(entry), 1);
+    this.#entries.delete(id);
     await entry.child.stop(Math.min(deadlineMs, entry.spec.shutdownMs));
     entry.child.dispose("it was removed from its supervisor");
     return true;
@@ -104,7 +105,7 @@ export class Supervisor implements Child {
     this.#running = false;
     await this.#queue;
     const started = performance.now();
-    for (const entry of [...this.#entries].reverse()) {
+    for (const entry of [...this.#entries.values()].reverse()) {
       const left = Math.max(
         1,
         Math.min(entry.spec.shutdownMs, deadlineMs - (performance.now() - started)),
@@ -115,7 +116,7 @@ export class Supervisor implements Child {
 
   /** Releases every child and frees this supervisor's id. */
   dispose(reason: string): void {
-    for (const entry of this.#entries) entry.child.dispose(reason);
+    for (const entry of this.#entries.values()) entry.child.dispose(reason);
     this.env.released(this.id);
   }
 
@@ -125,16 +126,16 @@ export class Supervisor implements Child {
     child.onExit = (exit) => {
       this.#queue = this.#queue.then(() => this.#childExited(entry, exit));
     };
-    this.#entries.push(entry);
+    this.#entries.set(child.id, entry);
     return entry;
   }
 
   async #childExited(entry: Entry, exit: Exit): Promise<void> {
-    if (!this.#running || !this.#entries.includes(entry)) return;
+    if (!this.#running || this.#entries.get(entry.child.id) !== entry) return;
     const restart = entry.spec.restart === "permanent" ||
       (entry.spec.restart === "transient" && exit.kind === "crash");
     if (!restart) {
-      this.#entries.splice(this.#entries.indexOf(entry), 1);
+      this.#entries.delete(entry.child.id);
       entry.child.dispose(
         exit.kind === "crash" ? "the actor crashed and is not restarted" : "the actor stopped",
       );
@@ -150,12 +151,12 @@ export class Supervisor implements Child {
       );
       return;
     }
-    const index = this.#entries.indexOf(entry);
+    const entries = [...this.#entries.values()];
     const group = this.spec.strategy === "one_for_one"
       ? [entry]
       : this.spec.strategy === "one_for_all"
-      ? [...this.#entries]
-      : this.#entries.slice(index);
+      ? entries
+      : entries.slice(entries.indexOf(entry));
     for (const other of [...group].reverse()) {
       if (other !== entry) await other.child.stop(other.spec.shutdownMs);
     }
@@ -184,7 +185,9 @@ export class Supervisor implements Child {
   async #giveUp(reason: string): Promise<void> {
     this.#running = false;
     this.events.emit({ type: "escalated", actor: this.id, reason });
-    for (const entry of [...this.#entries].reverse()) await entry.child.stop(entry.spec.shutdownMs);
+    for (const entry of [...this.#entries.values()].reverse()) {
+      await entry.child.stop(entry.spec.shutdownMs);
+    }
     queueMicrotask(() =>
       this.onExit({ kind: "crash", error: { name: "Escalation", message: reason } })
     );
