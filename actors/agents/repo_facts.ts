@@ -89,3 +89,11 @@ export interface GeneratedFile {
   mode: "create" | "append" | "replace";
   reason: string;
 }
+
+/**
+ * True when `text` already ends with what appending `f` adds: an append done before a crash,
+ * which applying (and reporting) again must not double.
+ */
+export function alreadyAppended(text: string, f: GeneratedFile): boolean {
+  return f.mode === "append" && f.content.length > 0 && text.endsWith(f.content);
+}

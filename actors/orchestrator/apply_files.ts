@@ -8,7 +8,7 @@ import {
   describe,
   type PolicyEngine,
 } from "../../policies/mod.ts";
-import type { GeneratedFile } from "../agents/repo_facts.ts";
+import { alreadyAppended, type GeneratedFile } from "../agents/repo_facts.ts";
 import { FileApplied } from "./run_events.ts";
 
 export interface ApplyOptions {
@@ -106,7 +106,5 @@ async function holds(target: string, f: GeneratedFile): Promise<boolean> {
   } catch {
     return false; // not there (or unreadable: the write says why)
   }
-  return f.mode === "append"
-    ? f.content.length > 0 && text.endsWith(f.content)
-    : text === f.content;
+  return f.mode === "append" ? alreadyAppended(text, f) : text === f.content;
 }

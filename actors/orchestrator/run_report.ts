@@ -1,12 +1,13 @@
 import { createTwoFilesPatch } from "diff";
 import { dirname, join } from "node:path";
 import type { RepairStep } from "../agents/planner.ts";
-import type {
-  Detection,
-  Finding,
-  GeneratedFile,
-  ScanResult,
-  SkippedProject,
+import {
+  alreadyAppended,
+  type Detection,
+  type Finding,
+  type GeneratedFile,
+  type ScanResult,
+  type SkippedProject,
 } from "../agents/repo_facts.ts";
 import type { Review } from "../agents/reviewer.ts";
 import type { RunOutcome } from "./orchestrator.ts";
@@ -226,6 +227,27 @@ export function markdown(r: RunReport): string {
   return lines.join("\n");
 }
 
+/**
+ * Each generated file as the repository has it now and as the run leaves it. A resumed run may
+ * find its own append already applied: the file before it is what it was before that append.
+ */
+export async function proposedFiles(
+  repo: string,
+  files: GeneratedFile[],
+): Promise<{ file: GeneratedFile; before: string; after: string }[]> {
+  const proposed = [];
+  for (const f of files) {
+    const current = f.mode === "create"
+      ? ""
+      : await Deno.readTextFile(join(repo, f.path)).catch(() => "");
+    const before = alreadyAppended(current, f)
+      ? current.slice(0, current.length - f.content.length)
+      : current;
+    proposed.push({ file: f, before, after: f.mode === "append" ? before + f.content : f.content });
+  }
+  return proposed;
+}
+
 /** Writes report.md, report.json, the generated files and a patch to `out`; safe to repeat. */
 export async function writeOutputs(
   out: string,
@@ -237,11 +259,7 @@ export async function writeOutputs(
   await Deno.writeTextFile(join(out, "report.md"), markdown(report));
   await Deno.writeTextFile(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   const patches: string[] = [];
-  for (const f of files) {
-    const before = f.mode === "create"
-      ? ""
-      : await Deno.readTextFile(join(repo, f.path)).catch(() => "");
-    const after = f.mode === "append" ? before + f.content : f.content;
+  for (const { file: f, before, after } of await proposedFiles(repo, files)) {
     await Deno.mkdir(dirname(join(out, "files", f.path)), { recursive: true });
     await Deno.writeTextFile(join(out, "files", f.path), after);
     patches.push(

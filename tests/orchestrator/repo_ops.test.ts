@@ -9,6 +9,7 @@ import { scan } from "../../actors/agents/scanner.ts";
 import { cli, USER_PERMISSIONS } from "../cli_helpers.ts";
 import { selectFrom } from "../ledger_helpers.ts";
 import { applyFiles } from "../../actors/orchestrator/apply_files.ts";
+import { proposedFiles } from "../../actors/orchestrator/run_report.ts";
 import type { GeneratedFile } from "../../actors/agents/repo_facts.ts";
 import { Ledger } from "../../ledger/mod.ts";
 import { ApprovalDesk, autonomyPreset, PolicyEngine } from "../../policies/mod.ts";
@@ -384,6 +385,10 @@ Deno.test("a run killed between writing a file and recording it does not write i
       "appended once",
     );
     assert.equal(await Deno.readTextFile(join(repo, ".gitlab-ci.yml")), files[1].content);
+    // The resumed run reports what it proposed, not its own append appended again.
+    const [readme] = await proposedFiles(repo, files);
+    assert.equal(readme.before, "# app\n");
+    assert.equal(readme.after, await Deno.readTextFile(join(repo, "README.md")));
   } finally {
     await Deno.remove(repo, { recursive: true });
   }
