@@ -275,18 +275,23 @@ export class ActorCell implements Child {
       // A batch sent ahead keeps its room in the mailbox until the worker begins it, so that
       // the mailbox's bound still counts every message not yet begun.
       const ahead = this.#sent > 0;
-      const batch: Envelope[] = [];
+      // Plain tells stay as they are (no envelope each); an envelope is made only if needed.
+      const batch: Queued[] = [];
+      const messages: unknown[] = [];
       const asks: number[] = [];
       while (batch.length < size && this.mailbox.size > 0) {
-        const envelope = envelopeOf(this.mailbox.take(ahead));
-        this.#observe(envelope);
-        if (envelope.reply) asks.push(batch.length);
-        batch.push(envelope);
+        const item = this.mailbox.take(ahead);
+        this.#observe(item);
+        if (item instanceof Envelope) {
+          if (item.reply) asks.push(batch.length);
+          messages.push(item.message);
+        } else messages.push(item);
+        batch.push(item);
       }
       if (ahead) this.#held = batch.length;
       if (this.#sent++ === 0) this.#flight = { messages: 0, from: host.load().processed };
       this.#flight!.messages += batch.length;
-      const answer = host.handleBatch!(batch.map((e) => e.message), asks);
+      const answer = host.handleBatch!(messages, asks);
       // Batches are settled in the order they were sent, each after the one before.
       this.#current = (this.#current ?? RESOLVED).then(() =>
         answer.then(
@@ -299,7 +304,7 @@ export class ActorCell implements Child {
   }
 
   /** A batch's answer: each outcome settled in order, up to a stop or a crash. */
-  #settleBatch(host: ActorHost, batch: Envelope[], result: BatchResult): Promise<void> | void {
+  #settleBatch(host: ActorHost, batch: Queued[], result: BatchResult): Promise<void> | void {
     if (this.#ended || result.skipped) return this.#giveBack(batch);
     const { outcomes, crash } = result;
     for (let i = 0; i < outcomes.length; i++) {
@@ -314,12 +319,14 @@ export class ActorCell implements Child {
   }
 
   /** A batch whose worker died before answering. */
-  #failBatch(host: ActorHost, batch: Envelope[], failure: BatchFailure): void {
+  #failBatch(host: ActorHost, batch: Queued[], failure: BatchFailure): void {
     if (this.#ended) return this.#giveBack(batch);
     // Those the worker finished were handled; their replies died with it.
     const handled = Math.min(failure.handled ?? 0, batch.length);
-    for (const done of batch.slice(0, handled)) {
-      done.reply?.reject(
+    for (const item of batch.slice(0, handled)) {
+      if (!(item instanceof Envelope) || !item.reply) continue;
+      const done = item;
+      done.reply!.reject(
         new TroupeError(
           "actor_crashed",
           `message "${messageType(done.message)}" to actor "${this.id}" was handled, ` +
@@ -332,8 +339,8 @@ export class ActorCell implements Child {
   }
 
   /** Message `index` of a batch ended the incarnation; the ones after it wait for the next. */
-  #lost(host: ActorHost, batch: Envelope[], index: number, error: Error): void {
-    this.#threw(host, batch[index], error);
+  #lost(host: ActorHost, batch: Queued[], index: number, error: Error): void {
+    this.#threw(host, envelopeOf(batch[index]), error);
     this.#ended = "crashed";
     this.#giveBack(batch.slice(index + 1));
   }
@@ -342,12 +349,12 @@ export class ActorCell implements Child {
    * Messages an ended incarnation did not handle: refused if it stopped (or the actor is gone),
    * else kept, in order, to go back to the front of the mailbox once every batch is settled.
    */
-  #giveBack(envelopes: Envelope[]): void {
+  #giveBack(items: Queued[]): void {
     if (this.#ended === "stopped" || this.#status === "disposed" || this.#status === "stopped") {
-      for (const e of envelopes) {
-        this.#refuse(e, "actor_stopped", "the actor stopped before handling it");
+      for (const e of items) {
+        this.#refuse(envelopeOf(e), "actor_stopped", "the actor stopped before handling it");
       }
-    } else this.#returned.push(...envelopes);
+    } else this.#returned.push(...items.map(envelopeOf));
   }
 
   #batchSettled(size: number): void {

@@ -23,6 +23,9 @@ import { Topics } from "./topics.ts";
 import type { Journal } from "./journal.ts";
 import { type Clock, realClock } from "./clock.ts";
 
+/** What a send delivered at once resolves to: one shared, settled promise. */
+const DELIVERED = Promise.resolve();
+
 /** How an actor system is started. */
 export interface SystemOptions {
   /** The root supervisor's policy; every spawned actor and tree lives under it. */
@@ -210,10 +213,21 @@ export class ActorSystem implements MessageRouter {
   }
 
   /** Delivers a message once a full backpressure mailbox has room (what `ref.send` does). */
-  async routeWhenRoom(to: string, message: unknown, priority: Priority): Promise<void> {
-    await this.#room(to);
-    if (this.route(to, message, priority)) return;
-    throw new TroupeError(
+  routeWhenRoom(to: string, message: unknown, priority: Priority): Promise<void> {
+    // With room (the usual case) it is delivered now, in order with the sender's tells, and the
+    // caller's await is the only one.
+    if (!this.#full(to)) {
+      return this.route(to, message, priority)
+        ? DELIVERED
+        : Promise.reject(this.#refusedSend(to, message));
+    }
+    return this.#room(to).then(() => {
+      if (!this.route(to, message, priority)) throw this.#refusedSend(to, message);
+    });
+  }
+
+  #refusedSend(to: string, message: unknown): TroupeError {
+    return new TroupeError(
       "mailbox_full",
       `message "${messageType(message)}" to actor "${to}" was refused; see dead letters`,
       { actor: to },

@@ -109,7 +109,8 @@ export class BehaviourRunner {
       if (!parsed.success) return { kind: "invalid", reason: issuesText(parsed.error) };
       input = parsed.data;
     }
-    this.#unsaved = [];
+    // Events a message that threw had persisted are not this one's (no new array per message).
+    if (this.#unsaved.length > 0) this.#unsaved = [];
     const reply = this.definition.receive(input, this.#ctx);
     return isPromise(reply) ? Promise.resolve(reply).then((r) => this.#done(r)) : this.#done(reply);
   }
