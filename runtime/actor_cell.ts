@@ -323,10 +323,9 @@ export class ActorCell implements Child {
     if (this.#ended) return this.#giveBack(batch);
     // Those the worker finished were handled; their replies died with it.
     const handled = Math.min(failure.handled ?? 0, batch.length);
-    for (const item of batch.slice(0, handled)) {
-      if (!(item instanceof Envelope) || !item.reply) continue;
-      const done = item;
-      done.reply!.reject(
+    for (const done of batch.slice(0, handled)) {
+      if (!(done instanceof Envelope)) continue; // a plain tell: no one waits for a reply
+      done.reply?.reject(
         new TroupeError(
           "actor_crashed",
           `message "${messageType(done.message)}" to actor "${this.id}" was handled, ` +

@@ -1,6 +1,6 @@
 /** Waits for `work` but no longer than `ms`; resolves either way, never rejects. */
 export async function waitAtMost(work: Promise<unknown> | undefined, ms: number): Promise<void> {
-  if (work === undefined) return; // nothing to wait for: no timer (stopping 10,000 idle actors arms none)
+  if (work === undefined) return; // nothing to wait for, so no timer: idle actors stop at once
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     Promise.resolve(work).catch(() => {}),
