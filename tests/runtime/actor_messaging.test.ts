@@ -16,6 +16,17 @@ for (const isolation of ISOLATIONS) {
       assert.equal(await counter.ask({ type: "get" }), 42);
     }));
 
+  Deno.test(`${isolation}: sends and tells from one sender arrive in the order they were made`, () =>
+    withSystem(async (system) => {
+      const rec = await system.spawn({ id: "rec", isolation, behaviour: RECORDER });
+      const sent = rec.send({ type: "rec", v: 1 });
+      rec.tell({ type: "rec", v: 2 });
+      const sentToo = rec.send({ type: "rec", v: 3 });
+      rec.tell({ type: "rec", v: 4 });
+      await Promise.all([sent, sentToo]);
+      assert.deepEqual((await rec.ask<{ seen: number[] }>({ type: "get" })).seen, [1, 2, 3, 4]);
+    }));
+
   Deno.test(`${isolation}: an invalid message goes to dead letters with the reason and the actor keeps running`, () =>
     withSystem(async (system) => {
       const rec = await system.spawn({ id: "rec", isolation, behaviour: RECORDER });
