@@ -312,12 +312,6 @@ export class WorkerActorHost implements ActorHost {
         this.#from = this.#processed;
         // A crashed incarnation is over: the messages after the crash go to the next one.
         if (m.crash) this.kill();
-        else if (this.#pulse.heapBytes > this.spec.maxHeapMb * 2 ** 20) {
-          // Its answers stand; the next message finds a fresh incarnation.
-          pending.resolve({ outcomes });
-          this.#overMemory();
-          return;
-        }
         pending.resolve({
           outcomes,
           ...(m.crash
@@ -325,6 +319,8 @@ export class WorkerActorHost implements ActorHost {
             : {}),
           ...(m.skipped ? { skipped: true } : {}),
         });
+        // Its answers stand; past its heap limit, the next message finds a fresh incarnation.
+        if (!m.crash) this.#overMemory();
         return;
       }
       case "tell":
