@@ -107,7 +107,7 @@ export class ActorCell implements Child {
     }
     this.#status = "starting";
     this.#incarnation++;
-    const host = this.spec.isolation === "worker"
+    const host = this.spec.isolation !== "inline"
       ? new WorkerActorHost(this.spec, this.env.port)
       : new InlineActorHost(this.spec, this.env.port);
     this.#host = host;

@@ -249,6 +249,7 @@ export class AgentFactory {
         permissions: t.permissions,
         ...(t.args === undefined ? {} : { args: t.args }),
         mailbox: { capacity: t.limits.mailbox, overflow: "reject" },
+        isolation: t.isolation,
         heartbeatMs: t.limits.heartbeatMs,
         unresponsiveAfterMs: t.limits.unresponsiveAfterMs,
         observeMessages: t.observeMessages,

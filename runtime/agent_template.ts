@@ -11,6 +11,8 @@ export const AgentTemplate = z.strictObject({
   behaviour: z.string().min(1),
   capabilities: z.array(z.string().min(1)).min(1, "a template needs at least one capability"),
   permissions: Permissions.default(Permissions.parse({})),
+  /** A worker thread, or a process of its own: the one isolation that stops a spinning agent. */
+  isolation: z.enum(["worker", "process"]).default("worker"),
   args: z.unknown().optional(),
   limits: z.strictObject({
     mailbox: z.number().int().positive().default(100),

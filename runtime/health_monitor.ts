@@ -133,7 +133,7 @@ export class HealthMonitor {
         actor: cell.id,
         status: cell.status,
         // A worker's pulse is real time, whatever clock the system reads.
-        heartbeatAgeMs: cell.spec.isolation === "worker" && load.lastSeen > 0
+        heartbeatAgeMs: cell.spec.isolation !== "inline" && load.lastSeen > 0
           ? Math.round(performance.now() - load.lastSeen)
           : null,
         mailbox: load.mailbox,

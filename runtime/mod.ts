@@ -53,3 +53,9 @@ export { type ActorHealth, HealthMonitor, type HealthOptions } from "./health_mo
 export { AgentFactory, type Lease } from "./agent_factory.ts";
 export type { AgentTemplateInput, FactoryOptions } from "./agent_template.ts";
 export { type Clock, FakeClock, realClock, sleep } from "./clock.ts";
+export {
+  permissionFlags,
+  ProcessWorker,
+  type ProcessWorkerOptions,
+  type WorkerLike,
+} from "./process_worker.ts";

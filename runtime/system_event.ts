@@ -16,7 +16,7 @@ export const SystemEvent = z.discriminatedUnion("type", [
     ...base,
     type: z.literal("spawned"),
     actor: z.string(),
-    isolation: z.enum(["worker", "inline"]),
+    isolation: z.enum(["worker", "process", "inline"]),
     parent: z.string().optional(),
     incarnation: z.number().int(),
   }),

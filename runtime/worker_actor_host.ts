@@ -5,6 +5,7 @@ import { waitAtMost } from "./deadline.ts";
 import { fromErrorInfo, toErrorInfo, TroupeError } from "./errors.ts";
 import { Pulse } from "./pulse.ts";
 import { type Fault, FromWorker, type ToWorker } from "./worker_protocol.ts";
+import { ProcessWorker, type WorkerLike } from "./process_worker.ts";
 
 const ENTRY = new URL("./worker_entry.ts", import.meta.url);
 /** What a `0` in a batch's outcomes stands for. */
@@ -17,12 +18,14 @@ const NOTHING: HandleOutcome = Object.freeze({ kind: "ok", reply: undefined, sto
 const LOAD_LIMIT_MS = 30_000;
 
 /**
- * Runs a behaviour in a Deno Worker of its own, with the spec's permissions. A watchdog kills
- * the worker when its pulse stops (a stuck thread cannot beat). Silence is judged from the beats
- * in shared memory, which the worker makes whether or not this thread is free to look.
+ * Runs a behaviour in a Deno Worker of its own (`isolation: "worker"`) or a Deno process of its
+ * own (`"process"`), with the spec's permissions. A watchdog kills the worker when its pulse
+ * stops (a stuck thread cannot beat). Silence is judged from the beats in shared memory, which
+ * the worker makes whether or not this thread is free to look. Only a process is sure to stop:
+ * a web Worker spinning in a loop keeps its thread after `terminate()`.
  */
 export class WorkerActorHost implements ActorHost {
-  #worker?: Worker;
+  #worker?: WorkerLike;
   #dead = false;
   #watchdog?: ReturnType<typeof setInterval>;
   #lastSeen = performance.now();
@@ -52,11 +55,14 @@ export class WorkerActorHost implements ActorHost {
         `import { serve } from ${JSON.stringify(ENTRY.href)};\n` +
         `serve(behaviour.default, ${JSON.stringify(url)});\n`,
     );
-    const worker = new Worker(main, {
-      type: "module",
-      name: id,
-      deno: { permissions: denoPermissions(this.spec.permissions) },
-    });
+    const permissions = denoPermissions(this.spec.permissions);
+    const worker: WorkerLike = this.spec.isolation === "process"
+      ? new ProcessWorker(main, {
+        name: `actor "${id}"`,
+        permissions,
+        maxHeapMb: this.spec.maxHeapMb,
+      })
+      : new Worker(main, { type: "module", name: id, deno: { permissions } });
     this.#worker = worker;
     worker.onmessage = (e) => this.#receive(e.data);
     worker.onerror = (e) => {

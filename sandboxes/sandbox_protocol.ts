@@ -11,8 +11,8 @@ export interface LoadRequest {
   maxPages: number;
   maxVarBytes: number;
   maxOutputBytes: number;
-  /** A `CallChannel`'s buffer: calls and answers that fit go through it. */
-  channel: SharedArrayBuffer;
+  /** A `CallChannel`'s buffer: calls and answers that fit go through it (a thread only). */
+  channel?: SharedArrayBuffer;
 }
 export type ToSandbox =
   | LoadRequest

@@ -1,7 +1,8 @@
 /// <reference lib="deno.worker" />
 /**
- * Runs one Extism plugin on this worker's own thread, where calls cost microseconds. The worker
- * has no Deno permissions; a call that runs too long is ended by the Sandbox terminating it.
+ * Runs one Extism plugin on this worker's own thread (a worker thread, or a process's only one),
+ * where calls cost microseconds. It has no Deno permissions; a call that runs too long is ended
+ * by the Sandbox killing its process (or terminating the worker).
  * Calls come through a shared-memory channel (or, when too large, a message). Host functions are
  * async (JSPI): the plugin is suspended while the main thread answers.
  */
@@ -61,7 +62,7 @@ async function load(m: LoadRequest): Promise<void> {
       logLevel: "debug",
     });
     post({ t: "loaded" });
-    void serveChannel(new CallChannel(m.channel));
+    if (m.channel) void serveChannel(new CallChannel(m.channel));
   } catch (err) {
     const e = err as Error;
     const kind = e instanceof WebAssembly.LinkError ? "missing_import" : "invalid_wasm";

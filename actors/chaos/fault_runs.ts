@@ -58,7 +58,7 @@ export async function faultRun(
     const team = teamOf(runId);
     const victims = system.registry.list().filter((e) =>
       team.owns(e.id) && e.id !== team.supervisor && e.status === "running" &&
-      system.registry.cell(e.id)?.spec.isolation === "worker"
+      system.registry.cell(e.id)?.spec.isolation !== "inline"
     );
     if (victims.length === 0) continue;
     const victim = victims[Math.floor(random() * victims.length)];

@@ -36,6 +36,9 @@ export function teamTemplates(
     behaviour: agent(name),
     capabilities: [capability],
     permissions,
+    // Every agent reads what the repository holds (files, or facts drawn from them): a hostile
+    // input that sends one into a loop must not keep a core after it is stopped.
+    isolation: "process",
     pool: { min: 1, max: 3 },
   });
   return [

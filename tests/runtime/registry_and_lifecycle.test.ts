@@ -1,3 +1,4 @@
+import { coresBusy } from "../cpu.ts";
 import assert from "node:assert/strict";
 import { ActorSystem } from "../../runtime/mod.ts";
 import { eventually, ISOLATIONS, RECORDER, withSystem } from "../helpers.ts";
@@ -65,12 +66,18 @@ for (const isolation of ISOLATIONS) {
   });
 }
 
-Deno.test("stop terminates a stuck worker once the deadline passes", async () => {
+Deno.test("stop kills a stuck process actor once the deadline passes; the CPU is idle again", async () => {
   const system = await ActorSystem.start();
-  const ref = await system.spawn({ id: "stuck", behaviour: RECORDER, unresponsiveAfterMs: 60_000 });
+  const ref = await system.spawn({
+    id: "stuck",
+    behaviour: RECORDER,
+    isolation: "process",
+    unresponsiveAfterMs: 60_000,
+  });
   ref.tell({ type: "spin" });
   await eventually(() => system.registry.cell("stuck")!.mailbox.size === 0, 2000, "spin to start");
   await system.stop({ deadlineMs: 200 });
   assert.equal(system.state, "stopped");
   assert.equal(system.registry.has("stuck"), false);
+  assert.ok((await coresBusy()) < 0.35, "a core is still busy after the actor was stopped");
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { SystemEvent, TroupeError } from "../../runtime/mod.ts";
 import { eventually, RECORDER, withSystem } from "../helpers.ts";
+import { coresBusy } from "../cpu.ts";
 
 Deno.test("a worker actor without read permission cannot read a file; its supervisor sees a crash", () =>
   withSystem(async (system) => {
@@ -31,11 +32,12 @@ Deno.test("a worker actor without read permission cannot read a file; its superv
     }
   }));
 
-Deno.test("a worker stuck in while (true) {} is detected by missed heartbeats, terminated and restarted", () =>
+Deno.test("an actor in a process stuck in while (true) {} is detected by missed heartbeats, killed and restarted; the CPU is idle again", () =>
   withSystem(async (system) => {
     const ref = await system.spawn({
       id: "spinner",
       behaviour: RECORDER,
+      isolation: "process",
       heartbeatMs: 50,
       unresponsiveAfterMs: 400,
     });
@@ -56,6 +58,7 @@ Deno.test("a worker stuck in while (true) {} is detected by missed heartbeats, t
       "restarted",
     ]);
     assert.deepEqual((await ref.ask<{ seen: string[] }>({ type: "get" })).seen, []);
+    assert.ok((await coresBusy()) < 0.35, "a core is still busy after the actor was stopped");
   }));
 
 Deno.test("an error thrown outside any message (from a timer) crashes the worker actor, not the system", () =>
@@ -129,7 +132,7 @@ Deno.test("a worker whose heap grows past maxHeapMb is terminated and restarted;
 
 for (
   const [fault, code, options] of [
-    ["spin", "unresponsive", { heartbeatMs: 50, unresponsiveAfterMs: 400 }],
+    ["spin", "unresponsive", { heartbeatMs: 50, unresponsiveAfterMs: 400, isolation: "process" }],
     ["leak", "over_memory", { maxHeapMb: 96 }],
   ] as const
 ) {
@@ -144,5 +147,6 @@ for (
       assert.equal(event.error.code, code);
       await system.events.next((e) => e.type === "restarted" && e.actor === fault);
       assert.equal(await ref.ask({ type: "rec", v: "after" }), 1);
+      assert.ok((await coresBusy()) < 0.35, "a core is still busy after the fault was caught");
     }));
 }

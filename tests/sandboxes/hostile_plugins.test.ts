@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { inspectWasm, parseManifest, Sandbox, SandboxError } from "../../sandboxes/mod.ts";
 import { HOSTILE_IMPORTS, hostileWasm, watFixture, withSandbox } from "../plugin_helpers.ts";
+import { childPids, coresBusy } from "../cpu.ts";
 
 const kind = (k: string, text?: RegExp) => (err: unknown) => {
   assert.ok(err instanceof SandboxError, `expected a SandboxError, got ${err}`);
@@ -24,17 +25,22 @@ Deno.test("a plugin gets JSON in and gives JSON out; a plugin error is returned 
   );
 });
 
-Deno.test("an endless loop is stopped at its time limit, and the next call gets a fresh instance", async () => {
+Deno.test("an endless loop is stopped at its time limit: its process is gone, the CPU idle, the next call served", async () => {
   await withSandbox(await hostileWasm(), {
     name: "hostile",
     hostFunctions: [...HOSTILE_IMPORTS],
     limits: { timeoutMs: 200 },
   }, async (sb) => {
+    const before = new Set(childPids());
+    assert.equal((await sb.call("echo", { text: "first" })).json().echo, "first");
     const t0 = performance.now();
     await assert.rejects(sb.call("spin"), kind("timeout", /200 ms time limit/));
     assert.ok(performance.now() - t0 < 5000);
+    // Nothing of the stopped call keeps running: not its process, not a thread of ours.
+    assert.ok((await coresBusy()) < 0.35, "a core is still busy after the plugin was stopped");
     assert.equal((await sb.call("echo", { text: "again" })).json().echo, "again");
     assert.equal(sb.starts, 2);
+    assert.equal(childPids().filter((p) => !before.has(p)).length, 1, "one plugin process");
   });
 });
 
@@ -129,19 +135,21 @@ Deno.test("a plugin written without troupe's kit (hand-written WAT) runs unchang
   });
 });
 
-Deno.test("calls larger than the shared call buffer go by message, in order with small ones", async () => {
-  await withSandbox(await watFixture("reverse.wat"), { name: "reverse" }, async (sb) => {
-    // 64 KiB is the buffer: a 200 KiB input and its 200 KiB output cross by postMessage.
-    const big = Array.from({ length: 200 * 1024 }, (_, i) => "abcdefghij"[i % 10]).join("");
-    const small = ["stressed", big, "drawer", big.slice(0, 70_000), "live"];
-    const answers = await Promise.all(small.map((text) => sb.call("reverse", text)));
-    assert.deepEqual(
-      answers.map((a) => a.text()),
-      small.map((text) => [...text].reverse().join("")),
-    );
-    assert.equal(sb.starts, 1);
+for (const isolation of ["process", "thread"] as const) {
+  Deno.test(`calls larger than the shared call buffer go by message, in order with small ones (${isolation})`, async () => {
+    await withSandbox(await watFixture("reverse.wat"), { name: "reverse" }, async (sb) => {
+      // 64 KiB is the buffer: a 200 KiB input and its 200 KiB output cross by postMessage.
+      const big = Array.from({ length: 200 * 1024 }, (_, i) => "abcdefghij"[i % 10]).join("");
+      const small = ["stressed", big, "drawer", big.slice(0, 70_000), "live"];
+      const answers = await Promise.all(small.map((text) => sb.call("reverse", text)));
+      assert.deepEqual(
+        answers.map((a) => a.text()),
+        small.map((text) => [...text].reverse().join("")),
+      );
+      assert.equal(sb.starts, 1);
+    }, { isolation });
   });
-});
+}
 
 Deno.test("one plugin stuck in a loop does not stop another from serving", async () => {
   const wasm = await hostileWasm();
