@@ -52,3 +52,4 @@ export { type RecoveredRun, recoverRun } from "./orchestrator/recover_run.ts";
 export { type RunReport } from "./orchestrator/run_report.ts";
 export { startTeam, teamTemplates } from "./orchestrator/team.ts";
 export { defineAgent } from "./orchestrator/define_agent.ts";
+export { LlmConfig } from "./llm/llm_config.ts";

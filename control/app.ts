@@ -3,9 +3,9 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
+import { secureHeaders } from "hono/secure-headers";
 import { timeout } from "hono/timeout";
 import { z } from "zod";
-import { RunRequest } from "../actors/mod.ts";
 import { eventType, type Ledger, LedgerError } from "../ledger/mod.ts";
 import {
   castVote,
@@ -22,6 +22,8 @@ import type { PluginShelf } from "./plugin_shelf.ts";
 import type { RunDesk } from "./run_desk.ts";
 import { RunView } from "./run_view.ts";
 import { type Ability, allows, type Caller, type TokenTable } from "./tokens.ts";
+import { confineRun, RemoteRunRequest, type RunConfinement } from "./run_confinement.ts";
+import { CONTENT_SECURITY_POLICY, type HostAllowList, requestGuard } from "./request_guard.ts";
 
 /** What the routes work on. */
 export interface ControlContext {
@@ -37,6 +39,10 @@ export interface ControlContext {
   tokens?: TokenTable;
   keys: string;
   approvals: string;
+  /** The Host names requests may carry (filled in once the server listens); empty: any. */
+  allowList?: HostAllowList;
+  /** What remote runs may touch and do: the server's configuration, never the request's. */
+  confinement: RunConfinement;
   /** Largest request body, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
   /** Live event streams one token may hold at once (default 8). */
@@ -88,6 +94,7 @@ const STATUS_OF: Record<string, 400 | 403 | 404 | 408 | 409 | 413 | 422> = {
   query_timeout: 408,
   invalid_plan: 422,
   too_large: 413,
+  forbidden: 403,
 };
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -158,6 +165,15 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
     }, 404)
   );
 
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+      xFrameOptions: "DENY",
+      referrerPolicy: "no-referrer",
+    }),
+  );
+  app.use("*", requestGuard(ctx.allowList ?? { hosts: new Set() }));
   // Health needs no token; everything else does once tokens are configured.
   app.use("*", authenticate(ctx));
   app.use(
@@ -197,28 +213,32 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
       path: "/ready",
       summary: "readiness: the ledger is open and how far it is",
       responses: {
-        200: json(z.object({ ready: z.boolean(), ledger: z.string(), seq: z.number() }), "ready"),
+        200: json(z.object({ ready: z.boolean(), seq: z.number() }), "ready"),
         ...errors,
       },
       middleware: [need("read")],
     }),
-    (c) => c.json({ ready: true, ledger: ctx.ledger.path, seq: ctx.ledger.head.seq }, 200),
+    // No server path: a caller has no use for where the ledger is kept.
+    (c) => c.json({ ready: true, seq: ctx.ledger.head.seq }, 200),
   );
 
   app.openapi(
     createRoute({
       method: "post",
       path: "/runs",
-      summary: "submit a run: goal, repo and options as on the CLI",
-      request: body(RunRequest.omit({ keys: true, approvals: true })),
+      summary: "submit a run on a repository under the server's roots, within its role's limits",
+      request: body(RemoteRunRequest),
       responses: {
         202: json(z.object({ runId: z.string() }), "started; follow it at /runs/{id} or /events"),
         ...errors,
-        422: json(ErrorBody, "a policy or pack file is invalid"),
+        422: json(ErrorBody, "a policy or pack file of the server's is invalid"),
       },
       middleware: [need("operate")],
     }),
-    async (c) => c.json({ runId: await ctx.runs.submit(c.req.valid("json")) }, 202),
+    async (c) => {
+      const run = await confineRun(c.req.valid("json"), c.get("caller"), ctx.confinement);
+      return c.json({ runId: await ctx.runs.submit(run) }, 202);
+    },
   );
 
   app.openapi(
@@ -583,7 +603,12 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
       middleware: [need("admin")],
     }),
     async (c) => {
-      const { template, id, repo } = c.req.valid("json");
+      const { template, id, repo: asked } = c.req.valid("json");
+      const { repo } = await confineRun(
+        { repo: asked, autonomy: 1 },
+        c.get("caller"),
+        ctx.confinement,
+      );
       const t = teamTemplates(repo).find((x) => x.name === template);
       if (!t) {
         throw new TroupeError(
@@ -601,6 +626,7 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
         behaviour: t.behaviour,
         capabilities: t.capabilities,
         permissions: t.permissions,
+        ...(t.isolation ? { isolation: t.isolation } : {}),
       });
       return c.json({ id }, 201);
     },

@@ -25,3 +25,11 @@ export { relevantChange, RepoWatcher, type WatchOptions } from "./repo_watcher.t
 export { type RunView, viewRun } from "./run_view.ts";
 export { claimLedger, type LedgerClaim, servedBy } from "./ledger_owner.ts";
 export { type Ability, allows, type Caller, Role, TokensFile, TokenTable } from "./tokens.ts";
+export {
+  confinement,
+  confineRun,
+  DEFAULT_AUTONOMY,
+  RemoteRunRequest,
+  type RunConfinement,
+} from "./run_confinement.ts";
+export { CONTENT_SECURITY_POLICY, type HostAllowList, requestGuard } from "./request_guard.ts";

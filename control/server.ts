@@ -11,6 +11,8 @@ import { PluginShelf } from "./plugin_shelf.ts";
 import { RunDesk } from "./run_desk.ts";
 import { RepoWatcher, type WatchOptions } from "./repo_watcher.ts";
 import { TokenTable } from "./tokens.ts";
+import { confinement, type RunConfinement } from "./run_confinement.ts";
+import type { HostAllowList } from "./request_guard.ts";
 
 /** How a control server starts. */
 export interface ServeOptions {
@@ -27,11 +29,23 @@ export interface ServeOptions {
   plugins?: string;
   /** Told of each run's progress and approvals. */
   hooks?: RunHooks;
+  /**
+   * What runs submitted over HTTP may touch and do: repository roots (default: this folder), the
+   * output folder, autonomy ceilings per role, and the policies, packs and models they may name.
+   */
+  runs?: Partial<RunConfinement>;
+  /**
+   * Host names (with port) requests may carry besides the server's own loopback addresses; a
+   * server bound to another address answers any Host unless these are given.
+   */
+  allowedHosts?: string[];
   /** Keep the team on this repository: a change starts an assessment run. */
   watch?: Omit<WatchOptions, "repo"> & { repo: string };
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
+/** The names a loopback server answers to (a rebinding attacker's own name is not among them). */
+const LOCAL_NAMES = ["127.0.0.1", "localhost", "[::1]"];
 
 /**
  * troupe's HTTP control endpoint: a Hono app on `Deno.serve` that owns the ledger and drives
@@ -91,7 +105,9 @@ export class ControlServer {
       const detach = recordSystem(system, ledger, { runId: null, actors: (id) => !runs.owns(id) });
       const metrics = serverMetrics(ledger, system);
       const closing = new AbortController();
+      const allowList: HostAllowList = { hosts: new Set() };
       const app = controlApp({
+        allowList,
         ledger,
         runs,
         system,
@@ -100,6 +116,7 @@ export class ControlServer {
         tokens,
         keys,
         approvals,
+        confinement: await confinement(o.runs),
         closing: closing.signal,
       });
       const teardown = async () => {
@@ -115,6 +132,15 @@ export class ControlServer {
           pending.resolve(`http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`),
       }, app.fetch);
       const url = await pending.promise;
+      const port = new URL(url).port;
+      const names = [...(o.allowedHosts ?? [])];
+      if (LOOPBACK.test(host)) {
+        names.push(
+          new URL(url).host,
+          ...LOCAL_NAMES.map((n) => `${n}:${port}`),
+        );
+      }
+      names.forEach((n) => allowList.hosts.add(n.toLowerCase()));
       await owner.announce(url);
       const watcher = o.watch ? new RepoWatcher(runs, o.watch) : undefined;
       watcher?.start();

@@ -30,16 +30,23 @@ scope.onmessage = null;
 /** Buffers the host shared with this code: this process's copies, mirrored back while they change. */
 const mirrors: { bytes: Uint8Array; last: Uint8Array }[] = [];
 let mirroring: ReturnType<typeof setInterval> | undefined;
-let unchanged = 0;
+let lastChange = 0;
+/** The longest quiet between two changes seen so far (a pulse's beat period, once it beats). */
+let longestGap = 0;
 
 /**
  * Sends each mirrored buffer that changed. Runs on this process's only thread, so a thread
- * stuck in a loop sends nothing, exactly as it would beat nothing; it stops itself once the
- * buffers stay still (an idle actor wakes for nothing) and restarts with the next message.
+ * stuck in a loop sends nothing, exactly as it would beat nothing. It stops itself once the
+ * buffers have stayed still for three of their longest gaps (2 s at least): an idle actor wakes
+ * for nothing, and one still beating, however slowly, keeps being mirrored. The next message
+ * restarts it.
  */
 function mirror(): void {
-  unchanged = sendMirrors() ? 0 : unchanged + 1;
-  if (unchanged > 4) {
+  const now = performance.now();
+  if (sendMirrors()) {
+    if (lastChange > 0) longestGap = Math.max(longestGap, now - lastChange);
+    lastChange = now;
+  } else if (now - lastChange > Math.max(2_000, 3 * longestGap)) {
     clearInterval(mirroring);
     mirroring = undefined;
   }
@@ -58,7 +65,7 @@ function sendMirrors(): boolean {
 }
 
 function watchMirrors(): void {
-  unchanged = 0;
+  lastChange = performance.now();
   if (mirrors.length > 0) mirroring ??= setInterval(mirror, 25);
 }
 

@@ -54,8 +54,10 @@ export const TEAM_SIZE = teamTemplates(".").length;
 export const RunRequest = z.strictObject({
   goal: z.string().min(1).default(DEFAULT_GOAL),
   repo: z.string().min(1).default("."),
-  /** Default: `.troupe/runs/RUN_ID`. */
+  /** Default: `OUT_ROOT/RUN_ID`. */
   out: z.string().min(1).optional(),
+  /** Where a run without `out` writes its results, in a folder named for the run. */
+  outRoot: z.string().min(1).default(join(".troupe", "runs")),
   apply: z.boolean().default(false),
   autonomy: z.number().int().min(1).max(5).default(3),
   policies: z.array(z.string().min(1)).default([]),
@@ -207,7 +209,7 @@ export class RunSession {
     const settings: RunSettings = {
       goal: request.goal,
       repo,
-      out: resolve(request.out ?? join(".troupe", "runs", runId)),
+      out: resolve(request.out ?? join(request.outRoot, runId)),
       runTests: request.runTests,
       date: new Date().toISOString().slice(0, 10),
       autonomy: request.autonomy,

@@ -95,7 +95,7 @@ export const run = defineCommand({
     repo: { type: "string", default: "." },
     out: { type: "string" },
     apply: { type: "boolean", default: false },
-    autonomy: { type: "string", default: "3" },
+    autonomy: { type: "string" },
     policy: { type: "string", multiple: true, default: [] as string[] },
     compliance: { type: "string", default: "" },
     keys: { type: "string", default: DEFAULT_KEY_DIR },
@@ -117,7 +117,7 @@ export const run = defineCommand({
     json: JSON_FLAG,
   },
   async run(flags, positionals, fail) {
-    const autonomy = Number(flags.autonomy);
+    const autonomy = Number(flags.autonomy ?? "3");
     if (!Number.isInteger(autonomy) || autonomy < 1 || autonomy > 5) {
       return fail(`--autonomy must be 1 to 5, got "${flags.autonomy}"`);
     }
@@ -179,8 +179,30 @@ export const run = defineCommand({
       ...(flags["replay-models"] ? { replayModels: flags["replay-models"] } : {}),
     };
     if (flags.server) {
+      // What widens a server's power is its own configuration's to decide, not a client's.
+      const local = flags.out ? "--out" : flags.unsandboxed ? "--unsandboxed" : undefined;
+      if (local) {
+        return fail(
+          `${local} cannot be sent to a server: the server decides where runs write ` +
+            "(its --runs-out) and never runs repository code unsandboxed",
+        );
+      }
       return await submitToServer(flags.server, flags.token ?? Deno.env.get("TROUPE_TOKEN"), {
-        request,
+        request: {
+          goal: request.goal,
+          repo: resolve(request.repo!),
+          apply: request.apply,
+          // Unless given, the server's default for the caller's role.
+          ...(flags.autonomy ? { autonomy } : {}),
+          // The server's own policy sets and packs, by name.
+          policies: flags.policy,
+          compliance: request.compliance,
+          runTests: request.runTests,
+          verifyCi: request.verifyCi,
+          allowInstallNetwork: request.allowInstallNetwork,
+          ...(llm ? { llm: true as const } : {}),
+          ...(request.replayModels ? { replayModels: request.replayModels } : {}),
+        },
         ...(flags.resume ? { resume: flags.resume } : {}),
         json: flags.json,
         onProgress: progressPrinter(),

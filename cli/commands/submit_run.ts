@@ -1,6 +1,6 @@
 import { EventSourceParserStream } from "eventsource-parser/stream";
-import type { Progress, RunRequest } from "../../actors/mod.ts";
-import type { RunView } from "../../control/mod.ts";
+import type { Progress } from "../../actors/mod.ts";
+import type { RemoteRunRequest, RunView } from "../../control/mod.ts";
 
 /**
  * `deno task run --server URL`: sends the run to a troupe server, follows its task events live
@@ -10,7 +10,7 @@ export async function submitToServer(
   server: string,
   token: string | undefined,
   o: {
-    request: RunRequest;
+    request: RemoteRunRequest;
     resume?: string;
     json: boolean;
     onProgress: (p: Progress) => void;
@@ -35,8 +35,7 @@ export async function submitToServer(
       await call(`/runs/${encodeURIComponent(o.resume)}/resume`, { method: "POST" });
       runId = o.resume;
     } else {
-      const { keys: _k, approvals: _a, ...request } = o.request;
-      runId = (await call("/runs", { method: "POST", body: JSON.stringify(request) })).runId;
+      runId = (await call("/runs", { method: "POST", body: JSON.stringify(o.request) })).runId;
     }
   } catch (err) {
     console.error(`troupe run: ${(err as Error).message}`);

@@ -32,6 +32,7 @@ Deno.test("the control center in Chromium: a run submitted on the page shows its
       keys,
       approvals: join(tmp, "approvals"),
       plugins: join(tmp, "plugins"),
+      runs: { repos: [tmp] },
     });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
     try {

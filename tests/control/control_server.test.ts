@@ -43,6 +43,7 @@ async function withServer(
       approvals: join(tmp, "approvals"),
       plugins: join(tmp, "plugins"),
       ...(tokens ? { tokens } : {}),
+      runs: { repos: [FIXTURES, tmp], outRoot: join(tmp, "out") },
     });
     await fn(server, tmp);
   } finally {
@@ -87,7 +88,6 @@ Deno.test("a run submitted over HTTP runs as the CLI's does: live task events, i
   withServer(async (server, tmp) => {
     const res = await post(`${server.url}/runs`, {
       repo: join(FIXTURES, "go_mod"),
-      out: join(tmp, "out"),
       goal: "assess this repository and propose hardening",
     });
     assert.equal(res.status, 202);
@@ -124,7 +124,7 @@ Deno.test("a run submitted over HTTP runs as the CLI's does: live task events, i
       "generate_ci",
       "write_docs",
     ]);
-    await Deno.stat(join(tmp, "out", "report.md"));
+    await Deno.stat(join(tmp, "out", runId, "report.md"));
     const list = await (await fetch(`${server.url}/runs`)).json();
     assert.deepEqual(list.map((r: { runId: string }) => r.runId), [runId]);
 
@@ -206,7 +206,7 @@ Deno.test("with tokens, every route but /health needs one, and the role decides 
       (await fetch(`${server.url}/runs`, { headers: bearer("viewer-token-0123456789") })).status,
       200,
     );
-    const body = { repo: join(FIXTURES, "go_mod"), out: join(tmp, "o"), goal: "audit it" };
+    const body = { repo: join(FIXTURES, "go_mod"), goal: "audit it" };
     const viewer = await post(`${server.url}/runs`, body, bearer("viewer-token-0123456789"));
     assert.equal(viewer.status, 403);
     assert.match(
@@ -278,8 +278,8 @@ Deno.test("bad input gets a 4xx JSON error naming what was wrong, and the server
       [
         "a repository that is not there",
         await post(`${server.url}/runs`, { repo: "/nowhere/at/all" }),
-        400,
-        /not a directory/,
+        403,
+        /not a folder under this server's repository roots/,
       ],
       [
         "cancel a run it does not run",
@@ -321,8 +321,6 @@ Deno.test("one writer per ledger: a second server and deno task run are told who
       "run",
       "--repo",
       repo,
-      "--out",
-      join(tmp, "out"),
       "--server",
       server.url,
     ]);
@@ -395,10 +393,7 @@ Deno.test("actors over HTTP: spawn from a template, list with load, the supervis
 
 Deno.test("/metrics is Prometheus text a real parser reads: task outcomes, durations and ledger figures of a run", () =>
   withServer(async (server, tmp) => {
-    const res = await post(`${server.url}/runs`, {
-      repo: join(FIXTURES, "go_mod"),
-      out: join(tmp, "out"),
-    });
+    const res = await post(`${server.url}/runs`, { repo: join(FIXTURES, "go_mod") });
     const { runId } = await res.json();
     await server.runs.settled(runId);
     const scrape = await fetch(`${server.url}/metrics`);
@@ -482,11 +477,7 @@ Deno.test("a run outlives the client that follows it, unless that client asked f
     await Deno.writeTextFile(join(repo, "package.json"), JSON.stringify(pkg, null, 2));
     await Deno.writeTextFile(join(repo, "slow"), "");
     const start = async () => {
-      const res = await post(`${server.url}/runs`, {
-        repo,
-        out: join(tmp, `out-${crypto.randomUUID()}`),
-        runTests: true,
-      });
+      const res = await post(`${server.url}/runs`, { repo, runTests: true });
       return (await res.json()).runId as string;
     };
     const testStarted = (e: Streamed) =>

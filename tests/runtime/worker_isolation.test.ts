@@ -134,9 +134,11 @@ for (
   const [fault, code, options] of [
     ["spin", "unresponsive", { heartbeatMs: 50, unresponsiveAfterMs: 400, isolation: "process" }],
     ["leak", "over_memory", { maxHeapMb: 96 }],
+    ["leak", "over_memory", { maxHeapMb: 96, isolation: "process" }],
   ] as const
 ) {
-  Deno.test(`a fault injected into a worker actor (${fault}) is caught (${code}) and the actor restarted`, () =>
+  const where = "isolation" in options ? options.isolation : "worker";
+  Deno.test(`a fault injected into a ${where} actor (${fault}) is caught (${code}) and the actor restarted`, () =>
     withSystem(async (system) => {
       const ref = await system.spawn({ id: fault, behaviour: RECORDER, ...options });
       assert.equal(await ref.ask({ type: "rec", v: "before" }), 1);
