@@ -5,7 +5,9 @@ const CONFIG = new URL("../deno.json", import.meta.url);
 
 /** The part of a web `Worker` the hosts use; a `Worker` and a `ProcessWorker` both are one. */
 export interface WorkerLike {
+  /** Sends a copy of `message` (structured clone). */
   postMessage(message: unknown, transfer?: Transferable[]): void;
+  /** Stops it; a process for sure, a worker thread unless it spins. */
   terminate(): void;
   onmessage: ((e: MessageEvent) => void) | null;
   onerror: ((e: ErrorEvent) => void) | null;
@@ -120,6 +122,7 @@ export class ProcessWorker implements WorkerLike {
     return this.#child.status;
   }
 
+  /** Sends a copy of `message` as a frame; throws, as a worker does, when it cannot be cloned. */
   postMessage(message: unknown): void {
     if (this.#ended) return;
     this.#queued.push(encodeFrame(FrameKind.message, this.#mark(message)));

@@ -193,7 +193,7 @@ const TOKENS = {
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
 Deno.test("with tokens, every route but /health needs one, and the role decides what it may do", () =>
-  withServer(async (server, tmp) => {
+  withServer(async (server) => {
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
     const none = await fetch(`${server.url}/runs`);
     assert.equal(none.status, 401);
@@ -392,7 +392,7 @@ Deno.test("actors over HTTP: spawn from a template, list with load, the supervis
   }));
 
 Deno.test("/metrics is Prometheus text a real parser reads: task outcomes, durations and ledger figures of a run", () =>
-  withServer(async (server, tmp) => {
+  withServer(async (server) => {
     const res = await post(`${server.url}/runs`, { repo: join(FIXTURES, "go_mod") });
     const { runId } = await res.json();
     await server.runs.settled(runId);
