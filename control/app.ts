@@ -17,7 +17,7 @@ import {
 import { type ActorSystem, TroupeError } from "../runtime/mod.ts";
 import type { Registry } from "prom-client";
 import { teamTemplates } from "../actors/mod.ts";
-import { followLedger } from "./event_feed.ts";
+import { type FeedBounds, FeedOverflow, followLedger } from "./event_feed.ts";
 import type { PluginShelf } from "./plugin_shelf.ts";
 import type { RunDesk } from "./run_desk.ts";
 import { RunView } from "./run_view.ts";
@@ -45,6 +45,10 @@ export interface ControlContext {
   confinement: RunConfinement;
   /** Largest request body, in bytes (default 1 MiB). */
   maxBodyBytes?: number;
+  /** SQL queries one token may run at once (default 2): each holds a DuckDB connection. */
+  maxQueriesPerToken?: number;
+  /** What one live stream may hold for a client that does not read (see `FeedBounds`). */
+  streamBounds?: Omit<FeedBounds, "onOverflow">;
   /** Live event streams one token may hold at once (default 8). */
   maxStreamsPerToken?: number;
   /** How long a request may take, event streams aside (default 70 s: an ask may wait 60 s). */
@@ -65,6 +69,12 @@ export const ControlCall = eventType(
   }),
 );
 
+/** A live stream dropped because its client fell too far behind (it may reconnect). */
+export const StreamDropped = eventType(
+  "stream_dropped",
+  z.object({ caller: z.string(), held: z.number(), bytes: z.number(), lastSent: z.number() }),
+);
+
 /** Every error leaves the server in one shape. */
 export const ErrorBody = z.object({
   error: z.object({
@@ -75,6 +85,9 @@ export const ErrorBody = z.object({
 });
 
 type Env = { Variables: { caller: Caller } };
+
+/** The most a SQL answer may hold, as JSON (8 MiB): a few huge rows cost as much as many. */
+const MAX_SQL_BYTES = 8 * 2 ** 20;
 
 const STATUS_OF: Record<string, 400 | 403 | 404 | 408 | 409 | 413 | 422> = {
   ask_timeout: 408,
@@ -362,14 +375,17 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
     },
   );
 
+  const queries = new Map<string, number>();
   app.openapi(
     createRoute({
       method: "post",
       path: "/ledger/sql",
-      summary: "one read-only SELECT over the ledger, with the CLI's limits",
+      summary: "one read-only SELECT over the ledger, on a connection of its own, with limits",
       request: body(z.strictObject({
         query: z.string().min(1).max(100_000),
         maxRows: z.number().int().min(1).max(10_000).default(1000),
+        maxBytes: z.number().int().min(1).max(MAX_SQL_BYTES).default(MAX_SQL_BYTES)
+          .describe("the rows' size as JSON; past it the result is cut (truncated: true)"),
         timeoutMs: z.number().int().min(1).max(10_000).default(10_000),
       })),
       responses: {
@@ -383,12 +399,29 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
         ),
         ...errors,
         408: json(ErrorBody, "the query ran past its time limit"),
+        429: json(ErrorBody, "this token has as many queries running as it may"),
       },
       middleware: [need("read")],
     }),
     async (c) => {
-      const { query, maxRows, timeoutMs } = c.req.valid("json");
-      return c.json(await ctx.ledger.query(query, { maxRows, timeoutMs }), 200);
+      const { query, maxRows, maxBytes, timeoutMs } = c.req.valid("json");
+      const caller = c.get("caller").name;
+      const running = queries.get(caller) ?? 0;
+      const limit = ctx.maxQueriesPerToken ?? 2;
+      if (running >= limit) {
+        return c.json({
+          error: {
+            code: "too_many_queries",
+            message: `at most ${limit} SQL queries at once per token; wait for one to end`,
+          },
+        }, 429);
+      }
+      queries.set(caller, running + 1);
+      try {
+        return c.json(await ctx.ledger.query(query, { maxRows, maxBytes, timeoutMs }), 200);
+      } finally {
+        queries.set(caller, (queries.get(caller) ?? 1) - 1);
+      }
     },
   );
 
@@ -486,24 +519,43 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
         stream.onAbort(stop);
         ctx.closing?.addEventListener("abort", stop, { once: true });
         try {
-          await followLedger(ctx.ledger, after, {
-            ...(q.run ? { runId: q.run } : {}),
-            ...(q.actor ? { actor: q.actor } : {}),
-            ...(q.type ? { types: q.type.split(",").map((t) => t.trim()) } : {}),
-            mode: q.mode,
-          }, (row) =>
-            stream.writeSSE({
-              id: String(row.seq),
-              event: row.type,
-              data: JSON.stringify({
-                seq: row.seq,
-                ts: row.ts,
-                runId: row.runId,
-                actor: row.actor,
-                type: row.type,
-                payload: JSON.parse(row.payload),
+          await followLedger(
+            ctx.ledger,
+            after,
+            {
+              ...(q.run ? { runId: q.run } : {}),
+              ...(q.actor ? { actor: q.actor } : {}),
+              ...(q.type ? { types: q.type.split(",").map((t) => t.trim()) } : {}),
+              mode: q.mode,
+            },
+            (row) =>
+              stream.writeSSE({
+                id: String(row.seq),
+                event: row.type,
+                data: JSON.stringify({
+                  seq: row.seq,
+                  ts: row.ts,
+                  runId: row.runId,
+                  actor: row.actor,
+                  type: row.type,
+                  payload: JSON.parse(row.payload),
+                }),
               }),
-            }), done.signal);
+            done.signal,
+            {
+              ...ctx.streamBounds,
+              // Dropped, and said so in the ledger: a client that does not read is not held.
+              onOverflow: (o) => {
+                void ctx.ledger.record(StreamDropped, {
+                  actor: "control",
+                  payload: { caller, held: o.held, bytes: o.bytes, lastSent: o.lastSent },
+                }).catch(() => {});
+                stream.abort();
+              },
+            },
+          );
+        } catch (err) {
+          if (!(err instanceof FeedOverflow)) throw err;
         } finally {
           ctx.closing?.removeEventListener("abort", stop); // a long-lived server opens many
           streams.set(caller, (streams.get(caller) ?? 1) - 1);

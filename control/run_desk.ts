@@ -28,6 +28,8 @@ export interface RunDeskOptions {
  */
 export class RunDesk {
   readonly #running = new Map<string, { session: RunSession; done: Promise<RunResult | Error> }>();
+  /** Runs being resumed, claimed before the first await: two resumes must not both start one. */
+  readonly #resuming = new Set<string>();
 
   constructor(readonly ledger: Ledger, readonly options: RunDeskOptions = {}) {}
 
@@ -43,19 +45,26 @@ export class RunDesk {
 
   /** Resumes an interrupted run in the background. */
   async resume(runId: string): Promise<void> {
-    if (this.#running.has(runId)) {
+    if (this.#running.has(runId) || this.#resuming.has(runId)) {
       throw new TroupeError("conflict", `run "${runId}" is running already`, { runId });
     }
-    const view = await viewRun(this.ledger, runId, false);
-    if (!view) throw new TroupeError("not_found", `no run "${runId}"`, { runId });
-    if (view.finished) {
-      throw new TroupeError("conflict", `run "${runId}" has finished; there is nothing to resume`, {
-        runId,
-      });
+    this.#resuming.add(runId);
+    try {
+      const view = await viewRun(this.ledger, runId, false);
+      if (!view) throw new TroupeError("not_found", `no run "${runId}"`, { runId });
+      if (view.finished) {
+        throw new TroupeError(
+          "conflict",
+          `run "${runId}" has finished; there is nothing to resume`,
+          { runId },
+        );
+      }
+      this.#launch(
+        await RunSession.resume(this.ledger, runId, this.#where(), this.#environment()),
+      );
+    } finally {
+      this.#resuming.delete(runId);
     }
-    this.#launch(
-      await RunSession.resume(this.ledger, runId, this.#where(), this.#environment()),
-    );
   }
 
   /** Cancels a running run between tasks; false when this server is not running it. */

@@ -5,12 +5,13 @@ import { ActorSystem, HealthMonitor, TroupeError } from "../runtime/mod.ts";
 import { recordSystem } from "../ledger/mod.ts";
 import { serverMetrics } from "./metrics.ts";
 import type { RunHooks } from "../actors/mod.ts";
-import { controlApp } from "./app.ts";
+import { controlApp, type ControlContext } from "./app.ts";
 import { claimLedger, type LedgerClaim } from "./ledger_owner.ts";
 import { PluginShelf } from "./plugin_shelf.ts";
 import { RunDesk } from "./run_desk.ts";
 import { RepoWatcher, type WatchOptions } from "./repo_watcher.ts";
 import { TokenTable } from "./tokens.ts";
+import { makeLocalToken } from "./local_token.ts";
 import { confinement, type RunConfinement } from "./run_confinement.ts";
 import type { HostAllowList } from "./request_guard.ts";
 
@@ -21,7 +22,10 @@ export interface ServeOptions {
   /** Default 127.0.0.1. Another address needs a tokens file. */
   host?: string;
   ledger?: string;
-  /** A tokens file; without one the server binds to loopback only. */
+  /**
+   * A tokens file; without one the server binds to loopback only and makes a token of its own
+   * (`token`, kept in `LEDGER.token`), whose holder is admin.
+   */
   tokens?: string;
   keys?: string;
   approvals?: string;
@@ -39,6 +43,8 @@ export interface ServeOptions {
    * server bound to another address answers any Host unless these are given.
    */
   allowedHosts?: string[];
+  /** What one live event stream may hold for a client that does not read. */
+  streamBounds?: ControlContext["streamBounds"];
   /** Keep the team on this repository: a change starts an assessment run. */
   watch?: Omit<WatchOptions, "repo"> & { repo: string };
 }
@@ -63,6 +69,10 @@ export class ControlServer {
     readonly owner: LedgerClaim,
     readonly system: ActorSystem,
     private readonly teardown: () => Promise<void>,
+    /** The token the server made for itself when it started without a tokens file. */
+    readonly token?: string,
+    /** Where that token is kept, readable by this user only. */
+    readonly tokenFile?: string,
     /** The watcher of `--watch`, when there is one. */
     readonly watcher?: RepoWatcher,
   ) {}
@@ -78,8 +88,8 @@ export class ControlServer {
         { host },
       );
     }
-    const tokens = o.tokens ? await TokenTable.load(o.tokens) : undefined;
     const ledgerPath = o.ledger ?? DEFAULT_LEDGER_PATH;
+    const fromFile = o.tokens ? await TokenTable.load(o.tokens) : undefined;
     if (ledgerPath !== ":memory:") {
       await Deno.mkdir(dirname(resolve(ledgerPath)), { recursive: true });
     }
@@ -89,7 +99,11 @@ export class ControlServer {
     const pending = Promise.withResolvers<string>();
     const owner = await claimLedger(ledgerPath);
     let ledger: Ledger | undefined;
+    let own: Awaited<ReturnType<typeof makeLocalToken>> | undefined;
     try {
+      // Made once the ledger is this server's: a second server must not replace the first's.
+      own = fromFile ? undefined : await makeLocalToken(ledgerPath);
+      const tokens = fromFile ?? TokenTable.single("local", "admin", own!.token);
       ledger = await Ledger.open(ledgerPath);
       // One actor system for the server: each run's team joins it, beside what people spawn.
       const system = await ActorSystem.start();
@@ -117,6 +131,7 @@ export class ControlServer {
         keys,
         approvals,
         confinement: await confinement(o.runs),
+        ...(o.streamBounds ? { streamBounds: o.streamBounds } : {}),
         closing: closing.signal,
       });
       const teardown = async () => {
@@ -148,7 +163,7 @@ export class ControlServer {
         url,
         ledger,
         runs,
-        !!tokens,
+        !!o.tokens,
         server,
         closing,
         owner,
@@ -156,12 +171,16 @@ export class ControlServer {
         async () => {
           watcher?.stop();
           await teardown();
+          own?.remove();
         },
+        own?.token,
+        own?.file,
         watcher,
       );
     } catch (err) {
       await ledger?.close();
       owner[Symbol.dispose]();
+      own?.remove();
       throw err;
     }
   }

@@ -65,6 +65,11 @@ export class TokenTable {
     })));
   }
 
+  /** A table of one token (a server's own, made when it started without a tokens file). */
+  static single(name: string, role: Role, token: string): TokenTable {
+    return new TokenTable([{ name, role, digest: digest(token) }]);
+  }
+
   /** The caller an `Authorization: Bearer …` header names, or undefined. */
   authenticate(header: string | undefined): Caller | undefined {
     const m = header?.match(/^Bearer\s+(\S+)\s*$/i);

@@ -3,6 +3,7 @@ import {
   type DuckDBConnection,
   DuckDBInstance,
   DuckDBTimestampValue,
+  JSDuckDBValueConverter,
   StatementType,
 } from "@duckdb/node-api";
 import type { LedgerRow } from "./ledger_event.ts";
@@ -10,10 +11,10 @@ import { LedgerError } from "./ledger_error.ts";
 import type { LedgerStore, StoreOptions } from "./ledger_store.ts";
 import {
   DEFAULT_QUERY_LIMITS,
-  limitedResult,
   queryErrors,
   type QueryOptions,
   type QueryResult,
+  RowBudget,
 } from "./readonly_sql.ts";
 import { ensureSchema } from "./schema.ts";
 
@@ -117,42 +118,57 @@ export class NativeStore implements LedgerStore {
    * file and network access is refused by the database's own configuration.
    */
   async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
-    const { timeoutMs, maxRows } = { ...DEFAULT_QUERY_LIMITS, ...options };
-    const conn = this.reader;
-    let extracted;
+    const { timeoutMs, maxRows, maxBytes } = { ...DEFAULT_QUERY_LIMITS, ...options };
+    // A connection of its own: a slow query holds up no other reader (the server's pages), and
+    // its interrupt stops it alone.
+    const conn = await this.instance.connect();
     try {
-      extracted = await conn.extractStatements(sql);
-    } catch (err) {
-      throw queryErrors.unparsable((err as Error).message);
-    }
-    if (extracted.count !== 1) throw queryErrors.notOne(extracted.count);
-    await conn.run("BEGIN TRANSACTION READ ONLY");
-    const timer = setTimeout(() => conn.interrupt(), timeoutMs);
-    try {
-      let prepared;
+      let extracted;
       try {
-        prepared = await extracted.prepare(0);
+        extracted = await conn.extractStatements(sql);
       } catch (err) {
-        throw queryErrors.cannotRun((err as Error).message);
+        throw queryErrors.unparsable((err as Error).message);
       }
-      if (prepared.statementType !== StatementType.SELECT) {
-        throw queryErrors.notSelect(
-          STATEMENT_NAMES[prepared.statementType] ?? String(prepared.statementType),
-        );
-      }
-      let reader;
+      if (extracted.count !== 1) throw queryErrors.notOne(extracted.count);
+      await conn.run("BEGIN TRANSACTION READ ONLY");
+      const timer = setTimeout(() => conn.interrupt(), timeoutMs);
       try {
-        reader = await prepared.streamAndReadUntil(maxRows + 1);
-      } catch (err) {
-        const message = (err as Error).message;
-        throw /interrupt/i.test(message)
-          ? queryErrors.timedOut(timeoutMs)
-          : queryErrors.failed(message);
+        let prepared;
+        try {
+          prepared = await extracted.prepare(0);
+        } catch (err) {
+          throw queryErrors.cannotRun((err as Error).message);
+        }
+        if (prepared.statementType !== StatementType.SELECT) {
+          throw queryErrors.notSelect(
+            STATEMENT_NAMES[prepared.statementType] ?? String(prepared.statementType),
+          );
+        }
+        try {
+          // Chunk by chunk, stopping at the first row past a limit: what is cut is never held.
+          const result = await prepared.stream();
+          const columns = result.deduplicatedColumnNames();
+          const budget = new RowBudget(maxRows, maxBytes);
+          for (let chunk; (chunk = await result.fetchChunk()) && chunk.rowCount > 0;) {
+            const rows = chunk.convertRows(JSDuckDBValueConverter);
+            if (
+              !rows.every((r) => budget.add(Object.fromEntries(columns.map((c, i) => [c, r[i]]))))
+            ) {
+              break;
+            }
+          }
+          return { columns, rows: budget.rows, truncated: budget.truncated };
+        } catch (err) {
+          const message = (err as Error).message;
+          throw /interrupt/i.test(message)
+            ? queryErrors.timedOut(timeoutMs)
+            : queryErrors.failed(message);
+        }
+      } finally {
+        clearTimeout(timer);
       }
-      return limitedResult(reader.deduplicatedColumnNames(), reader.getRowObjectsJS(), maxRows);
     } finally {
-      clearTimeout(timer);
-      await conn.run("ROLLBACK").catch(() => {});
+      conn.closeSync();
     }
   }
 

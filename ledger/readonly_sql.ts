@@ -4,6 +4,8 @@ import { LedgerError } from "./ledger_error.ts";
 export interface QueryOptions {
   timeoutMs?: number;
   maxRows?: number;
+  /** The rows' size as JSON: a result past it is cut there (a few huge rows are as bad as many). */
+  maxBytes?: number;
 }
 
 /** The rows of one user query, and whether they were cut at the row limit. */
@@ -14,10 +16,10 @@ export interface QueryResult {
   truncated: boolean;
 }
 
-export const DEFAULT_QUERY_LIMITS = { timeoutMs: 10_000, maxRows: 10_000 };
+export const DEFAULT_QUERY_LIMITS = { timeoutMs: 10_000, maxRows: 10_000, maxBytes: 16 * 2 ** 20 };
 
 /** BIGINTs become numbers where exact, so JSON output stays plain. */
-function plain(value: unknown): unknown {
+export function plain(value: unknown): unknown {
   if (typeof value === "bigint") {
     return value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER
       ? Number(value)
@@ -31,17 +33,40 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-/** The first `maxRows` of `rows` (fetched one past the limit, to tell whether there were more). */
+/**
+ * The first `maxRows` of `rows` (fetched one past the limit, to tell whether there were more),
+ * and no more than `maxBytes` of them as JSON.
+ */
 export function limitedResult(
   columns: string[],
   rows: Record<string, unknown>[],
   maxRows: number,
+  maxBytes = DEFAULT_QUERY_LIMITS.maxBytes,
 ): QueryResult {
-  return {
-    columns,
-    rows: rows.slice(0, maxRows).map((r) => plain(r) as Record<string, unknown>),
-    truncated: rows.length > maxRows,
-  };
+  const out = new RowBudget(maxRows, maxBytes);
+  for (const row of rows) if (!out.add(row)) break;
+  return { columns, rows: out.rows, truncated: out.truncated };
+}
+
+/** Rows taken while they fit the limits; `add` says whether to go on. */
+export class RowBudget {
+  readonly rows: Record<string, unknown>[] = [];
+  truncated = false;
+  #bytes = 0;
+
+  constructor(readonly maxRows: number, readonly maxBytes: number) {}
+
+  /** Takes a row if it fits; false (and truncated) once one does not. */
+  add(row: Record<string, unknown>): boolean {
+    const value = plain(row) as Record<string, unknown>;
+    this.#bytes += JSON.stringify(value).length;
+    if (this.rows.length >= this.maxRows || this.#bytes > this.maxBytes) {
+      this.truncated = true;
+      return false;
+    }
+    this.rows.push(value);
+    return true;
+  }
 }
 
 /** The refusals and failures both engines give for user SQL, worded once. */

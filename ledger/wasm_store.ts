@@ -205,7 +205,7 @@ export class WasmStore implements LedgerStore {
    * hold whatever the keyword check let through.
    */
   async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
-    const { timeoutMs, maxRows } = { ...DEFAULT_QUERY_LIMITS, ...options };
+    const { timeoutMs, maxRows, maxBytes } = { ...DEFAULT_QUERY_LIMITS, ...options };
     const conn = this.reader;
     try {
       conn.prepare(sql).close();
@@ -243,7 +243,12 @@ export class WasmStore implements LedgerStore {
             chunks.push(chunk);
             table = arrow.tableFromIPC(chunks);
           }
-          return limitedResult(table.schema.fields.map((f) => f.name), tableRows(table), maxRows);
+          return limitedResult(
+            table.schema.fields.map((f) => f.name),
+            tableRows(table),
+            maxRows,
+            maxBytes,
+          );
         } catch (err) {
           if (err instanceof LedgerError) throw err;
           throw queryErrors.failed((err as Error).message);

@@ -41,18 +41,3 @@ export async function coresBusy(windowMs = 1500): Promise<number> {
   const used = (cpuTicksOfTree(Deno.pid) - before) / TICKS_PER_SECOND;
   return Math.max(0, used / ((performance.now() - t0) / 1000));
 }
-
-/** The pids of the processes this process started (its children, not theirs). */
-export function childPids(): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    const pid = Number(entry.name);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(rest[1]) === Deno.pid && rest[0] !== "Z") pids.push(pid);
-    } catch { /* ended meanwhile */ }
-  }
-  return pids;
-}

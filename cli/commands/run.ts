@@ -7,7 +7,7 @@ import {
   RunSession,
   TEAM_SIZE,
 } from "../../actors/mod.ts";
-import { servedBy } from "../../control/mod.ts";
+import { readLocalToken, servedBy } from "../../control/mod.ts";
 import { configFromFlags, LlmConfig } from "../../actors/llm/llm_config.ts";
 import { loadPolicyData } from "../../policies/load_policy.ts";
 import { TroupeError } from "../../runtime/mod.ts";
@@ -55,7 +55,8 @@ Options:
   --resume RUN_ID   finish a run that was interrupted; completed tasks are not repeated
   --server URL      send the run to a troupe server (deno task serve) and follow it there;
                     needed when a server holds the ledger
-  --token TOKEN     the bearer token for --server (default: the TROUPE_TOKEN variable)
+  --token TOKEN     the bearer token for --server (default: the TROUPE_TOKEN variable,
+                    else the token a server without --tokens keeps beside --ledger)
   --llm KIND        plan and code with a model: openai (any OpenAI-compatible server:
                     OPENAI_BASE_URL, OPENAI_API_KEY), anthropic (ANTHROPIC_API_KEY,
                     ANTHROPIC_BASE_URL) or local (a model folder, run in process); needs
@@ -187,7 +188,10 @@ export const run = defineCommand({
             "(its --runs-out) and never runs repository code unsandboxed",
         );
       }
-      return await submitToServer(flags.server, flags.token ?? Deno.env.get("TROUPE_TOKEN"), {
+      // A server started without tokens keeps its own beside the ledger it serves.
+      const token = flags.token ?? Deno.env.get("TROUPE_TOKEN") ??
+        await readLocalToken(resolve(flags.ledger));
+      return await submitToServer(flags.server, token, {
         request: {
           goal: request.goal,
           repo: resolve(request.repo!),

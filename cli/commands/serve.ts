@@ -127,13 +127,26 @@ What runs submitted over HTTP may do is this server's to decide, never the reque
       ledger: flags.ledger,
       tokens: server.authenticated,
       openapi: `${server.url}/openapi.json`,
+      // The server's own token (no --tokens): for the user who started it, as Jupyter prints it.
+      ...(server.token
+        ? {
+          token: server.token,
+          tokenFile: server.tokenFile ?? null,
+          page: `${server.url}/page/index.html#token=${server.token}`,
+        }
+        : {}),
     };
     if (flags.json) console.log(JSON.stringify(info));
     else {
       console.log(`troupe serving ${flags.ledger} at ${server.url} (API: ${info.openapi})`);
       if (flags.watch) console.log(`watching ${flags.watch}: changes start an assessment run`);
-      if (!server.authenticated) {
-        console.log("no --tokens: listening on loopback only, and every caller is admin");
+      if (server.token) {
+        console.log(
+          "no --tokens: listening on loopback only; this token (admin) was made for this run of " +
+            `the server${server.tokenFile ? ` and is in ${server.tokenFile}` : ""}:`,
+        );
+        console.log(`  open ${info.page}`);
+        console.log(`  or send Authorization: Bearer ${server.token}`);
       }
     }
     const stopped = Promise.withResolvers<void>();

@@ -3,6 +3,13 @@
 
 const $ = (selector) => document.querySelector(selector);
 const tokenInput = $("#token");
+// The address a server prints carries its token after "#" (never sent to the server, never in its
+// logs): keep it, then take it out of the address bar.
+const given = new URLSearchParams(location.hash.slice(1)).get("token");
+if (given) {
+  localStorage.setItem("troupe.token", given);
+  history.replaceState(null, "", location.pathname);
+}
 tokenInput.value = localStorage.getItem("troupe.token") ?? "";
 tokenInput.addEventListener("change", () => {
   localStorage.setItem("troupe.token", tokenInput.value);

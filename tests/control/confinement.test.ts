@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
-import { ControlServer } from "../../control/mod.ts";
+import { RunSession } from "../../actors/mod.ts";
+import { ControlCall, ControlServer } from "../../control/mod.ts";
 
 const FIXTURES = new URL("../fixtures/repos/", import.meta.url).pathname;
 const OPERATOR = "operator-token-0123456789";
@@ -143,15 +144,38 @@ Deno.test("a request cannot send the server's secrets elsewhere or read its file
     assert.equal(called, 0);
   }));
 
-Deno.test("a web page cannot drive a loopback server without a token: foreign Host names and cross-site requests are refused, and the page is framed by no one", () =>
+Deno.test("a server without a tokens file makes its own, kept where only its user can read it, and asks for it", () =>
+  withServer(async (server, tmp) => {
+    assert.ok(server.token && server.token.length >= 40, "a token of 32 random bytes");
+    assert.equal(server.tokenFile, join(tmp, "ledger.duckdb.token"));
+    const stat = await Deno.stat(server.tokenFile!);
+    assert.equal(stat.mode! & 0o777, 0o600);
+    assert.equal((await Deno.readTextFile(server.tokenFile!)).trim(), server.token);
+    await refused(await fetch(`${server.url}/runs`), 401, /Authorization: Bearer/);
+    await refused(
+      await post(`${server.url}/runs/run-x/cancel`, {}, "not-the-token-0123456789"),
+      401,
+      /Authorization: Bearer/,
+    );
+    const ok = await fetch(`${server.url}/runs`, {
+      headers: { authorization: `Bearer ${server.token}` },
+    });
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    await server.close();
+    await assert.rejects(Deno.stat(server.tokenFile!), Deno.errors.NotFound);
+  }, { tokens: false }));
+
+Deno.test("a web page cannot drive a loopback server: foreign Host names and cross-site requests are refused, and the page is framed by no one", () =>
   withServer(async (server) => {
     const port = new URL(server.url).port;
     // DNS rebinding: attacker.example resolving to 127.0.0.1 reaches the server with its own Host.
     const rebound = await getWithHost(server.url, "/runs", `attacker.example:${port}`);
     assert.match(rebound, /^HTTP\/1\.1 403/);
     assert.match(rebound, /not to Host \\"attacker\.example/);
+    // Its own names pass the check, and then need the token it made.
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) {
-      assert.match(await getWithHost(server.url, "/runs", host), /^HTTP\/1\.1 200/, host);
+      assert.match(await getWithHost(server.url, "/runs", host), /^HTTP\/1\.1 401/, host);
     }
     // A simple cross-site POST carries an Origin (or Sec-Fetch-Site) and no token.
     const crossSite: Record<string, string>[] = [
@@ -166,7 +190,11 @@ Deno.test("a web page cannot drive a loopback server without a token: foreign Ho
     // The server's own page may (same origin), and so may a client that is not a browser.
     const same = await fetch(`${server.url}/runs/run-x/cancel`, {
       method: "POST",
-      headers: { origin: server.url, "sec-fetch-site": "same-origin" },
+      headers: {
+        origin: server.url,
+        "sec-fetch-site": "same-origin",
+        authorization: `Bearer ${server.token}`,
+      },
     });
     assert.equal(same.status, 409);
     const page = await fetch(`${server.url}/page/index.html`);
@@ -196,3 +224,105 @@ async function getWithHost(url: string, path: string, host: string): Promise<str
     conn.close();
   }
 }
+
+Deno.test("two resumes of one interrupted run at once start it once: the second is refused", () =>
+  withServer(async (server, tmp) => {
+    // A run whose start is in the ledger and which nothing runs: as after a server was killed.
+    const session = await RunSession.start(server.ledger, {
+      repo: join(tmp, "repos", "app"),
+      outRoot: join(tmp, "runs"),
+    });
+    const resume = () =>
+      post(`${server.url}/runs/${session.runId}/resume`, {}, OPERATOR).then(async (r) => ({
+        status: r.status,
+        text: await r.text(),
+      }));
+    const answers = await Promise.all([resume(), resume()]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [202, 409], JSON.stringify(answers));
+    assert.match(answers.find((a) => a.status === 409)!.text, /running already/);
+    await server.runs.settled(session.runId);
+    const starts = await server.ledger.query(
+      `SELECT count(*)::INT AS n FROM events WHERE run_id = '${session.runId}' AND type = 'task_started' AND (payload->>'taskId') = 'scan'`,
+    );
+    assert.equal(starts.rows[0].n, 1, "the scan ran once");
+    assert.equal((await server.runs.view(session.runId))!.status, "finished");
+  }));
+
+Deno.test("one reader cannot starve the rest: a slow query has its own connection, answers are capped in bytes, and a token runs two queries at once", () =>
+  withServer(async (server) => {
+    const sql = (query: string, extra = {}) =>
+      post(`${server.url}/ledger/sql`, { query, ...extra });
+    // Runs until its 5 s limit stops it.
+    const endless = "SELECT count(*) FROM range(1000000000000) a";
+    let slowDone = false;
+    const slow = sql(endless, { timeoutMs: 5000 }).then(async (r) => {
+      slowDone = true;
+      return { status: r.status, text: await r.text() };
+    });
+    const second = sql(endless, { timeoutMs: 5000 });
+    // Once both are under way, a third from the same token waits its turn (bounded: 5 s).
+    let third = await sql("SELECT 1 AS one");
+    for (let i = 0; i < 50 && third.status === 200; i++) {
+      await third.body?.cancel();
+      await new Promise((r) => setTimeout(r, 100));
+      third = await sql("SELECT 1 AS one");
+    }
+    await refused(third, 429, /at most 2 SQL queries at once per token/);
+    // The server's own reads are not queued behind them.
+    const list = await fetch(`${server.url}/runs`, {
+      headers: { authorization: `Bearer ${OPERATOR}` },
+    });
+    assert.equal(list.status, 200);
+    await list.body?.cancel();
+    assert.equal(slowDone, false, "GET /runs answered while the slow query still ran");
+    assert.equal((await slow).status, 408);
+    assert.equal((await second).status, 408);
+    // 400 rows of 1 MB: the answer stops at its byte limit, and says it was cut.
+    const big = await sql("SELECT repeat('x', 1000000) AS s FROM range(400)", {
+      maxBytes: 3_000_000,
+    });
+    const text = await big.text();
+    assert.equal(big.status, 200);
+    assert.ok(text.length < 3_100_000, `${text.length} bytes`);
+    const body = JSON.parse(text);
+    assert.equal(body.truncated, true);
+    assert.equal(body.rows.length, 2);
+  }));
+
+Deno.test("a live stream whose client stops reading is dropped, and the ledger says so", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-stream-" });
+  try {
+    await using server = await ControlServer.start({
+      port: 0,
+      ledger: join(tmp, "ledger.duckdb"),
+      keys: join(tmp, "keys"),
+      approvals: join(tmp, "approvals"),
+      plugins: join(tmp, "plugins"),
+      runs: { repos: [tmp] },
+      streamBounds: { maxHeldEvents: 50, maxHeldBytes: 1 << 20 },
+    });
+    const auth = { authorization: `Bearer ${server.token}` };
+    const abort = new AbortController();
+    const res = await fetch(`${server.url}/events`, { headers: auth, signal: abort.signal });
+    assert.equal(res.status, 200);
+    // Never read: 400 events of 64 KiB each outgrow every buffer between here and there.
+    for (let i = 0; i < 400; i++) {
+      await server.ledger.record(ControlCall, {
+        actor: "test",
+        payload: { method: "X", path: "x".repeat(65536), status: 200, caller: "t", role: "r" },
+      });
+    }
+    let dropped: Record<string, unknown>[] = [];
+    for (let i = 0; i < 300 && dropped.length === 0; i++) {
+      dropped = (await server.ledger.query(
+        "SELECT payload->>'caller' AS caller FROM events WHERE type = 'stream_dropped'",
+      )).rows;
+      if (dropped.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(dropped, [{ caller: "local" }]);
+    abort.abort();
+    await res.body?.cancel().catch(() => {});
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

@@ -42,7 +42,8 @@ Deno.test("the control center in Chromium: a run submitted on the page shows its
       page.setDefaultTimeout(180_000);
       const problems: string[] = [];
       page.on("pageerror", (err) => problems.push(err.message));
-      await page.goto(`${server.url}/`);
+      // The address the server prints, with its own token after "#".
+      await page.goto(`${server.url}/page/index.html#token=${server.token}`);
       await page.waitForSelector("#status.live");
 
       // Autonomy 1: every write into the repository needs one approver's signature.

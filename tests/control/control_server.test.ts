@@ -24,6 +24,19 @@ interface Streamed {
   data: { seq: number; type: string; runId: string | null; actor: string; payload: unknown };
 }
 
+/** The token of the server a test runs, when it made its own (no tokens file). */
+let ownToken: string | undefined;
+
+/**
+ * `fetch` with the token a server without a tokens file made for itself, unless the request
+ * names its own Authorization (the tests of tokens and roles do).
+ */
+function fetch(input: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (ownToken && !headers.has("authorization")) headers.set("authorization", `Bearer ${ownToken}`);
+  return globalThis.fetch(input, { ...init, headers });
+}
+
 /** Runs `fn` with a server on a fresh ledger file in a temp folder; everything is removed. */
 async function withServer(
   fn: (server: ControlServer, tmp: string) => Promise<void>,
@@ -45,6 +58,7 @@ async function withServer(
       ...(tokens ? { tokens } : {}),
       runs: { repos: [FIXTURES, tmp], outRoot: join(tmp, "out") },
     });
+    ownToken = server.token;
     await fn(server, tmp);
   } finally {
     await Deno.remove(tmp, { recursive: true });
@@ -321,6 +335,9 @@ Deno.test("one writer per ledger: a second server and deno task run are told who
       "run",
       "--repo",
       repo,
+      // The server's own token is found beside the ledger it serves.
+      "--ledger",
+      ledger,
       "--server",
       server.url,
     ]);
