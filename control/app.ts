@@ -23,6 +23,7 @@ import type { RunDesk } from "./run_desk.ts";
 import { RunView } from "./run_view.ts";
 import { type Ability, allows, type Caller, type TokenTable } from "./tokens.ts";
 import { confineRun, RemoteRunRequest, type RunConfinement } from "./run_confinement.ts";
+import { RefusalAudit } from "./refusal_audit.ts";
 import { CONTENT_SECURITY_POLICY, type HostAllowList, requestGuard } from "./request_guard.ts";
 
 /** What the routes work on. */
@@ -187,19 +188,22 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
     }),
   );
   app.use("*", requestGuard(ctx.allowList ?? { hosts: new Set() }));
+  const audit = new RefusalAudit(ctx.ledger);
   // Health needs no token; everything else does once tokens are configured.
-  app.use("*", authenticate(ctx));
+  app.use("*", authenticate(ctx, audit));
   app.use(
     "*",
     bodyLimit({
       maxSize: ctx.maxBodyBytes ?? 1024 * 1024,
-      onError: (c) =>
-        c.json({
+      onError: (c) => {
+        audit.refused(c.req.method, c.req.path, 413, "body too large");
+        return c.json({
           error: {
             code: "too_large",
             message: `the body is larger than ${ctx.maxBodyBytes ?? 1024 * 1024} bytes`,
           },
-        }, 413),
+        }, 413);
+      },
     }),
   );
   app.use("*", recordMutations(ctx.ledger));
@@ -861,7 +865,7 @@ const PAGE_FILES: Record<string, string> = {
 };
 
 /** Sets the caller from the bearer token; refuses a missing or unknown one (but on /health). */
-function authenticate(ctx: ControlContext): MiddlewareHandler<Env> {
+function authenticate(ctx: ControlContext, audit: RefusalAudit): MiddlewareHandler<Env> {
   return async (c, next) => {
     // The page's own files carry no data; what it shows is fetched with the token.
     if (c.req.path === "/health" || c.req.path === "/" || c.req.path.startsWith("/page/")) {
@@ -873,6 +877,8 @@ function authenticate(ctx: ControlContext): MiddlewareHandler<Env> {
     }
     const caller = ctx.tokens.authenticate(c.req.header("authorization"));
     if (!caller) {
+      const given = c.req.header("authorization");
+      audit.refused(c.req.method, c.req.path, 401, given ? "unknown token" : "no token");
       return c.json(
         {
           error: {

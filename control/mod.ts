@@ -18,12 +18,7 @@
  */
 export { ControlServer, type ServeOptions } from "./server.ts";
 export { controlApp, ControlCall, type ControlContext, ErrorBody, StreamDropped } from "./app.ts";
-export {
-  type FeedBounds,
-  type FeedFilter,
-  FeedOverflow,
-  followLedger,
-} from "./event_feed.ts";
+export { type FeedBounds, type FeedFilter, FeedOverflow, followLedger } from "./event_feed.ts";
 export { RunDesk, type RunDeskOptions } from "./run_desk.ts";
 export { PluginShelf, type ShelvedPlugin } from "./plugin_shelf.ts";
 export { relevantChange, RepoWatcher, type WatchOptions } from "./repo_watcher.ts";
@@ -39,3 +34,4 @@ export {
 } from "./run_confinement.ts";
 export { CONTENT_SECURITY_POLICY, type HostAllowList, requestGuard } from "./request_guard.ts";
 export { makeLocalToken, readLocalToken } from "./local_token.ts";
+export { ControlRefused, RefusalAudit } from "./refusal_audit.ts";

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import { RunSession } from "../../actors/mod.ts";
-import { ControlCall, ControlServer } from "../../control/mod.ts";
+import { ControlCall, ControlServer, RefusalAudit } from "../../control/mod.ts";
+import { Ledger } from "../../ledger/mod.ts";
 
 const FIXTURES = new URL("../fixtures/repos/", import.meta.url).pathname;
 const OPERATOR = "operator-token-0123456789";
@@ -325,4 +326,40 @@ Deno.test("a live stream whose client stops reading is dropped, and the ledger s
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+Deno.test("refusals before the caller is known (401, 413) are in the ledger, at most 60 a minute with the rest counted", async () => {
+  await withServer(async (server) => {
+    await fetch(`${server.url}/runs`).then((r) => r.body?.cancel());
+    await fetch(`${server.url}/runs`, { headers: { authorization: "Bearer nope-0123456789abc" } })
+      .then((r) => r.body?.cancel());
+    const huge = await post(`${server.url}/ledger/sql`, { query: "x".repeat(2 << 20) });
+    assert.equal(huge.status, 413);
+    await huge.body?.cancel();
+    let rows: Record<string, unknown>[] = [];
+    for (let i = 0; i < 100 && rows.length < 3; i++) {
+      rows = (await server.ledger.query(
+        "SELECT (payload->>'status')::INT AS status, payload->>'reason' AS reason " +
+          "FROM events WHERE type = 'control_refused' ORDER BY seq",
+      )).rows;
+      if (rows.length < 3) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(rows, [
+      { status: 401, reason: "no token" },
+      { status: 401, reason: "unknown token" },
+      { status: 413, reason: "body too large" },
+    ]);
+  });
+  await using ledger = await Ledger.open(":memory:");
+  let now = 0;
+  const audit = new RefusalAudit(ledger, 60, () => now);
+  for (let i = 0; i < 65; i++) audit.refused("GET", "/runs", 401, "no token");
+  now = 60_000;
+  audit.refused("GET", "/runs", 401, "no token");
+  await ledger.flush();
+  const counted = (await ledger.query(
+    "SELECT count(*)::INT AS n, max((payload->>'suppressed')::INT) AS suppressed " +
+      "FROM events WHERE type = 'control_refused'",
+  )).rows[0];
+  assert.deepEqual(counted, { n: 61, suppressed: 5 });
 });

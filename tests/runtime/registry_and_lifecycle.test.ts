@@ -81,3 +81,22 @@ Deno.test("stop kills a stuck process actor once the deadline passes; the CPU is
   assert.equal(system.registry.has("stuck"), false);
   assert.ok((await coresBusy()) < 0.35, "a core is still busy after the actor was stopped");
 });
+
+Deno.test("a dead letter keeps a small message whole and only the start of a huge one", () =>
+  withSystem(async (system) => {
+    const events = system.events.collect((e) => e.type === "dead_letter");
+    assert.equal(system.ref("nobody").tell({ type: "hi", n: 1 }), false);
+    assert.equal(system.ref("nobody").tell({ type: "huge", blob: "x".repeat(1 << 20) }), false);
+    events.stop();
+    const [small, huge] = system.deadLetters.slice(-2);
+    assert.deepEqual(small.message, { type: "hi", n: 1 });
+    const kept = huge.message as { truncated: boolean; bytes: number; start: string };
+    assert.equal(kept.truncated, true);
+    assert.ok(kept.bytes > 1 << 20);
+    assert.ok(JSON.stringify(kept).length < 1024);
+    assert.equal(huge.messageType, "huge");
+    assert.deepEqual(events.map((e) => e.type === "dead_letter" && e.message), [
+      small.message,
+      kept,
+    ]);
+  }));
