@@ -7,6 +7,12 @@ import { HOST_FUNCTION_NAMES } from "./host_function_names.ts";
 export const PluginLimits = z.strictObject({
   /** Wall-clock limit of one call, host calls included. */
   timeoutMs: z.number().int().positive().max(600_000).default(1_000),
+  /**
+   * Fuel units one call may use: a unit is a function call or a loop iteration, and a call that
+   * spends them all traps (`out_of_fuel`) on its own, deterministically. Default: 100,000 per
+   * millisecond of `timeoutMs`, so a tight loop stops long before its time limit.
+   */
+  fuel: z.number().int().positive().max(2 ** 52).optional(),
   /** Linear memory cap in 64 KiB pages, for the guest's own memory and the SDK's. */
   memoryPages: z.number().int().min(1).max(65_536).default(256),
   maxOutputBytes: z.number().int().positive().default(1 << 20),

@@ -3,6 +3,7 @@ import { SandboxError, type SandboxErrorKind } from "./sandbox_error.ts";
 import { CallChannel } from "./call_channel.ts";
 import { type PluginManifest, readPluginWasm } from "./plugin_manifest.ts";
 import { capMemory, checkExports, checkImports, inspectWasm } from "./wasm_module.ts";
+import { FUEL_PER_MS, meterFuel } from "./fuel.ts";
 import { FromSandbox, type LoadRequest, type ToSandbox } from "./sandbox_protocol.ts";
 import type { HostFunctionName } from "./host_function_names.ts";
 import { ProcessWorker, type WorkerLike } from "../runtime/mod.ts";
@@ -74,6 +75,8 @@ export class Sandbox {
     readonly imports: string[],
     readonly wasm: Uint8Array,
     readonly options: SandboxOptions,
+    /** Why the module runs without fuel (only its time limit stops a loop), when it does. */
+    readonly unmetered?: string,
   ) {}
 
   /**
@@ -86,13 +89,25 @@ export class Sandbox {
     const hostFunctions = checkImports(shape, manifest.hostFunctions, manifest.name);
     checkExports(shape, manifest.exports, manifest.name);
     const capped = capMemory(bytes, manifest.limits.memoryPages, manifest.name);
+    // Metered where it can be: a loop then stops itself; the process kill stays the backstop.
+    let metered: Uint8Array | undefined;
+    let unmetered: string | undefined;
+    try {
+      metered = meterFuel(capped);
+      if (!WebAssembly.validate(metered as Uint8Array<ArrayBuffer>)) {
+        [metered, unmetered] = [undefined, "the metered module did not validate"];
+      }
+    } catch (err) {
+      unmetered = (err as Error).message;
+    }
     const sandbox = new Sandbox(
       manifest,
       hostFunctions,
       shape.exports.filter((e) => e.kind === "function").map((e) => e.name),
       shape.imports.map((i) => `${i.module}::${i.name}`),
-      capped,
+      metered ?? capped,
       options,
+      unmetered,
     );
     await sandbox.#start();
     return sandbox;
@@ -192,6 +207,7 @@ export class Sandbox {
       maxPages: limits.memoryPages,
       maxVarBytes: limits.maxVarBytes,
       maxOutputBytes: limits.maxOutputBytes,
+      ...(this.unmetered ? {} : { fuel: limits.fuel ?? limits.timeoutMs * FUEL_PER_MS }),
       channel: this.#channel?.buffer,
     };
     worker.postMessage(load);

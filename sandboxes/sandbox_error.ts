@@ -9,6 +9,7 @@ export type SandboxErrorKind =
   | "needs_wasi"
   | "missing_export"
   | "timeout"
+  | "out_of_fuel"
   | "memory_limit"
   | "output_limit"
   | "trap"

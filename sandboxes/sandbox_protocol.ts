@@ -11,6 +11,8 @@ export interface LoadRequest {
   maxPages: number;
   maxVarBytes: number;
   maxOutputBytes: number;
+  /** Fuel units each call starts with; absent when the module could not be metered. */
+  fuel?: number;
   /** A `CallChannel`'s buffer: calls and answers that fit go through it (a thread only). */
   channel?: SharedArrayBuffer;
 }
@@ -23,6 +25,7 @@ const Kind = z.enum([
   "invalid_wasm",
   "missing_import",
   "memory_limit",
+  "out_of_fuel",
   "output_limit",
   "trap",
   "plugin_error",

@@ -10,6 +10,7 @@ import { RETURN_CODE_PROBE, takeReturnCode } from "./return_code.ts"; // before 
 import createPlugin, { type CallContext, type Plugin } from "@extism/extism";
 import type { FromSandbox, LoadRequest, ToSandbox } from "./sandbox_protocol.ts";
 import { CallChannel } from "./call_channel.ts";
+import { FUEL_EXPORT } from "./fuel.ts";
 
 /** What a call came to. */
 type Outcome =
@@ -79,10 +80,18 @@ async function memoryPages(): Promise<number> {
   }
 }
 
+/** The metered module's fuel counter, looked up once per instance. */
+async function fuelCounter(): Promise<WebAssembly.Global | undefined> {
+  const counter = (await plugin!.getInstance()).exports[FUEL_EXPORT];
+  return counter instanceof WebAssembly.Global ? counter : undefined;
+}
+
 /** Calls `fn`; what it came to, for the channel or a message to carry. */
 async function call(fn: string, input: Uint8Array): Promise<Outcome> {
   lastAbort = "";
   takeReturnCode();
+  const fuel = limits!.fuel ? await fuelCounter() : undefined;
+  if (fuel) fuel.value = BigInt(limits!.fuel!);
   try {
     const out = await plugin!.call(fn, input);
     const code = takeReturnCode();
@@ -110,6 +119,14 @@ async function call(fn: string, input: Uint8Array): Promise<Outcome> {
     if (originated) return { t: "failed", kind: "plugin_error", message: originated[1] };
     if (/function "[^"]*" does not exist|is not a function/.test(e.message)) {
       return { t: "failed", kind: "missing_export", message: e.message };
+    }
+    if (fuel && (fuel.value as bigint) < 0n) {
+      return {
+        t: "failed",
+        kind: "out_of_fuel",
+        message: `${fn} used all of its ${limits!.fuel} units of fuel (limits.fuel; a unit is ` +
+          "a function call or a loop iteration) and was stopped; the plugin stays loaded",
+      };
     }
     // The guest's failed memory.grow is invisible from here; a trap with more than half the
     // cap in use is almost always one (the allocation that failed did not fit the rest).

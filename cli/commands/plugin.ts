@@ -18,7 +18,7 @@ import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
 const USAGE = `Usage: deno task plugin new NAME [--dir DIR]
        deno task plugin build DIR [--json]
-       deno task plugin run FILE FUNCTION [INPUT] [--timeout-ms N] [--max-memory-pages N]
+       deno task plugin run FILE FUNCTION [INPUT] [--timeout-ms N] [--fuel N] [--max-memory-pages N]
                             [--allow-host H]... [--config k=v]... [--grant FN[:RESOURCE]]...
                             [--policy FILE]... [--ledger PATH] [--json]
        deno task plugin inspect FILE [--json]
@@ -33,6 +33,8 @@ inspect   lists a plugin's exports, imports, memory and SHA-256
 
 Options for run (flags override the manifest's limits):
   --timeout-ms N          time limit of the call (default 1000)
+  --fuel N                function calls and loop iterations the call may make before it
+                          stops itself (default 100,000 per millisecond of the time limit)
   --max-memory-pages N    memory cap in 64 KiB pages (default 256)
   --allow-host H          a host http_fetch may reach (repeatable)
   --config k=v            plugin configuration (repeatable)
@@ -82,6 +84,7 @@ export const plugin = defineCommand({
     json: JSON_FLAG,
     dir: { type: "string", default: "plugins" },
     "timeout-ms": { type: "string" },
+    fuel: { type: "string" },
     "max-memory-pages": { type: "string" },
     "allow-host": { type: "string", multiple: true, default: [] },
     config: { type: "string", multiple: true, default: [] },
@@ -152,6 +155,7 @@ export const plugin = defineCommand({
           limits: {
             ...base.limits,
             timeoutMs: positiveInt(flags["timeout-ms"], "--timeout-ms") ?? base.limits.timeoutMs,
+            ...(flags.fuel ? { fuel: positiveInt(flags.fuel, "--fuel") } : {}),
             memoryPages: positiveInt(flags["max-memory-pages"], "--max-memory-pages") ??
               base.limits.memoryPages,
             allowedHosts: [...base.limits.allowedHosts, ...flags["allow-host"]],

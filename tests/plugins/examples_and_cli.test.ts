@@ -135,7 +135,7 @@ Deno.test("`plugin new` scaffolds an agent that builds, runs and inspects; limit
   }
 });
 
-Deno.test("`plugin run` stops a plugin at --timeout-ms and reports the limit as JSON", async () => {
+Deno.test("`plugin run` stops a looping plugin by its fuel, or at --timeout-ms when fuel would last longer, and reports which as JSON", async () => {
   const dir = await Deno.makeTempDir({ prefix: "troupe-spin-" });
   try {
     await Deno.writeTextFile(
@@ -157,8 +157,17 @@ Deno.test("`plugin run` stops a plugin at --timeout-ms and reports the limit as 
       "--json",
     ]);
     assert.equal(r.code, 1);
-    assert.equal(JSON.parse(r.stdout).error.kind, "timeout");
-    const text = await cli(["plugin", "run", `${dir}/plugin.wasm`, "spin", "--timeout-ms", "200"]);
+    assert.equal(JSON.parse(r.stdout).error.kind, "out_of_fuel");
+    const lasting = ["--fuel", String(2 ** 52)];
+    const text = await cli([
+      "plugin",
+      "run",
+      `${dir}/plugin.wasm`,
+      "spin",
+      "--timeout-ms",
+      "200",
+      ...lasting,
+    ]);
     assert.equal(text.code, 1);
     assert.match(text.stderr, /did not finish within its 200 ms time limit/);
   } finally {

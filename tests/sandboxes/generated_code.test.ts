@@ -42,7 +42,7 @@ export function sneak(): i32 {
   assert.equal((await run("double")).text(), "42");
   await assert.rejects(
     run("forever", { limits: { timeoutMs: 300 } }),
-    (e: SandboxError) => e.kind === "timeout",
+    (e: SandboxError) => e.kind === "out_of_fuel",
   );
   await assert.rejects(
     run("hoard", { limits: { memoryPages: 32 } }),

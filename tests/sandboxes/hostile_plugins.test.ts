@@ -25,11 +25,30 @@ Deno.test("a plugin gets JSON in and gives JSON out; a plugin error is returned 
   );
 });
 
-Deno.test("an endless loop is stopped at its time limit: the CPU is idle again, the next call served", async () => {
+Deno.test("an endless loop stops itself when its fuel is spent: same instance, same thread, nothing left running", async () => {
   await withSandbox(await hostileWasm(), {
     name: "hostile",
     hostFunctions: [...HOSTILE_IMPORTS],
-    limits: { timeoutMs: 200 },
+    limits: { timeoutMs: 5000, fuel: 1_000_000 },
+  }, async (sb) => {
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(
+        sb.call("spin"),
+        kind("out_of_fuel", /all of its 1000000 units of fuel/),
+      );
+      assert.equal((await sb.call("echo", { text: "again" })).json().echo, "again");
+    }
+    assert.equal(sb.starts, 1, "no restart: the thread is free again");
+    assert.equal(sb.unmetered, undefined);
+    assert.ok((await coresBusy()) < 0.35, "a core is still busy after the loop stopped");
+  }, { isolation: "thread" });
+});
+
+Deno.test("a loop whose fuel outlasts its time limit is stopped there: the process is killed, the CPU idle, the next call served", async () => {
+  await withSandbox(await hostileWasm(), {
+    name: "hostile",
+    hostFunctions: [...HOSTILE_IMPORTS],
+    limits: { timeoutMs: 200, fuel: 2 ** 52 },
   }, async (sb) => {
     assert.equal((await sb.call("echo", { text: "first" })).json().echo, "first");
     const t0 = performance.now();
@@ -154,7 +173,7 @@ Deno.test("one plugin stuck in a loop does not stop another from serving", async
   await withSandbox(wasm, {
     name: "a",
     hostFunctions: [...HOSTILE_IMPORTS],
-    limits: { timeoutMs: 300 },
+    limits: { timeoutMs: 300, fuel: 2 ** 52 },
   }, async (a) => {
     await withSandbox(wasm, { name: "b", hostFunctions: [...HOSTILE_IMPORTS] }, async (b) => {
       const stuck = a.call("spin").catch((e) => e);
