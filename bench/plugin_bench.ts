@@ -1,7 +1,8 @@
 /**
  * Plugin costs, each next to a baseline from the same run: a trivial function called through
- * Extism in a sandbox worker vs the same function as a raw WebAssembly call; cold start of a
- * sandbox vs compiling and instantiating the module; asks to a plugin agent vs an inline actor.
+ * Extism in a sandbox (a process of its own, the default, and a worker thread) vs the same
+ * function as a raw WebAssembly call; cold start of each vs compiling and instantiating the
+ * module; asks to a plugin agent vs an inline actor.
  */
 import createPlugin from "@extism/extism";
 import { pluginActor } from "../plugins/plugin_actor.ts";
@@ -56,10 +57,14 @@ export async function benchPlugins(quick = false): Promise<Section> {
   const inThread = await timeEach(N, () => direct.call("noop"));
   await direct.close();
 
-  const sandbox = await Sandbox.create(manifest, { wasm });
+  const sandbox = await Sandbox.create(manifest, { wasm, isolation: "thread" });
   await sandbox.call("noop");
   const sandboxed = await timeEach(N, () => sandbox.call("noop"));
   sandbox.close();
+  const inProcess = await Sandbox.create(manifest, { wasm });
+  await inProcess.call("noop");
+  const processCall = await timeEach(N, () => inProcess.call("noop"));
+  inProcess.close();
 
   const compileMs = (await timeEach(COLD, async () => {
     await WebAssembly.instantiate(
@@ -68,6 +73,9 @@ export async function benchPlugins(quick = false): Promise<Section> {
     );
   })) / 1000;
   const coldMs = (await timeEach(COLD, async () => {
+    (await Sandbox.create(manifest, { wasm, isolation: "thread" })).close();
+  })) / 1000;
+  const coldProcessMs = (await timeEach(Math.ceil(COLD / 4), async () => {
     (await Sandbox.create(manifest, { wasm })).close();
   })) / 1000;
 
@@ -103,8 +111,18 @@ export async function benchPlugins(quick = false): Promise<Section> {
           unit: "µs",
           target: "≤ 20",
         },
+        {
+          name: "plugin call: troupe sandbox (own process, the default)",
+          value: processCall,
+          unit: "µs",
+        },
         { name: "plugin start: compile + instantiate", value: compileMs, unit: "ms" },
         { name: "plugin start: troupe sandbox (worker + plugin)", value: coldMs, unit: "ms" },
+        {
+          name: "plugin start: troupe sandbox (process + plugin)",
+          value: coldProcessMs,
+          unit: "ms",
+        },
         { name: "plugin asks: inline actor", value: inlineRate },
         { name: "plugin asks: troupe plugin agent", value: agentRate, target: "≥ 30,000" },
       ],
@@ -112,6 +130,11 @@ export async function benchPlugins(quick = false): Promise<Section> {
         [
           "plugin call: troupe sandbox (own worker, limits)",
           "plugin call: raw WebAssembly call",
+          "",
+        ],
+        [
+          "plugin call: troupe sandbox (own process, the default)",
+          "plugin call: troupe sandbox (own worker, limits)",
           "",
         ],
         [

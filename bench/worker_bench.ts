@@ -113,6 +113,22 @@ export async function benchWorkers(quick: boolean): Promise<Section> {
     for (let i = 0; i < n * 20; i++) await counter.send({ type: "add", n: 1 });
     await counter.ask({ type: "get" });
   });
+  // The same actor in a process of its own: what stopping a spin for sure costs per message.
+  const apart = await system.spawn({
+    id: "p",
+    behaviour: COUNTER,
+    isolation: "process",
+    observeMessages: false,
+    mailbox: { capacity: 1024, overflow: "backpressure" },
+  });
+  await apart.ask({ type: "get" });
+  const processAsk = await rate(n, async () => {
+    for (let i = 0; i < n; i++) await apart.ask({ type: "add", n: 1 });
+  });
+  const processSend = await rate(n * 20, async () => {
+    for (let i = 0; i < n * 20; i++) await apart.send({ type: "add", n: 1 });
+    await apart.ask({ type: "get" });
+  });
   return {
     figures: [
       { name: "worker round trip: raw Worker postMessage", value: raw },
@@ -120,6 +136,8 @@ export async function benchWorkers(quick: boolean): Promise<Section> {
       { name: "worker one-way: raw postMessage burst", value: burst },
       { name: "worker one-way: raw SharedArrayBuffer ring", value: ring },
       { name: "worker one-way: troupe send (backpressure)", value: send },
+      { name: "process actor round trip: troupe ask", value: processAsk },
+      { name: "process actor one-way: troupe send (backpressure)", value: processSend },
     ],
     ratios: [
       ["worker round trip: troupe ask", "worker round trip: raw Worker postMessage", "≥ 0.9"],
@@ -131,6 +149,12 @@ export async function benchWorkers(quick: boolean): Promise<Section> {
       [
         "worker one-way: troupe send (backpressure)",
         "worker one-way: raw SharedArrayBuffer ring",
+        "",
+      ],
+      ["process actor round trip: troupe ask", "worker round trip: troupe ask", ""],
+      [
+        "process actor one-way: troupe send (backpressure)",
+        "worker one-way: troupe send (backpressure)",
         "",
       ],
     ],

@@ -98,8 +98,10 @@ globalThis.addEventListener("unhandledrejection", (e) => {
 
 async function readFrames(): Promise<void> {
   const reader = new FrameReader();
-  for await (const chunk of Deno.stdin.readable) {
-    for (const frame of reader.push(chunk)) {
+  // `read` into one buffer: a round trip costs a third of what `stdin.readable` makes it.
+  const buffer = new Uint8Array(256 * 1024);
+  for (let n; (n = await Deno.stdin.read(buffer)) !== null;) {
+    for (const frame of reader.push(buffer.subarray(0, n))) {
       if (frame.kind !== FrameKind.message) continue;
       const data = unmark(frame.value);
       watchMirrors();
