@@ -29,6 +29,7 @@ export {
   RUN_EVENTS,
   RunCancelRequested,
   RunFinished,
+  RunStopped,
   RunPlanned,
   RunSettings,
   RunStarted,

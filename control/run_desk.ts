@@ -3,6 +3,7 @@ import {
   type RunRequest,
   type RunResult,
   RunSession,
+  RunStopped,
   teamOf,
 } from "../actors/mod.ts";
 import type { ActorSystem, HealthMonitor } from "../runtime/mod.ts";
@@ -131,7 +132,15 @@ export class RunDesk {
   #launch(session: RunSession): void {
     const done = session.run().then(
       (r) => r,
-      (err: Error) => err,
+      async (err: Error) => {
+        // Said in the ledger (when it can still take it) and shown by GET /runs/{id}.
+        await this.ledger.record(RunStopped, {
+          runId: session.runId,
+          actor: "orchestrator",
+          payload: { reason: err.message.slice(0, 4000) },
+        }).catch(() => {});
+        return err;
+      },
     ).finally(() => this.#running.delete(session.runId));
     this.#running.set(session.runId, { session, done });
   }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   RunFinished,
+  RunStopped,
   RunPlanned,
   RunSettings,
   RunStarted,
@@ -37,6 +38,8 @@ export const RunView = z.object({
   plannedBy: z.object({ source: z.string(), model: z.string().optional() }).nullable(),
   tasks: z.array(TaskView),
   finished: RunFinished.payload.nullable(),
+  /** Why the run stopped before it could finish, when an error stopped it. */
+  stopped: z.object({ reason: z.string() }).nullable(),
 });
 /** A run's view. */
 export type RunView = z.infer<typeof RunView>;
@@ -50,6 +53,7 @@ const EVENTS = [
   TaskDead,
   TaskSkipped,
   RunFinished,
+  RunStopped,
 ] as const;
 
 /**
@@ -73,6 +77,7 @@ export async function viewRun(
         plannedBy: null,
         tasks: [],
         finished: null,
+        stopped: null,
       };
       continue;
     }
@@ -95,6 +100,8 @@ export async function viewRun(
       }
     } else if (e.type === "run_finished") {
       view.finished = e.payload;
+    } else if (e.type === "run_stopped") {
+      view.stopped = e.payload;
     } else {
       const t = tasks.get(e.payload.taskId);
       if (!t) continue;

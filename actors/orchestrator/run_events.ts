@@ -76,6 +76,12 @@ export const RunFinished = eventType(
   }),
 );
 
+/**
+ * A run stopped by an error before it could finish (its outputs could not be written, its ledger
+ * was full, …): why, so that a run never ends in silence. It can be resumed once that is fixed.
+ */
+export const RunStopped = eventType("run_stopped", z.object({ reason: z.string() }));
+
 const Task = { taskId: z.string(), kind: z.string() };
 /** A task began an attempt on an agent. */
 export const TaskStarted = eventType(

@@ -44,7 +44,7 @@ async function withServer(
   }
 }
 
-const post = (url: string, body: unknown, token = OPERATOR, headers = {}) =>
+const post = (url: string, body: unknown, token: string = OPERATOR, headers = {}) =>
   fetch(url, {
     method: "POST",
     headers: {
@@ -362,4 +362,37 @@ Deno.test("refusals before the caller is known (401, 413) are in the ledger, at 
       "FROM events WHERE type = 'control_refused'",
   )).rows[0];
   assert.deepEqual(counted, { n: 61, suppressed: 5 });
+});
+
+Deno.test("a run that an error stops says why, in the ledger and in its view", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-stopped-" });
+  try {
+    await cp(join(FIXTURES, "go_mod"), join(tmp, "app"), { recursive: true });
+    // The server's output folder is a file: the run cannot write its report.
+    await Deno.writeTextFile(join(tmp, "not-a-folder"), "");
+    await using server = await ControlServer.start({
+      port: 0,
+      ledger: join(tmp, "ledger.duckdb"),
+      keys: join(tmp, "keys"),
+      approvals: join(tmp, "approvals"),
+      plugins: join(tmp, "plugins"),
+      runs: { repos: [tmp], outRoot: join(tmp, "not-a-folder") },
+    });
+    const auth = `Bearer ${server.token}`;
+    const res = await post(`${server.url}/runs`, { repo: "app" }, server.token);
+    assert.equal(res.status, 202);
+    const { runId } = await res.json();
+    await server.runs.settled(runId);
+    const view = await (await fetch(`${server.url}/runs/${runId}`, {
+      headers: { authorization: auth },
+    })).json();
+    assert.equal(view.status, "interrupted");
+    assert.match(view.stopped.reason, /not-a-folder/);
+    const rows = (await server.ledger.query(
+      `SELECT payload->>'reason' AS reason FROM events WHERE type = 'run_stopped' AND run_id = '${runId}'`,
+    )).rows;
+    assert.equal(rows.length, 1);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 });
