@@ -21,6 +21,12 @@ export interface ProcessWorkerOptions {
   /** The process's Deno permissions, as a worker's would be given. */
   permissions: Deno.PermissionOptionsObject;
   /**
+   * Also run it under bubblewrap where the system has it (and it works here): the whole file
+   * system read-only, a private /tmp, no network, new namespaces, killed with its host; Deno's
+   * permissions then have a second wall behind them.
+   */
+  bubblewrap?: boolean;
+  /**
    * The heap the host allows (`maxHeapMb`): V8's own limit for the process is twice it, so that
    * the host's check (at beats) catches a leak first, and V8 ends only this process if not.
    */
@@ -41,6 +47,28 @@ function confine(): string[] {
     confineCommand = [];
   }
   return confineCommand;
+}
+
+const BWRAP = "/usr/bin/bwrap";
+const BWRAP_ARGS =
+  "--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --unshare-all --die-with-parent --new-session"
+    .split(" ");
+let bubblewrapCommand: string[] | null | undefined;
+/** bubblewrap's prefix when it is installed and can make namespaces here (tried once), else undefined. */
+function bubblewrap(): string[] | undefined {
+  if (bubblewrapCommand === undefined) {
+    try {
+      const ok = new Deno.Command(BWRAP, {
+        args: [...BWRAP_ARGS, "--", "/bin/true"],
+        stdout: "null",
+        stderr: "null",
+      }).outputSync().success;
+      bubblewrapCommand = ok ? [BWRAP, ...BWRAP_ARGS, "--"] : null;
+    } catch {
+      bubblewrapCommand = null;
+    }
+  }
+  return bubblewrapCommand ?? undefined;
 }
 
 /** Deno's command-line flags for a permission object (what a worker would have been granted). */
@@ -81,7 +109,8 @@ export class ProcessWorker implements WorkerLike {
     const heap = options.maxHeapMb
       ? [`--v8-flags=--max-old-space-size=${Math.max(256, options.maxHeapMb * 2)}`]
       : [];
-    const [command, ...prefix] = [...confine(), deno];
+    const wrap = options.bubblewrap ? bubblewrap() ?? confine() : confine();
+    const [command, ...prefix] = [...wrap, deno];
     const entry = "data:text/javascript," + encodeURIComponent(
       `import ${JSON.stringify(CHILD)};\nimport ${JSON.stringify(main)};\n`,
     );

@@ -185,7 +185,11 @@ export class Sandbox {
         name: `plugin:${this.manifest.name}`,
         deno: { permissions },
       })
-      : new ProcessWorker(WORKER.href, { name: `plugin "${this.manifest.name}"`, permissions });
+      : new ProcessWorker(WORKER.href, {
+        name: `plugin "${this.manifest.name}"`,
+        permissions,
+        bubblewrap: true,
+      });
     this.#worker = worker;
     const loaded = Promise.withResolvers<void>();
     worker.onmessage = (e) => this.#receive(e.data, loaded);
