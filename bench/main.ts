@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import os from "node:os";
 import type { Ratio, Section } from "./figure.ts";
+import { benchControlLoad } from "./control_load.ts";
 import { benchJournal } from "./journal_bench.ts";
 import { benchLedger } from "./ledger_bench.ts";
 import { benchMessages } from "./message_bench.ts";
@@ -50,6 +51,7 @@ const sections: [string, (quick: boolean) => Promise<Section>][] = [
   ["recording every message", benchRecording],
   ["event-sourced actors", benchJournal],
   ["ledger", benchLedger],
+  ["the control endpoint's reads while runs go", benchControlLoad],
 ];
 const figures: Section["figures"] = [];
 const ratios: Ratio[] = [];

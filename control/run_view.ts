@@ -1,10 +1,10 @@
 import { z } from "zod";
 import {
   RunFinished,
-  RunStopped,
   RunPlanned,
   RunSettings,
   RunStarted,
+  RunStopped,
   TaskDead,
   TaskFailed,
   TaskSkipped,

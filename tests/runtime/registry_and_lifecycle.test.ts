@@ -83,7 +83,7 @@ Deno.test("stop kills a stuck process actor once the deadline passes; the CPU is
 });
 
 Deno.test("a dead letter keeps a small message whole and only the start of a huge one", () =>
-  withSystem(async (system) => {
+  withSystem((system) => {
     const events = system.events.collect((e) => e.type === "dead_letter");
     assert.equal(system.ref("nobody").tell({ type: "hi", n: 1 }), false);
     assert.equal(system.ref("nobody").tell({ type: "huge", blob: "x".repeat(1 << 20) }), false);
@@ -99,4 +99,5 @@ Deno.test("a dead letter keeps a small message whole and only the start of a hug
       small.message,
       kept,
     ]);
+    return Promise.resolve();
   }));
