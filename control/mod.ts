@@ -17,7 +17,11 @@
  * @module
  */
 export { ControlServer, type ServeOptions } from "./server.ts";
-export { controlApp, ControlCall, type ControlContext, ErrorBody, StreamDropped } from "./app.ts";
+export { controlApp } from "./app.ts";
+export type { ControlContext } from "./control_context.ts";
+export { ErrorBody } from "./http_errors.ts";
+export { ControlCall } from "./middleware/record_mutations.ts";
+export { StreamDropped } from "./routes/events.ts";
 export { type FeedBounds, type FeedFilter, FeedOverflow, followLedger } from "./event_feed.ts";
 export { RunDesk, type RunDeskOptions } from "./run_desk.ts";
 export { PluginShelf, type ShelvedPlugin } from "./plugin_shelf.ts";
@@ -32,6 +36,10 @@ export {
   RemoteRunRequest,
   type RunConfinement,
 } from "./run_confinement.ts";
-export { CONTENT_SECURITY_POLICY, type HostAllowList, requestGuard } from "./request_guard.ts";
+export {
+  CONTENT_SECURITY_POLICY,
+  type HostAllowList,
+  requestGuard,
+} from "./middleware/request_guard.ts";
 export { makeLocalToken, readLocalToken } from "./local_token.ts";
-export { ControlRefused, RefusalAudit } from "./refusal_audit.ts";
+export { ControlRefused, RefusalAudit } from "./middleware/refusal_audit.ts";

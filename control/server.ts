@@ -5,7 +5,8 @@ import { ActorSystem, HealthMonitor, TroupeError } from "../runtime/mod.ts";
 import { recordSystem } from "../ledger/mod.ts";
 import { serverMetrics } from "./metrics.ts";
 import type { RunHooks } from "../actors/mod.ts";
-import { controlApp, type ControlContext } from "./app.ts";
+import { controlApp } from "./app.ts";
+import type { ControlContext } from "./control_context.ts";
 import { claimLedger, type LedgerClaim } from "./ledger_owner.ts";
 import { PluginShelf } from "./plugin_shelf.ts";
 import { RunDesk } from "./run_desk.ts";
@@ -13,7 +14,7 @@ import { RepoWatcher, type WatchOptions } from "./repo_watcher.ts";
 import { TokenTable } from "./tokens.ts";
 import { makeLocalToken } from "./local_token.ts";
 import { confinement, type RunConfinement } from "./run_confinement.ts";
-import type { HostAllowList } from "./request_guard.ts";
+import type { HostAllowList } from "./middleware/request_guard.ts";
 
 /** How a control server starts. */
 export interface ServeOptions {

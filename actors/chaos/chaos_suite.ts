@@ -1,3 +1,4 @@
+import { coresBusy } from "./cores_busy.ts";
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
@@ -26,6 +27,8 @@ export const ChaosReport = z.object({
   events_written: z.number().int(),
   /** Events the ledger acknowledged that are not in it afterwards. */
   events_lost: z.number().int(),
+  /** Cores this process and its children kept busy after everything was stopped (~0 idle). */
+  cores_busy_after: z.number(),
   /** Hostile inputs that got through, and broken promises of the runs under fire. */
   escapes: z.number().int(),
   problems: z.array(z.string()),
@@ -190,6 +193,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       broken.push(`sequence numbers have gaps: ${n} events up to seq ${stored.rows[0].top}`);
     }
     await ledger.close();
+    // Everything that was stopped stays stopped: no spinning thread or child left behind.
+    const busy = await coresBusy(2000);
+    if (busy > 0.35) {
+      broken.push(
+        `after the suite, ${busy.toFixed(2)} cores stayed busy: something stopped still runs`,
+      );
+    }
     return {
       seed: o.seed,
       faults_injected: faults,
@@ -198,6 +208,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       tasks_completed: tasks,
       events_written: n,
       events_lost: Math.max(0, acknowledged - n),
+      cores_busy_after: busy,
       escapes: escaped.length + broken.length,
       problems: [...broken, ...escaped.map((t) => `${t.area}: ${t.input}: ${t.escaped}`)],
     };

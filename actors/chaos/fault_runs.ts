@@ -129,6 +129,19 @@ export async function stuckRun(
 }
 
 /**
+ * The permissions this process has, as flags: the runs it starts get what it was given (deno.json's
+ * one list, through the task that started it), no more. The network is all or 127.0.0.1.
+ */
+function inheritedPermissions(): string[] {
+  const kinds = ["read", "write", "env", "run", "ffi", "sys", "net"] as const;
+  const flags = kinds.filter((name) => Deno.permissions.querySync({ name }).state === "granted")
+    .map((name) => `--allow-${name}`);
+  const local = Deno.permissions.querySync({ name: "net", host: "127.0.0.1" }).state;
+  if (!flags.includes("--allow-net") && local === "granted") flags.push("--allow-net=127.0.0.1");
+  return flags;
+}
+
+/**
  * Runs `run_process.ts` with `args`; kills it with SIGKILL after `killAfterMs` if given; with
  * `maxFileKb`, no file it writes may grow past that many KiB (`ulimit -f`, as on a full disk:
  * writes past it fail with EFBIG instead of killing the process).
@@ -136,13 +149,7 @@ export async function stuckRun(
 async function runProcess(args: string[], o: { killAfterMs?: number; maxFileKb?: number } = {}) {
   const deno = [
     "run",
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-run",
-    "--allow-net=127.0.0.1",
-    "--allow-ffi",
-    "--allow-sys",
+    ...inheritedPermissions(),
     "--quiet",
     new URL("./run_process.ts", import.meta.url).pathname,
     ...args,

@@ -10,6 +10,7 @@ Deno.test("deno task chaos --json: over 50 faults in real runs and 100 hostile i
   assert.deepEqual(report.problems, [], r.stderr);
   assert.equal(r.code, 0);
   assert.equal(report.events_lost, 0);
+  assert.ok(report.cores_busy_after < 0.35, `${report.cores_busy_after} cores busy after`);
   assert.equal(report.escapes, 0);
   assert.ok(report.faults_injected >= 50, `${report.faults_injected} faults`);
   assert.ok(report.inputs_tried >= 100, `${report.inputs_tried} inputs`);

@@ -1,3 +1,4 @@
+import { coresBusy } from "../cpu.ts";
 import assert from "node:assert/strict";
 import { Ledger } from "../../ledger/mod.ts";
 import { CompileError, runGeneratedCode, SandboxError } from "../../sandboxes/mod.ts";
@@ -44,6 +45,12 @@ export function sneak(): i32 {
     run("forever", { limits: { timeoutMs: 300 } }),
     (e: SandboxError) => e.kind === "out_of_fuel",
   );
+  // With fuel to outlast its time limit, the time limit stops it: its process is killed.
+  await assert.rejects(
+    run("forever", { limits: { timeoutMs: 300, fuel: 2 ** 52 } }),
+    (e: SandboxError) => e.kind === "timeout",
+  );
+  assert.ok((await coresBusy()) < 0.35, "a core is still busy after the loops were stopped");
   await assert.rejects(
     run("hoard", { limits: { memoryPages: 32 } }),
     (e: SandboxError) => e.kind === "memory_limit",

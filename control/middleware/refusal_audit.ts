@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { eventType, type Ledger } from "../ledger/mod.ts";
+import { eventType, type Ledger } from "../../ledger/mod.ts";
 
 /** A request refused before its caller was known (no or a bad token, a body too large). */
 export const ControlRefused = eventType(
