@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { taskPermissions } from "../cli_helpers.ts";
+import { suitePermissions } from "../launch.ts";
 
 const MAIN = new URL("../../bench/main.ts", import.meta.url).pathname;
 /** What `deno task bench` runs with. */
-const PERMISSIONS = taskPermissions("bench");
+const PERMISSIONS = suitePermissions();
 
 async function bench(...args: string[]) {
   const r = await new Deno.Command(Deno.execPath(), {
