@@ -8,7 +8,7 @@ import { FeedOverflow, followLedger } from "../event_feed.ts";
 import { ErrorBody } from "../http_errors.ts";
 import { allows } from "../tokens.ts";
 import type { ControlContext } from "../control_context.ts";
-import { body, type Env, errors, json, need, routeGroup, RunId } from "./route_kit.ts";
+import { type Env, errors, json, need, routeGroup } from "./route_kit.ts";
 
 /** A live stream dropped because its client fell too far behind (it may reconnect). */
 export const StreamDropped = eventType(
