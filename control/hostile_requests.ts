@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Tried } from "../actors/chaos/hostile_inputs.ts";
+import type { Tried } from "../actors/chaos/tried.ts";
 import { ControlServer } from "./server.ts";
 
 const ADMIN = "hostile-admin-token-0123456789";

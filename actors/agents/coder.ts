@@ -1,11 +1,12 @@
-import { applyPatch, parsePatch } from "diff";
-import { readFile } from "node:fs/promises";
-import { dirname, join, normalize } from "node:path";
+import { join } from "node:path";
 import { defineAgent } from "../orchestrator/define_agent.ts";
 import type { ChatMessage, ChatRequestInput } from "../llm/model_call.ts";
 import type { GatewayReply } from "../llm/llm_gateway.ts";
 import type { Detection, GeneratedFile, ScanResult } from "./repo_facts.ts";
-import { runTests } from "./tester.ts";
+import { runTests } from "./kit/run_tests.ts";
+import { copyTree } from "./kit/copy_tree.ts";
+import { repositoryContext } from "./kit/repository_context.ts";
+import { applyUnifiedDiff, extractPatch } from "./kit/unified_diff.ts";
 import { writeTests } from "./test_writer.ts";
 import type { ActorContext } from "../../runtime/mod.ts";
 
@@ -16,92 +17,6 @@ export interface CodeChange {
   attempts: number;
   tests: Awaited<ReturnType<typeof runTests>>;
   model: string;
-}
-
-/**
- * Copies a tree without `.git`. Written here because node's `cp` looks at the destination's
- * parent folders, which a coder may not read: it may touch only the repository and its scratch.
- */
-export async function copyTree(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const e of Deno.readDir(from)) {
-    if (e.name === ".git" || e.isSymlink) continue;
-    if (e.isDirectory) await copyTree(join(from, e.name), join(to, e.name));
-    else if (e.isFile) await Deno.copyFile(join(from, e.name), join(to, e.name));
-  }
-}
-
-/** How much of the repository the model is shown. */
-const CONTEXT_BYTES = 60_000;
-const FILE_BYTES = 12_000;
-
-/** The repository as the model sees it: every path, and the text of the smaller source files. */
-export async function repositoryContext(root: string, scan: ScanResult): Promise<string> {
-  const parts = [`Files:\n${scan.files.map((f) => f.path).join("\n")}`];
-  let budget = CONTEXT_BYTES;
-  const texts = scan.files
-    .filter((f) =>
-      !f.binary && f.size <= FILE_BYTES && (f.language || /\.(json|md|toml|ya?ml)$/.test(f.path))
-    )
-    .sort((a, b) => a.size - b.size);
-  for (const f of texts) {
-    if (f.size > budget) continue;
-    const text = await readFile(join(root, f.path), "utf8").catch(() => null);
-    if (text === null) continue;
-    budget -= f.size;
-    parts.push(`--- ${f.path}\n${text}`);
-  }
-  return parts.join("\n\n");
-}
-
-/** The unified diff in a model's answer: a ```diff block, or the answer itself. */
-export function extractPatch(text: string): string {
-  const fenced = text.match(/```(?:diff|patch)?\s*\n([\s\S]*?)```/);
-  return (fenced ? fenced[1] : text).trim() + "\n";
-}
-
-const stripPrefix = (name: string | undefined) =>
-  !name || name === "/dev/null" ? null : name.replace(/^[ab]\//, "").replace(/\t.*$/, "");
-
-/**
- * Applies a unified diff to the tree at `root` and returns the files it changed. Refuses paths
- * outside the tree and hunks that do not fit, naming the file.
- */
-export async function applyUnifiedDiff(root: string, patch: string): Promise<GeneratedFile[]> {
-  const files: GeneratedFile[] = [];
-  const parsed = parsePatch(patch);
-  if (parsed.length === 0 || parsed.every((p) => p.hunks.length === 0)) {
-    throw new Error("the answer holds no unified diff (--- a/FILE, +++ b/FILE, @@ hunks)");
-  }
-  for (const p of parsed) {
-    if (p.hunks.length === 0) continue;
-    const target = stripPrefix(p.newFileName) ?? stripPrefix(p.oldFileName);
-    if (!target) throw new Error("a file in the diff has no name");
-    const rel = normalize(target);
-    if (rel.startsWith("..") || rel.startsWith("/") || rel.split("/").includes(".git")) {
-      throw new Error(`the diff writes outside the repository: ${target}`);
-    }
-    if (stripPrefix(p.newFileName) === null) {
-      throw new Error(`${target}: deleting files is not supported; change it instead`);
-    }
-    const path = join(root, rel);
-    const existed = stripPrefix(p.oldFileName) !== null;
-    const before = existed ? await readFile(path, "utf8").catch(() => null) : "";
-    if (before === null) throw new Error(`${rel}: the diff changes a file that does not exist`);
-    const after = applyPatch(before, p);
-    if (after === false) {
-      throw new Error(`${rel}: a hunk of the diff does not match the file's current text`);
-    }
-    await Deno.mkdir(dirname(path), { recursive: true });
-    await Deno.writeTextFile(path, after);
-    files.push({
-      path: rel,
-      content: after,
-      mode: existed ? "replace" : "create",
-      reason: "the coder's change, tested on a scratch copy",
-    });
-  }
-  return files;
 }
 
 /**

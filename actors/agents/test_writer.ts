@@ -1,8 +1,10 @@
 import { dirname, join, normalize } from "node:path";
 import type { ChatMessage } from "../llm/model_call.ts";
 import type { Detection, GeneratedFile, ScanResult } from "./repo_facts.ts";
-import { applyUnifiedDiff, copyTree, extractPatch, repositoryContext } from "./coder.ts";
-import { runTests } from "./tester.ts";
+import { copyTree } from "./kit/copy_tree.ts";
+import { repositoryContext } from "./kit/repository_context.ts";
+import { runTests } from "./kit/run_tests.ts";
+import { applyUnifiedDiff, extractPatch } from "./kit/unified_diff.ts";
 
 /** What the test writer hands on: the tests it kept, and the mutants they caught. */
 export interface WrittenTests {

@@ -1,36 +1,10 @@
 import { join } from "node:path";
 import { defineAgent } from "../orchestrator/define_agent.ts";
 import type { Detection, GeneratedFile } from "./repo_facts.ts";
-import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
-import { copyTree } from "./coder.ts";
+import { copyTree } from "./kit/copy_tree.ts";
+import { runTests } from "./kit/run_tests.ts";
 import { type VerifiedCi, verifyCi } from "./ci_verifier.ts";
 import { ciFiles } from "./ci_config.ts";
-
-/**
- * Runs each project's own test command with a time limit, in `root` (a scratch copy), inside the
- * repository sandbox (bubblewrap; see `repo_sandbox.ts`): the project's code is untrusted.
- */
-export async function runTests(
-  root: string,
-  detection: Detection,
-  timeoutMs: number,
-  mode: SandboxMode = {},
-) {
-  const results = [];
-  for (const p of detection.projects.filter((p) => p.test)) {
-    const r = await runSandboxed(join(root, p.dir), p.test!, mode, timeoutMs);
-    results.push({
-      project: `${p.type} ${p.dir}`,
-      command: p.test!,
-      passed: r.code === 0,
-      code: r.code,
-      timedOut: r.timedOut,
-      durationMs: r.durationMs,
-      tail: r.output.slice(-2000),
-    });
-  }
-  return results;
-}
 
 export default defineAgent({
   // The proposed CI jobs' steps, run here before they are proposed (`--verify-ci`).

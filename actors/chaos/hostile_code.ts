@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Ledger } from "../../ledger/mod.ts";
 import { compileAssemblyScript, runGeneratedCode, SandboxError } from "../../sandboxes/mod.ts";
-import type { Tried } from "./hostile_inputs.ts";
+import type { Tried } from "./tried.ts";
 
 /**
  * Generated code reaching for what it was not granted: files, the network, the key-value

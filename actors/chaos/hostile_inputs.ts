@@ -13,13 +13,8 @@ import { parseManifest, Sandbox } from "../../sandboxes/mod.ts";
 import { watToWasm } from "../../sandboxes/wat.ts";
 import { tryGeneratedCode } from "./hostile_code.ts";
 
-/** One hostile input and what became of it. */
-export interface Tried {
-  area: "sql" | "message" | "plugin" | "policy" | "code" | "http";
-  input: string;
-  /** Refused or contained, as promised; else what escaped. */
-  escaped?: string;
-}
+export type { Tried } from "./tried.ts";
+import type { Tried } from "./tried.ts";
 
 /** Statements a read-only SQL user must not get through, and reads of files it must not see. */
 const SQL_REFUSED = [

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runTests } from "../../actors/agents/tester.ts";
+import { runTests } from "../../actors/agents/kit/run_tests.ts";
 import type { Detection } from "../../actors/agents/repo_facts.ts";
 
 /**
