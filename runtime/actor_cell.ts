@@ -335,6 +335,12 @@ export class ActorCell implements Child {
       );
     }
     if (handled < batch.length) this.#lost(host, batch, handled, failure.failure ?? failure);
+    else {
+      // The worker finished every message, then died before its answer came (the watchdog found
+      // it over its heap limit meanwhile): the incarnation still ended, for that reason.
+      this.#crashed(host, failure.failure ?? failure);
+      this.#ended = "crashed";
+    }
   }
 
   /** Message `index` of a batch ended the incarnation; the ones after it wait for the next. */
