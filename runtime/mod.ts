@@ -17,12 +17,8 @@
  *
  * @module
  */
-export {
-  ActorSystem,
-  type ChildOptions,
-  type DeadLetter,
-  type SystemOptions,
-} from "./actor_system.ts";
+export { ActorSystem, type ChildOptions, type SystemOptions } from "./actor_system.ts";
+export type { DeadLetter } from "./dead_letter.ts";
 export { ActorRef, type AskOptions, type TellOptions } from "./actor_ref.ts";
 export {
   type ActorContext,
