@@ -22,8 +22,8 @@ export interface ProcessWorkerOptions {
   permissions: Deno.PermissionOptionsObject;
   /**
    * Also run it under bubblewrap where the system has it (and it works here): the whole file
-   * system read-only, a private /tmp, no network, new namespaces, killed with its host; Deno's
-   * permissions then have a second wall behind them.
+   * system read-only (troupe's own folder may be anywhere, /tmp included), no network, new
+   * namespaces, killed with its host; Deno's permissions then have a second wall behind them.
    */
   bubblewrap?: boolean;
   /**
@@ -51,7 +51,7 @@ function confine(): string[] {
 
 const BWRAP = "/usr/bin/bwrap";
 const BWRAP_ARGS =
-  "--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --unshare-all --die-with-parent --new-session"
+  "--ro-bind / / --dev /dev --proc /proc --unshare-all --die-with-parent --new-session"
     .split(" ");
 let bubblewrapCommand: string[] | null | undefined;
 /** bubblewrap's prefix when it is installed and can make namespaces here (tried once), else undefined. */
