@@ -1,7 +1,6 @@
 import { knownCommands } from "../other_ci.ts";
 import type { Project, ScanResult } from "../repo_facts.ts";
 import type { Detector } from "./detector_type.ts";
-import { dirOf, exists, inDir, within } from "./paths.ts";
 
 /** Ruby, PHP and C/C++ commands are the usual ones unless the maintainers wrote theirs down. */
 function withKnown(scan: ScanResult, p: Project): Project {
