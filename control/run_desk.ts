@@ -9,7 +9,7 @@ import {
 import type { ActorSystem, HealthMonitor } from "../runtime/mod.ts";
 import type { Ledger } from "../ledger/mod.ts";
 import { TroupeError } from "../runtime/mod.ts";
-import { type RunView, viewRun } from "./run_view.ts";
+import { type RunView, summarizeRuns, viewRun } from "./run_view.ts";
 
 /** Where the server's runs find keys and the approvals inbox. */
 export interface RunDeskOptions {
@@ -93,14 +93,8 @@ export class RunDesk {
 
   /** The ledger's runs, newest first, each with its status. */
   async list(limit = 50): Promise<Omit<RunView, "tasks">[]> {
-    const out = [];
-    for (const { runId } of await this.ledger.runs(limit)) {
-      const view = await this.view(runId);
-      if (!view) continue;
-      const { tasks: _tasks, ...rest } = view;
-      out.push(rest);
-    }
-    return out;
+    const runs = await this.ledger.runs(limit);
+    return await summarizeRuns(this.ledger, runs.map((r) => r.runId), (id) => this.active(id));
   }
 
   /** Waits for a run this server runs to end; undefined when it runs nothing by that id. */
