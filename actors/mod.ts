@@ -45,12 +45,12 @@ export {
   type Progress,
   type RunOutcome,
 } from "./orchestrator/orchestrator.ts";
-export { DEFAULT_GOAL, planRun } from "./orchestrator/offline_planner.ts";
-export { PlanError } from "./orchestrator/plan_error.ts";
-export { TaskPacket, type TaskPacketInput } from "./orchestrator/task_packet.ts";
-export { validatePlan } from "./orchestrator/task_graph.ts";
+export { DEFAULT_GOAL, planRun } from "./planning/offline_task_planner.ts";
+export { PlanError } from "./tasks/plan_error.ts";
+export { TaskPacket, type TaskPacketInput } from "./tasks/task_packet.ts";
+export { validatePlan } from "./tasks/task_graph.ts";
 export { type RecoveredRun, recoverRun } from "./orchestrator/recover_run.ts";
 export { type RunReport } from "./orchestrator/run_report.ts";
 export { startTeam, teamTemplates } from "./orchestrator/team.ts";
-export { defineAgent } from "./orchestrator/define_agent.ts";
+export { defineAgent } from "./tasks/define_agent.ts";
 export { LlmConfig } from "./llm/llm_config.ts";

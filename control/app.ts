@@ -15,7 +15,7 @@ import { eventRoutes } from "./routes/events.ts";
 import { ledgerSqlRoutes } from "./routes/ledger_sql.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { pluginRoutes } from "./routes/plugins.ts";
-import type { Env } from "./routes/route_kit.ts";
+import type { Env } from "./control_context.ts";
 import { runRoutes } from "./routes/runs.ts";
 
 /**

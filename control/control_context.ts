@@ -5,8 +5,16 @@ import type { FeedBounds } from "./event_feed.ts";
 import type { PluginShelf } from "./plugin_shelf.ts";
 import type { RunConfinement } from "./run_confinement.ts";
 import type { RunDesk } from "./run_desk.ts";
-import type { HostAllowList } from "./middleware/request_guard.ts";
-import type { TokenTable } from "./tokens.ts";
+import type { Caller, TokenTable } from "./tokens.ts";
+
+/** What every route handler finds on its context: who called. */
+export type Env = { Variables: { caller: Caller } };
+
+/** Which hosts and origins a server answers: its own addresses, set once it listens. */
+export interface HostAllowList {
+  /** `host:port` values a request's Host header may carry (lowercase); empty: any. */
+  hosts: Set<string>;
+}
 
 /** What the routes work on. */
 export interface ControlContext {

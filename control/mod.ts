@@ -18,7 +18,7 @@
  */
 export { ControlServer, type ServeOptions } from "./server.ts";
 export { controlApp } from "./app.ts";
-export type { ControlContext } from "./control_context.ts";
+export type { ControlContext, Env, HostAllowList } from "./control_context.ts";
 export { ErrorBody } from "./http_errors.ts";
 export { ControlCall } from "./middleware/record_mutations.ts";
 export { StreamDropped } from "./routes/events.ts";
@@ -36,10 +36,6 @@ export {
   RemoteRunRequest,
   type RunConfinement,
 } from "./run_confinement.ts";
-export {
-  CONTENT_SECURITY_POLICY,
-  type HostAllowList,
-  requestGuard,
-} from "./middleware/request_guard.ts";
+export { CONTENT_SECURITY_POLICY, requestGuard } from "./middleware/request_guard.ts";
 export { makeLocalToken, readLocalToken } from "./local_token.ts";
 export { ControlRefused, RefusalAudit } from "./middleware/refusal_audit.ts";

@@ -14,7 +14,7 @@ import { RepoWatcher, type WatchOptions } from "./repo_watcher.ts";
 import { TokenTable } from "./tokens.ts";
 import { makeLocalToken } from "./local_token.ts";
 import { confinement, type RunConfinement } from "./run_confinement.ts";
-import type { HostAllowList } from "./middleware/request_guard.ts";
+import type { HostAllowList } from "./control_context.ts";
 
 /** How a control server starts. */
 export interface ServeOptions {

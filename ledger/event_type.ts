@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 
 /**
  * A kind of ledger event: its `type` and the zod schema of its payload. Each layer defines the

@@ -1,6 +1,6 @@
 import { type DeadLetter, keepable } from "./dead_letter.ts";
 import { Deadlines } from "./deadlines.ts";
-import { z } from "zod";
+import type { z } from "zod";
 import { ActorCell, type CellEnvironment } from "./actor_cell.ts";
 import { ActorRef, type MessageRouter } from "./actor_ref.ts";
 import { ActorSpec, type ActorSpecInput } from "./actor_spec.ts";

@@ -49,6 +49,7 @@ export { type ActorHealth, HealthMonitor, type HealthOptions } from "./health_mo
 export { AgentFactory, type Lease } from "./agent_factory.ts";
 export type { AgentTemplateInput, FactoryOptions } from "./agent_template.ts";
 export { type Clock, FakeClock, realClock, sleep } from "./clock.ts";
+export { type Random, seededRandom } from "./random.ts";
 export {
   permissionFlags,
   ProcessWorker,

@@ -1,2 +1,2 @@
 /** How busy this process and those it started are: the chaos suite's measure, for the tests. */
-export { coresBusy } from "../actors/chaos/cores_busy.ts";
+export { coresBusy } from "../chaos/cores_busy.ts";

@@ -1,9 +1,10 @@
 import { join } from "node:path";
-import { defineAgent } from "../orchestrator/define_agent.ts";
-import type { Detection, Finding, ScanResult } from "./repo_facts.ts";
-import { mask, secretOn } from "./secret_patterns.ts";
-import { checkCompliance } from "./compliance.ts";
+import { defineAgent } from "../tasks/define_agent.ts";
+import type { Detection, Finding, ScanResult } from "../tasks/repo_facts.ts";
+import { mask, secretOn } from "./kit/secret_patterns.ts";
+import { checkCompliance } from "./kit/compliance.ts";
 import type { CompliancePack } from "../../policies/compliance_pack.ts";
+import { TASK_KINDS } from "../tasks/task_kinds.ts";
 
 /** Findings with severity and evidence. Reads file contents (for secrets) and nothing else. */
 
@@ -128,11 +129,11 @@ export async function assess(
   return findings.sort((a, b) => order.indexOf(a.severity) - order.indexOf(b.severity));
 }
 
-export default defineAgent({
+export default defineAgent(import.meta.url, TASK_KINDS, {
   assess: (inputs, deps) =>
     assess(
       deps.scan as ScanResult,
       deps.detect as Detection,
-      (inputs.packs ?? []) as CompliancePack[],
+      inputs.packs,
     ),
 });

@@ -1,14 +1,16 @@
 import { join } from "node:path";
-import { defineAgent } from "../orchestrator/define_agent.ts";
-import type { ChatMessage, ChatRequestInput } from "../llm/model_call.ts";
+import { defineAgent } from "../tasks/define_agent.ts";
+import type { ChatMessage } from "../llm/model_call.ts";
+import type { ModelStepInputs } from "../tasks/task_kinds.ts";
 import type { GatewayReply } from "../llm/llm_gateway.ts";
-import type { Detection, GeneratedFile, ScanResult } from "./repo_facts.ts";
+import type { Detection, GeneratedFile, ScanResult } from "../tasks/repo_facts.ts";
 import { runTests } from "./kit/run_tests.ts";
 import { copyTree } from "./kit/copy_tree.ts";
 import { repositoryContext } from "./kit/repository_context.ts";
 import { applyUnifiedDiff, extractPatch } from "./kit/unified_diff.ts";
-import { writeTests } from "./test_writer.ts";
+import { writeTests } from "./kit/test_writer.ts";
 import type { ActorContext } from "../../runtime/mod.ts";
+import { TASK_KINDS } from "../tasks/task_kinds.ts";
 
 /** What the coder hands on: the files its patch changes, the patch, and how the tests went. */
 export interface CodeChange {
@@ -27,13 +29,12 @@ export interface CodeChange {
  * `--apply`, through policy and approvals like any generated file.
  */
 export async function writeCode(
-  inputs: Record<string, unknown>,
+  inputs: ModelStepInputs,
   deps: Record<string, unknown>,
   ask: (messages: ChatMessage[]) => Promise<GatewayReply>,
 ): Promise<CodeChange> {
-  const repo = String(inputs.repo);
-  const scratch = join(String(inputs.scratch), "repo");
-  const maxAttempts = Number(inputs.maxAttempts ?? 3);
+  const { repo, maxAttempts } = inputs;
+  const scratch = join(inputs.scratch, "repo");
   const scan = deps.scan as ScanResult;
   const detection = deps.detect as Detection;
   const messages: ChatMessage[] = [
@@ -61,8 +62,8 @@ export async function writeCode(
     let feedback: string;
     try {
       const files = await applyUnifiedDiff(scratch, patch);
-      const tests = await runTests(scratch, detection, Number(inputs.testTimeoutMs ?? 300_000), {
-        unsandboxed: inputs.unsandboxed === true,
+      const tests = await runTests(scratch, detection, inputs.testTimeoutMs, {
+        unsandboxed: inputs.unsandboxed,
       });
       const failed = tests.filter((t) => !t.passed);
       if (failed.length === 0) {
@@ -84,27 +85,25 @@ export async function writeCode(
 
 /** How an agent asks the gateway, for one task of a run. */
 function asker(
-  inputs: Record<string, unknown>,
+  inputs: ModelStepInputs,
   ctx: ActorContext<unknown>,
   role: string,
   taskId: string,
 ) {
   return (messages: ChatMessage[]) =>
-    ctx.ask<GatewayReply>(String(inputs.gateway), {
+    ctx.ask<GatewayReply>(inputs.gateway, {
       type: "chat",
       role,
       messages,
-      localOnly: inputs.localOnly === true,
-      prefer: Array.isArray(inputs.prefer) ? inputs.prefer : [],
-      ...(typeof inputs.complexity === "string"
-        ? { complexity: inputs.complexity as ChatRequestInput["complexity"] }
-        : {}),
-      runId: inputs.runId ?? null,
+      localOnly: inputs.localOnly,
+      prefer: inputs.prefer,
+      ...(inputs.complexity ? { complexity: inputs.complexity } : {}),
+      runId: inputs.runId,
       taskId,
     }, { timeoutMs: 600_000 });
 }
 
-export default defineAgent({
+export default defineAgent(import.meta.url, TASK_KINDS, {
   code: (inputs, deps, ctx) => writeCode(inputs, deps, asker(inputs, ctx, "coder", "code")),
   write_tests: (inputs, deps, ctx) =>
     writeTests(inputs, deps, asker(inputs, ctx, "tester", "write_tests")),

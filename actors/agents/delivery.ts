@@ -1,7 +1,8 @@
-import { defineAgent } from "../orchestrator/define_agent.ts";
-import { ciFiles } from "./ci_config.ts";
-import type { RepairStep } from "./planner.ts";
-import type { Detection, GeneratedFile } from "./repo_facts.ts";
+import { defineAgent } from "../tasks/define_agent.ts";
+import { ciFiles } from "./kit/ci_config.ts";
+import type { RepairStep } from "../tasks/repo_facts.ts";
+import type { Detection, GeneratedFile } from "../tasks/repo_facts.ts";
+import { TASK_KINDS } from "../tasks/task_kinds.ts";
 
 /** Delivery: CI configuration for every platform, a Dockerfile where it fits, .gitignore lines. */
 export function deliver(detection: Detection, plan: RepairStep[]): GeneratedFile[] {
@@ -24,7 +25,7 @@ export function deliver(detection: Detection, plan: RepairStep[]): GeneratedFile
   return files;
 }
 
-export default defineAgent({
+export default defineAgent(import.meta.url, TASK_KINDS, {
   generate_ci: (_inputs, deps) =>
     deliver(deps.detect as Detection, deps.plan_repairs as RepairStep[]),
 });

@@ -1,5 +1,11 @@
-import { defineAgent } from "../orchestrator/define_agent.ts";
-import type { Branches, Detection, Project, ScanResult, SkippedProject } from "./repo_facts.ts";
+import { defineAgent } from "../tasks/define_agent.ts";
+import type {
+  Branches,
+  Detection,
+  Project,
+  ScanResult,
+  SkippedProject,
+} from "../tasks/repo_facts.ts";
 import { denoManifests } from "./ecosystems/deno.ts";
 import type { Detector } from "./ecosystems/detector_type.ts";
 import { dotnetProject, dotnetSolution } from "./ecosystems/dotnet.ts";
@@ -10,6 +16,7 @@ import { dirOf, TEST_DATA, within } from "./ecosystems/paths.ts";
 import { python } from "./ecosystems/python.ts";
 import { rustManifests } from "./ecosystems/rust.ts";
 import { usualManifests } from "./ecosystems/usual.ts";
+import { TASK_KINDS } from "../tasks/task_kinds.ts";
 
 /**
  * Project types, toolchains, test frameworks and existing CI, from the scan alone. Each
@@ -105,6 +112,6 @@ export function branches(scan: ScanResult): Branches {
   };
 }
 
-export default defineAgent({
+export default defineAgent(import.meta.url, TASK_KINDS, {
   detect: (_inputs, deps) => detect(deps.scan as ScanResult),
 });

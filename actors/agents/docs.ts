@@ -1,6 +1,7 @@
-import { defineAgent } from "../orchestrator/define_agent.ts";
-import type { RepairStep } from "./planner.ts";
-import type { Detection, GeneratedFile, ScanResult } from "./repo_facts.ts";
+import { defineAgent } from "../tasks/define_agent.ts";
+import type { RepairStep } from "../tasks/repo_facts.ts";
+import type { Detection, GeneratedFile, ScanResult } from "../tasks/repo_facts.ts";
+import { TASK_KINDS } from "../tasks/task_kinds.ts";
 
 /** Docs: README set-up and test sections (with a CI badge) and a CHANGELOG entry. */
 export function writeDocs(
@@ -56,12 +57,12 @@ export function writeDocs(
   return files;
 }
 
-export default defineAgent({
+export default defineAgent(import.meta.url, TASK_KINDS, {
   write_docs: (inputs, deps) =>
     writeDocs(
       deps.scan as ScanResult,
       deps.detect as Detection,
       deps.plan_repairs as RepairStep[],
-      String(inputs.date ?? new Date().toISOString().slice(0, 10)),
+      inputs.date ?? new Date().toISOString().slice(0, 10),
     ),
 });

@@ -1,9 +1,10 @@
 import { parse } from "yaml";
-import { defineAgent } from "../orchestrator/define_agent.ts";
-import { CI_SCHEMAS } from "./ci_config.ts";
-import type { Finding, GeneratedFile, ScanResult } from "./repo_facts.ts";
-import { secretOn } from "./secret_patterns.ts";
-import { type JobVerification, proposedCiFiles, type VerifiedCi } from "./ci_verifier.ts";
+import { defineAgent } from "../tasks/define_agent.ts";
+import { CI_SCHEMAS } from "./kit/ci_config.ts";
+import type { Finding, GeneratedFile, ScanResult } from "../tasks/repo_facts.ts";
+import { secretOn } from "./kit/secret_patterns.ts";
+import { type JobVerification, proposedCiFiles, type VerifiedCi } from "./kit/ci_verifier.ts";
+import { TASK_KINDS } from "../tasks/task_kinds.ts";
 
 export interface Review {
   verdict: "approve" | "block";
@@ -67,7 +68,7 @@ export function review(
   return { verdict: problems.length ? "block" : "approve", problems, notes, checked: files.length };
 }
 
-export default defineAgent({
+export default defineAgent(import.meta.url, TASK_KINDS, {
   // Reviews what the steps it depends on generated: CI, docs, the coder's change.
   review: (_inputs, deps) =>
     review(

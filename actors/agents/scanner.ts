@@ -1,7 +1,8 @@
 import ignore from "ignore";
 import { join, relative } from "node:path";
-import { defineAgent } from "../orchestrator/define_agent.ts";
-import type { FileEntry, GitInfo, ScanResult } from "./repo_facts.ts";
+import { defineAgent } from "../tasks/define_agent.ts";
+import type { FileEntry, GitInfo, ScanResult } from "../tasks/repo_facts.ts";
+import { TASK_KINDS } from "../tasks/task_kinds.ts";
 
 /**
  * Data plane: walks the repository (honouring .gitignore and .troupeignore), hashing every file.
@@ -109,6 +110,6 @@ async function readGit(root: string): Promise<GitInfo | undefined> {
   };
 }
 
-export default defineAgent({
-  scan: (inputs) => scan(String(inputs.repo)),
+export default defineAgent(import.meta.url, TASK_KINDS, {
+  scan: (inputs) => scan(inputs.repo),
 });

@@ -58,18 +58,6 @@ export async function modelRecords(ledger: Ledger, kind: string): Promise<ModelR
   }));
 }
 
-/** mulberry32: a small seeded generator, so a choice can be repeated exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Gamma(shape, 1) by Marsaglia and Tsang; shape >= 1 here (counts plus one). */
 function gamma(shape: number, random: () => number): number {
   const d = shape - 1 / 3;

@@ -8,7 +8,7 @@ import {
   describe,
   type PolicyEngine,
 } from "../../policies/mod.ts";
-import { alreadyAppended, type GeneratedFile } from "../agents/repo_facts.ts";
+import { alreadyAppended, type GeneratedFile } from "../tasks/repo_facts.ts";
 import { FileApplied } from "./run_events.ts";
 
 export interface ApplyOptions {

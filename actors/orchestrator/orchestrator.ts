@@ -15,10 +15,10 @@ import type {
   Lease,
 } from "../../runtime/mod.ts";
 import { sleep } from "../../runtime/mod.ts";
-import type { TaskReply } from "./define_agent.ts";
-import { validatePlan } from "./task_graph.ts";
+import type { TaskReply } from "../tasks/define_agent.ts";
+import { validatePlan } from "../tasks/task_graph.ts";
 import { TaskDead, TaskFailed, TaskSkipped, TaskStarted, TaskSucceeded } from "./run_events.ts";
-import type { TaskPacket, TaskPacketInput, TaskRequest } from "./task_packet.ts";
+import type { TaskPacket, TaskPacketInput, TaskRequest } from "../tasks/task_packet.ts";
 
 /** How a run stands, sent to `onProgress` after every step. */
 export interface Progress {

@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from "diff";
 import { dirname, join } from "node:path";
-import type { RepairStep } from "../agents/planner.ts";
+import type { RepairStep } from "../tasks/repo_facts.ts";
 import {
   alreadyAppended,
   type Detection,
@@ -8,12 +8,16 @@ import {
   type GeneratedFile,
   type ScanResult,
   type SkippedProject,
-} from "../agents/repo_facts.ts";
+} from "../tasks/repo_facts.ts";
 import type { Review } from "../agents/reviewer.ts";
 import type { RunOutcome } from "./orchestrator.ts";
 import type { CodeChange } from "../agents/coder.ts";
-import type { WrittenTests } from "../agents/test_writer.ts";
-import { type JobVerification, proposedCiFiles, type VerifiedCi } from "../agents/ci_verifier.ts";
+import type { WrittenTests } from "../agents/kit/test_writer.ts";
+import {
+  type JobVerification,
+  proposedCiFiles,
+  type VerifiedCi,
+} from "../agents/kit/ci_verifier.ts";
 
 /** What a run found and made, as `report.json` holds it. */
 export interface RunReport {

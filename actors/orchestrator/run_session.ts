@@ -15,9 +15,9 @@ import {
 } from "../../policies/mod.ts";
 import { ActorSystem, type AgentFactory, HealthMonitor, TroupeError } from "../../runtime/mod.ts";
 import { parseOrThrow } from "../../runtime/errors.ts";
-import type { GeneratedFile } from "../agents/repo_facts.ts";
+import type { GeneratedFile } from "../tasks/repo_facts.ts";
 import { applyFiles } from "./apply_files.ts";
-import { DEFAULT_GOAL, planRun } from "./offline_planner.ts";
+import { DEFAULT_GOAL, planRun } from "../planning/offline_task_planner.ts";
 import { Orchestrator, type Progress, type RunOutcome } from "./orchestrator.ts";
 import { recoverRun } from "./recover_run.ts";
 import { buildReport, type ModelSpend, type RunReport, writeOutputs } from "./run_report.ts";
@@ -32,8 +32,8 @@ import {
   TaskStarted,
   TaskSucceeded,
 } from "./run_events.ts";
-import { validatePlan } from "./task_graph.ts";
-import type { TaskPacketInput } from "./task_packet.ts";
+import { validatePlan } from "../tasks/task_graph.ts";
+import type { TaskPacketInput } from "../tasks/task_packet.ts";
 import { LlmConfig, repoComplexity } from "../llm/llm_config.ts";
 import {
   type GatewayReply,
@@ -42,10 +42,12 @@ import {
   type LlmCallRecord,
 } from "../llm/llm_gateway.ts";
 import { LlmCall, PlanAttempted, PlanFallback, recordedAnswers } from "../llm/llm_events.ts";
-import { planWithModel, type RepoFacts } from "../llm/llm_planner.ts";
-import { findLessons, Lesson, modelRecords, rankModels, seededRandom } from "../llm/lessons.ts";
+import { planWithModel, type RepoFacts } from "../planning/model_task_planner.ts";
+import { findLessons, Lesson, modelRecords, rankModels } from "../llm/lessons.ts";
 import { LocalEmbedder } from "../llm/local_embedder.ts";
 import { startTeam, teamTemplates } from "./team.ts";
+import { seededRandom } from "../../runtime/random.ts";
+import { type PlannedInputsOf, TASK_KINDS } from "../tasks/task_kinds.ts";
 
 /** The team keeps one agent of each template, so it needs at least this many. */
 export const TEAM_SIZE = teamTemplates(".").length;
@@ -492,10 +494,10 @@ export class RunSession {
           0;
         const complexity = repoComplexity(files);
         /** A step done with the model: the coder's or the test writer's, on the scratch copy. */
-        const modelStep = async (kind: string, capability: string): Promise<TaskPacketInput> => ({
+        const modelStep = async (kind: "code" | "write_tests"): Promise<TaskPacketInput> => ({
           id: kind,
           kind,
-          capability,
+          capability: TASK_KINDS[kind].capability,
           dependsOn: ["scan", "detect"],
           inputs: {
             goal: settings.goal,
@@ -508,7 +510,7 @@ export class RunSession {
             prefer: await preferFor(kind),
             complexity,
             maxAttempts: 3,
-          },
+          } satisfies PlannedInputsOf<typeof kind>,
           timeoutMs: 3_600_000,
           retry: { maxAttempts: 1 },
           risk: "medium",
@@ -523,8 +525,8 @@ export class RunSession {
           },
           steps: [
             ...planRun("propose hardening", planOptions),
-            await modelStep("code", "code.write"),
-            await modelStep("write_tests", "tests.write"),
+            await modelStep("code"),
+            await modelStep("write_tests"),
           ],
           done: FACT_TASKS,
           capabilities: new Set(agents.capabilities()),

@@ -5,7 +5,16 @@ import {
   type FactoryOptions,
 } from "../../runtime/mod.ts";
 
-const agent = (name: string) => new URL(`../agents/${name}.ts`, import.meta.url).href;
+import assessor from "../agents/assessor.ts";
+import coder from "../agents/coder.ts";
+import delivery from "../agents/delivery.ts";
+import detector from "../agents/detector.ts";
+import docs from "../agents/docs.ts";
+import repairPlanner from "../agents/repair_planner.ts";
+import reviewer from "../agents/reviewer.ts";
+import scanner from "../agents/scanner.ts";
+import tester from "../agents/tester.ts";
+import type { Agent } from "../tasks/define_agent.ts";
 
 /**
  * The repo-ops team as agent templates, each with only the permissions it needs: the scanner,
@@ -27,14 +36,10 @@ export function teamTemplates(
   const runsCode = scratch
     ? { read: [repo, scratch, deno], write: [scratch], run: ["bwrap", "sh"] }
     : { read: [repo, deno], run: ["bwrap", "sh"] };
-  const template = (
-    name: string,
-    capability: string,
-    permissions = {},
-  ): AgentTemplateInput => ({
+  const template = (name: string, agent: Agent, permissions = {}): AgentTemplateInput => ({
     name,
-    behaviour: agent(name),
-    capabilities: [capability],
+    behaviour: agent.module,
+    capabilities: agent.capabilities,
     permissions,
     // Every agent reads what the repository holds (files, or facts drawn from them): a hostile
     // input that sends one into a loop must not keep a core after it is stopped.
@@ -42,21 +47,17 @@ export function teamTemplates(
     pool: { min: 1, max: 3 },
   });
   return [
-    template("scanner", "repo.scan", reads),
-    template("detector", "repo.detect"),
-    template("assessor", "repo.assess", reads),
-    template("planner", "plan.repairs"),
-    template("delivery", "ci.generate"),
-    template("docs", "docs.write"),
+    template("scanner", scanner, reads),
+    template("detector", detector),
+    template("assessor", assessor, reads),
+    template("planner", repairPlanner),
+    template("delivery", delivery),
+    template("docs", docs),
     // The YAML parser probes two debug variables when it loads.
-    template("reviewer", "patch.review", { env: ["LOG_TOKENS", "LOG_STREAM"] }),
-    template("tester", "repo.test", runsCode),
+    template("reviewer", reviewer, { env: ["LOG_TOKENS", "LOG_STREAM"] }),
+    template("tester", tester, runsCode),
     ...(scratch && options.coder
-      ? [{
-        ...template("coder", "code.write", runsCode),
-        capabilities: ["code.write", "tests.write"],
-        pool: { min: 0, max: 1 },
-      }]
+      ? [{ ...template("coder", coder, runsCode), pool: { min: 0, max: 1 } }]
       : []),
   ];
 }

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
-import { runChaos } from "../../actors/chaos/chaos_suite.ts";
-import { tryHostileRequests } from "../../control/hostile_requests.ts";
+import { runChaos } from "../../chaos/chaos_suite.ts";
+import { tryHostileRequests } from "../../chaos/hostile_requests.ts";
 import { defineCommand, JSON_FLAG } from "../command.ts";
 
 export const chaos = defineCommand({

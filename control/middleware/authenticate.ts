@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { ControlContext } from "../control_context.ts";
-import type { Env } from "../routes/route_kit.ts";
+import type { Env } from "../control_context.ts";
 import type { RefusalAudit } from "./refusal_audit.ts";
 
 /** Sets the caller from the bearer token; refuses a missing or unknown one (but on /health). */

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { eventType, type Ledger } from "../../ledger/mod.ts";
-import type { Env } from "../routes/route_kit.ts";
+import type { Env } from "../control_context.ts";
 
 /** A mutating call, recorded with who made it. */
 export const ControlCall = eventType(

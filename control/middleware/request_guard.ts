@@ -1,10 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-
-/** Which hosts and origins a server answers: its own addresses, set once it listens. */
-export interface HostAllowList {
-  /** `host:port` values a request's Host header may carry (lowercase); empty: any. */
-  hosts: Set<string>;
-}
+import type { HostAllowList } from "../control_context.ts";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 

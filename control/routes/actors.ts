@@ -5,7 +5,9 @@ import { TroupeError } from "../../runtime/mod.ts";
 import { ErrorBody } from "../http_errors.ts";
 import { confineRun } from "../run_confinement.ts";
 import type { ControlContext } from "../control_context.ts";
-import { body, type Env, errors, json, need, routeGroup } from "./route_kit.ts";
+import type { Env } from "../control_context.ts";
+import { need } from "../middleware/require_role.ts";
+import { body, errors, json, routeGroup } from "./route_kit.ts";
 
 /** Actors: list with load, the supervision tree, spawn from a template, stop, tell, ask. */
 export function actorRoutes(ctx: ControlContext): OpenAPIHono<Env> {

@@ -9,7 +9,9 @@ import {
 } from "../../policies/mod.ts";
 import { ErrorBody } from "../http_errors.ts";
 import type { ControlContext } from "../control_context.ts";
-import { body, type Env, errors, json, need, routeGroup, RunId } from "./route_kit.ts";
+import type { Env } from "../control_context.ts";
+import { need } from "../middleware/require_role.ts";
+import { body, errors, json, routeGroup, RunId } from "./route_kit.ts";
 
 /** Approval requests and signed votes. */
 export function approvalRoutes(ctx: ControlContext): OpenAPIHono<Env> {

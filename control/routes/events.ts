@@ -8,7 +8,9 @@ import { FeedOverflow, followLedger } from "../event_feed.ts";
 import { ErrorBody } from "../http_errors.ts";
 import { allows } from "../tokens.ts";
 import type { ControlContext } from "../control_context.ts";
-import { type Env, errors, json, need, routeGroup } from "./route_kit.ts";
+import type { Env } from "../control_context.ts";
+import { need } from "../middleware/require_role.ts";
+import { errors, json, routeGroup } from "./route_kit.ts";
 
 /** A live stream dropped because its client fell too far behind (it may reconnect). */
 export const StreamDropped = eventType(

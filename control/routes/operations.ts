@@ -1,7 +1,9 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { ControlContext } from "../control_context.ts";
-import { type Env, errors, json, need, routeGroup } from "./route_kit.ts";
+import type { Env } from "../control_context.ts";
+import { need } from "../middleware/require_role.ts";
+import { errors, json, routeGroup } from "./route_kit.ts";
 
 /** Liveness, readiness and Prometheus metrics. */
 export function operationRoutes(ctx: ControlContext): OpenAPIHono<Env> {

@@ -2,7 +2,9 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { ErrorBody } from "../http_errors.ts";
 import type { ControlContext } from "../control_context.ts";
-import { body, type Env, errors, json, need, routeGroup } from "./route_kit.ts";
+import type { Env } from "../control_context.ts";
+import { need } from "../middleware/require_role.ts";
+import { body, errors, json, routeGroup } from "./route_kit.ts";
 
 /** Plugins: list, upload (checked, stored), call in a sandbox. */
 export function pluginRoutes(ctx: ControlContext): OpenAPIHono<Env> {

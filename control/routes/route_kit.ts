@@ -1,11 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { ErrorBody } from "../http_errors.ts";
-import { type Ability, allows, type Caller } from "../tokens.ts";
-
-/** What every route handler finds on its context: who called. */
-export type Env = { Variables: { caller: Caller } };
+import type { Env } from "../control_context.ts";
 
 /** A JSON response of `schema`, for a route's description. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -52,20 +48,4 @@ export function routeGroup(): OpenAPIHono<Env> {
       }
     },
   });
-}
-
-/** Refuses a caller whose role may not do `ability`. */
-export function need(ability: Ability): MiddlewareHandler<Env> {
-  return async (c, next) => {
-    const caller = c.get("caller");
-    if (!allows(caller.role, ability)) {
-      return c.json({
-        error: {
-          code: "forbidden",
-          message: `token "${caller.name}" has role ${caller.role}, which may not ${ability}`,
-        },
-      }, 403);
-    }
-    await next();
-  };
 }

@@ -5,7 +5,9 @@ import { ErrorBody } from "../http_errors.ts";
 import { confineRun, RemoteRunRequest } from "../run_confinement.ts";
 import { RunView } from "../run_view.ts";
 import type { ControlContext } from "../control_context.ts";
-import { body, type Env, errors, json, need, routeGroup, RunId } from "./route_kit.ts";
+import type { Env } from "../control_context.ts";
+import { need } from "../middleware/require_role.ts";
+import { body, errors, json, routeGroup, RunId } from "./route_kit.ts";
 
 /** Runs: submit (confined by the server's configuration), list, view, page through events, cancel, resume. */
 export function runRoutes(ctx: ControlContext): OpenAPIHono<Env> {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ChaosReport } from "../../actors/chaos/chaos_suite.ts";
+import { ChaosReport } from "../../chaos/chaos_suite.ts";
 import { cli } from "../cli_helpers.ts";
 
 // The suite kills agents in real runs and tries hostile inputs on the real parts; a failing seed

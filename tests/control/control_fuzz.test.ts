@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { tryHostileRequests } from "../../control/hostile_requests.ts";
+import { tryHostileRequests } from "../../chaos/hostile_requests.ts";
 
 Deno.test("fuzzing every route in the OpenAPI document: malformed bodies, wrong types, huge payloads, bad paths and bad tokens get 4xx, never a 500, and the server lives", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "troupe-fuzz-" });

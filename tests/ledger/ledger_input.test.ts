@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { Ledger, LedgerError, verifyChain } from "../../ledger/mod.ts";
+import { Ledger, type LedgerError, verifyChain } from "../../ledger/mod.ts";
 import { cli } from "../cli_helpers.ts";
 import { ENGINES, tempLedgerPath, withLedger } from "../ledger_helpers.ts";
 

@@ -1,19 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RunSession } from "../../actors/mod.ts";
-import {
-  findLessons,
-  Lesson,
-  modelRecords,
-  rankModels,
-  seededRandom,
-} from "../../actors/llm/lessons.ts";
+import { findLessons, Lesson, modelRecords, rankModels } from "../../actors/llm/lessons.ts";
 import { cosine, LocalEmbedder } from "../../actors/llm/local_embedder.ts";
 import { buildTinyEmbedder } from "../tiny_embedder.ts";
 import { Ledger } from "../../ledger/mod.ts";
 import { cli } from "../cli_helpers.ts";
 import { fakeOpenAI } from "../fake_models.ts";
 import { withLedger } from "../ledger_helpers.ts";
+import { seededRandom } from "../../runtime/random.ts";
 
 const lesson = (model: string, outcome: "succeeded" | "dead", costUsd = 0.001) => ({
   goal: "add CI",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { gatewaySpec, LLM_CALLS_TOPIC, type LlmCallRecord } from "../../actors/llm/llm_gateway.ts";
 import { LlmConfig } from "../../actors/llm/llm_config.ts";
 import type { GatewayReply } from "../../actors/llm/llm_gateway.ts";
-import { type ActorSystem } from "../../runtime/mod.ts";
+import type { ActorSystem } from "../../runtime/mod.ts";
 import { fakeOpenAI } from "../fake_models.ts";
 import { withSystem } from "../helpers.ts";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { scan } from "../../actors/agents/scanner.ts";
 import { detect } from "../../actors/agents/detector.ts";
-import { ciFiles } from "../../actors/agents/ci_config.ts";
+import { ciFiles } from "../../actors/agents/kit/ci_config.ts";
 
 // deno-lint-ignore no-explicit-any -- parsed YAML, read by the paths each assertion names
 type Doc = Record<string, any>;

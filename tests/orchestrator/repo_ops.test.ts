@@ -3,14 +3,14 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { validateWorkflow } from "@action-validator/core";
 import { assess } from "../../actors/agents/assessor.ts";
-import { CI_SCHEMAS } from "../../actors/agents/ci_config.ts";
+import { CI_SCHEMAS } from "../../actors/agents/kit/ci_config.ts";
 import { detect } from "../../actors/agents/detector.ts";
 import { scan } from "../../actors/agents/scanner.ts";
 import { cli, USER_PERMISSIONS } from "../cli_helpers.ts";
 import { selectFrom } from "../ledger_helpers.ts";
 import { applyFiles } from "../../actors/orchestrator/apply_files.ts";
 import { proposedFiles } from "../../actors/orchestrator/run_report.ts";
-import type { GeneratedFile } from "../../actors/agents/repo_facts.ts";
+import type { GeneratedFile } from "../../actors/tasks/repo_facts.ts";
 import { Ledger } from "../../ledger/mod.ts";
 import { ApprovalDesk, autonomyPreset, PolicyEngine } from "../../policies/mod.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runTests } from "../../actors/agents/kit/run_tests.ts";
-import type { Detection } from "../../actors/agents/repo_facts.ts";
+import type { Detection } from "../../actors/tasks/repo_facts.ts";
 
 /**
  * A repository whose "tests" try what untrusted code might: read a file of the user's, write

@@ -1,9 +1,10 @@
+import { z } from "zod";
 import assert from "node:assert/strict";
 import { Ledger } from "../../ledger/mod.ts";
-import { defineAgent } from "../../actors/orchestrator/define_agent.ts";
+import { defineAgent } from "../../actors/tasks/define_agent.ts";
 import { Orchestrator } from "../../actors/orchestrator/orchestrator.ts";
-import { PlanError } from "../../actors/orchestrator/plan_error.ts";
-import { validatePlan } from "../../actors/orchestrator/task_graph.ts";
+import type { PlanError } from "../../actors/tasks/plan_error.ts";
+import { validatePlan } from "../../actors/tasks/task_graph.ts";
 import { ApprovalDesk, newKey, PolicyEngine, readKeyFile, signVote } from "../../policies/mod.ts";
 import type { ActorSystem } from "../../runtime/mod.ts";
 import { withSystem } from "../helpers.ts";
@@ -56,12 +57,17 @@ const attempts = new Map<string, number>();
 const spawnWorker = (system: ActorSystem, id: string, capability: string) =>
   system.spawn({ id, behaviour: worker, isolation: "inline", capabilities: [capability] });
 
-const worker = defineAgent({
+const KINDS = {
+  echo: { capability: "work", inputs: z.object({ value: z.unknown() }) },
+  flaky: { capability: "work", inputs: z.object({ name: z.string(), failures: z.number() }) },
+  hang: { capability: "slow", inputs: z.object({}) },
+};
+const worker = defineAgent(import.meta.url, KINDS, {
   echo: (inputs, deps) => ({ value: inputs.value, deps: Object.keys(deps) }),
   flaky: (inputs) => {
-    const n = (attempts.get(String(inputs.name)) ?? 0) + 1;
-    attempts.set(String(inputs.name), n);
-    if (n <= Number(inputs.failures)) throw new Error(`flaky failure ${n}`);
+    const n = (attempts.get(inputs.name) ?? 0) + 1;
+    attempts.set(inputs.name, n);
+    if (n <= inputs.failures) throw new Error(`flaky failure ${n}`);
     return { succeededOn: n };
   },
   hang: () => new Promise(() => {}),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defineActor, TroupeError } from "../../runtime/mod.ts";
+import { defineActor, type TroupeError } from "../../runtime/mod.ts";
 import { eventually, fixture, ISOLATIONS, RECORDER, withSystem } from "../helpers.ts";
 
 for (const isolation of ISOLATIONS) {

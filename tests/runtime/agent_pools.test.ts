@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { recordSystem } from "../../ledger/mod.ts";
 import { Orchestrator } from "../../actors/orchestrator/orchestrator.ts";
-import type { TaskPacketInput } from "../../actors/orchestrator/task_packet.ts";
+import type { TaskPacketInput } from "../../actors/tasks/task_packet.ts";
 import {
   type ActorSystem,
   AgentFactory,
@@ -9,7 +9,7 @@ import {
   type FactoryOptions,
   FakeClock,
   type SystemEvent,
-  TroupeError,
+  type TroupeError,
 } from "../../runtime/mod.ts";
 import { eventually, fixture, withSystem } from "../helpers.ts";
 import { withLedger } from "../ledger_helpers.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Ledger, recordSystem } from "../../ledger/mod.ts";
 import { Orchestrator, type RunOutcome } from "../../actors/orchestrator/orchestrator.ts";
-import type { TaskPacketInput } from "../../actors/orchestrator/task_packet.ts";
+import type { TaskPacketInput } from "../../actors/tasks/task_packet.ts";
 import {
   type ActorSystem,
   AgentFactory,
@@ -9,7 +9,7 @@ import {
   HealthMonitor,
   type HealthOptions,
   type SystemEvent,
-  TroupeError,
+  type TroupeError,
 } from "../../runtime/mod.ts";
 import { advanceUntil, eventually, fixture, RECORDER, withSystem } from "../helpers.ts";
 

@@ -1,7 +1,7 @@
 import { coresBusy } from "../cpu.ts";
 import assert from "node:assert/strict";
 import { Ledger } from "../../ledger/mod.ts";
-import { CompileError, runGeneratedCode, SandboxError } from "../../sandboxes/mod.ts";
+import { CompileError, runGeneratedCode, type SandboxError } from "../../sandboxes/mod.ts";
 import { RECORDER, withSystem } from "../helpers.ts";
 
 Deno.test("generated code that does not compile comes back as diagnostics with file and line", async () => {

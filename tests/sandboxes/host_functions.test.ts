@@ -6,7 +6,7 @@ import {
   grantPolicy,
   parseManifest,
   Sandbox,
-  SandboxError,
+  type SandboxError,
 } from "../../sandboxes/mod.ts";
 import { HOSTILE_IMPORTS, hostileWasm } from "../plugin_helpers.ts";
 import { tempLedgerPath } from "../ledger_helpers.ts";

@@ -1,4 +1,4 @@
-import type { Project, ScanResult } from "../repo_facts.ts";
+import type { Project, ScanResult } from "../../tasks/repo_facts.ts";
 import { dirOf, inDir } from "./paths.ts";
 
 /** A test project references the test SDK (or is named as one). */

@@ -1,4 +1,4 @@
-import type { Project, ScanResult } from "../repo_facts.ts";
+import type { Project, ScanResult } from "../../tasks/repo_facts.ts";
 import type { Detector } from "./detector_type.ts";
 import { exists, inDir } from "./paths.ts";
 

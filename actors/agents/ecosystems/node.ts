@@ -1,6 +1,6 @@
 import picomatch from "picomatch";
 import { parse } from "yaml";
-import type { Project, ScanResult } from "../repo_facts.ts";
+import type { Project, ScanResult } from "../../tasks/repo_facts.ts";
 import { dirOf, exists, inDir } from "./paths.ts";
 
 /** A Node or TypeScript project from its package.json. */

@@ -1,4 +1,4 @@
-import type { ScanResult } from "../repo_facts.ts";
+import type { ScanResult } from "../../tasks/repo_facts.ts";
 
 /** Where a manifest is, and what is beside it: the helpers every ecosystem's detector shares. */
 export const dirOf = (

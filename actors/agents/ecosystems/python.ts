@@ -1,5 +1,5 @@
-import { knownCommands } from "../other_ci.ts";
-import type { Project, ScanResult } from "../repo_facts.ts";
+import { knownCommands } from "../kit/other_ci.ts";
+import type { Project, ScanResult } from "../../tasks/repo_facts.ts";
 import { dirOf, exists, inDir, within } from "./paths.ts";
 
 /** A Python project from pyproject.toml or setup.py. */

@@ -1,5 +1,5 @@
-import { knownCommands } from "../other_ci.ts";
-import type { Project, ScanResult } from "../repo_facts.ts";
+import { knownCommands } from "../kit/other_ci.ts";
+import type { Project, ScanResult } from "../../tasks/repo_facts.ts";
 import type { Detector } from "./detector_type.ts";
 
 /** Ruby, PHP and C/C++ commands are the usual ones unless the maintainers wrote theirs down. */

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ScanResult } from "../repo_facts.ts";
+import type { ScanResult } from "../../tasks/repo_facts.ts";
 
 /** How much of the repository the model is shown. */
 const CONTEXT_BYTES = 60_000;

@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import type { Detection } from "../repo_facts.ts";
-import { runSandboxed, type SandboxMode } from "../repo_sandbox.ts";
+import type { Detection } from "../../tasks/repo_facts.ts";
+import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
 
 /**
  * Runs each project's own test command with a time limit, in `root` (a scratch copy), inside the

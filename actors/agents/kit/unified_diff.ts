@@ -1,7 +1,7 @@
 import { applyPatch, parsePatch } from "diff";
 import { readFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
-import type { GeneratedFile } from "../repo_facts.ts";
+import type { GeneratedFile } from "../../tasks/repo_facts.ts";
 
 /** The unified diff in a model's answer: a ```diff block, or the answer itself. */
 export function extractPatch(text: string): string {

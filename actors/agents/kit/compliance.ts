@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import type { CompliancePack } from "../../policies/compliance_pack.ts";
-import { compilePattern } from "../../policies/pattern.ts";
-import { globs } from "../../policies/globs.ts";
-import type { Finding, ScanResult } from "./repo_facts.ts";
+import type { CompliancePack } from "../../../policies/compliance_pack.ts";
+import { compilePattern } from "../../../policies/pattern.ts";
+import { globs } from "../../../policies/globs.ts";
+import type { Finding, ScanResult } from "../../tasks/repo_facts.ts";
 import { mask } from "./secret_patterns.ts";
 
 const MB = 1024 * 1024;

@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import type { Detection, GeneratedFile, Project } from "./repo_facts.ts";
+import type { Detection, GeneratedFile, Project } from "../../tasks/repo_facts.ts";
 import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
-import { copyTree } from "./kit/copy_tree.ts";
+import { copyTree } from "./copy_tree.ts";
 import { commands, jobName } from "./ci_config.ts";
 
 /** One step of a proposed CI job, run here. */

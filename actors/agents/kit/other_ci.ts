@@ -1,5 +1,5 @@
 import { parse } from "yaml";
-import type { ScanResult } from "./repo_facts.ts";
+import type { ScanResult } from "../../tasks/repo_facts.ts";
 
 /** Commands a repository's maintainers already run somewhere, and where they were read. */
 export interface KnownCommands {

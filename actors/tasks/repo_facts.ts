@@ -97,3 +97,15 @@ export interface GeneratedFile {
 export function alreadyAppended(text: string, f: GeneratedFile): boolean {
   return f.mode === "append" && f.content.length > 0 && text.endsWith(f.content);
 }
+
+/** One step of the repair plan: per finding kind, with risk, whether troupe can do it, and rollback. */
+export interface RepairStep {
+  id: string;
+  rule: string;
+  action: string;
+  risk: "low" | "medium" | "high" | "critical";
+  /** troupe generates the change; otherwise a person must act (the report says how). */
+  automated: boolean;
+  dependsOn: string[];
+  rollback: string;
+}

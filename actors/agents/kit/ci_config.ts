@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { z } from "zod";
-import type { Detection, GeneratedFile, Project } from "./repo_facts.ts";
+import type { Detection, GeneratedFile, Project } from "../../tasks/repo_facts.ts";
 
 /** CI configuration for GitHub Actions, GitLab CI and Azure Pipelines from detected projects. */
 

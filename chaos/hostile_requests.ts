@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import type { Tried } from "../actors/chaos/tried.ts";
-import { ControlServer } from "./server.ts";
+import type { Tried } from "./tried.ts";
+import { ControlServer } from "../control/server.ts";
 
 const ADMIN = "hostile-admin-token-0123456789";
 

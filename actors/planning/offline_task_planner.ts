@@ -1,5 +1,6 @@
 import type { CompliancePack } from "../../policies/compliance_pack.ts";
-import type { TaskPacketInput } from "./task_packet.ts";
+import { type PlannedInputsOf, TASK_KINDS, type TaskKind } from "../tasks/task_kinds.ts";
+import type { TaskPacketInput } from "../tasks/task_packet.ts";
 
 /** The goal of a run that is given none. */
 export const DEFAULT_GOAL = "assess this repository and propose hardening";
@@ -28,25 +29,32 @@ export interface RunOptions {
 export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
   const assessOnly = /\b(assess|audit|report|scan)\b/i.test(goal) &&
     !/\b(harden|fix|repair|ci|propose|generate|docs?)\b/i.test(goal);
-  const task = (
-    id: string,
-    capability: string,
+  // A task of each kind is named for its kind; its capability and inputs are the kind's.
+  const task = <K extends TaskKind>(
+    kind: K,
     dependsOn: string[],
-    extra: Partial<TaskPacketInput> = {},
-  ): TaskPacketInput => ({ id, kind: id, capability, dependsOn, idempotencyKey: id, ...extra });
+    inputs?: PlannedInputsOf<K>,
+    extra: Omit<Partial<TaskPacketInput>, "inputs"> = {},
+  ): TaskPacketInput => ({
+    id: kind,
+    kind,
+    capability: TASK_KINDS[kind].capability,
+    dependsOn,
+    idempotencyKey: kind,
+    ...(inputs ? { inputs } : {}),
+    ...extra,
+  });
   const plan: TaskPacketInput[] = [
-    task("scan", "repo.scan", [], { inputs: { repo: o.repo } }),
-    task("detect", "repo.detect", ["scan"]),
-    task("assess", "repo.assess", ["scan", "detect"], { inputs: { packs: o.packs ?? [] } }),
-    task("plan_repairs", "plan.repairs", ["assess"]),
+    task("scan", [], { repo: o.repo }),
+    task("detect", ["scan"]),
+    task("assess", ["scan", "detect"], { packs: o.packs ?? [] }),
+    task("plan_repairs", ["assess"]),
   ];
   if (!assessOnly) {
     plan.push(
-      task("generate_ci", "ci.generate", ["detect", "plan_repairs"]),
-      task("write_docs", "docs.write", ["scan", "detect", "plan_repairs"], {
-        inputs: { date: o.date },
-      }),
-      task("review", "patch.review", [
+      task("generate_ci", ["detect", "plan_repairs"]),
+      task("write_docs", ["scan", "detect", "plan_repairs"], { date: o.date }),
+      task("review", [
         "scan",
         "assess",
         "generate_ci",
@@ -55,13 +63,12 @@ export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
       ]),
     );
     if (o.verifyCi) {
-      plan.push(task("verify_ci", "repo.test", ["scan", "detect", "generate_ci"], {
-        inputs: {
-          repo: o.repo,
-          ...(o.scratch ? { scratch: o.scratch } : {}),
-          unsandboxed: o.unsandboxed ?? false,
-          allowInstallNetwork: o.allowInstallNetwork ?? false,
-        },
+      plan.push(task("verify_ci", ["scan", "detect", "generate_ci"], {
+        repo: o.repo,
+        scratch: o.scratch ?? "",
+        unsandboxed: o.unsandboxed ?? false,
+        allowInstallNetwork: o.allowInstallNetwork ?? false,
+      }, {
         timeoutMs: 3_600_000,
         retry: { maxAttempts: 1 },
         risk: "medium",
@@ -70,13 +77,12 @@ export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
   }
   if (o.runTests) {
     const timeoutMs = o.testTimeoutMs ?? 300_000;
-    plan.push(task("test", "repo.test", ["detect"], {
-      inputs: {
-        repo: o.repo,
-        timeoutMs,
-        ...(o.scratch ? { scratch: o.scratch } : {}),
-        unsandboxed: o.unsandboxed ?? false,
-      },
+    plan.push(task("test", ["detect"], {
+      repo: o.repo,
+      timeoutMs,
+      scratch: o.scratch ?? "",
+      unsandboxed: o.unsandboxed ?? false,
+    }, {
       timeoutMs: timeoutMs + 5_000,
       retry: { maxAttempts: 1 },
       risk: "medium",

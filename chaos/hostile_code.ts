@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import type { Ledger } from "../../ledger/mod.ts";
-import { compileAssemblyScript, runGeneratedCode, SandboxError } from "../../sandboxes/mod.ts";
+import type { Ledger } from "../ledger/mod.ts";
+import { compileAssemblyScript, runGeneratedCode, SandboxError } from "../sandboxes/mod.ts";
 import type { Tried } from "./tried.ts";
 
 /**

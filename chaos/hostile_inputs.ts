@@ -1,14 +1,9 @@
 import { join } from "node:path";
-import type { Ledger } from "../../ledger/mod.ts";
-import {
-  loadCompliancePack,
-  loadPolicyFile,
-  readKeyFile,
-  readTrustList,
-} from "../../policies/mod.ts";
-import { checkCompliance } from "../agents/compliance.ts";
-import { scan } from "../agents/scanner.ts";
-import { ActorSystem, defineActor } from "../../runtime/mod.ts";
+import type { Ledger } from "../ledger/mod.ts";
+import { loadCompliancePack, loadPolicyFile, readKeyFile, readTrustList } from "../policies/mod.ts";
+import { checkCompliance } from "../actors/agents/kit/compliance.ts";
+import { scan } from "../actors/agents/scanner.ts";
+import { ActorSystem, defineActor } from "../runtime/mod.ts";
 import { tryGeneratedCode } from "./hostile_code.ts";
 import { tryPlugins } from "./hostile_plugins.ts";
 
@@ -122,7 +117,7 @@ async function tryMessages(): Promise<Tried[]> {
     ["a prototype-polluting key", JSON.parse('{"type":"add","n":1,"__proto__":{"polluted":true}}')],
   ];
   await using system = await ActorSystem.start();
-  const behaviour = new URL("../examples/counter.ts", import.meta.url).href;
+  const behaviour = new URL("../actors/examples/counter.ts", import.meta.url).href;
   for (const isolation of ["inline", "worker"] as const) {
     const ref = await system.spawn({
       id: `target-${isolation}`,

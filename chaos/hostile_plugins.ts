@@ -1,5 +1,5 @@
-import { parseManifest, Sandbox } from "../../sandboxes/mod.ts";
-import { watToWasm } from "../../sandboxes/wat.ts";
+import { parseManifest, Sandbox } from "../sandboxes/mod.ts";
+import { watToWasm } from "../sandboxes/wat.ts";
 import type { Tried } from "./tried.ts";
 
 /** Plugins that loop, hoard memory, trap, recurse, flood output, fail, or ask for what they lack. */

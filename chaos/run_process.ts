@@ -4,8 +4,8 @@
  * RUN_ID` resumes one. Prints `started RUN_ID` as soon as the run is in the ledger, `finished` at
  * the end, or `stopped {"runId","seq"}` (exit 3) when the ledger could not be written.
  */
-import { Ledger, type LedgerError } from "../../ledger/mod.ts";
-import { RunSession } from "../orchestrator/run_session.ts";
+import { Ledger, type LedgerError } from "../ledger/mod.ts";
+import { RunSession } from "../actors/orchestrator/run_session.ts";
 
 const [path, second, third, fourth] = Deno.args;
 const ledger = await Ledger.open(path);

@@ -1,10 +1,11 @@
 import { dirname, join, normalize } from "node:path";
-import type { ChatMessage } from "../llm/model_call.ts";
-import type { Detection, GeneratedFile, ScanResult } from "./repo_facts.ts";
-import { copyTree } from "./kit/copy_tree.ts";
-import { repositoryContext } from "./kit/repository_context.ts";
-import { runTests } from "./kit/run_tests.ts";
-import { applyUnifiedDiff, extractPatch } from "./kit/unified_diff.ts";
+import type { ChatMessage } from "../../llm/model_call.ts";
+import type { Detection, GeneratedFile, ScanResult } from "../../tasks/repo_facts.ts";
+import { copyTree } from "./copy_tree.ts";
+import { repositoryContext } from "./repository_context.ts";
+import { runTests } from "./run_tests.ts";
+import { applyUnifiedDiff, extractPatch } from "./unified_diff.ts";
+import type { ModelStepInputs } from "../../tasks/task_kinds.ts";
 
 /** What the test writer hands on: the tests it kept, and the mutants they caught. */
 export interface WrittenTests {
@@ -58,7 +59,7 @@ async function mutants(root: string, files: string[], max = 6) {
  * nothing is not kept. What is wrong goes back to the model, within `maxAttempts`.
  */
 export async function writeTests(
-  inputs: Record<string, unknown>,
+  inputs: ModelStepInputs,
   deps: Record<string, unknown>,
   ask: (messages: ChatMessage[]) => Promise<
     { ok: true; text: string; model: string } | {
@@ -67,12 +68,10 @@ export async function writeTests(
     }
   >,
 ): Promise<WrittenTests> {
-  const repo = String(inputs.repo);
-  const scratch = join(String(inputs.scratch), "tests");
-  const timeoutMs = Number(inputs.testTimeoutMs ?? 300_000);
-  const maxAttempts = Number(inputs.maxAttempts ?? 3);
+  const { repo, maxAttempts, testTimeoutMs: timeoutMs } = inputs;
+  const scratch = join(inputs.scratch, "tests");
   const detection = deps.detect as Detection;
-  const mode = { unsandboxed: inputs.unsandboxed === true };
+  const mode = { unsandboxed: inputs.unsandboxed };
   const messages: ChatMessage[] = [
     {
       role: "system",

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import type { Detection, Finding, ScanResult } from "../agents/repo_facts.ts";
-import { PlanError } from "../orchestrator/plan_error.ts";
-import { validatePlan } from "../orchestrator/task_graph.ts";
-import type { TaskPacketInput } from "../orchestrator/task_packet.ts";
-import type { GatewayReply } from "./llm_gateway.ts";
-import type { ChatMessage } from "./model_call.ts";
+import type { Detection, Finding, ScanResult } from "../tasks/repo_facts.ts";
+import { PlanError } from "../tasks/plan_error.ts";
+import { validatePlan } from "../tasks/task_graph.ts";
+import type { TaskPacketInput } from "../tasks/task_packet.ts";
+import type { GatewayReply } from "../llm/llm_gateway.ts";
+import type { ChatMessage } from "../llm/model_call.ts";
 
 /** What the team can do, told to the model: one line per task kind. */
 const STEPS: Record<string, string> = {

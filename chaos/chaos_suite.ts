@@ -2,8 +2,7 @@ import { coresBusy } from "./cores_busy.ts";
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { Ledger } from "../../ledger/mod.ts";
-import { seededRandom } from "../llm/lessons.ts";
+import { Ledger } from "../ledger/mod.ts";
 import {
   diskFullRun,
   type FaultRun,
@@ -13,6 +12,7 @@ import {
   stuckRun,
 } from "./fault_runs.ts";
 import { type Tried, tryHostileInputs } from "./hostile_inputs.ts";
+import { seededRandom } from "../runtime/random.ts";
 
 /** The most faults one run gets. */
 const PER_RUN = 15;

@@ -1,18 +1,6 @@
-import { defineAgent } from "../orchestrator/define_agent.ts";
-import type { Finding } from "./repo_facts.ts";
-
-/** Repair plan: one step per finding kind, with risk, whether troupe can do it, and rollback. */
-
-export interface RepairStep {
-  id: string;
-  rule: string;
-  action: string;
-  risk: "low" | "medium" | "high" | "critical";
-  /** troupe generates the change; otherwise a person must act (the report says how). */
-  automated: boolean;
-  dependsOn: string[];
-  rollback: string;
-}
+import { defineAgent } from "../tasks/define_agent.ts";
+import type { Finding, RepairStep } from "../tasks/repo_facts.ts";
+import { TASK_KINDS } from "../tasks/task_kinds.ts";
 
 const STEPS: Record<string, Omit<RepairStep, "id" | "rule" | "dependsOn">> = {
   "secret": {
@@ -94,6 +82,6 @@ export function planRepairs(findings: Finding[]): RepairStep[] {
   return steps;
 }
 
-export default defineAgent({
+export default defineAgent(import.meta.url, TASK_KINDS, {
   plan_repairs: (_inputs, deps) => planRepairs(deps.assess as Finding[]),
 });

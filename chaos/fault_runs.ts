@@ -1,8 +1,8 @@
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
-import { Ledger, recordSystem, verifyChain } from "../../ledger/mod.ts";
-import { ActorSystem, defineActor, type Fault } from "../../runtime/mod.ts";
-import { RunSession, teamOf } from "../orchestrator/run_session.ts";
+import { Ledger, recordSystem, verifyChain } from "../ledger/mod.ts";
+import { ActorSystem, defineActor, type Fault } from "../runtime/mod.ts";
+import { RunSession, teamOf } from "../actors/orchestrator/run_session.ts";
 
 /** What one run under fire came to. */
 export interface FaultRun {

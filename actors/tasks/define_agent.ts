@@ -1,0 +1,78 @@
+import { z } from "zod";
+import { type ActorContext, defineActor } from "../../runtime/define_actor.ts";
+import { TaskPacket } from "./task_packet.ts";
+
+const TaskMessage = z.object({
+  type: z.literal("task"),
+  task: TaskPacket,
+  deps: z.record(z.string(), z.unknown()),
+});
+
+/** A kind of task: the capability an agent needs to take it, and the inputs it reads. */
+export interface TaskKindSpec {
+  capability: string;
+  inputs: z.ZodType<Record<string, unknown>>;
+}
+/** The kinds of task a team does, by name (the repo-ops team's are `TASK_KINDS`). */
+export type TaskKinds = Record<string, TaskKindSpec>;
+
+/** Does one kind of task: its result is the output, what it throws is the failure. */
+export type TaskHandler<S extends TaskKindSpec> = (
+  inputs: z.output<S["inputs"]>,
+  deps: Record<string, unknown>,
+  /** The agent's context: to ask other actors (the LLM gateway), log, publish. */
+  ctx: ActorContext<unknown>,
+) => unknown;
+
+/** An agent's answer: a task that fails is an outcome to report, not a reason to crash. */
+export type TaskReply = { ok: true; output: unknown } | { ok: false; error: string };
+
+/**
+ * An agent behaviour, and where its module is: one handler per kind of `kinds` it does (each
+ * gets that kind's inputs, checked against its schema first), and the module's own URL, which a
+ * team template loads in the agent's worker or process. The orchestrator retries and reports
+ * what a handler throws.
+ */
+export function defineAgent<T extends TaskKinds, K extends keyof T & string>(
+  module: string,
+  kinds: T,
+  handlers: { [k in K]: TaskHandler<T[k]> },
+) {
+  const behaviour = defineActor({
+    messages: TaskMessage,
+    async receive(msg, ctx): Promise<TaskReply> {
+      const kind = msg.task.kind as K;
+      const handler = Object.hasOwn(handlers, kind) ? handlers[kind] : undefined;
+      if (!handler) {
+        const known = Object.keys(handlers).join(", ");
+        return {
+          ok: false,
+          error: `this agent does not do "${msg.task.kind}" tasks (only ${known})`,
+        };
+      }
+      const inputs = kinds[kind].inputs.safeParse(msg.task.inputs);
+      if (!inputs.success) {
+        const issues = inputs.error.issues.map((i) =>
+          `${i.path.join(".") || "inputs"}: ${i.message}`
+        );
+        return { ok: false, error: `task "${msg.task.id}" has bad inputs: ${issues.join("; ")}` };
+      }
+      try {
+        const checked = inputs.data as z.output<T[K]["inputs"]>;
+        return { ok: true, output: await handler(checked, msg.deps, ctx) };
+      } catch (err) {
+        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    },
+  });
+  const capabilities = [...new Set(Object.keys(handlers).map((k) => kinds[k].capability))];
+  return Object.assign(behaviour, { module, capabilities });
+}
+
+/** An agent as `defineAgent` makes it: a team template binds the module, not a path string. */
+export interface Agent {
+  /** The module's URL, loaded in the agent's worker or process. */
+  module: string;
+  /** The capabilities of the kinds it has handlers for. */
+  capabilities: string[];
+}

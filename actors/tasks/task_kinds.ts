@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { CompliancePack } from "../../policies/mod.ts";
+
+/**
+ * Every kind of task the repo-ops team does: the capability an agent must have to take it and
+ * the inputs it reads, as one schema. Planners build tasks from this table, agents declare their
+ * handlers against it, and an agent checks a task's inputs before it works, so a task with bad
+ * inputs fails with a message naming the field instead of deep inside a handler.
+ */
+
+const RunsRepositoryCode = {
+  repo: z.string().min(1),
+  /** A folder for copies of the repository: its code never runs in the repository itself. */
+  scratch: z.string().min(1),
+  /** Without bubblewrap, by the user's explicit choice. */
+  unsandboxed: z.boolean().default(false),
+};
+
+/** What a step done with a model reads: the goal, where the gateway is, how to route. */
+export const ModelStepInputs = z.object({
+  goal: z.string(),
+  ...RunsRepositoryCode,
+  gateway: z.string().min(1),
+  runId: z.string().nullable().default(null),
+  localOnly: z.boolean().default(false),
+  prefer: z.array(z.string()).default([]),
+  complexity: z.enum(["low", "medium", "high"]).optional(),
+  maxAttempts: z.number().int().min(1).max(10).default(3),
+  testTimeoutMs: z.number().int().positive().default(300_000),
+});
+export type ModelStepInputs = z.output<typeof ModelStepInputs>;
+
+const Nothing = z.object({});
+
+export const TASK_KINDS = {
+  scan: { capability: "repo.scan", inputs: z.object({ repo: z.string().min(1) }) },
+  detect: { capability: "repo.detect", inputs: Nothing },
+  assess: {
+    capability: "repo.assess",
+    inputs: z.object({ packs: z.array(CompliancePack).default([]) }),
+  },
+  plan_repairs: { capability: "plan.repairs", inputs: Nothing },
+  generate_ci: { capability: "ci.generate", inputs: Nothing },
+  /** `date` is the day the CHANGELOG entry is dated (the run's, so a replay writes the same). */
+  write_docs: { capability: "docs.write", inputs: z.object({ date: z.string().optional() }) },
+  review: { capability: "patch.review", inputs: Nothing },
+  verify_ci: {
+    capability: "repo.test",
+    inputs: z.object({
+      ...RunsRepositoryCode,
+      allowInstallNetwork: z.boolean().default(false),
+      timeoutMs: z.number().int().positive().default(600_000),
+    }),
+  },
+  test: {
+    capability: "repo.test",
+    inputs: z.object({
+      ...RunsRepositoryCode,
+      timeoutMs: z.number().int().positive().default(300_000),
+    }),
+  },
+  code: { capability: "code.write", inputs: ModelStepInputs },
+  write_tests: { capability: "tests.write", inputs: ModelStepInputs },
+} as const;
+
+export type TaskKind = keyof typeof TASK_KINDS;
+/** The inputs a handler of `K` receives, defaults filled in. */
+export type InputsOf<K extends TaskKind> = z.output<(typeof TASK_KINDS)[K]["inputs"]>;
+/** The inputs a planner gives a task of `K`. */
+export type PlannedInputsOf<K extends TaskKind> = z.input<(typeof TASK_KINDS)[K]["inputs"]>;
