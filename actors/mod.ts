@@ -14,16 +14,17 @@
  *
  * @module
  */
+export { RunSession } from "./orchestrator/run_session.ts";
 export {
-  type ResumeOptions,
+  type PlannedBy,
+  ResumeOptions,
   type RunEnvironment,
   type RunHooks,
   RunRequest,
   type RunResult,
-  RunSession,
   TEAM_SIZE,
-  teamOf,
-} from "./orchestrator/run_session.ts";
+} from "./orchestrator/run_request.ts";
+export { teamOf } from "./orchestrator/run_team.ts";
 export {
   FileApplied,
   RUN_EVENTS,

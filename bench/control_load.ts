@@ -7,6 +7,7 @@ import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import { ControlServer } from "../control/mod.ts";
 import type { Section } from "./figure.ts";
+import { serverFolders } from "../tests/control_helpers.ts";
 
 const FIXTURE = new URL("../tests/fixtures/repos/go_mod", import.meta.url).pathname;
 
@@ -20,11 +21,7 @@ export async function benchControlLoad(quick: boolean): Promise<Section> {
   try {
     await cp(FIXTURE, join(tmp, "app"), { recursive: true });
     await using server = await ControlServer.start({
-      port: 0,
-      ledger: join(tmp, "ledger.duckdb"),
-      keys: join(tmp, "keys"),
-      approvals: join(tmp, "approvals"),
-      plugins: join(tmp, "plugins"),
+      ...serverFolders(tmp),
       runs: { repos: [tmp], outRoot: join(tmp, "out") },
     });
     const headers = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };

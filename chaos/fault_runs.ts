@@ -2,7 +2,7 @@ import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import { Ledger, recordSystem, verifyChain } from "../ledger/mod.ts";
 import { ActorSystem, defineActor, type Fault } from "../runtime/mod.ts";
-import { RunSession, teamOf } from "../actors/orchestrator/run_session.ts";
+import { RunSession, teamOf } from "../actors/mod.ts";
 
 /** What one run under fire came to. */
 export interface FaultRun {

@@ -5,7 +5,7 @@
  * the end, or `stopped {"runId","seq"}` (exit 3) when the ledger could not be written.
  */
 import { Ledger, type LedgerError } from "../ledger/mod.ts";
-import { RunSession } from "../actors/orchestrator/run_session.ts";
+import { RunSession } from "../actors/mod.ts";
 
 const [path, second, third, fourth] = Deno.args;
 const ledger = await Ledger.open(path);

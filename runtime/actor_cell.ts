@@ -1,4 +1,5 @@
-import type { ActorHost, BatchFailure, BatchResult, HostLoad } from "./actor_host.ts";
+import type { ActorHost, HostLoad } from "./actor_host.ts";
+import { BatchDrain } from "./batch_drain.ts";
 import { type HandleOutcome, isPromise, type SystemPort } from "./behaviour_runner.ts";
 import type { ActorSpec } from "./actor_spec.ts";
 import type { Child, Exit } from "./child.ts";
@@ -6,21 +7,17 @@ import { waitAtMost } from "./deadline.ts";
 import { Envelope, envelopeOf, type Queued } from "./envelope.ts";
 import { messageType, toErrorInfo, TroupeError } from "./errors.ts";
 import type { EventStream } from "./event_stream.ts";
-import { InlineActorHost } from "./inline_actor_host.ts";
 import type { Fault } from "./worker_protocol.ts";
 import { type Priority, PriorityMailbox } from "./priority_mailbox.ts";
-import { WorkerActorHost } from "./worker_actor_host.ts";
 
 const RESOLVED = Promise.resolve();
-/** The most messages a worker is given at once (fewer if the mailbox holds fewer). */
-const BATCH = 256;
-/** Batches a worker may have at once. */
-const PIPELINE = 2;
 
 /** What a cell needs from its system. */
 export interface CellEnvironment {
   events: EventStream;
   port: SystemPort;
+  /** A new incarnation's host: the system picks it (a worker, a process or inline) by the spec. */
+  host(spec: ActorSpec): ActorHost;
   deadLetter(to: string, envelope: Envelope, reason: string): void;
   /** The cell was disposed: it leaves the registry and its topics. */
   released(id: string): void;
@@ -52,22 +49,33 @@ export class ActorCell implements Child {
   #incarnation = 0;
   /** A drain is scheduled or running. */
   #draining = false;
-  /** Batches sent to a worker and not yet settled. */
-  #sent = 0;
-  /** Messages of the batch sent ahead, holding their room in the mailbox. */
-  #held = 0;
-  /** Messages in those batches, and the host's processed count when the oldest of them began. */
-  #flight?: { messages: number; from: number };
-  /** How the incarnation that has batches in flight ended, if it did. */
-  #ended?: "crashed" | "stopped";
-  /** Messages an ended incarnation did not handle, to put back when its batches are settled. */
-  #returned: Envelope[] = [];
   /** What the drain awaits: an asynchronous handler, or the end of a stop the behaviour asked for. */
   #current?: Promise<void>;
+  /** A worker's drain, by batches. */
+  readonly #batches: BatchDrain;
   onExit: (exit: Exit) => void = () => {};
 
   constructor(readonly spec: ActorSpec, readonly env: CellEnvironment, readonly parent?: string) {
     this.mailbox = new PriorityMailbox(spec.mailbox.capacity, spec.mailbox.overflow);
+    // The batched drain works on this cell through what it is lent here, and nothing else.
+    this.#batches = new BatchDrain({
+      id: spec.id,
+      mailbox: this.mailbox,
+      status: () =>
+        this.#status === "running"
+          ? "running"
+          : this.#status === "disposed" || this.#status === "stopped"
+          ? "gone"
+          : "other",
+      observe: (item) => this.#observe(item),
+      settle: (host, item, outcome) => this.#settle(host, item, outcome),
+      threw: (host, envelope, err) => this.#threw(host, envelope, err),
+      crashed: (host, err) => this.#crashed(host, err),
+      refuse: (envelope, code, reason) => this.#refuse(envelope, code, reason),
+      current: () => this.#current,
+      setCurrent: (p) => void (this.#current = p),
+      pump: () => this.#pump(),
+    });
   }
 
   get id(): string {
@@ -83,7 +91,7 @@ export class ActorCell implements Child {
 
   load(): ActorLoad {
     const host = this.#host?.load() ?? { busyMs: 0, processed: 0, lastSeen: 0 };
-    return { ...host, mailbox: this.#queued(host.processed) };
+    return { ...host, mailbox: this.#batches.queued(host.processed) };
   }
 
   /**
@@ -91,14 +99,7 @@ export class ActorCell implements Child {
    * batch counts as queued until the worker reaches each message).
    */
   get queued(): number {
-    return this.#queued(this.#flight ? this.#host?.load().processed ?? 0 : 0);
-  }
-
-  #queued(processed: number): number {
-    const flight = this.#flight;
-    if (!flight || flight.messages <= 0) return this.mailbox.size;
-    const begun = Math.min(flight.messages, processed - flight.from + 1);
-    return this.mailbox.size + flight.messages - Math.max(0, begun);
+    return this.#batches.queued(this.#batches.inFlight ? this.#host?.load().processed ?? 0 : 0);
   }
 
   async start(): Promise<void> {
@@ -107,9 +108,7 @@ export class ActorCell implements Child {
     }
     this.#status = "starting";
     this.#incarnation++;
-    const host = this.spec.isolation !== "inline"
-      ? new WorkerActorHost(this.spec, this.env.port)
-      : new InlineActorHost(this.spec, this.env.port);
+    const host = this.env.host(this.spec);
     this.#host = host;
     host.onFailure = (error) => this.#crashed(host, error);
     try {
@@ -225,7 +224,11 @@ export class ActorCell implements Child {
    */
   #drain(): void {
     const host = this.#host!;
-    if (host.handleBatch) return this.#drainBatch(host);
+    if (host.handleBatch) {
+      this.#batches.drain(host);
+      this.#draining = false;
+      return;
+    }
     while (this.#status === "running" && this.mailbox.size > 0) {
       // A plain tell is handled without an envelope unless one is needed (a refusal, a crash).
       const item = this.mailbox.take();
@@ -256,130 +259,6 @@ export class ActorCell implements Child {
     }
     this.#draining = false;
     this.#pump(); // a message may have arrived as the drain ended
-  }
-
-  /**
-   * A worker's drain: up to `BATCH` queued messages go over in one message and come back with
-   * one answer, so that the threads do not take turns waiting for each other. The worker still
-   * handles them one at a time, in order. Those after one that crashed (or that was being handled
-   * when the worker died) go back to the front of the mailbox for the next incarnation; those
-   * after one that asked to stop are refused as the actor is stopped.
-   */
-  #drainBatch(host: ActorHost): void {
-    const size = Math.min(BATCH, this.mailbox.capacity);
-    // Two batches in flight: the worker starts the second while the first's answer travels.
-    // None while an ended incarnation's batches are being given back.
-    while (
-      this.#sent < PIPELINE && !this.#ended && this.#status === "running" && this.mailbox.size > 0
-    ) {
-      // A batch sent ahead keeps its room in the mailbox until the worker begins it, so that
-      // the mailbox's bound still counts every message not yet begun.
-      const ahead = this.#sent > 0;
-      // Plain tells stay as they are (no envelope each); an envelope is made only if needed.
-      const batch: Queued[] = [];
-      const messages: unknown[] = [];
-      const asks: number[] = [];
-      while (batch.length < size && this.mailbox.size > 0) {
-        const item = this.mailbox.take(ahead);
-        this.#observe(item);
-        if (item instanceof Envelope) {
-          if (item.reply) asks.push(batch.length);
-          messages.push(item.message);
-        } else messages.push(item);
-        batch.push(item);
-      }
-      if (ahead) this.#held = batch.length;
-      if (this.#sent++ === 0) this.#flight = { messages: 0, from: host.load().processed };
-      this.#flight!.messages += batch.length;
-      const answer = host.handleBatch!(messages, asks);
-      // Batches are settled in the order they were sent, each after the one before.
-      this.#current = (this.#current ?? RESOLVED).then(() =>
-        answer.then(
-          (result) => this.#settleBatch(host, batch, result),
-          (err) => this.#failBatch(host, batch, err as BatchFailure),
-        )
-      ).then(() => this.#batchSettled(batch.length));
-    }
-    this.#draining = false;
-  }
-
-  /** A batch's answer: each outcome settled in order, up to a stop or a crash. */
-  #settleBatch(host: ActorHost, batch: Queued[], result: BatchResult): Promise<void> | void {
-    if (this.#ended || result.skipped) return this.#giveBack(batch);
-    const { outcomes, crash } = result;
-    for (let i = 0; i < outcomes.length; i++) {
-      const ending = this.#settle(host, batch[i], outcomes[i]);
-      if (ending) {
-        this.#ended = "stopped";
-        this.#giveBack(batch.slice(i + 1));
-        return ending;
-      }
-    }
-    if (crash) this.#lost(host, batch, outcomes.length, crash.error);
-  }
-
-  /** A batch whose worker died before answering. */
-  #failBatch(host: ActorHost, batch: Queued[], failure: BatchFailure): void {
-    if (this.#ended) return this.#giveBack(batch);
-    // Those the worker finished were handled; their replies died with it.
-    const handled = Math.min(failure.handled ?? 0, batch.length);
-    for (const done of batch.slice(0, handled)) {
-      if (!(done instanceof Envelope)) continue; // a plain tell: no one waits for a reply
-      done.reply?.reject(
-        new TroupeError(
-          "actor_crashed",
-          `message "${messageType(done.message)}" to actor "${this.id}" was handled, ` +
-            `but its reply was lost with the worker: ${failure.message}`,
-          { actor: this.id, messageType: messageType(done.message) },
-        ),
-      );
-    }
-    if (handled < batch.length) this.#lost(host, batch, handled, failure.failure ?? failure);
-    else {
-      // The worker finished every message, then died before its answer came (the watchdog found
-      // it over its heap limit meanwhile): the incarnation still ended, for that reason.
-      this.#crashed(host, failure.failure ?? failure);
-      this.#ended = "crashed";
-    }
-  }
-
-  /** Message `index` of a batch ended the incarnation; the ones after it wait for the next. */
-  #lost(host: ActorHost, batch: Queued[], index: number, error: Error): void {
-    this.#threw(host, envelopeOf(batch[index]), error);
-    this.#ended = "crashed";
-    this.#giveBack(batch.slice(index + 1));
-  }
-
-  /**
-   * Messages an ended incarnation did not handle: refused if it stopped (or the actor is gone),
-   * else kept, in order, to go back to the front of the mailbox once every batch is settled.
-   */
-  #giveBack(items: Queued[]): void {
-    if (this.#ended === "stopped" || this.#status === "disposed" || this.#status === "stopped") {
-      for (const e of items) {
-        this.#refuse(envelopeOf(e), "actor_stopped", "the actor stopped before handling it");
-      }
-    } else this.#returned.push(...items.map(envelopeOf));
-  }
-
-  #batchSettled(size: number): void {
-    this.#flight!.messages -= size;
-    this.#flight!.from += size;
-    // The batch sent ahead is now the worker's current one: its room is given back.
-    this.mailbox.release(this.#held);
-    this.#held = 0;
-    if (--this.#sent > 0) return;
-    this.#flight = undefined;
-    this.#current = undefined;
-    const returned = this.#returned;
-    this.#returned = [];
-    this.#ended = undefined;
-    if (returned.length > 0) {
-      if (this.#status === "disposed" || this.#status === "stopped") {
-        for (const e of returned) this.#refuse(e, "actor_stopped", `actor "${this.id}" is stopped`);
-      } else this.mailbox.putBack(returned.map((e) => ({ item: e, priority: e.priority })));
-    }
-    this.#pump();
   }
 
   /**

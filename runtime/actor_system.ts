@@ -2,14 +2,16 @@ import { type DeadLetter, keepable } from "./dead_letter.ts";
 import { Deadlines } from "./deadlines.ts";
 import type { z } from "zod";
 import { ActorCell, type CellEnvironment } from "./actor_cell.ts";
-import { ActorRef, type MessageRouter } from "./actor_ref.ts";
+import { ActorRef } from "./actor_ref.ts";
+import { SystemRouter } from "./system_router.ts";
+import { InlineActorHost } from "./inline_actor_host.ts";
+import { WorkerActorHost } from "./worker_actor_host.ts";
 import { ActorSpec, type ActorSpecInput } from "./actor_spec.ts";
 import type { SystemPort } from "./behaviour_runner.ts";
 import type { Child } from "./child.ts";
-import { Envelope } from "./envelope.ts";
+import type { Envelope } from "./envelope.ts";
 import { messageType, parseOrThrow, TroupeError } from "./errors.ts";
 import { EventStream } from "./event_stream.ts";
-import type { Priority } from "./priority_mailbox.ts";
 import { Registry } from "./registry.ts";
 import { Supervisor } from "./supervisor.ts";
 import {
@@ -23,9 +25,6 @@ import {
 import { Topics } from "./topics.ts";
 import type { Journal } from "./journal.ts";
 import { type Clock, realClock } from "./clock.ts";
-
-/** What a send delivered at once resolves to: one shared, settled promise. */
-const DELIVERED = Promise.resolve();
 
 /** How an actor system is started. */
 export interface SystemOptions {
@@ -54,7 +53,7 @@ export interface ChildOptions {
  * An actor system: actors in workers or inline, supervised, addressed by id, discoverable by
  * capability, with pub/sub topics, dead letters and one event stream.
  */
-export class ActorSystem implements MessageRouter {
+export class ActorSystem {
   readonly events = new EventStream();
   readonly registry = new Registry(this.events);
   readonly topics = new Topics();
@@ -67,6 +66,7 @@ export class ActorSystem implements MessageRouter {
   readonly #deadLetterCapacity: number;
   readonly #journal?: Journal;
   readonly #deadlines: Deadlines;
+  readonly #router: SystemRouter;
   #state: "running" | "stopping" | "stopped" = "running";
 
   private constructor(options: SystemOptions) {
@@ -74,6 +74,13 @@ export class ActorSystem implements MessageRouter {
     this.#journal = options.journal;
     this.clock = options.clock ?? realClock;
     this.#deadlines = new Deadlines(this.clock);
+    this.#router = new SystemRouter({
+      registry: this.registry,
+      events: this.events,
+      deadlines: this.#deadlines,
+      state: () => this.#state,
+      deadLetter: (to, envelope, reason) => this.#deadLetter(to, envelope, reason),
+    });
     const spec = parseOrThrow(
       SupervisorSpec,
       { id: "root", ...options.root, children: [] },
@@ -120,7 +127,7 @@ export class ActorSystem implements MessageRouter {
 
   /** A ref to the actor `id`; it stays valid across restarts. */
   ref(id: string): ActorRef {
-    return new ActorRef(id, this);
+    return new ActorRef(id, this.#router);
   }
 
   /** Running actors with a capability, least loaded first. */
@@ -147,7 +154,7 @@ export class ActorSystem implements MessageRouter {
   /** Sends `message` to every actor and listener subscribed to `topic`; returns how many. */
   publish(topic: string, message: unknown, from?: string): number {
     const actors = this.topics.actors(topic);
-    for (const id of actors) this.route(id, message, "normal", from);
+    for (const id of actors) this.#router.route(id, message, "normal", from);
     const listeners = this.topics.listeners(topic);
     for (const listener of listeners) {
       try {
@@ -188,126 +195,6 @@ export class ActorSystem implements MessageRouter {
   /** `await using system = await ActorSystem.start()` stops it at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop({ deadlineMs: 2000 });
-  }
-
-  // MessageRouter: how refs deliver.
-
-  /** Delivers a message (what `ref.tell` does); false when it was refused. */
-  route(to: string, message: unknown, priority: Priority, from?: string): boolean {
-    // A plain tell goes as it is; only a refusal or a sender needs an envelope.
-    if (!from && priority === "normal" && this.#state === "running") {
-      const cell = this.registry.cell(to);
-      if (cell) return cell.enqueue(message, priority);
-    }
-    const envelope = new Envelope(message, priority, from);
-    const cell = this.#target(to, envelope);
-    return cell ? cell.enqueue(envelope, priority) : false;
-  }
-
-  /** Delivers a message once a full backpressure mailbox has room (what `ref.send` does). */
-  routeWhenRoom(to: string, message: unknown, priority: Priority): Promise<void> {
-    // With room (the usual case) it is delivered now, in order with the sender's tells, and the
-    // caller's await is the only one.
-    if (!this.#full(to)) {
-      return this.route(to, message, priority)
-        ? DELIVERED
-        : Promise.reject(this.#refusedSend(to, message));
-    }
-    return this.#room(to).then(() => {
-      if (!this.route(to, message, priority)) throw this.#refusedSend(to, message);
-    });
-  }
-
-  #refusedSend(to: string, message: unknown): TroupeError {
-    return new TroupeError(
-      "mailbox_full",
-      `message "${messageType(message)}" to actor "${to}" was refused; see dead letters`,
-      { actor: to },
-    );
-  }
-
-  /** Asks wait for room in a full `backpressure` mailbox too; the timeout covers the wait. */
-  async routeAsk(
-    to: string,
-    message: unknown,
-    priority: Priority,
-    timeoutMs: number,
-    from?: string,
-  ): Promise<unknown> {
-    const pending = Promise.withResolvers<unknown>();
-    let gaveUp: AbortController | undefined;
-    const deadline = this.#deadlines.add(timeoutMs, () => {
-      gaveUp?.abort();
-      this.events.emit({
-        type: "ask_timeout",
-        actor: to,
-        messageType: messageType(message),
-        timeoutMs,
-      });
-      pending.reject(
-        new TroupeError(
-          "ask_timeout",
-          `ask to actor "${to}" with message "${
-            messageType(message)
-          }" got no reply within ${timeoutMs} ms`,
-          { actor: to, messageType: messageType(message), timeoutMs },
-        ),
-      );
-    });
-    try {
-      // Only a full backpressure mailbox makes the ask wait; otherwise it is queued now, so that
-      // it keeps its place among messages the caller sends right after it.
-      if (this.#full(to)) {
-        gaveUp = new AbortController();
-        await this.#room(to, gaveUp.signal).catch(() => {});
-      }
-      if (!deadline.done) {
-        const envelope = new Envelope(message, priority, from, pending);
-        this.#target(to, envelope)?.enqueue(envelope, priority);
-      }
-      return await pending.promise;
-    } finally {
-      this.#deadlines.cancel(deadline);
-    }
-  }
-
-  /** Resolves once `to` can take a message without refusing it for lack of room. */
-  async #room(to: string, signal?: AbortSignal): Promise<void> {
-    while (this.#full(to)) await this.registry.cell(to)!.mailbox.room(signal);
-  }
-
-  /** True when `to` has a backpressure mailbox with no room left. */
-  #full(to: string): boolean {
-    const cell = this.registry.cell(to);
-    return !!cell && cell.spec.mailbox.overflow === "backpressure" && cell.mailbox.full;
-  }
-
-  #target(to: string, envelope: Envelope): ActorCell | undefined {
-    if (this.#state !== "running" && !envelope.from) {
-      this.#refuse(to, envelope, "system_stopping", `the actor system is ${this.#state}`);
-      return undefined;
-    }
-    const cell = this.registry.cell(to);
-    if (!cell) this.#refuse(to, envelope, "actor_not_found", `no actor with id "${to}"`);
-    return cell;
-  }
-
-  #refuse(
-    to: string,
-    envelope: Envelope,
-    code: "system_stopping" | "actor_not_found",
-    reason: string,
-  ): void {
-    this.#deadLetter(to, envelope, reason);
-    envelope.reply?.reject(
-      new TroupeError(
-        code,
-        `message "${messageType(envelope.message)}" to actor "${to}" was not delivered: ${reason}`,
-        {
-          actor: to,
-        },
-      ),
-    );
   }
 
   #deadLetter(to: string, envelope: Envelope, reason: string): void {
@@ -370,8 +257,9 @@ export class ActorSystem implements MessageRouter {
   }
 
   readonly #port: SystemPort = {
-    tell: (from, to, message, priority) => void this.route(to, message, priority, from),
-    ask: (from, to, message, timeoutMs) => this.routeAsk(to, message, "normal", timeoutMs, from),
+    tell: (from, to, message, priority) => void this.#router.route(to, message, priority, from),
+    ask: (from, to, message, timeoutMs) =>
+      this.#router.routeAsk(to, message, "normal", timeoutMs, from),
     publish: (from, topic, message) => void this.publish(topic, message, from),
     subscribe: (actor, topic) => this.topics.subscribeActor(topic, actor),
     log: (actor, level, text) => this.events.emit({ type: "log", actor, level, text }),
@@ -394,6 +282,10 @@ export class ActorSystem implements MessageRouter {
   readonly #cellEnvironment: CellEnvironment = {
     events: this.events,
     port: this.#port,
+    host: (spec) =>
+      spec.isolation === "inline"
+        ? new InlineActorHost(spec, this.#port)
+        : new WorkerActorHost(spec, this.#port),
     deadLetter: (to, envelope, reason) => this.#deadLetter(to, envelope, reason),
     released: (id) => {
       this.registry.remove(id);

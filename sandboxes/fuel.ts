@@ -1,3 +1,5 @@
+import { readLeb, writeLeb, writeSleb } from "./leb128.ts";
+
 /**
  * Fuel for WebAssembly, as wasmtime's fuel does it: a module is rewritten when it is loaded so
  * that every function entry and every loop head takes one unit from a counter of its own (an
@@ -29,13 +31,12 @@ class Reader {
   }
   /** An unsigned or signed LEB128 number, skipped (its value is not needed beyond 2^53). */
   leb(): number {
-    let result = 0, shift = 0;
-    for (;;) {
-      const b = this.byte();
-      if (shift < 53) result += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if ((b & 0x80) === 0) return result;
-      if (shift > 70) throw new UnmeterableWasm("a number longer than 10 bytes");
+    try {
+      const [value, length] = readLeb(this.bytes, this.at);
+      this.at += length;
+      return value;
+    } catch (err) {
+      throw new UnmeterableWasm((err as Error).message);
     }
   }
   skip(n: number): void {
@@ -45,17 +46,6 @@ class Reader {
   name(): void {
     this.skip(this.leb());
   }
-}
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
 }
 
 /** Bytes appended piece by piece (spreading a large array into `push` overflows the stack). */
@@ -73,17 +63,6 @@ class Builder {
   }
   bytes(): Uint8Array {
     return this.#buf.slice(0, this.length);
-  }
-}
-
-/** Signed LEB128 of a non-negative number below 2^53 (for `i64.const`). */
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n % 128;
-    n = Math.floor(n / 128);
-    if (n === 0 && (b & 0x40) === 0) return [...out, b];
-    out.push(b | 0x80);
   }
 }
 
@@ -195,7 +174,7 @@ function atomic(r: Reader): void {
 
 /** The check at a function entry or loop head: take a unit, trap below zero. */
 function check(global: number): number[] {
-  const g = leb(global);
+  const g = writeLeb(global);
   return [
     0x23,
     ...g,
@@ -269,10 +248,10 @@ const count = (body: Uint8Array) => new Reader(body).leb();
 function appendItem(body: Uint8Array | undefined, item: number[]): Uint8Array {
   const out = new Builder();
   if (!body) {
-    out.add(leb(1));
+    out.add(writeLeb(1));
   } else {
     const r = new Reader(body);
-    out.add(leb(r.leb() + 1));
+    out.add(writeLeb(r.leb() + 1));
     out.add(body.subarray(r.at));
   }
   out.add(item);
@@ -283,7 +262,7 @@ function meterCode(body: Uint8Array, global: number): Uint8Array {
   const r = new Reader(body);
   const out = new Builder();
   const fns = r.leb();
-  out.add(leb(fns));
+  out.add(writeLeb(fns));
   const fuel = check(global);
   for (let f = 0; f < fns; f++) {
     const size = r.leb();
@@ -306,7 +285,7 @@ function meterCode(body: Uint8Array, global: number): Uint8Array {
       from = at;
     }
     fn.add(body.subarray(from, end));
-    out.add(leb(fn.length));
+    out.add(writeLeb(fn.length));
     out.add(fn.bytes());
   }
   return out.bytes();
@@ -328,14 +307,14 @@ export function meterFuel(bytes: Uint8Array): Uint8Array {
   const name = new TextEncoder().encode(FUEL_EXPORT);
   const replaced = new Map<number, Uint8Array>([
     // (mut i64), plenty until the host sets it: a start function runs while the module loads.
-    [6, appendItem(find(6)?.body, [0x7e, 0x01, 0x42, ...sleb(2 ** 52), 0x0b])],
-    [7, appendItem(find(7)?.body, [...leb(name.length), ...name, 0x03, ...leb(globals)])],
+    [6, appendItem(find(6)?.body, [0x7e, 0x01, 0x42, ...writeSleb(2 ** 52), 0x0b])],
+    [7, appendItem(find(7)?.body, [...writeLeb(name.length), ...name, 0x03, ...writeLeb(globals)])],
   ]);
   if (find(10)) replaced.set(10, meterCode(find(10)!.body, globals));
   const out = new Builder();
   out.add(bytes.subarray(0, 8));
   const emit = (id: number, body: Uint8Array) => {
-    out.add([id, ...leb(body.length)]);
+    out.add([id, ...writeLeb(body.length)]);
     out.add(body);
   };
   const rank = (id: number) => ORDER.indexOf(id);

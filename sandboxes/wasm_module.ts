@@ -1,4 +1,5 @@
 import { SandboxError } from "./sandbox_error.ts";
+import { readLeb, writeLeb } from "./leb128.ts";
 import { HOST_FUNCTION_NAMES, HOST_NAMESPACE } from "./host_function_names.ts";
 
 const KERNEL = "extism:host/env";
@@ -106,7 +107,7 @@ export function capMemory(bytes: Uint8Array, maxPages: number, plugin?: string):
   let pos = 8;
   while (pos < bytes.length) {
     const id = bytes[pos];
-    const [size, sizeLen] = readLeb(bytes, pos + 1);
+    const [size, sizeLen] = readLebOf(bytes, pos + 1);
     const start = pos + 1 + sizeLen;
     const end = start + size;
     if (id === 5) {
@@ -121,15 +122,15 @@ export function capMemory(bytes: Uint8Array, maxPages: number, plugin?: string):
 }
 
 function rewriteMemories(body: Uint8Array, cap: number, plugin?: string): number[] {
-  let [count, p] = readLeb(body, 0);
+  let [count, p] = readLebOf(body, 0);
   const out = writeLeb(count);
   while (count-- > 0) {
     const flags = body[p++];
     let min: number, max: number | undefined, n: number;
-    [min, n] = readLeb(body, p);
+    [min, n] = readLebOf(body, p);
     p += n;
     if (flags & 1) {
-      [max, n] = readLeb(body, p);
+      [max, n] = readLebOf(body, p);
       p += n;
     }
     if (min > cap) {
@@ -145,24 +146,11 @@ function rewriteMemories(body: Uint8Array, cap: number, plugin?: string): number
   return out;
 }
 
-function readLeb(bytes: Uint8Array, at: number): [number, number] {
-  let result = 0, shift = 0, i = at;
-  for (;;) {
-    const b = bytes[i++];
-    if (b === undefined) throw new SandboxError("invalid_wasm", "truncated module");
-    result += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if ((b & 0x80) === 0) return [result, i - at];
+/** A LEB128 number of the module, or the module is invalid. */
+function readLebOf(bytes: Uint8Array, at: number): [number, number] {
+  try {
+    return readLeb(bytes, at);
+  } catch (err) {
+    throw new SandboxError("invalid_wasm", (err as Error).message);
   }
-}
-
-function writeLeb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
 }

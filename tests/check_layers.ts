@@ -4,8 +4,8 @@
  * Inside `actors/` and `control/` the sub-folders have floors of their own (FLOORS); an agent
  * module does not import another agent; the runtime is reached through its entry or a module
  * deno.json's exports map names public; and no modules, anywhere, import each other in a circle
- * (a circle is one module in several files). Run by `deno task check`; prints each offending
- * import or circle and exits 1.
+ * (a circle is one module in several files); and no module outside the tests is over 400 lines.
+ * Run by `deno task check`; prints each offending import, circle or module and exits 1.
  */
 const LAYERS: Record<string, number> = {
   runtime: 0,
@@ -63,6 +63,9 @@ const publicRuntime = new Set(
     .filter((p) => p.startsWith("runtime/")),
 );
 
+/** A module longer than this holds more than one concern (tests aside). */
+const MAX_LINES = 400;
+
 const root = new URL("../", import.meta.url);
 const problems: string[] = [];
 
@@ -86,6 +89,10 @@ for (const folder of Object.keys(LAYERS)) {
   if (!(await Deno.stat(dir).catch(() => null))) continue;
   for await (const file of sources(dir)) {
     const text = await Deno.readTextFile(file);
+    const lines = text.split("\n").length - 1;
+    if (lines > MAX_LINES) {
+      problems.push(`${rel(file)}: ${lines} lines; split it by concern (at most ${MAX_LINES})`);
+    }
     const imports: string[] = [];
     graph.set(rel(file), imports);
     for (const m of text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+["'](\.[^"']+)["']/gm)) {
@@ -155,5 +162,5 @@ if (problems.length > 0) {
 }
 console.log(
   "layering: every import flows downward, between folders and between floors inside them, " +
-    "and no modules import each other in a circle",
+    "no modules import each other in a circle, and none is over 400 lines",
 );

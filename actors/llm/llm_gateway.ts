@@ -1,18 +1,16 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { defineActor } from "../../runtime/define_actor.ts";
-import type { ActorSpecInput } from "../../runtime/mod.ts";
+import { type ActorSpecInput, type Clock, realClock, sleep } from "../../runtime/mod.ts";
 import {
   baseUrlOf,
   Complexity,
-  complexityOf,
-  isLocal,
   keyEnvOf,
   LlmConfig,
   priceOf,
   type ProviderConfig,
-  routeFor,
 } from "./llm_config.ts";
+import { routeCall } from "./model_route.ts";
 import { ChatRequest, LlmError, type ModelProvider } from "./model_call.ts";
 import { OpenAIProvider } from "./openai_provider.ts";
 import { AnthropicProvider } from "./anthropic_provider.ts";
@@ -72,6 +70,8 @@ interface GatewayState {
   keys: string[];
   /** The run whose recorded answers are given instead of asking models. */
   replayedFrom?: string;
+  /** Cooldowns and retry waits: the runtime's clock (the gateway's own thread's). */
+  clock: Clock;
 }
 
 /** What the gateway is started with. */
@@ -89,8 +89,6 @@ function makeProvider(p: ProviderConfig, key: string): ModelProvider {
   }
   return new LocalChatProvider(p.name, p.modelDir!);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The one actor that talks to models. It alone reads the providers' keys (its worker may read
@@ -123,75 +121,28 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
       latency: new Map(),
       keys,
       ...(replay ? { replayedFrom: replay.from } : {}),
+      clock: realClock,
     };
   },
   async receive(input, ctx): Promise<GatewayReply> {
     const request = ChatRequest.parse(input);
-    const { config, providers, cooling, spent, affinity, latency, keys, replayedFrom } = ctx.state;
+    const { config, providers, cooling, spent, affinity, latency, keys, replayedFrom, clock } =
+      ctx.state;
     const redact = (text: string) =>
       keys.reduce((t, k) => k.length >= 8 ? t.replaceAll(k, "[redacted]") : t, text);
     const run = request.runId ?? "-";
-    const runKey = run;
     const roleKey = `${run}/${request.role}`;
-    // A spent budget leaves only local providers, which cost nothing.
-    const overBudget = (config.budgetUsd !== undefined &&
-      (spent.get(runKey) ?? 0) >= config.budgetUsd) ||
-      (config.roleBudgetsUsd[request.role] !== undefined &&
-        (spent.get(roleKey) ?? 0) >= config.roleBudgetsUsd[request.role]);
-    const allowed = providers.filter((p) =>
-      (!request.localOnly && !overBudget) || isLocal(p.config)
-    );
-    if (allowed.length === 0) {
-      const why = request.localOnly
-        ? "the code is private and no local provider is configured"
-        : `the budget is spent ($${(spent.get(runKey) ?? 0).toFixed(4)} of $${
-          config.budgetUsd ?? config.roleBudgetsUsd[request.role]
-        }${config.roleBudgetsUsd[request.role] !== undefined ? ` for ${request.role}` : ""})` +
-          " and no local provider is configured";
-      return {
-        ok: false,
-        code: request.localOnly ? "llm_no_provider" : "llm_budget",
-        error: `no model may be asked: ${why}`,
-      };
-    }
-    const now = Date.now();
-    const ready = allowed.filter((p) => (cooling.get(p.config.name) ?? 0) <= now);
-    const order = ready.length > 0 ? ready : allowed; // all cooling: try them anyway
-    const complexity = request.complexity ??
-      complexityOf(request.messages.reduce((n, m) => n + m.content.length, 0));
-    const route = routeFor(config, request.role, complexity);
-    // A model's place: inside the route's models before outside them, then the caller's ranking,
-    // then the route's own order.
-    const rank = (m: string): [number, number, number] => {
-      const inRoute = route?.models.indexOf(m) ?? -1;
-      const preferred = request.prefer.indexOf(m);
-      return [
-        route && route.models.length > 0 && inRoute < 0 ? 1 : 0,
-        preferred < 0 ? Infinity : preferred,
-        inRoute < 0 ? Infinity : inRoute,
-      ];
-    };
-    const compare = (a: string, b: string) => {
-      const [x, y] = [rank(a), rank(b)];
-      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
-    };
-    // Too slow for the route (by its recent answers; unknown is given its chance) goes after the
-    // rest, the slow ones fastest first.
-    const slow = (name: string) =>
-      route?.maxLatencyMs !== undefined && (latency.get(name) ?? 0) > route.maxLatencyMs
-        ? latency.get(name)!
-        : 0;
-    // Each provider with the model it serves that ranks first, best first.
-    const pairs = order.map((entry) => {
-      const model = [...entry.config.models].sort(compare)[0];
-      return { ...entry, model };
-    }).sort((a, b) => slow(a.config.name) - slow(b.config.name) || compare(a.model, b.model));
-    // Session affinity: a task's next call goes where its last one was answered, so the
-    // provider's prompt cache for that conversation stays warm.
     const taskKey = request.taskId ? `${run}/${request.taskId}` : undefined;
-    const sticky = taskKey ? affinity.get(taskKey) : undefined;
-    const at = pairs.findIndex((x) => x.config.name === sticky);
-    if (at > 0) pairs.unshift(...pairs.splice(at, 1));
+    const route = routeCall(config, providers.map((p) => p.config), request, {
+      cooling,
+      spent,
+      affinity,
+      latency,
+      now: clock.now(),
+    });
+    if (!route.ok) return route;
+    const { complexity } = route;
+    const pairs = route.tries.map((t) => ({ ...providers[t.provider], model: t.model }));
     let last: LlmError | undefined;
     for (const { config: p, provider, model } of pairs) {
       for (let attempt = 1; attempt <= p.maxRetries + 1; attempt++) {
@@ -242,7 +193,7 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
           cooling.delete(p.name);
           const took = performance.now() - started;
           latency.set(p.name, 0.7 * (latency.get(p.name) ?? took) + 0.3 * took);
-          spent.set(runKey, (spent.get(runKey) ?? 0) + costUsd);
+          spent.set(run, (spent.get(run) ?? 0) + costUsd);
           if (taskKey) affinity.set(taskKey, p.name);
           spent.set(roleKey, (spent.get(roleKey) ?? 0) + costUsd);
           return { ok: true, text: answer.text, model: answer.model, provider: p.name, costUsd };
@@ -270,10 +221,10 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
           const wait = e.code === "llm_rate_limited" && e.retryAfterMs !== undefined
             ? e.retryAfterMs
             : 200 * 2 ** (attempt - 1);
-          await sleep(Math.min(wait, 30_000));
+          await sleep(clock, Math.min(wait, 30_000));
         }
       }
-      if (last?.transient) cooling.set(p.name, Date.now() + config.cooldownMs);
+      if (last?.transient) cooling.set(p.name, clock.now() + config.cooldownMs);
     }
     return {
       ok: false,

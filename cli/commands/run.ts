@@ -4,6 +4,7 @@ import {
   DEFAULT_GOAL,
   type Progress,
   type RunHooks,
+  RunRequest,
   RunSession,
   TEAM_SIZE,
 } from "../../actors/mod.ts";
@@ -88,6 +89,25 @@ function progressPrinter(): (p: Progress) => void {
   };
 }
 
+/** The flag each field of a run request comes from, to name it in an error. */
+const FLAG_OF: Record<string, string> = {
+  goal: "GOAL",
+  repo: "--repo",
+  out: "--out",
+  autonomy: "--autonomy",
+  policies: "--policy",
+  compliance: "--compliance",
+  maxAgents: "--max-agents",
+  keys: "--keys",
+  approvals: "--approvals",
+  llm: "--llm/--llm-config",
+  replayModels: "--replay-models",
+};
+const FLAG_GIVEN: Record<string, (f: Record<string, unknown>) => unknown> = {
+  "--autonomy": (f) => f.autonomy,
+  "--max-agents": (f) => f["max-agents"],
+};
+
 export const run = defineCommand({
   name: "run",
   summary: "point the repo-ops team at a repository (offline; --help)",
@@ -118,18 +138,6 @@ export const run = defineCommand({
     json: JSON_FLAG,
   },
   async run(flags, positionals, fail) {
-    const autonomy = Number(flags.autonomy ?? "3");
-    if (!Number.isInteger(autonomy) || autonomy < 1 || autonomy > 5) {
-      return fail(`--autonomy must be 1 to 5, got "${flags.autonomy}"`);
-    }
-    const maxAgents = Number(flags["max-agents"]);
-    if (!Number.isInteger(maxAgents) || maxAgents < TEAM_SIZE) {
-      return fail(
-        `--max-agents must be a whole number of at least ${TEAM_SIZE}, got "${
-          flags["max-agents"]
-        }"`,
-      );
-    }
     if (positionals.length > 1) return fail("give the goal as one quoted argument");
     if (flags.llm && flags["llm-config"]) return fail("give --llm with --model, or --llm-config");
     if (flags.llm && !flags.model) return fail("--llm needs --model NAME");
@@ -162,23 +170,38 @@ export const run = defineCommand({
             `   (or: deno task reject ${r.id} --key KEY_FILE --reason TEXT)`,
         ),
     };
-    const where = { maxAgents, keys: flags.keys, approvals: flags.approvals };
+    const where = {
+      maxAgents: Number(flags["max-agents"]),
+      keys: flags.keys,
+      approvals: flags.approvals,
+    };
     const request = {
       goal: positionals[0] ?? DEFAULT_GOAL,
       repo: resolve(flags.repo),
       ...(flags.out ? { out: resolve(flags.out) } : {}),
       apply: flags.apply,
-      autonomy,
+      ...(flags.autonomy !== undefined ? { autonomy: Number(flags.autonomy) } : {}),
       policies: flags.policy.map((f) => resolve(f)),
       compliance: flags.compliance.split(",").map((p) => p.trim()).filter(Boolean),
       runTests: flags["run-tests"],
       unsandboxed: flags.unsandboxed,
       verifyCi: flags["verify-ci"],
       allowInstallNetwork: flags["allow-install-network"],
-      maxAgents,
       ...(llm ? { llm } : {}),
       ...(flags["replay-models"] ? { replayModels: flags["replay-models"] } : {}),
     };
+    // RunRequest is the one validator of run options: its issues are told by flag.
+    const checked = RunRequest.safeParse({ ...request, ...where });
+    if (!checked.success) {
+      return fail(
+        checked.error.issues.map((i) => {
+          const field = String(i.path[0] ?? "");
+          const flag = FLAG_OF[field] ?? field;
+          const given = flag in FLAG_GIVEN ? ` (given "${FLAG_GIVEN[flag](flags)}")` : "";
+          return `${flag}: ${i.message}${given}`;
+        }).join("\n"),
+      );
+    }
     if (flags.server) {
       // What widens a server's power is its own configuration's to decide, not a client's.
       const local = flags.out ? "--out" : flags.unsandboxed ? "--unsandboxed" : undefined;
@@ -197,7 +220,7 @@ export const run = defineCommand({
           repo: resolve(request.repo!),
           apply: request.apply,
           // Unless given, the server's default for the caller's role.
-          ...(flags.autonomy ? { autonomy } : {}),
+          ...(request.autonomy !== undefined ? { autonomy: request.autonomy } : {}),
           // The server's own policy sets and packs, by name.
           policies: flags.policy,
           compliance: request.compliance,

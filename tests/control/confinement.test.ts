@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { RunSession } from "../../actors/mod.ts";
 import { ControlCall, ControlServer, RefusalAudit } from "../../control/mod.ts";
 import { Ledger } from "../../ledger/mod.ts";
+import { serverFolders } from "../control_helpers.ts";
 
 const FIXTURES = new URL("../fixtures/repos/", import.meta.url).pathname;
 const OPERATOR = "operator-token-0123456789";
@@ -30,11 +31,7 @@ async function withServer(
       }),
     );
     await using server = await ControlServer.start({
-      port: 0,
-      ledger: join(tmp, "ledger.duckdb"),
-      keys: join(tmp, "keys"),
-      approvals: join(tmp, "approvals"),
-      plugins: join(tmp, "plugins"),
+      ...serverFolders(tmp),
       ...(options.tokens ? { tokens } : {}),
       runs: { repos: [join(tmp, "repos")], outRoot: join(tmp, "runs") },
     });
@@ -294,11 +291,7 @@ Deno.test("a live stream whose client stops reading is dropped, and the ledger s
   const tmp = await Deno.makeTempDir({ prefix: "troupe-stream-" });
   try {
     await using server = await ControlServer.start({
-      port: 0,
-      ledger: join(tmp, "ledger.duckdb"),
-      keys: join(tmp, "keys"),
-      approvals: join(tmp, "approvals"),
-      plugins: join(tmp, "plugins"),
+      ...serverFolders(tmp),
       runs: { repos: [tmp] },
       streamBounds: { maxHeldEvents: 50, maxHeldBytes: 1 << 20 },
     });
@@ -371,11 +364,7 @@ Deno.test("a run that an error stops says why, in the ledger and in its view", a
     // The server's output folder is a file: the run cannot write its report.
     await Deno.writeTextFile(join(tmp, "not-a-folder"), "");
     await using server = await ControlServer.start({
-      port: 0,
-      ledger: join(tmp, "ledger.duckdb"),
-      keys: join(tmp, "keys"),
-      approvals: join(tmp, "approvals"),
-      plugins: join(tmp, "plugins"),
+      ...serverFolders(tmp),
       runs: { repos: [tmp], outRoot: join(tmp, "not-a-folder") },
     });
     const auth = `Bearer ${server.token}`;

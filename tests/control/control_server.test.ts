@@ -6,6 +6,7 @@ import parsePrometheus from "parse-prometheus-text-format";
 import { ControlServer, type RunView } from "../../control/mod.ts";
 import { cli } from "../cli_helpers.ts";
 import { watFixture } from "../plugin_helpers.ts";
+import { serverFolders } from "../control_helpers.ts";
 
 const FIXTURES = new URL("../fixtures/repos/", import.meta.url).pathname;
 const TEAM_TASKS = [
@@ -50,11 +51,7 @@ async function withServer(
       await Deno.writeTextFile(tokens, JSON.stringify(options.tokens));
     }
     await using server = await ControlServer.start({
-      port: 0,
-      ledger: join(tmp, "ledger.duckdb"),
-      keys: join(tmp, "keys"),
-      approvals: join(tmp, "approvals"),
-      plugins: join(tmp, "plugins"),
+      ...serverFolders(tmp),
       ...(tokens ? { tokens } : {}),
       runs: { repos: [FIXTURES, tmp], outRoot: join(tmp, "out") },
     });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ControlServer, relevantChange } from "../../control/mod.ts";
 import { FakeClock } from "../../runtime/mod.ts";
 import { eventually } from "../helpers.ts";
+import { serverFolders } from "../control_helpers.ts";
 
 Deno.test("watch mode: a change to the repository starts an assessment run once it has been quiet for the debounce", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "troupe-watch-" });
@@ -15,11 +16,7 @@ Deno.test("watch mode: a change to the repository starts an assessment run once 
     await Deno.mkdir(join(repo, ".git"));
     const clock = new FakeClock();
     await using server = await ControlServer.start({
-      port: 0,
-      ledger: join(tmp, "ledger.duckdb"),
-      keys: join(tmp, "keys"),
-      approvals: join(tmp, "approvals"),
-      plugins: join(tmp, "plugins"),
+      ...serverFolders(tmp),
       watch: { repo, debounceMs: 2000, clock, out: join(tmp, "out") },
     });
     const watcher = server.watcher!;

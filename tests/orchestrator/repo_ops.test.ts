@@ -334,10 +334,22 @@ Deno.test("a hard-coded credential is one random enough to be real; docs' and te
   }
 });
 
-Deno.test("--max-agents smaller than the team is refused before anything runs", async () => {
+Deno.test("bad run options are refused before anything runs, each named by its flag", async () => {
   const r = await cli(["run", "--max-agents", "5", "--ledger", "/nonexistent/ledger.duckdb"]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--max-agents must be a whole number of at least 8, got "5"/);
+  assert.match(r.stderr, /--max-agents: Too small: expected number to be >=8 \(given "5"\)/);
+  const both = await cli([
+    "run",
+    "--autonomy",
+    "six",
+    "--max-agents",
+    "x",
+    "--ledger",
+    "/nonexistent/l",
+  ]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--autonomy: .*expected number.* \(given "six"\)/);
+  assert.match(both.stderr, /--max-agents: .*expected number.* \(given "x"\)/);
 });
 
 Deno.test("a run killed between writing a file and recording it does not write it again on resume", async () => {

@@ -1,0 +1,71 @@
+import { recordSystem } from "../../ledger/mod.ts";
+import type { Ledger } from "../../ledger/mod.ts";
+import { ActorSystem, type AgentFactory, HealthMonitor } from "../../runtime/mod.ts";
+import type { RunEnvironment } from "./run_request.ts";
+import { startTeam } from "./team.ts";
+
+/** Where a run's team lives in a shared system: its supervisor and the prefix of its agents. */
+export function teamOf(
+  runId: string,
+): { supervisor: string; prefix: string; owns(id: string): boolean } {
+  const tag = runId.slice(-8);
+  const supervisor = `team.${tag}`;
+  const prefix = `${tag}.`;
+  return { supervisor, prefix, owns: (id) => id === supervisor || id.startsWith(prefix) };
+}
+
+/** A run's team, where it runs: the system, its pools and health, and how its actors are named. */
+export interface RunTeam {
+  system: ActorSystem;
+  agents: AgentFactory;
+  health: HealthMonitor;
+  /** The supervisor the run's other actors (the gateway) go under, in a shared system. */
+  supervisor?: string;
+  /** The prefix of the run's actor ids. */
+  prefix: string;
+}
+
+/**
+ * Starts a run's team, with its events recorded under the run, calls `work`, and takes it all
+ * down again: in the environment's shared system (the team under its own supervisor, removed at
+ * the end) or in a system of the run's own (stopped at the end).
+ */
+export async function withRunTeam<T>(
+  ledger: Ledger,
+  run: { runId: string; repo: string; scratch: string; coder: boolean; maxAgents: number },
+  env: RunEnvironment,
+  work: (team: RunTeam) => Promise<T>,
+): Promise<T> {
+  const { runId, repo, scratch, coder, maxAgents } = run;
+  const shared = env.system;
+  if (shared) {
+    const { supervisor, prefix, owns } = teamOf(runId);
+    // Disposed in reverse: the team leaves the system, then its recording stops.
+    await using _recording = recording(recordSystem(shared, ledger, { runId, actors: owns }));
+    await using _team = {
+      [Symbol.asyncDispose]: async () => void await shared.remove(supervisor),
+    };
+    await using agents = await startTeam(
+      shared,
+      repo,
+      { maxAgents, supervisor, prefix },
+      scratch,
+      coder,
+    );
+    using own = env.health ? undefined : new HealthMonitor(shared);
+    return await work({ system: shared, agents, health: env.health ?? own!, supervisor, prefix });
+  }
+  // Disposed in reverse: the monitor, the pools, the system, then the recording of its events,
+  // so that the system's last events are in the ledger too.
+  const system = await ActorSystem.start();
+  await using _recording = recording(recordSystem(system, ledger, { runId }));
+  await using _system = system;
+  await using agents = await startTeam(system, repo, { maxAgents }, scratch, coder);
+  using health = new HealthMonitor(system);
+  return await work({ system, agents, health, prefix: "" });
+}
+
+/** The system recorder's detach as something `await using` can dispose. */
+function recording(detach: () => Promise<void>): AsyncDisposable {
+  return { [Symbol.asyncDispose]: detach };
+}
