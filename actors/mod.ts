@@ -51,7 +51,7 @@ export { PlanError } from "./tasks/plan_error.ts";
 export { TaskPacket, type TaskPacketInput } from "./tasks/task_packet.ts";
 export { validatePlan } from "./tasks/task_graph.ts";
 export { type RecoveredRun, recoverRun } from "./orchestrator/recover_run.ts";
-export { type RunReport } from "./orchestrator/run_report.ts";
+export { type RunReport, testLines } from "./orchestrator/run_report.ts";
 export { startTeam, teamTemplates } from "./orchestrator/team.ts";
 export { defineAgent } from "./tasks/define_agent.ts";
 export { LlmConfig } from "./llm/llm_config.ts";

@@ -65,7 +65,8 @@ export async function writeCode(
       const tests = await runTests(scratch, detection, inputs.testTimeoutMs, {
         unsandboxed: inputs.unsandboxed,
       });
-      const failed = tests.filter((t) => !t.passed);
+      // A project without tests gives the patch nothing to fail; a failed run does.
+      const failed = tests.filter((t) => t.verdict === "failed");
       if (failed.length === 0) {
         return { files, patch, attempts: attempt, tests, model: reply.model };
       }

@@ -5,6 +5,8 @@ import type { Finding, GeneratedFile, ScanResult } from "../tasks/repo_facts.ts"
 import { secretOn } from "./kit/secret_patterns.ts";
 import { type JobVerification, proposedCiFiles, type VerifiedCi } from "./kit/ci_verifier.ts";
 import { TASK_KINDS } from "../tasks/task_kinds.ts";
+import type { TestRun } from "./kit/run_tests.ts";
+import { noTestWhy } from "./kit/test_count.ts";
 
 export interface Review {
   verdict: "approve" | "block";
@@ -19,9 +21,24 @@ export function review(
   findings: Finding[],
   files: GeneratedFile[],
   verification?: JobVerification[],
+  tests?: TestRun[],
 ): Review {
   const problems: string[] = [];
   const notes: string[] = [];
+  // The project's own tests (`--run-tests`): a failure is the run's, whatever its files.
+  for (const t of tests ?? []) {
+    const counted = t.tests
+      ? ` (${t.tests.runner}: ${t.tests.failed} of ${t.tests.ran} failed)`
+      : "";
+    if (t.verdict === "failed") {
+      problems.push(
+        `the tests of ${t.project} failed: \`${t.command}\` ` +
+          (t.timedOut ? "ran past its time limit" : `exit ${t.code}${counted}`),
+      );
+    } else if (t.verdict === "ran no test") {
+      notes.push(`\`${t.command}\` (${t.project}) ran no test: ${noTestWhy(t.tests)}`);
+    }
+  }
   // A proposal whose jobs failed here is not verified: it is blocked, with the failing step.
   for (const job of verification ?? []) {
     for (const r of job.repairs ?? []) {
@@ -37,6 +54,9 @@ export function review(
     } else if (job.verdict === "unverified") {
       const why = job.steps.find((s) => s.outcome === "not run")?.why;
       notes.push(`CI job ${job.job} could not be verified here: ${why}`);
+    } else if (job.verdict === "ran no test") {
+      const why = job.steps.find((s) => s.outcome === "ran no test")?.why ?? "it has no test step";
+      notes.push(`CI job ${job.job} ran no test here (${why}): not verified`);
     }
   }
   for (const f of files) {
@@ -84,5 +104,6 @@ export default defineAgent(import.meta.url, TASK_KINDS, {
         ...((deps.write_tests as { files: GeneratedFile[] } | undefined)?.files ?? []),
       ],
       (deps.verify_ci as VerifiedCi | undefined)?.jobs,
+      deps.test as TestRun[] | undefined,
     ),
 });

@@ -18,6 +18,8 @@ import {
   proposedCiFiles,
   type VerifiedCi,
 } from "../agents/kit/ci_verifier.ts";
+import type { TestRun } from "../agents/kit/run_tests.ts";
+import { noTestWhy } from "../agents/kit/test_count.ts";
 
 /** What a run found and made, as `report.json` holds it. */
 export interface RunReport {
@@ -33,7 +35,8 @@ export interface RunReport {
   plan: RepairStep[];
   generated: { path: string; mode: string; reason: string }[];
   review?: Review;
-  tests?: unknown;
+  /** The project's own tests (`--run-tests`), each with its verdict and what its runner said. */
+  tests?: TestRun[];
   /** The coder's change, when a model wrote one: attempts, the model, and its tests. */
   code?: { attempts: number; model: string; tests: unknown };
   /** The proposed CI jobs run here (`--verify-ci`). */
@@ -96,7 +99,7 @@ export function buildReport(
       plan: (out.get("plan_repairs") as RepairStep[] | undefined) ?? [],
       generated: files.map((f) => ({ path: f.path, mode: f.mode, reason: f.reason })),
       review: out.get("review") as Review | undefined,
-      tests: out.get("test"),
+      tests: out.get("test") as TestRun[] | undefined,
       ...(code ? { code: { attempts: code.attempts, model: code.model, tests: code.tests } } : {}),
       ...(cost ? { cost } : {}),
       ...(verified ? { ciVerification: verified.jobs } : {}),
@@ -169,6 +172,9 @@ export function markdown(r: RunReport): string {
       : ["- none"]),
     "",
   ];
+  if (r.tests) {
+    lines.push("## Tests run here", "", ...testLines(r.tests), "");
+  }
   if (r.review) {
     lines.push("## Review", "", `Verdict: **${r.review.verdict}**`, "");
     lines.push(
@@ -294,4 +300,28 @@ function skippedLines(skipped: SkippedProject[]): string[] {
       ]
       : []),
   ];
+}
+
+/** Each test command with its verdict and the runner's own figures. */
+export function testLines(tests: TestRun[]): string[] {
+  if (tests.length === 0) return ["- no project has a test command"];
+  return tests.map((t) => {
+    const c = t.tests;
+    const figures = c
+      ? `: ${c.ran} run, ${c.passed} passed, ${c.failed} failed${
+        c.skipped ? `, ${c.skipped} skipped` : ""
+      } (${c.runner})`
+      : "";
+    const how = t.verdict === "failed" && !c?.failed
+      ? t.timedOut ? " (past its time limit)" : ` (exit ${t.code})`
+      : t.verdict === "ran no test"
+      ? ` (${noTestWhy(c)})`
+      : "";
+    return `- ${t.project} \`${t.command}\`: **${t.verdict}**${how}${figures}`;
+  });
+}
+
+/** The project's own tests failed, as `--run-tests` ran them. */
+export function testsFailed(r: RunReport): boolean {
+  return (r.tests ?? []).some((t) => t.verdict === "failed");
 }

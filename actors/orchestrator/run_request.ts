@@ -93,6 +93,6 @@ export interface RunResult {
   /** Why the run was cancelled, when it was. */
   cancelled?: string;
   plannedBy: PlannedBy;
-  /** True when every task completed and nothing asked for was refused. */
+  /** True when every task completed, the project's tests (if run) passed, nothing was refused. */
   ok: boolean;
 }

@@ -19,7 +19,7 @@ import { applyFiles } from "./apply_files.ts";
 import { runWithModel } from "./model_phase.ts";
 import { Orchestrator, type Progress, type RunOutcome } from "./orchestrator.ts";
 import { recoverRun } from "./recover_run.ts";
-import { buildReport, writeOutputs } from "./run_report.ts";
+import { buildReport, testsFailed, writeOutputs } from "./run_report.ts";
 import {
   RunCancelRequested,
   RunFinished,
@@ -343,7 +343,8 @@ export class RunSession {
       applied,
       ...ends,
       plannedBy,
-      ok: outcome.dead.length === 0 && !refused && !cancelled,
+      // A run whose own tests failed did not succeed, whatever else it did.
+      ok: outcome.dead.length === 0 && !refused && !cancelled && !testsFailed(report),
     };
   }
 }

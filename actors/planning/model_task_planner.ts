@@ -32,8 +32,8 @@ const NEEDS: Record<string, string[]> = {
   write_tests: ["scan", "detect"],
 };
 
-/** The steps whose files the reviewer must see when they are in a plan. */
-const PRODUCERS = ["generate_ci", "write_docs", "code", "write_tests"];
+/** The steps whose files (or, for the tests, verdict) the reviewer must see when in a plan. */
+const PRODUCERS = ["generate_ci", "write_docs", "code", "write_tests", "test", "verify_ci"];
 
 /** The model's answer: the steps to run and their order. */
 export const ModelPlan = z.strictObject({
@@ -215,7 +215,7 @@ function check(
       PRODUCERS.includes(t.kind) && !(review.dependsOn ?? []).includes(t.id)
     );
     for (const t of unreviewed) {
-      problems.push(`task review: it must depend on ${t.id}, whose files it reviews`);
+      problems.push(`task review: it must depend on ${t.id}, whose results it reviews`);
     }
   }
   if (problems.length > 0) return problems;

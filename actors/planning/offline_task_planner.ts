@@ -60,6 +60,8 @@ export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
         "generate_ci",
         "write_docs",
         ...(o.verifyCi ? ["verify_ci"] : []),
+        // A run whose own tests fail is not approved.
+        ...(o.runTests ? ["test"] : []),
       ]),
     );
     if (o.verifyCi) {

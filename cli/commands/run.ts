@@ -7,6 +7,7 @@ import {
   RunRequest,
   RunSession,
   TEAM_SIZE,
+  testLines,
 } from "../../actors/mod.ts";
 import { readLocalToken, servedBy } from "../../control/mod.ts";
 import { configFromFlags, LlmConfig } from "../../actors/llm/llm_config.ts";
@@ -286,6 +287,7 @@ export const run = defineCommand({
             `${r.files.length} generated files, review: ${report.review?.verdict ?? "not run"}` +
             (outcome.dead.length ? `, ${outcome.dead.length} task(s) failed` : ""),
         );
+        if (report.tests) console.log(`tests run here:\n${testLines(report.tests).join("\n")}`);
         console.log(`report: ${join(settings.out, "report.md")}`);
         if (settings.llm) {
           console.log(

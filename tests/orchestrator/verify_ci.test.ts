@@ -94,10 +94,11 @@ Deno.test("a proposed job that fails here is not verified, and the review blocks
   assert.equal(result.report.review?.verdict, "block");
   assert.ok(
     result.report.review?.problems.some((p) =>
-      /CI job node failed here at "npm test" \(exit 1\): not verified/.test(p)
+      /CI job node failed here at "npm test" \(exit 1, 1 of 1 tests failed by node --test\): not verified/
+        .test(p)
     ),
   );
-  assert.match(md, /- Test `npm test`: failed \(exit 1\)/);
+  assert.match(md, /- Test `npm test`: failed \(exit 1, 1 of 1 tests failed by node --test\)/);
 });
 
 Deno.test("a job that fails through the workflow's fault is repaired and verified again, and the repaired workflow is the one proposed", async () => {

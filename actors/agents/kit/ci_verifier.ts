@@ -3,14 +3,20 @@ import type { Detection, GeneratedFile, Project } from "../../tasks/repo_facts.t
 import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
 import { copyTree } from "./copy_tree.ts";
 import { commands, jobName } from "./ci_config.ts";
+import { countReports, countTests, noTestWhy, type TestCount, testVerdict } from "./test_count.ts";
 
 /** One step of a proposed CI job, run here. */
 export interface StepResult {
   name: string;
   command: string;
-  /** `passed`, `failed`, or `not run` (with why: a missing tool, the network, an earlier failure). */
-  outcome: "passed" | "failed" | "not run";
+  /**
+   * `passed`, `failed`, `not run` (with why: a missing tool, the network, an earlier failure), or
+   * for the Test step `ran no test` (it exited 0, but its runner reported no test run).
+   */
+  outcome: "passed" | "failed" | "not run" | "ran no test";
   why?: string;
+  /** The Test step: what its runner reported. */
+  tests?: TestCount;
   tail?: string;
   durationMs?: number;
 }
@@ -27,8 +33,12 @@ export interface JobVerification {
   job: string;
   dir: string;
   steps: StepResult[];
-  /** `verified` (every step passed), `failed`, or `unverified` (some step could not run here). */
-  verdict: "verified" | "failed" | "unverified";
+  /**
+   * `verified` (every step passed, and the tests ran at least one test with no failure),
+   * `failed`, `ran no test` (every step passed, but no test ran), or `unverified` (some step could
+   * not run here).
+   */
+  verdict: "verified" | "failed" | "unverified" | "ran no test";
   /** The repairs made before the last run of its steps, in order. */
   repairs: Repair[];
 }
@@ -130,11 +140,14 @@ export async function verifyCi(
       run = await runJob(repo, scratch, p, o);
     }
     const results = run.results;
+    const ran = results.find((s) => s.name === "Test");
     const verdict = results.some((s) => s.outcome === "failed")
       ? "failed"
-      : results.every((s) => s.outcome === "passed")
+      : results.some((s) => s.outcome === "not run")
+      ? "unverified"
+      : ran?.outcome === "passed"
       ? "verified"
-      : "unverified";
+      : "ran no test";
     jobs.push({ job: jobName(p), dir: p.dir, steps: results, verdict, repairs });
     projects.push(p);
   }
@@ -180,8 +193,28 @@ async function runJob(
       continue;
     }
     const r = await runSandboxed(join(copy, p.dir), command, mode, o.timeoutMs ?? 600_000);
-    if (r.code === 0) {
-      results.push({ name, command, outcome: "passed", durationMs: r.durationMs });
+    // The Test step passes only on the runner's own word that tests ran and none failed.
+    const tests = name === "Test"
+      ? countTests(r.output) ?? await countReports(join(copy, p.dir))
+      : undefined;
+    const counted = tests ? { tests } : {};
+    const verdict = name === "Test"
+      ? testVerdict(r.code, tests)
+      : r.code === 0
+      ? "passed"
+      : "failed";
+    if (verdict === "passed") {
+      results.push({ name, command, outcome: "passed", durationMs: r.durationMs, ...counted });
+    } else if (verdict === "ran no test") {
+      results.push({
+        name,
+        command,
+        outcome: "ran no test",
+        why: noTestWhy(tests),
+        tail: r.output.slice(-1500),
+        durationMs: r.durationMs,
+        ...counted,
+      });
     } else if (!mode.network && NETWORK.test(r.output)) {
       const why = "it needs the network (allow it with --allow-install-network)";
       results.push({ name, command, outcome: "not run", why, tail: r.output.slice(-1500) });
@@ -191,9 +224,14 @@ async function runJob(
         name,
         command,
         outcome: "failed",
-        why: r.timedOut ? "it ran past its time limit" : `exit ${r.code}`,
+        why: r.timedOut
+          ? "it ran past its time limit"
+          : tests?.failed
+          ? `exit ${r.code}, ${tests.failed} of ${tests.ran} tests failed by ${tests.runner}`
+          : `exit ${r.code}`,
         tail: r.output.slice(-1500),
         durationMs: r.durationMs,
+        ...counted,
       });
       stopped = `${name} failed`;
       failedOutput = r.output;

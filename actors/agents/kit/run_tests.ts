@@ -1,24 +1,54 @@
 import { join } from "node:path";
 import type { Detection } from "../../tasks/repo_facts.ts";
 import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
+import {
+  countReports,
+  countTests,
+  type TestCount,
+  type TestVerdict,
+  testVerdict,
+} from "./test_count.ts";
+
+/** One project's test command as it ran here. */
+export interface TestRun {
+  project: string;
+  command: string;
+  /** `passed` only when the runner reported at least one test run and none failed. */
+  verdict: TestVerdict;
+  /** What the runner reported, read from its own summary (or its JUnit XML reports). */
+  tests?: TestCount;
+  /** Kept for readers of older reports: true exactly when `verdict` is `passed`. */
+  passed: boolean;
+  code: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  tail: string;
+}
 
 /**
  * Runs each project's own test command with a time limit, in `root` (a scratch copy), inside the
- * repository sandbox (bubblewrap; see `repo_sandbox.ts`): the project's code is untrusted.
+ * repository sandbox (bubblewrap; see `repo_sandbox.ts`): the project's code is untrusted. A
+ * command passes only when its runner reported at least one test and no failure: exit 0 with no
+ * test run is "ran no test".
  */
 export async function runTests(
   root: string,
   detection: Detection,
   timeoutMs: number,
   mode: SandboxMode = {},
-) {
-  const results = [];
+): Promise<TestRun[]> {
+  const results: TestRun[] = [];
   for (const p of detection.projects.filter((p) => p.test)) {
-    const r = await runSandboxed(join(root, p.dir), p.test!, mode, timeoutMs);
+    const dir = join(root, p.dir);
+    const r = await runSandboxed(dir, p.test!, mode, timeoutMs);
+    const tests = countTests(r.output) ?? await countReports(dir);
+    const verdict = testVerdict(r.code, tests);
     results.push({
       project: `${p.type} ${p.dir}`,
       command: p.test!,
-      passed: r.code === 0,
+      verdict,
+      ...(tests ? { tests } : {}),
+      passed: verdict === "passed",
       code: r.code,
       timedOut: r.timedOut,
       durationMs: r.durationMs,

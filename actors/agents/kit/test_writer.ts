@@ -115,7 +115,8 @@ export async function writeTests(
           await Deno.writeTextFile(join(scratch, m.file), m.text);
           try {
             const withNew = await runTests(scratch, detection, timeoutMs, mode);
-            tried.push({ file: m.file, change: m.change, caught: withNew.some((t) => !t.passed) });
+            const caught = withNew.some((t) => t.verdict === "failed");
+            tried.push({ file: m.file, change: m.change, caught });
           } finally {
             await Deno.writeTextFile(join(scratch, m.file), original);
           }
