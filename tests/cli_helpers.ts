@@ -88,3 +88,14 @@ export async function runThenKill(
   }
   return progress;
 }
+
+/** A private copy of a fixture repository, so that runs never touch the fixtures themselves. */
+export async function copyRepo(name: string, into: string): Promise<string> {
+  const target = `${into}/${name}`;
+  const from = new URL(`fixtures/repos/${name}`, import.meta.url).pathname;
+  const copy = await new Deno.Command("cp", { args: ["-r", from, target] }).output();
+  if (copy.code !== 0) {
+    throw new Error(`could not copy ${from}: ${new TextDecoder().decode(copy.stderr)}`);
+  }
+  return target;
+}

@@ -6,23 +6,13 @@ import { assess } from "../../actors/agents/assessor.ts";
 import { CI_SCHEMAS } from "../../actors/agents/kit/ci_config.ts";
 import { detect } from "../../actors/agents/detector.ts";
 import { scan } from "../../actors/agents/scanner.ts";
-import { cli, USER_PERMISSIONS } from "../cli_helpers.ts";
+import { cli, copyRepo, USER_PERMISSIONS } from "../cli_helpers.ts";
 import { selectFrom } from "../ledger_helpers.ts";
 import { applyFiles } from "../../actors/orchestrator/apply_files.ts";
 import { proposedFiles } from "../../actors/orchestrator/run_report.ts";
 import type { GeneratedFile } from "../../actors/tasks/repo_facts.ts";
 import { Ledger } from "../../ledger/mod.ts";
 import { ApprovalDesk, autonomyPreset, PolicyEngine } from "../../policies/mod.ts";
-
-const REPOS = new URL("../fixtures/repos/", import.meta.url).pathname;
-
-/** A private copy of a fixture repository, so that runs never touch the fixtures themselves. */
-async function copyRepo(name: string, into: string): Promise<string> {
-  const target = join(into, name);
-  const copy = new Deno.Command("cp", { args: ["-r", join(REPOS, name), target] });
-  assert.equal((await copy.output()).code, 0);
-  return target;
-}
 
 /** Every file under `dir` with its content, to prove a run left a repository as it was. */
 async function snapshot(dir: string, prefix = ""): Promise<Map<string, string>> {

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, copyRepo } from "../cli_helpers.ts";
+
+/**
+ * `troupe run --run-tests` on a copy of the node fixture whose test file is `test`, and whose
+ * `npm test` is `script` when given.
+ */
+async function runTests(test: string, json: boolean, script?: string) {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-verdict-" });
+  try {
+    const repo = await copyRepo("node_app", tmp);
+    await Deno.writeTextFile(join(repo, "test", "add.test.js"), test);
+    if (script) {
+      const pkg = JSON.parse(await Deno.readTextFile(join(repo, "package.json")));
+      pkg.scripts.test = script;
+      await Deno.writeTextFile(join(repo, "package.json"), JSON.stringify(pkg));
+    }
+    const out = join(tmp, "out");
+    const r = await cli([
+      "run",
+      "--repo",
+      repo,
+      "--out",
+      out,
+      "--run-tests",
+      "--ledger",
+      join(tmp, "ledger.duckdb"),
+      ...(json ? ["--json"] : []),
+    ]);
+    return { ...r, md: await Deno.readTextFile(join(out, "report.md")) };
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+const HEAD = 'import test from "node:test";\nimport assert from "node:assert";\n';
+
+Deno.test("failing project tests are in report.md, the printed summary, the review and the exit code", async () => {
+  const failing = `${HEAD}test("adds", () => assert.equal(1 + 1, 2));\n` +
+    `test("subtracts", () => assert.equal(2 - 1, 3));\n`;
+  const printed = await runTests(failing, false);
+  assert.equal(printed.code, 1, printed.stderr);
+  assert.match(printed.stdout, /review: block/);
+  assert.match(printed.stdout, /tests run here:\n.*`npm test`.*failed.*2 run, 1 passed, 1 failed/);
+  assert.match(
+    printed.md,
+    /## Tests run here\n\n.*failed.*2 run, 1 passed, 1 failed \(node --test\)/,
+  );
+  assert.match(
+    printed.md,
+    /- problem: the tests of typescript \. failed: `npm test` exit 1 \(node --test: 1 of 2 failed\)/,
+  );
+
+  const json = await runTests(failing, true);
+  assert.equal(json.code, 1, json.stderr);
+  const report = JSON.parse(json.stdout);
+  assert.equal(report.review.verdict, "block");
+  assert.equal(report.tests[0].verdict, "failed");
+  assert.deepEqual(
+    [report.tests[0].tests.ran, report.tests[0].tests.passed, report.tests[0].tests.failed],
+    [2, 1, 1],
+  );
+});
+
+Deno.test("a test command that runs no test is 'ran no test': not passed, noted in the review", async () => {
+  // A placeholder script that exits 0 and runs nothing, as many young projects have.
+  const r = await runTests(`${HEAD}// no test yet\n`, true, "echo no tests yet");
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.tests[0].code, 0);
+  assert.equal(report.tests[0].verdict, "ran no test");
+  assert.equal(report.tests[0].passed, false);
+  assert.equal(report.tests[0].tests, undefined);
+  assert.ok(
+    report.review.notes.some((n: string) =>
+      /`npm test` \(typescript \.\) ran no test: it exited 0 but no test runner's summary/.test(n)
+    ),
+    report.review.notes.join("\n"),
+  );
+  assert.match(r.stdout, /"verdict": "ran no test"/);
+});
