@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 const ROOT = new URL("../", import.meta.url);
 
 /** The `--allow-*` flags of one of deno.json's tasks: what that command runs with. */
@@ -98,4 +99,12 @@ export async function copyRepo(name: string, into: string): Promise<string> {
     throw new Error(`could not copy ${from}: ${new TextDecoder().decode(copy.stderr)}`);
   }
   return target;
+}
+
+/** Writes `files` (path: text) below `dir`, making their folders: a repository a test made. */
+export async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(dirname(`${dir}/${path}`), { recursive: true });
+    await Deno.writeTextFile(`${dir}/${path}`, text);
+  }
 }

@@ -1,9 +1,9 @@
 /**
  * `deno task test` and `deno task bench`: sets up what they need from the system's packages
  * when it is missing (Chromium for the browser test, bubblewrap for the repository and plugin
- * sandboxes), says clearly what it could not install, then runs the suite or the benchmarks with
- * the permissions of deno.json's `troupe` task (the one list), the network narrowed to
- * 127.0.0.1. Its exit code is theirs.
+ * sandboxes, a JDK, python3-venv and make for the CI verifier), says clearly what it could not
+ * install, then runs the suite or the benchmarks with the permissions of deno.json's `troupe`
+ * task (the one list), the network narrowed to 127.0.0.1. Its exit code is theirs.
  */
 import { parseArgs } from "node:util";
 import { taskPermissions } from "./cli_helpers.ts";
@@ -14,6 +14,13 @@ const ROOT = new URL("../", import.meta.url);
 const SYSTEM_PACKAGES: { file: string; debian: string; why: string }[] = [
   { file: "/usr/bin/chromium", debian: "chromium", why: "the control center's browser test" },
   { file: "/usr/bin/bwrap", debian: "bubblewrap", why: "the repository and plugin sandboxes" },
+  { file: "/usr/bin/javac", debian: "default-jdk-headless", why: "Java in the repository sandbox" },
+  {
+    file: "/usr/share/doc/python3-venv",
+    debian: "python3-venv",
+    why: "--verify-ci of Python projects",
+  },
+  { file: "/usr/bin/make", debian: "make", why: "--verify-ci of a Makefile's test target" },
 ];
 
 /** The `--allow-*` flags of the `troupe` task, with the network narrowed to 127.0.0.1. */

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { defineAgent } from "../tasks/define_agent.ts";
 import type { Detection, Finding, ScanResult } from "../tasks/repo_facts.ts";
-import { mask, secretOn } from "./kit/secret_patterns.ts";
+import { mask, PLACEHOLDER, secretOn } from "./kit/secret_patterns.ts";
 import { checkCompliance } from "./kit/compliance.ts";
 import type { CompliancePack } from "../../policies/compliance_pack.ts";
 import { TASK_KINDS } from "../tasks/task_kinds.ts";
@@ -14,14 +14,6 @@ async function secrets(scan: ScanResult): Promise<Finding[]> {
   const out: Finding[] = [];
   for (const f of scan.files) {
     if (f.binary || f.size > MB) continue;
-    if (/(^|\/)\.env(\.[^/]*)?$/.test(f.path) && !/\.(example|sample|template)$/.test(f.path)) {
-      out.push({
-        rule: "secret-file",
-        severity: "high",
-        path: f.path,
-        message: "an environment file with settings is committed",
-      });
-    }
     let text: string;
     try {
       text = await Deno.readTextFile(join(scan.root, f.path));
@@ -29,6 +21,18 @@ async function secrets(scan: ScanResult): Promise<Finding[]> {
       continue;
     }
     const lines = text.split("\n");
+    // An environment file is judged by what it holds: `PORT=3000` is no secret.
+    const envFile = /(^|\/)\.env(\.[^/]*)?$/.test(f.path) &&
+      !/\.(example|sample|template|dist)$/.test(f.path);
+    const held = envFile ? lines.map(envCredential).find(Boolean) : undefined;
+    if (held) {
+      out.push({
+        rule: "secret-file",
+        severity: "high",
+        path: f.path,
+        message: `an environment file with credentials is committed (${held})`,
+      });
+    }
     lines.forEach((line, i) => {
       const found = secretOn(line, lines[i + 1]);
       if (!found) return;
@@ -43,6 +47,56 @@ async function secrets(scan: ScanResult): Promise<Finding[]> {
     });
   }
   return out;
+}
+
+/** The setting's name when an environment file's line holds a credential, not a placeholder. */
+function envCredential(line: string): string | undefined {
+  const m = line.match(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*["']?([^"'#\s]*)/);
+  if (!m || m[2] === "" || PLACEHOLDER.test(m[2])) return undefined;
+  const named = /pass|secret|token|api_?key|private|credential|auth/i.test(m[1]);
+  const inUrl = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i.test(m[2]); // user:password@host
+  return named || inUrl ? m[1] : undefined;
+}
+
+/** A licence file (also dual licences, REUSE's LICENSES/), or a licence in a manifest. */
+function licensed(scan: ScanResult): boolean {
+  const file = scan.files.some((f) =>
+    /^(licen[cs]e|copying|copyright|unlicen[cs]e)([.-][A-Za-z0-9.-]+)?$/i.test(f.path) ||
+    /^LICENSES\/[^/]+$/.test(f.path)
+  );
+  if (file) return true;
+  const manifests = Object.entries(scan.keyFiles).filter(([p]) => !p.includes("/"));
+  return manifests.some(([p, text]) =>
+    /^(package|composer)\.json$/.test(p)
+      ? /"licen[cs]es?"\s*:\s*["\[{]/.test(text)
+      : /^(Cargo|pyproject)\.toml$/.test(p)
+      ? /^\s*licen[cs]e(-file|-files)?\s*=/m.test(text)
+      : p === "mix.exs"
+      ? /licenses:\s*\[\s*"/.test(text)
+      : /\.gemspec$/.test(p)
+      ? /\.licen[cs]es?\s*=/.test(text)
+      : /^setup\.(py|cfg)$/.test(p)
+      ? /licen[cs]e\s*[=:]/.test(text)
+      : false
+  );
+}
+
+/**
+ * A library is published without a lock file (its users resolve its dependencies): a Rust crate
+ * with no binary, a Python package that declares a build.
+ */
+function library(scan: ScanResult, p: Detection["projects"][number]): boolean {
+  const at = (name: string) => p.dir === "." ? name : `${p.dir}/${name}`;
+  if (p.type === "rust") {
+    const cargo = scan.keyFiles[p.manifest] ?? "";
+    return !/^\[\[bin\]\]/m.test(cargo) && !/^\[workspace\]/m.test(cargo) &&
+      !scan.files.some((f) => f.path === at("src/main.rs") || f.path.startsWith(at("src/bin/")));
+  }
+  if (p.type === "python") {
+    return /^\[build-system\]/m.test(scan.keyFiles[at("pyproject.toml")] ?? "") ||
+      scan.files.some((f) => f.path === at("setup.py"));
+  }
+  return false;
 }
 
 export async function assess(
@@ -72,14 +126,17 @@ export async function assess(
   if (!has(/^readme(\.[a-z]+)?$/i)) {
     findings.push({ rule: "no-readme", severity: "medium", message: "no README at the top level" });
   }
-  if (!has(/^(licen[cs]e|copying)(\.[a-z]+)?$/i)) {
+  if (!licensed(scan)) {
     findings.push({ rule: "no-license", severity: "low", message: "no LICENSE file" });
   }
   if (detection.projects.length === 0) {
     findings.push({
       rule: "unknown-project",
       severity: "info",
-      message: "no known project manifest (package.json, pyproject.toml, go.mod, Cargo.toml, …)",
+      message: detection.skipped?.length
+        ? "no project with a build or test command (see the projects without a CI job)"
+        : "no project manifest troupe reads (package.json, pyproject.toml, go.mod, Cargo.toml, " +
+          "mix.exs, Gemfile, composer.json, CMakeLists.txt, …)",
     });
   }
   for (const f of scan.files) {
@@ -99,7 +156,7 @@ export async function assess(
     gitignore.split("\n").some((l) => l.trim().replace(/^\/|\/$/g, "") === entry);
   for (const p of detection.projects) {
     const needsLock = ["node", "typescript", "rust", "python"].includes(p.type);
-    if (needsLock && !p.lockfile) {
+    if (needsLock && !p.lockfile && !library(scan, p)) {
       findings.push({
         rule: "missing-lockfile",
         severity: "medium",

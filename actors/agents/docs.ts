@@ -3,6 +3,59 @@ import type { RepairStep } from "../tasks/repo_facts.ts";
 import type { Detection, GeneratedFile, ScanResult } from "../tasks/repo_facts.ts";
 import { TASK_KINDS } from "../tasks/task_kinds.ts";
 
+/** A README's markup: headings and code blocks are written in it. */
+type Markup = "md" | "rst" | "adoc";
+
+function markupOf(path: string): Markup {
+  return /\.rst$/i.test(path) ? "rst" : /\.(adoc|asciidoc)$/i.test(path) ? "adoc" : "md";
+}
+
+/** The set-up section in the README's own markup; the badge only where the remote is known. */
+function developmentSection(markup: Markup, setup: string[], tests: string[], badge?: string) {
+  const heading = { md: "## Development", rst: "Development\n-----------", adoc: "== Development" }[
+    markup
+  ];
+  const code = (lines: string[]) =>
+    markup === "rst"
+      ? [".. code-block:: sh", "", ...lines.map((l) => `   ${l}`), ""]
+      : markup === "adoc"
+      ? ["[source,sh]", "----", ...lines, "----", ""]
+      : ["```sh", ...lines, "```", ""];
+  const image = badge &&
+    { md: `![CI](${badge})`, rst: `.. image:: ${badge}\n   :alt: CI`, adoc: `image:${badge}[CI]` }[
+      markup
+    ];
+  return [
+    heading,
+    "",
+    ...(image ? [image, ""] : []),
+    ...(setup.length ? ["Set up:", "", ...code(setup)] : []),
+    ...(tests.length ? ["Run the tests:", "", ...code(tests)] : []),
+  ].join("\n");
+}
+
+/**
+ * The CHANGELOG with `entry` placed as Keep a Changelog has it: under an existing Unreleased
+ * section, else in a new one above the newest release (after the title and its preamble).
+ */
+export function placeChangelogEntry(text: string, changes: string[], date: string): string {
+  const lines = text.split("\n");
+  const unreleased = lines.findIndex((l) => /^##\s*\[?unreleased\]?/i.test(l));
+  if (unreleased >= 0) {
+    // After the section's heading and any lines of it that come before its next heading.
+    let at = unreleased + 1;
+    while (at < lines.length && !/^##?\s/.test(lines[at])) at++;
+    while (at > unreleased + 1 && lines[at - 1].trim() === "") at--;
+    lines.splice(at, 0, ...(at === unreleased + 1 ? [""] : []), ...changes);
+    return lines.join("\n");
+  }
+  const newest = lines.findIndex((l) => /^##\s/.test(l));
+  const section = [`## [Unreleased] (${date})`, "", ...changes, ""];
+  if (newest < 0) return `${text.replace(/\n*$/, "\n\n")}${section.join("\n")}`;
+  lines.splice(newest, 0, ...section);
+  return lines.join("\n");
+}
+
 /** Docs: README set-up and test sections (with a CI badge) and a CHANGELOG entry. */
 export function writeDocs(
   scan: ScanResult,
@@ -11,32 +64,34 @@ export function writeDocs(
   date: string,
 ): GeneratedFile[] {
   const files: GeneratedFile[] = [];
-  const readme = scan.files.find((f) => /^readme(\.md)?$/i.test(f.path));
+  // README.md, README.rst, README.adoc, README: whichever the project has at its top.
+  const readme = scan.files.find((f) =>
+    /^readme(\.(md|markdown|rst|adoc|asciidoc|txt))?$/i.test(f.path)
+  );
   const text = readme ? scan.keyFiles[readme.path] ?? "" : "";
   const lines = (key: "install" | "build" | "test") =>
     detection.projects.filter((p) => p[key]).map((p) => `(cd ${p.dir} && ${p[key]})`);
   const setup = [...lines("install"), ...lines("build")];
   const tests = lines("test");
-  const section = [
-    "## Development",
-    "",
-    "![CI](../../actions/workflows/ci.yml/badge.svg)",
-    "",
-    ...(setup.length ? ["Set up:", "", "```sh", ...setup, "```", ""] : []),
-    ...(tests.length ? ["Run the tests:", "", "```sh", ...tests, "```", ""] : []),
-  ].join("\n");
+  const badge = scan.git?.github
+    ? `${scan.git.github}/actions/workflows/ci.yml/badge.svg`
+    : undefined;
   if (!readme) {
     const name = scan.root.split("/").filter(Boolean).pop() ?? "project";
     files.push({
       path: "README.md",
-      content: `# ${name}\n\n${section}`,
+      content: `# ${name}\n\n${developmentSection("md", setup, tests, badge)}`,
       mode: "create",
       reason: "no-readme",
     });
-  } else if (!/^##+\s*(development|getting started|setup|set-up|installation)/im.test(text)) {
+  } else if (
+    !/^(##+|==+|[^\n]+\n[-~^]{3,}$)\s*(development|getting started|setup|set-up|installation)/im
+      .test(text) &&
+    !/^(development|getting started|setup|set-up|installation)\s*\n[-=~^]{3,}/im.test(text)
+  ) {
     files.push({
       path: readme.path,
-      content: `\n${section}`,
+      content: `\n${developmentSection(markupOf(readme.path), setup, tests, badge)}`,
       mode: "append",
       reason: "readme has no set-up section",
     });
@@ -45,14 +100,32 @@ export function writeDocs(
     `- ${s.action}`
   );
   if (changes.length > 0) {
-    const exists = scan.files.some((f) => f.path === "CHANGELOG.md");
-    const entry = `## Unreleased (${date})\n\n${changes.join("\n")}\n`;
-    files.push({
-      path: "CHANGELOG.md",
-      content: exists ? `\n${entry}` : `# Changelog\n\n${entry}`,
-      mode: exists ? "append" : "create",
-      reason: "changelog",
-    });
+    const path = "CHANGELOG.md";
+    const exists = scan.files.some((f) => f.path === path);
+    const current = scan.keyFiles[path];
+    files.push(
+      !exists
+        ? {
+          path,
+          content: `# Changelog\n\n${placeChangelogEntry("", changes, date).trimStart()}`,
+          mode: "create",
+          reason: "changelog",
+        }
+        : current !== undefined
+        ? {
+          path,
+          content: placeChangelogEntry(current, changes, date),
+          mode: "replace",
+          reason: "changelog",
+        }
+        // Too large to have been read: the entry goes at its end.
+        : {
+          path,
+          content: `\n## [Unreleased] (${date})\n\n${changes.join("\n")}\n`,
+          mode: "append",
+          reason: "changelog",
+        },
+    );
   }
   return files;
 }

@@ -66,6 +66,16 @@ export function planRepairs(findings: Finding[]): RepairStep[] {
     if (!step) continue;
     steps.push({ id: `fix-${rule}`, rule, dependsOn: [], ...step });
   }
+  // CI is generated only for projects troupe knows; where there is none, a person writes it.
+  const ci = steps.find((s) => s.rule === "no-ci");
+  if (ci && findings.some((f) => f.rule === "unknown-project")) {
+    Object.assign(ci, {
+      action: "add CI by hand: troupe generates CI only for the ecosystems it reads, and found " +
+        "no project of theirs with a build or test command here",
+      automated: false,
+      rollback: "delete the CI files",
+    });
+  }
   // Secrets first: nothing else should be published while a credential is exposed.
   const secretSteps = steps.filter((s) => s.rule.startsWith("secret")).map((s) => s.id);
   for (const s of steps) if (!s.rule.startsWith("secret")) s.dependsOn = secretSteps;

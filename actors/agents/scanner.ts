@@ -36,7 +36,7 @@ const LANGUAGES: Record<string, string> = {
 const BINARY =
   /\.(png|jpe?g|gif|ico|pdf|zip|gz|tgz|jar|war|exe|dll|so|dylib|bin|wasm|class|o|a|mp4|mov|iso|dmg|sqlite|db|duckdb)$/i;
 const KEY_FILE =
-  /(^|\/)(package\.json|deno\.jsonc?|tsconfig\.json|go\.mod|Cargo\.toml|pyproject\.toml|setup\.py|setup\.cfg|requirements[^/]*\.txt|Pipfile|pom\.xml|build\.gradle(\.kts)?|[^/]+\.csproj|Gemfile|composer\.json|CMakeLists\.txt|Makefile|Dockerfile|\.gitignore|README(\.md)?|\.nvmrc|\.node-version|\.python-version|global\.json|rust-toolchain(\.toml)?|settings\.gradle(\.kts)?|go\.work|pnpm-workspace\.yaml|\.yarnrc\.yml|tox\.ini|noxfile\.py|\.travis\.yml|\.?appveyor\.yml|\.circleci\/config\.yml)$/i;
+  /(^|\/)(package\.json|deno\.jsonc?|tsconfig\.json|go\.mod|Cargo\.toml|pyproject\.toml|setup\.py|setup\.cfg|requirements[^/]*\.txt|Pipfile|pom\.xml|build\.gradle(\.kts)?|[^/]+\.csproj|Gemfile|composer\.json|CMakeLists\.txt|Makefile|Dockerfile|\.gitignore|README(\.[a-z]+)?|CHANGELOG\.md|mix\.exs|\.tool-versions|\.ruby-version|[^/]+\.gemspec|\.nvmrc|\.node-version|\.python-version|global\.json|rust-toolchain(\.toml)?|settings\.gradle(\.kts)?|go\.work|pnpm-workspace\.yaml|\.yarnrc\.yml|tox\.ini|noxfile\.py|\.travis\.yml|\.?appveyor\.yml|\.circleci\/config\.yml)$/i;
 const MAX_FILES = 20_000;
 const MAX_KEY_FILE = 64 * 1024;
 
@@ -107,7 +107,15 @@ async function readGit(root: string): Promise<GitInfo | undefined> {
   return {
     head: branch(head, "refs/heads/"),
     remoteHead: branch(await read("refs/remotes/origin/HEAD"), "refs/remotes/origin/"),
+    github: githubOf(await read("config")),
   };
+}
+
+/** `origin`'s URL in .git/config, as a GitHub web address (https or ssh remotes). */
+function githubOf(config: string | null): string | null {
+  const origin = config?.match(/\[remote "origin"\][^[]*?^\s*url\s*=\s*(\S+)/m)?.[1];
+  const m = origin?.match(/github\.com[:/]([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/);
+  return m ? `https://github.com/${m[1]}/${m[2]}` : null;
 }
 
 export default defineAgent(import.meta.url, TASK_KINDS, {

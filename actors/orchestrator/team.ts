@@ -14,11 +14,13 @@ import repairPlanner from "../agents/repair_planner.ts";
 import reviewer from "../agents/reviewer.ts";
 import scanner from "../agents/scanner.ts";
 import tester from "../agents/tester.ts";
+import { NETWORK_SETTINGS } from "../agents/kit/repo_sandbox.ts";
 import type { Agent } from "../tasks/define_agent.ts";
 
 /**
  * The repo-ops team as agent templates, each with only the permissions it needs: the scanner,
- * assessor and tester read the repository; the tester may start `sh`; the reviewer reads two
+ * assessor and tester read the repository; the tester may start `sh` and reads the proxy and
+ * registry settings it passes to installs that may use the network; the reviewer reads two
  * environment variables; the others get nothing. One agent of each is kept running; a pool
  * grows to three when tasks of its capability wait, within the factory's total. With a
  * `scratch` folder the team has a coder, started when a model-planned run needs one: it reads
@@ -34,8 +36,8 @@ export function teamTemplates(
   // Code runners may also find the Deno binary troupe runs on, to lend it to Deno projects.
   const deno = Deno.execPath();
   const runsCode = scratch
-    ? { read: [repo, scratch, deno], write: [scratch], run: ["bwrap", "sh"] }
-    : { read: [repo, deno], run: ["bwrap", "sh"] };
+    ? { read: [repo, scratch, deno], write: [scratch], run: ["bwrap", "sh"], env: NETWORK_SETTINGS }
+    : { read: [repo, deno], run: ["bwrap", "sh"], env: NETWORK_SETTINGS };
   const template = (name: string, agent: Agent, permissions = {}): AgentTemplateInput => ({
     name,
     behaviour: agent.module,

@@ -11,6 +11,8 @@ export interface FileEntry {
 export interface GitInfo {
   head: string | null;
   remoteHead: string | null;
+  /** The GitHub web address of `origin` (`https://github.com/owner/repo`), when it is one. */
+  github?: string | null;
 }
 
 export interface ScanResult {
@@ -45,6 +47,8 @@ export interface Project {
   testFrom?: string;
   /** Workspace members this project's one job builds and tests. */
   members?: string[];
+  /** How the application starts (package.json's `start`, a Go `main.go`): absent for libraries. */
+  start?: string;
 }
 
 /** A project that gets no CI job, and why. */

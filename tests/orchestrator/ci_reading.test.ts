@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { writeFiles } from "../cli_helpers.ts";
 import { parse } from "yaml";
 import { scan } from "../../actors/agents/scanner.ts";
 import { detect } from "../../actors/agents/detector.ts";
@@ -11,10 +11,7 @@ type Doc = Record<string, any>;
 /** Writes `files` into a new folder and returns what the team reads and generates there. */
 async function repoWith(files: Record<string, string>) {
   const dir = await Deno.makeTempDir({ prefix: "troupe-ci-" });
-  for (const [path, text] of Object.entries(files)) {
-    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(dir, path), text);
-  }
+  await writeFiles(dir, files);
   const detection = detect(await scan(dir));
   const generated = Object.fromEntries(
     ciFiles(detection).map((f) => [f.path, parse(f.content) as Doc]),

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runTests } from "../../actors/agents/kit/run_tests.ts";
+import { runSandboxed } from "../../actors/agents/kit/repo_sandbox.ts";
 import type { Detection } from "../../actors/tasks/repo_facts.ts";
 
 /**
@@ -92,5 +93,20 @@ Deno.test("repository code that outlives its time limit is killed with everythin
     assert.equal(await marks(), after, "the background child is gone too");
   } finally {
     await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("a JDK runs inside the sandbox: javac compiles and java runs (its security settings are mounted)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "troupe-java-" });
+  try {
+    await Deno.writeTextFile(
+      join(dir, "Hello.java"),
+      'public class Hello { public static void main(String[] a) { System.out.println("hello " + java.security.Security.getProviders().length); } }\n',
+    );
+    const r = await runSandboxed(dir, "javac Hello.java && java Hello", {}, 120_000);
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /^hello \d+/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { writeFiles } from "../cli_helpers.ts";
 import { type RunResult, RunSession } from "../../actors/mod.ts";
 import { withLedger } from "../ledger_helpers.ts";
 
@@ -30,10 +31,7 @@ async function verifyFiles(files: Record<string, string>) {
   const tmp = await Deno.makeTempDir({ prefix: "troupe-verify-" });
   try {
     const dir = join(tmp, "repo");
-    for (const [path, text] of Object.entries(files)) {
-      await Deno.mkdir(join(dir, path, ".."), { recursive: true });
-      await Deno.writeTextFile(join(dir, path), text);
-    }
+    await writeFiles(dir, files);
     let result: RunResult | undefined;
     await withLedger(async (ledger) => {
       const session = await RunSession.start(ledger, {
@@ -146,4 +144,47 @@ Deno.test("a Deno project is verified with the Deno troupe runs on, lent to the 
     ["deno", "verified", [["deno task test", "passed"]]],
     job.steps.map((s) => s.tail ?? "").join("\n"),
   );
+});
+
+Deno.test("a Python job is verified in a virtual environment, as setup-python's Python would be, not refused by the system's (PEP 668)", async () => {
+  const { result, md } = await verifyFiles({
+    "pyproject.toml": '[project]\nname = "calc"\nversion = "1.0"\n',
+    "requirements.txt": "# no dependencies\n",
+    "Makefile": "test:\n\tpython -m unittest discover -s tests -v\n",
+    "calc.py": "def add(a, b):\n    return a + b\n",
+    "tests/test_calc.py":
+      "import unittest\nimport calc\n\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(calc.add(1, 2), 3)\n\n    def test_zero(self):\n        self.assertEqual(calc.add(0, 0), 0)\n",
+  });
+  const [job] = result.report.ciVerification!;
+  assert.deepEqual(
+    [job.job, job.verdict, job.steps.map((s) => [s.command, s.outcome])],
+    ["python", "verified", [["pip install -r requirements.txt", "passed"], [
+      "make test",
+      "passed",
+    ]]],
+    job.steps.map((s) => `${s.why ?? ""}\n${s.tail ?? ""}`).join("\n"),
+  );
+  assert.deepEqual(job.steps[1].tests, {
+    runner: "unittest",
+    ran: 2,
+    passed: 2,
+    failed: 0,
+    skipped: 0,
+  });
+  assert.match(md, /- Test `make test`: passed/);
+});
+
+Deno.test("a Java job's JDK runs in the sandbox; what this machine lacks (Maven's plugins, offline) is 'could not run here', never 'failed'", async () => {
+  const { result } = await verifyFiles({
+    "pom.xml":
+      `<project><modelVersion>4.0.0</modelVersion><groupId>a</groupId><artifactId>b</artifactId><version>1</version><properties><maven.compiler.release>17</maven.compiler.release></properties></project>\n`,
+    "src/main/java/a/B.java": "package a;\npublic class B {}\n",
+  });
+  const [job] = result.report.ciVerification!;
+  const steps = job.steps.map((s) => `${s.name}: ${s.outcome} (${s.why})`).join("\n");
+  assert.equal(job.verdict, "unverified", steps);
+  assert.ok(!job.steps.some((s) => s.outcome === "failed"), steps);
+  assert.match(job.steps[0].why!, /needs the network|mvn is not installed here/, steps);
+  assert.doesNotMatch(job.steps[0].tail ?? "", /java\.security/);
+  assert.equal(result.report.review?.verdict, "approve");
 });

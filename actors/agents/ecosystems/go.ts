@@ -32,6 +32,7 @@ export const goManifests: Record<string, Detector> = {
       : undefined,
     testFramework: "go test",
     lockfile: exists(scan, inDir(dir, "go.sum")) ? "go.sum" : undefined,
+    ...(exists(scan, inDir(dir, "main.go")) ? { start: "go run ." } : {}),
   }),
   // A Go workspace: its modules built and tested together from its folder.
   "go.work": (dir, scan, manifest) => {

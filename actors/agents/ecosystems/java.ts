@@ -3,23 +3,28 @@ import type { Detector } from "./detector_type.ts";
 import { exists, inDir } from "./paths.ts";
 
 /**
- * The Java version a build asks for: Maven's `maven.compiler.release`, `<release>`,
- * `maven.compiler.source` or Spring's `java.version`; Gradle's toolchain `languageVersion`,
- * `jvmToolchain(N)` or `sourceCompatibility`. `1.8` is Java 8.
+ * The Java version a build asks for. Its compile target first: Maven's `maven.compiler.release`,
+ * `<release>`, `maven.compiler.source` or Spring's `java.version`; Gradle's `options.release`,
+ * `targetCompatibility` or `sourceCompatibility` (`JavaVersion.VERSION_17`). Else a Gradle
+ * toolchain (`jvmToolchain(N)`, `JavaLanguageVersion.of(N)`), which may also name a JDK for
+ * one task only (javadoc). `1.8` is Java 8.
  */
 function javaVersion(text: string, from: string): Partial<Project> {
-  const found = text.match(/<maven\.compiler\.release>\s*([\d.]+)\s*</)?.[1] ??
+  const level = text.match(/<maven\.compiler\.release>\s*([\d.]+)\s*</)?.[1] ??
     text.match(/<release>\s*([\d.]+)\s*<\/release>/)?.[1] ??
     text.match(/<maven\.compiler\.source>\s*([\d.]+)\s*</)?.[1] ??
     text.match(/<java\.version>\s*([\d.]+)\s*</)?.[1] ??
-    text.match(/JavaLanguageVersion\.of\(\s*(\d+)\s*\)/)?.[1] ??
-    text.match(/jvmToolchain\(\s*(\d+)\s*\)/)?.[1] ??
+    text.match(/release\.set\(\s*(\d+)\s*\)/)?.[1] ??
+    text.match(/\brelease\s*=\s*(\d+)\b/)?.[1] ??
+    text.match(/targetCompatibility\s*=\s*(?:JavaVersion\.VERSION_)?['"]?([\d._]+)/)?.[1] ??
     text.match(/sourceCompatibility\s*=\s*(?:JavaVersion\.VERSION_)?['"]?([\d._]+)/)?.[1];
+  const toolchain = level ? undefined : text.match(/jvmToolchain\(\s*(\d+)\s*\)/)?.[1] ??
+    text.match(/JavaLanguageVersion\.of\(\s*(\d+)\s*\)/)?.[1];
+  const found = level ?? toolchain;
   if (!found) return {};
   const target = Number(found.replace("_", ".").replace(/^1\.(\d+)$/, "$1"));
   // A Gradle toolchain needs that very JDK; a release or source level is a target, which a newer
   // JDK compiles for (`--release` needs 9 or later): at least 17, an LTS that still targets 8.
-  const toolchain = /JavaLanguageVersion\.of|jvmToolchain/.test(text);
   const version = String(toolchain ? target : Math.max(target, 17));
   return {
     runtimeVersion: version,

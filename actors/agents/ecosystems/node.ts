@@ -65,12 +65,14 @@ export function node(scan: ScanResult, manifest: string): Project {
       : members.length && anyScript(scan, members, "build")
       ? inAll("build")
       : undefined,
+    // `bun test` is bun's own runner, not the package's script: `bun run test` is the script.
     test: hasTest
-      ? `${pm} test`
+      ? pm === "bun" ? "bun run test" : `${pm} test`
       : members.length && anyScript(scan, members, "test")
       ? inAll("test")
       : undefined,
     ...(members.length ? { members } : {}),
+    ...(pkg.scripts?.start ? { start: pm === "bun" ? "bun run start" : `${pm} start` } : {}),
     testFramework: framework,
     lockfile: lock,
     packageManager: pm,

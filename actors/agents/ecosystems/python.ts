@@ -67,7 +67,7 @@ export function python(scan: ScanResult, manifest: string): Project {
     // under the job's own Python (`tox -e py`; nox sessions name their own interpreters).
     ? [
       `pip install ${runner}`,
-      runner === "tox" ? "tox -e py" : "nox",
+      runner === "tox" ? `tox -e ${toxEnv(scan.keyFiles[inDir(dir, "tox.ini")] ?? "")}` : "nox",
       runner === "tox" ? "tox.ini" : "noxfile.py",
     ]
     : known && (!hasTests || !declaresPytest)
@@ -111,4 +111,21 @@ export function python(scan: ScanResult, manifest: string): Project {
       : {}),
     ...(!pinned && classified.length > 1 ? { matrix: classified } : {}),
   };
+}
+
+/**
+ * The tox environment that runs the tests under the job's own Python: `py`, with the factor
+ * whose conditional command (`tests: pytest`) runs them when `[testenv]`'s commands are
+ * factor-conditional (plain `tox -e py` would run none of them).
+ */
+export function toxEnv(toxIni: string): string {
+  const testenv = toxIni.match(/^\[testenv\]\s*\n([\s\S]*?)(?=^\[|(?![\s\S]))/m)?.[1] ?? "";
+  const commands = testenv.match(/^commands\s*=([^\n]*\n(?:[ \t]+[^\n]*\n?)*)/m)?.[1] ?? "";
+  const lines = commands.split("\n").map((l) => l.trim()).filter(Boolean);
+  const conditional = lines.map((l) => l.match(/^([A-Za-z0-9_,{}.-]+):\s+(.+)$/))
+    .filter((m): m is RegExpMatchArray => m !== null);
+  if (conditional.length === 0 || conditional.length < lines.length) return "py";
+  const tests = conditional.find((m) => /pytest|unittest|nose|trial|stestr|\btest/.test(m[2]));
+  const factor = tests?.[1].split(",")[0].replace(/[{}]/g, "");
+  return factor ? `py-${factor}` : "py";
 }

@@ -111,7 +111,27 @@ export function repairFor(
 }
 
 const NETWORK =
-  /ENOTFOUND|EAI_AGAIN|getaddrinfo|ECONNREFUSED|network is unreachable|Could not resolve host|Temporary failure in name resolution/i;
+  /ENOTFOUND|EAI_AGAIN|getaddrinfo|ECONNREFUSED|network is unreachable|Could not resolve host|Temporary failure in name resolution|Unknown host|UnknownHostException/i;
+
+/**
+ * Failures of this machine or its sandbox, not of the project: a hosted runner would not meet
+ * them, so the step could not run here (and is never "failed").
+ */
+const MACHINE: [RegExp, string][] = [
+  [/externally-managed-environment/, "this machine's Python refuses installs (PEP 668)"],
+  [/Error loading java\.security file/, "the JDK could not read its security settings here"],
+  [/^bwrap: .*$/m, "the sandbox could not start the command"],
+  [
+    /NoSuchFileException: \/(etc|usr|opt)\/\S+/,
+    "a file of this machine's toolchain is not in the sandbox",
+  ],
+];
+
+/** The folder, in the job's copy, of the virtual environment a Python job runs in. */
+const VENV = ".troupe-venv";
+/** Runs a command with the virtual environment first on PATH, as setup-python's Python is. */
+const inVenv = (command: string) =>
+  `export VIRTUAL_ENV="$PWD/${VENV}" PATH="$PWD/${VENV}/bin:$PATH"; ${command}`;
 
 /**
  * Runs each proposed CI job's steps here, in a copy of the repository, inside the repository
@@ -170,7 +190,19 @@ async function runJob(
   await copyTree(repo, copy);
   const results: StepResult[] = [];
   let stopped: string | undefined;
+  // A hosted job's Python (setup-python) is its own to install into; Debian's is not (PEP 668),
+  // so a Python job runs in a virtual environment made for it, as uv's does by itself.
+  const venv = p.type === "python" && p.packageManager !== "uv";
+  if (venv) {
+    const made = await runSandboxed(join(copy, p.dir), `python3 -m venv ${VENV}`, o, 120_000);
+    if (made.code !== 0) {
+      const first = made.output.split("\n").find((l) => l.trim()) ?? "no output";
+      stopped = `this machine's Python could not make a virtual environment, as setup-python's ` +
+        `would be (install python3-venv): ${first}`;
+    }
+  }
   for (const [name, command] of commands(p)) {
+    const script = venv ? inVenv(command) : command;
     if (stopped) {
       results.push({ name, command, outcome: "not run", why: stopped });
       continue;
@@ -182,7 +214,12 @@ async function runJob(
       // Deno is here whatever else is not: the one troupe runs on.
       ...(tool === "deno" ? { tools: { deno: Deno.execPath() } } : {}),
     };
-    const probe = await runSandboxed(join(copy, p.dir), `command -v ${tool}`, mode, 10_000);
+    const probe = await runSandboxed(
+      join(copy, p.dir),
+      venv ? inVenv(`command -v ${tool}`) : `command -v ${tool}`,
+      mode,
+      10_000,
+    );
     if (probe.code !== 0) {
       // No exit code: nothing could run at all here (no sandbox), and the output says why.
       const why = probe.code === null && !probe.timedOut
@@ -192,7 +229,8 @@ async function runJob(
       stopped = `an earlier step could not run (${why})`;
       continue;
     }
-    const r = await runSandboxed(join(copy, p.dir), command, mode, o.timeoutMs ?? 600_000);
+    const r = await runSandboxed(join(copy, p.dir), script, mode, o.timeoutMs ?? 600_000);
+    const machine = r.code !== 0 ? MACHINE.find(([re]) => re.test(r.output)) : undefined;
     // The Test step passes only on the runner's own word that tests ran and none failed.
     const tests = name === "Test"
       ? countTests(r.output) ?? await countReports(join(copy, p.dir))
@@ -215,8 +253,14 @@ async function runJob(
         durationMs: r.durationMs,
         ...counted,
       });
+    } else if (machine) {
+      const why = `${machine[1]}: ${r.output.match(machine[0])?.[0]}`;
+      results.push({ name, command, outcome: "not run", why, tail: r.output.slice(-1500) });
+      stopped = `an earlier step could not run (${why})`;
     } else if (!mode.network && NETWORK.test(r.output)) {
-      const why = "it needs the network (allow it with --allow-install-network)";
+      const why = name === "Install"
+        ? "it needs the network (allow it with --allow-install-network)"
+        : "it needs the network, which only install steps may use here";
       results.push({ name, command, outcome: "not run", why, tail: r.output.slice(-1500) });
       stopped = `an earlier step could not run (${why})`;
     } else {

@@ -68,10 +68,15 @@ function circleci(scan: ScanResult): KnownCommands | undefined {
   return undefined;
 }
 
-/** A `test` (or `check`) target in the Makefile of `dir`. */
+/**
+ * A `test` target in the Makefile of `dir`, else `check`, else `tests`, wherever in the file:
+ * `tests` often only compiles them, so it is the last choice.
+ */
 function makefile(scan: ScanResult, dir: string): KnownCommands | undefined {
   const text = scan.keyFiles[dir === "." ? "Makefile" : `${dir}/Makefile`];
-  const target = text?.match(/^(test|tests|check):/m)?.[1];
+  const target = ["test", "check", "tests"].find((t) =>
+    new RegExp(`^${t}\\s*:(?!=)`, "m").test(text ?? "")
+  );
   return target ? { test: `make ${target}`, from: "Makefile" } : undefined;
 }
 

@@ -23,7 +23,55 @@ const SYSTEM = [
   "/etc/alternatives",
   "/etc/ssl",
   "/etc/ca-certificates",
+  "/etc/ld.so.cache",
+  "/etc/maven", // Debian's Maven reads its m2.conf here
+  "/etc/gradle",
+  // Debian's JDKs read their security settings here (`Error loading java.security file`).
+  ...Array.from({ length: 23 }, (_, i) => `/etc/java-${i + 8}-openjdk`),
 ];
+
+/**
+ * What an install needs behind a proxy or from a private registry: passed into the sandbox, with
+ * the files they name, whenever the network is allowed. They come from the environment of the
+ * user who runs troupe, never from a request.
+ */
+export const NETWORK_SETTINGS = [
+  "HTTPS_PROXY",
+  "https_proxy",
+  "HTTP_PROXY",
+  "http_proxy",
+  "NO_PROXY",
+  "no_proxy",
+  "ALL_PROXY",
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "REQUESTS_CA_BUNDLE",
+  "CURL_CA_BUNDLE",
+  "PIP_INDEX_URL",
+  "PIP_EXTRA_INDEX_URL",
+  "PIP_CERT",
+  "UV_INDEX_URL",
+  "npm_config_registry",
+  "NPM_CONFIG_REGISTRY",
+  "npm_config_cafile",
+  "CARGO_HTTP_CAINFO",
+  "GOPROXY",
+];
+
+/** The network settings this process was given, by name. */
+export function networkSettings(): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const name of NETWORK_SETTINGS) {
+    try {
+      const value = Deno.env.get(name);
+      if (value) found[name] = value;
+    } catch {
+      // Not readable by this agent: not passed on.
+    }
+  }
+  return found;
+}
 
 const PATH = "/usr/local/bin:/usr/bin:/bin";
 
@@ -54,9 +102,10 @@ export async function sandboxedCommand(
 ): Promise<Deno.Command> {
   const tools = Object.entries(mode.tools ?? {});
   const io = { stdout: "piped", stderr: "piped", stdin: "null", signal } as const;
+  const settings = Object.entries(mode.network ? networkSettings() : {});
   if (mode.unsandboxed) {
     const dirs = [...new Set(tools.map(([, path]) => path.slice(0, path.lastIndexOf("/"))))];
-    const env = { PATH: [...dirs, PATH].join(":"), HOME: "/tmp" };
+    const env = { PATH: [...dirs, PATH].join(":"), HOME: "/tmp", ...Object.fromEntries(settings) };
     return new Deno.Command("sh", { args: ["-c", script], cwd: dir, clearEnv: true, env, ...io });
   }
   if (!(await sandboxAvailable())) {
@@ -83,6 +132,9 @@ export async function sandboxedCommand(
     ...(mode.network
       ? ["--share-net", "--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf"]
       : []),
+    // A CA bundle a setting names is seen where it says.
+    ...settings.flatMap(([, v]) => v.startsWith("/") ? ["--ro-bind-try", v, v] : []),
+    ...settings.flatMap(([k, v]) => ["--setenv", k, v]),
     "--die-with-parent",
     "--new-session",
     "--clearenv",

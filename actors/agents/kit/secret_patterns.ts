@@ -18,7 +18,7 @@ function entropy(text: string): number {
 }
 
 /** Values that stand in for a credential in docs and tests. */
-const PLACEHOLDER =
+export const PLACEHOLDER =
   /example|sample|placeholder|changeme|change_me|dummy|fake|mock|test|invalid|your|xxx|\*\*\*|secret|password|token|<|\$\{|\{\{/i;
 
 /**
@@ -52,9 +52,19 @@ export const SECRETS: SecretPattern[] = [
     // A password is one whatever it looks like, unless it is a placeholder ('your-password');
     // a token, secret or API key only when random enough to be a real one (3.5 bits a
     // character, as generic-secret scanners measure): docs and tests are full of 'secret123'.
+    // The name may carry a prefix (`SONAR_TOKEN`, `DB_PASSWORD`, `OPENAI_API_KEY`).
     name: "hard-coded credential",
-    pattern: /\b(password|passwd|secret|api[_-]?key|token)\s*[:=]\s*["']([^"'\s]{8,})["']/i,
+    pattern:
+      /(?<![A-Za-z0-9])(password|passwd|secret|api[_-]?key|token)\s*[:=]\s*["']([^"'\s]{8,})["']/i,
     value: (v, key) => !PLACEHOLDER.test(v) && (/^pass/i.test(key) || entropy(v) >= 3.5),
+  },
+  {
+    // Unquoted, as in YAML and .env files: only a value that looks generated (letters and digits,
+    // random enough) to the end of the line, so code (`password = config.db`) is not one.
+    name: "hard-coded credential",
+    pattern:
+      /(?<![A-Za-z0-9])(password|passwd|secret|api[_-]?key|token)\s*[:=]\s*([A-Za-z0-9_\-+/=]{16,})\s*$/i,
+    value: (v) => !PLACEHOLDER.test(v) && /\d/.test(v) && /[A-Za-z]/.test(v) && entropy(v) >= 3.5,
   },
 ];
 
