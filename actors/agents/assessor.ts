@@ -9,6 +9,9 @@ import { TASK_KINDS } from "../tasks/task_kinds.ts";
 /** Findings with severity and evidence. Reads file contents (for secrets) and nothing else. */
 
 const MB = 1024 * 1024;
+/** Test files and folders, by the usual names. */
+const TEST_PATH =
+  /(^|\/)(tests?|spec|__tests__|runtime-tests|testdata)\/|[._-](test|spec)\.[a-z]+$|_test\.(go|py)$|(^|\/)test_[^/]+\.py$/;
 
 async function secrets(scan: ScanResult): Promise<Finding[]> {
   const out: Finding[] = [];
@@ -33,9 +36,15 @@ async function secrets(scan: ScanResult): Promise<Finding[]> {
         message: `an environment file with credentials is committed (${held})`,
       });
     }
+    const testFile = TEST_PATH.test(f.path);
     lines.forEach((line, i) => {
       const found = secretOn(line, lines[i + 1]);
       if (!found) return;
+      // A password in a test or a doc comment is an example: a generic credential counts only
+      // in code and configuration (known key formats count everywhere).
+      if (found.name === "hard-coded credential" && (testFile || /^\s*(\*|\/\/|#)/.test(line))) {
+        return;
+      }
       out.push({
         rule: "secret",
         severity: "critical",
@@ -83,7 +92,8 @@ function licensed(scan: ScanResult): boolean {
 
 /**
  * A library is published without a lock file (its users resolve its dependencies): a Rust crate
- * with no binary, a Python package that declares a build.
+ * with no binary, a Python package that declares a build, an npm package that is published
+ * (not private, with `exports` or `files`) and does not start.
  */
 function library(scan: ScanResult, p: Detection["projects"][number]): boolean {
   const at = (name: string) => p.dir === "." ? name : `${p.dir}/${name}`;
@@ -91,6 +101,14 @@ function library(scan: ScanResult, p: Detection["projects"][number]): boolean {
     const cargo = scan.keyFiles[p.manifest] ?? "";
     return !/^\[\[bin\]\]/m.test(cargo) && !/^\[workspace\]/m.test(cargo) &&
       !scan.files.some((f) => f.path === at("src/main.rs") || f.path.startsWith(at("src/bin/")));
+  }
+  if (p.type === "node" || p.type === "typescript") {
+    try {
+      const pkg = JSON.parse(scan.keyFiles[p.manifest] ?? "{}");
+      return pkg.private !== true && !!(pkg.exports || pkg.files) && !pkg.scripts?.start;
+    } catch {
+      return false; // an unreadable package.json: not known to be a library
+    }
   }
   if (p.type === "python") {
     return /^\[build-system\]/m.test(scan.keyFiles[at("pyproject.toml")] ?? "") ||
@@ -152,8 +170,13 @@ export async function assess(
     }
   }
   const gitignore = scan.keyFiles[".gitignore"] ?? "";
+  // `*.pyc` keeps `__pycache__/` out as well: the folders hold nothing else.
+  const SAME: Record<string, string[]> = { __pycache__: ["*.pyc", "*.py[cod]", "*.py[co]"] };
   const ignores = (entry: string) =>
-    gitignore.split("\n").some((l) => l.trim().replace(/^\/|\/$/g, "") === entry);
+    gitignore.split("\n").some((l) => {
+      const line = l.trim().replace(/^\/|\/$/g, "");
+      return line === entry || (SAME[entry] ?? []).includes(line);
+    });
   for (const p of detection.projects) {
     const needsLock = ["node", "typescript", "rust", "python"].includes(p.type);
     if (needsLock && !p.lockfile && !library(scan, p)) {

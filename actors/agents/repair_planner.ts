@@ -80,6 +80,7 @@ export function planRepairs(findings: Finding[]): RepairStep[] {
   const secretSteps = steps.filter((s) => s.rule.startsWith("secret")).map((s) => s.id);
   for (const s of steps) if (!s.rule.startsWith("secret")) s.dependsOn = secretSteps;
   // The changelog records whatever was changed; it is the rollback point of the whole patch.
+  if (!steps.some((s) => s.automated)) return steps;
   steps.push({
     id: "changelog",
     rule: "changelog",

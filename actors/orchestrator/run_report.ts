@@ -191,8 +191,12 @@ export function markdown(r: RunReport): string {
         lines.push(`  - repaired after ${fix.step} failed: ${fix.problem}; ${fix.change}`);
       }
       for (const s of job.steps) {
+        const c = s.tests;
+        const figures = c && !s.why
+          ? ` (${c.ran} run, ${c.passed} passed, ${c.failed} failed: ${c.runner})`
+          : "";
         lines.push(
-          `  - ${s.name} \`${s.command}\`: ${s.outcome}${s.why ? ` (${s.why})` : ""}`,
+          `  - ${s.name} \`${s.command}\`: ${s.outcome}${s.why ? ` (${s.why})` : figures}`,
         );
       }
     }

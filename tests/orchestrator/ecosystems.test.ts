@@ -101,10 +101,11 @@ Deno.test("Elixir, Ruby and PHP get jobs with their setup actions, the versions 
   assert.equal(byType.elixir.test, "mix test");
   assert.equal(byType.elixir.runtimeVersion, "1.16.2/26.2.1");
   assert.equal(byType.ruby.test, "bundle exec rspec");
-  assert.equal(byType.ruby.runtimeVersion, "3.1");
+  // The gemspec's `>= 3.1` is a minimum: a current Ruby meets it.
+  assert.equal(byType.ruby.runtimeVersion, "3.3");
   assert.equal(byType.php.test, "composer test");
   // No lock file: a library, installed by its users on each PHP release it allows.
-  assert.deepEqual(byType.php.matrix, ["8.2", "8.3", "8.4"]);
+  assert.deepEqual(byType.php.matrix, ["8.2", "8.3", "8.4", "8.5"]);
 
   const gh = ci[".github/workflows/ci.yml"].jobs;
   assert.deepEqual(gh.elixir.steps[1], {
@@ -112,12 +113,12 @@ Deno.test("Elixir, Ruby and PHP get jobs with their setup actions, the versions 
     with: { "elixir-version": "1.16.2", "otp-version": "26.2.1" },
   });
   assert.equal(gh["ruby-gem"].steps[1].uses, "ruby/setup-ruby@v1");
-  assert.equal(gh["ruby-gem"].steps[1].with["ruby-version"], "3.1");
+  assert.equal(gh["ruby-gem"].steps[1].with["ruby-version"], "3.3");
   assert.equal(gh["php-php"].steps[1].uses, "shivammathur/setup-php@v2");
   assert.equal(gh["php-php"].steps[1].with["php-version"], "${{ matrix.version }}");
   const gl = ci[".gitlab-ci.yml"];
   assert.match(gl.elixir.image, /^elixir:1\.16/);
-  assert.match(gl["ruby-gem"].image, /^ruby:3\.1/);
+  assert.match(gl["ruby-gem"].image, /^ruby:3\.3/);
   assert.match(gl["php-php"].image, /^composer:/);
   assert.ok(plan.some((s) => s.rule === "no-ci" && s.automated));
 });
@@ -267,5 +268,40 @@ Deno.test("the CHANGELOG entry goes under its Unreleased section, else in a new 
   assert.match(
     b.content,
     /All notable changes\.\n\n## \[Unreleased\] \(2026-12-03\)\n\n- add CI[^\n]*\n(- [^\n]*\n)*\n## 1\.1\.0/,
+  );
+});
+
+Deno.test("a published npm package is a library: no lock file asked; an application is asked for one", async () => {
+  const lib = await team({
+    "package.json": JSON.stringify({
+      name: "ky",
+      exports: "./index.js",
+      files: ["index.js"],
+      scripts: { test: "node --test" },
+    }),
+    ".gitignore": "node_modules\n",
+  });
+  assert.ok(!rules(lib.findings).some((r) => r.startsWith("missing-lockfile")));
+  const app = await team({
+    "package.json": JSON.stringify({
+      name: "app",
+      private: true,
+      scripts: { start: "node .", test: "node --test" },
+    }),
+    ".gitignore": "node_modules\n",
+  });
+  assert.ok(rules(app.findings).includes("missing-lockfile package.json"));
+});
+
+Deno.test("a generic password in a test or a doc comment is an example, not a finding; a known key format is one anywhere", async () => {
+  const { findings } = await team({
+    "package.json": JSON.stringify({ name: "a", scripts: { test: "node --test" } }),
+    "src/auth.test.ts": "const password = 'ahotproject'\n",
+    "src/auth.ts": " *     password: 'ahotproject',\nexport const x = 1;\n",
+    "test/keys.js": 'const k = "AKIAIOSFODNN7EXAMPLF";\n',
+  });
+  assert.deepEqual(
+    findings.filter((f) => f.rule === "secret").map((f) => `${f.path}: ${f.message}`),
+    ["test/keys.js: AWS access key id committed to the repository"],
   );
 });

@@ -171,7 +171,7 @@ Deno.test("a Python job is verified in a virtual environment, as setup-python's 
     failed: 0,
     skipped: 0,
   });
-  assert.match(md, /- Test `make test`: passed/);
+  assert.match(md, /- Test `make test`: passed \(2 run, 2 passed, 0 failed: unittest\)/);
 });
 
 Deno.test("a Java job's JDK runs in the sandbox; what this machine lacks (Maven's plugins, offline) is 'could not run here', never 'failed'", async () => {

@@ -3,9 +3,18 @@ import type { Project, ScanResult } from "../../tasks/repo_facts.ts";
 import type { Detector } from "./detector_type.ts";
 import { exists, inDir, within } from "./paths.ts";
 
-/** Ruby, PHP and C/C++ commands are the usual ones unless the maintainers wrote theirs down. */
+/**
+ * Ruby, PHP and C/C++ commands are the usual ones unless the maintainers wrote theirs down. A
+ * CMake project that defines tests is tested by CTest, not by a Makefile beside it (another
+ * build of the same code).
+ */
 function withKnown(scan: ScanResult, p: Project): Project {
-  const known = knownCommands(scan, p.dir);
+  const ctest = p.type === "cmake" &&
+    Object.entries(scan.keyFiles).some(([path, text]) =>
+      path.endsWith("CMakeLists.txt") && within(p.dir, path) &&
+      /\b(add_test|enable_testing)\s*\(|include\s*\(\s*CTest\b/i.test(text)
+    );
+  const known = knownCommands(scan, p.dir, { makefile: !ctest });
   return known
     ? {
       ...p,
@@ -16,8 +25,14 @@ function withKnown(scan: ScanResult, p: Project): Project {
     : p;
 }
 
+/** The newer of two `major.minor` versions: a requirement's minimum is raised to a current one. */
+const newest = (a: string, b: string) => {
+  const [x, y] = [a, b].map((v) => v.split(".").map(Number));
+  return x[0] > y[0] || (x[0] === y[0] && (x[1] ?? 0) >= (y[1] ?? 0)) ? a : b;
+};
+
 /** The PHP releases a `require.php` constraint can pick from, oldest first. */
-const PHP_RELEASES = ["7.4", "8.0", "8.1", "8.2", "8.3", "8.4"];
+const PHP_RELEASES = ["7.4", "8.0", "8.1", "8.2", "8.3", "8.4", "8.5"];
 
 /** The releases a composer constraint (`^8.1`, `>=7.4`, `^7.4 || ^8.0`) allows. */
 export function phpVersions(constraint: string): string[] {
@@ -71,7 +86,8 @@ function ruby(dir: string, scan: ScanResult, manifest: string): Project {
   const gemfile = scan.keyFiles[manifest] ?? "";
   const rspec = /['"]rspec/.test(gemfile + (gemspec ?? "")) &&
     scan.files.some((f) => f.path.startsWith(inDir(dir, "spec/")));
-  const version = pinned || required;
+  // A pinned Ruby as pinned; a gemspec's minimum (`>= 2.7`) is met by a current Ruby.
+  const version = pinned || (required && newest(required, "3.3"));
   return withKnown(scan, {
     type: "ruby",
     dir,
@@ -83,7 +99,7 @@ function ruby(dir: string, scan: ScanResult, manifest: string): Project {
     ...(version
       ? {
         runtimeVersion: version,
-        runtimeVersionFrom: pinned ? ".ruby-version" : "required_ruby_version in the gemspec",
+        runtimeVersionFrom: pinned ? ".ruby-version" : `the gemspec asks for at least ${required}`,
       }
       : {}),
   });
@@ -97,20 +113,22 @@ function elixir(dir: string, scan: ScanResult, manifest: string): Project {
   const otp = tools.match(/^erlang\s+(\d+(?:\.\d+)*)/m)?.[1] ??
     tools.match(/^elixir\s+\S+-otp-(\d+)/m)?.[1];
   const asked = (scan.keyFiles[manifest] ?? "").match(/elixir:\s*"[~>= ]*(\d+\.\d+)/)?.[1];
-  const version = ex ?? asked;
+  // `.tool-versions` pins; mix.exs's `~> 1.4` is a minimum, met by a current Elixir (whose OTP
+  // would not run an old one).
+  const version = ex ?? (asked && newest(asked, "1.17"));
   return {
     type: "elixir",
     dir,
     manifest,
     install: "mix deps.get",
-    build: "mix compile --warnings-as-errors",
+    build: "mix compile",
     test: scan.files.some((f) => f.path.startsWith(inDir(dir, "test/"))) ? "mix test" : undefined,
     testFramework: "ExUnit",
     lockfile: exists(scan, inDir(dir, "mix.lock")) ? "mix.lock" : undefined,
     ...(version
       ? {
         runtimeVersion: otp ? `${version}/${otp}` : version,
-        runtimeVersionFrom: ex ? ".tool-versions" : "mix.exs",
+        runtimeVersionFrom: ex ? ".tool-versions" : `mix.exs asks for ~> ${asked}`,
       }
       : {}),
   };

@@ -85,7 +85,11 @@ function makefile(scan: ScanResult, dir: string): KnownCommands | undefined {
  * (Travis, AppVeyor, CircleCI; at the top level only), else a Makefile target. Used where a
  * project's own manifest names no test command and the detector would otherwise guess.
  */
-export function knownCommands(scan: ScanResult, dir: string): KnownCommands | undefined {
+export function knownCommands(
+  scan: ScanResult,
+  dir: string,
+  o: { makefile?: boolean } = {},
+): KnownCommands | undefined {
   return (dir === "." ? travis(scan) ?? appveyor(scan) ?? circleci(scan) : undefined) ??
-    makefile(scan, dir);
+    (o.makefile === false ? undefined : makefile(scan, dir));
 }
