@@ -64,6 +64,7 @@ export async function writeCode(
       const files = await applyUnifiedDiff(scratch, patch);
       const tests = await runTests(scratch, detection, inputs.testTimeoutMs, {
         unsandboxed: inputs.unsandboxed,
+        homeToolchains: inputs.homeToolchains,
       });
       // A project without tests gives the patch nothing to fail; a failed run does.
       const failed = tests.filter((t) => t.verdict === "failed");

@@ -18,6 +18,7 @@ export default defineAgent(import.meta.url, TASK_KINDS, {
       detection,
       {
         unsandboxed: inputs.unsandboxed,
+        homeToolchains: inputs.homeToolchains,
         allowInstallNetwork: inputs.allowInstallNetwork,
         timeoutMs: inputs.timeoutMs,
       },
@@ -37,6 +38,7 @@ export default defineAgent(import.meta.url, TASK_KINDS, {
     await copyTree(inputs.repo, copy);
     return await runTests(copy, deps.detect as Detection, inputs.timeoutMs, {
       unsandboxed: inputs.unsandboxed,
+      homeToolchains: inputs.homeToolchains,
     });
   },
 });

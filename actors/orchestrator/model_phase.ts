@@ -117,6 +117,7 @@ export async function runWithModel(
         runId,
         localOnly,
         unsandboxed: settings.unsandboxed,
+        homeToolchains: settings.homeToolchains,
         prefer: await preferFor(kind),
         complexity,
         maxAttempts: 3,

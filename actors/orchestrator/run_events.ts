@@ -29,6 +29,8 @@ export const RunSettings = z.object({
   /** The proposed CI was run here before it was proposed. */
   verifyCi: z.boolean().default(false),
   allowInstallNetwork: z.boolean().default(false),
+  /** Toolchain folders of the user's home the sandbox showed (absolute paths). */
+  homeToolchains: z.array(z.string()).default([]),
   /** The models the run may use (no keys: those stay in environment variables). */
   llm: LlmConfig.optional(),
   /** Model calls were answered from this earlier run's recorded answers. */

@@ -36,6 +36,11 @@ export const RunRequest = z.strictObject({
   verifyCi: z.boolean().default(false),
   /** Let install steps reach the network while CI is verified. */
   allowInstallNetwork: z.boolean().default(false),
+  /**
+   * Let repository code use the toolchains installed in the user's home (rustup's, `~/.local/bin`,
+   * `~/go/bin`), read-only; only the system folders otherwise.
+   */
+  homeToolchains: z.boolean().default(false),
   /** Plan (and later code and review) with these models; without, everything is offline. */
   llm: LlmConfig.optional(),
   /**

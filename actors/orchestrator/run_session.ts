@@ -15,6 +15,7 @@ import { recordedAnswers } from "../llm/llm_events.ts";
 import { planRun, type RunOptions } from "../planning/offline_task_planner.ts";
 import { validatePlan } from "../tasks/task_graph.ts";
 import type { TaskPacketInput } from "../tasks/task_packet.ts";
+import { homeToolchains } from "../agents/kit/repo_sandbox.ts";
 import { applyFiles } from "./apply_files.ts";
 import { runWithModel } from "./model_phase.ts";
 import { Orchestrator, type Progress, type RunOutcome } from "./orchestrator.ts";
@@ -124,6 +125,7 @@ export class RunSession {
       unsandboxed: request.unsandboxed,
       verifyCi: request.verifyCi,
       allowInstallNetwork: request.allowInstallNetwork,
+      homeToolchains: request.homeToolchains ? await homeToolchains() : [],
       ...(llm ? { llm } : {}),
       ...(request.replayModels ? { replayModels: request.replayModels } : {}),
     };
@@ -213,6 +215,7 @@ export class RunSession {
       unsandboxed: settings.unsandboxed,
       verifyCi: settings.verifyCi,
       allowInstallNetwork: settings.allowInstallNetwork,
+      homeToolchains: settings.homeToolchains,
     };
     const userSets = await Promise.all(settings.policies.map((f) => loadPolicyFile(f)));
     const packSets = packs.flatMap((p) => p.policy ? [p.policy] : []);

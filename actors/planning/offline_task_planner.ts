@@ -18,6 +18,8 @@ export interface RunOptions {
   verifyCi?: boolean;
   /** Let install steps reach the network when CI is verified. */
   allowInstallNetwork?: boolean;
+  /** Toolchain folders of the user's home the sandbox shows, read-only. */
+  homeToolchains?: string[];
   /** Compliance packs the assessor checks the repository against. */
   packs?: CompliancePack[];
 }
@@ -69,6 +71,7 @@ export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
         repo: o.repo,
         scratch: o.scratch ?? "",
         unsandboxed: o.unsandboxed ?? false,
+        homeToolchains: o.homeToolchains ?? [],
         allowInstallNetwork: o.allowInstallNetwork ?? false,
       }, {
         timeoutMs: 3_600_000,
@@ -84,6 +87,7 @@ export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
       timeoutMs,
       scratch: o.scratch ?? "",
       unsandboxed: o.unsandboxed ?? false,
+      homeToolchains: o.homeToolchains ?? [],
     }, {
       timeoutMs: timeoutMs + 5_000,
       retry: { maxAttempts: 1 },

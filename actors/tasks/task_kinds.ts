@@ -14,6 +14,8 @@ const RunsRepositoryCode = {
   scratch: z.string().min(1),
   /** Without bubblewrap, by the user's explicit choice. */
   unsandboxed: z.boolean().default(false),
+  /** Toolchain folders in the user's home the sandbox shows read-only (`--home-toolchains`). */
+  homeToolchains: z.array(z.string().min(1)).default([]),
 };
 
 /** What a step done with a model reads: the goal, where the gateway is, how to route. */

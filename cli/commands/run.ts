@@ -51,7 +51,10 @@ Options:
   --verify-ci       run each proposed CI job's steps here, sandboxed, before proposing them;
                     the report says per job what ran, passed, failed or could not run here,
                     and a failing job blocks the review
-  --allow-install-network  let install steps reach the network while CI is verified
+  --allow-install-network  let install steps reach the network while CI is verified (with
+                    the proxy and registry settings of this environment: HTTPS_PROXY, …)
+  --home-toolchains let repository code use the toolchains in your home, read-only
+                    (rustup's ~/.cargo/bin and ~/.rustup, ~/.local/bin, ~/go/bin)
   --max-agents N    agents of the team in total; a pool grows while its tasks wait and
                     shrinks after 5 idle minutes (default 10, at least ${TEAM_SIZE}: one of each)
   --resume RUN_ID   finish a run that was interrupted; completed tasks are not repeated
@@ -126,6 +129,7 @@ export const run = defineCommand({
     unsandboxed: { type: "boolean", default: false },
     "verify-ci": { type: "boolean", default: false },
     "allow-install-network": { type: "boolean", default: false },
+    "home-toolchains": { type: "boolean", default: false },
     "max-agents": { type: "string", default: "10" },
     resume: { type: "string" },
     server: { type: "string" },
@@ -188,6 +192,7 @@ export const run = defineCommand({
       unsandboxed: flags.unsandboxed,
       verifyCi: flags["verify-ci"],
       allowInstallNetwork: flags["allow-install-network"],
+      homeToolchains: flags["home-toolchains"],
       ...(llm ? { llm } : {}),
       ...(flags["replay-models"] ? { replayModels: flags["replay-models"] } : {}),
     };

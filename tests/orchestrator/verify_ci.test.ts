@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeFiles } from "../cli_helpers.ts";
-import { type RunResult, RunSession } from "../../actors/mod.ts";
+import { type RunRequest, type RunResult, RunSession } from "../../actors/mod.ts";
 import { withLedger } from "../ledger_helpers.ts";
 
 const LOCK = JSON.stringify({
@@ -27,7 +27,7 @@ const nodeAndCrate = (testBody: string): Record<string, string> => ({
 });
 
 /** Writes `files` as a repository and runs the team on it with `--verify-ci`. */
-async function verifyFiles(files: Record<string, string>) {
+async function verifyFiles(files: Record<string, string>, extra: Partial<RunRequest> = {}) {
   const tmp = await Deno.makeTempDir({ prefix: "troupe-verify-" });
   try {
     const dir = join(tmp, "repo");
@@ -38,6 +38,7 @@ async function verifyFiles(files: Record<string, string>) {
         repo: dir,
         out: join(tmp, "out"),
         verifyCi: true,
+        ...extra,
       });
       result = await session.run();
     });
@@ -187,4 +188,27 @@ Deno.test("a Java job's JDK runs in the sandbox; what this machine lacks (Maven'
   assert.match(job.steps[0].why!, /needs the network|mvn is not installed here/, steps);
   assert.doesNotMatch(job.steps[0].tail ?? "", /java\.security/);
   assert.equal(result.report.review?.verdict, "approve");
+});
+
+Deno.test("--home-toolchains lends the sandbox the user's rustup toolchain, read-only: a crate is verified with it", async () => {
+  const crate = {
+    "Cargo.toml": '[package]\nname = "crate"\nversion = "0.1.0"\nedition = "2021"\n',
+    "src/lib.rs":
+      "pub fn add(a: u8, b: u8) -> u8 {\n    a + b\n}\n\n#[test]\nfn adds() {\n    assert_eq!(add(1, 2), 3);\n}\n",
+  };
+  const without = (await verifyFiles(crate)).result.report.ciVerification![0];
+  assert.equal(without.steps[0].why, "cargo is not installed here");
+  const { result } = await verifyFiles(crate, { homeToolchains: true });
+  const [job] = result.report.ciVerification!;
+  const steps = job.steps.map((s) => `${s.name}: ${s.outcome} (${s.why ?? ""})\n${s.tail ?? ""}`)
+    .join("\n");
+  const home = Deno.env.get("HOME");
+  const hasRustup = await Deno.stat(`${home}/.cargo/bin/cargo`).then(() => true, () => false);
+  if (hasRustup) {
+    assert.equal(job.verdict, "verified", steps);
+    assert.equal(job.steps.at(-1)!.tests?.ran, 1, steps);
+  } else {
+    // No rustup in this home: still the honest answer, never "failed".
+    assert.equal(job.verdict, "unverified", steps);
+  }
 });

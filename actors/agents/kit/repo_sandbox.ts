@@ -6,6 +6,32 @@ export interface SandboxMode {
   network?: boolean;
   /** Programs from outside the system folders, by the name they run as: path on this machine. */
   tools?: Record<string, string>;
+  /**
+   * Toolchain folders of the user's home (`--home-toolchains`), shown read-only where they are;
+   * those named `bin` go on PATH.
+   */
+  homeToolchains?: string[];
+}
+
+/**
+ * The toolchain folders in this user's home: rustup's binaries and toolchains (not the rest of
+ * `~/.cargo`, which holds registry credentials), `~/.local/bin` and `~/go/bin`, where they exist.
+ */
+export async function homeToolchains(): Promise<string[]> {
+  const home = Deno.env.get("HOME");
+  if (!home) return [];
+  const found: string[] = [];
+  for (const dir of [".cargo/bin", ".rustup", ".local/bin", "go/bin"]) {
+    const path = `${home}/${dir}`;
+    if (await Deno.stat(path).then((s) => s.isDirectory, () => false)) found.push(path);
+  }
+  return found;
+}
+
+/** PATH inside the sandbox: lent tools, home toolchains' `bin` folders, the system's. */
+function pathFor(mode: SandboxMode, tools: boolean): string {
+  const bins = (mode.homeToolchains ?? []).filter((d) => d.endsWith("/bin"));
+  return [...(tools ? [TOOLS_DIR] : []), ...bins, PATH].join(":");
 }
 
 /** Where the tools given by path are found inside the sandbox. */
@@ -103,9 +129,17 @@ export async function sandboxedCommand(
   const tools = Object.entries(mode.tools ?? {});
   const io = { stdout: "piped", stderr: "piped", stdin: "null", signal } as const;
   const settings = Object.entries(mode.network ? networkSettings() : {});
+  // rustup's proxies find their toolchains by RUSTUP_HOME, not by the sandbox's HOME.
+  const rustup = (mode.homeToolchains ?? []).find((d) => d.endsWith("/.rustup"));
+  const env: Record<string, string> = {
+    PATH: pathFor(mode, tools.length > 0),
+    HOME: "/tmp",
+    ...(rustup ? { RUSTUP_HOME: rustup } : {}),
+    ...Object.fromEntries(settings),
+  };
   if (mode.unsandboxed) {
     const dirs = [...new Set(tools.map(([, path]) => path.slice(0, path.lastIndexOf("/"))))];
-    const env = { PATH: [...dirs, PATH].join(":"), HOME: "/tmp", ...Object.fromEntries(settings) };
+    env.PATH = [...dirs, pathFor(mode, false)].join(":");
     return new Deno.Command("sh", { args: ["-c", script], cwd: dir, clearEnv: true, env, ...io });
   }
   if (!(await sandboxAvailable())) {
@@ -123,6 +157,7 @@ export async function sandboxedCommand(
     "--tmpfs",
     "/tmp",
     ...tools.flatMap(([name, path]) => ["--ro-bind", path, `${TOOLS_DIR}/${name}`]),
+    ...(mode.homeToolchains ?? []).flatMap((d) => ["--ro-bind-try", d, d]),
     "--bind",
     dir,
     dir,
@@ -134,16 +169,11 @@ export async function sandboxedCommand(
       : []),
     // A CA bundle a setting names is seen where it says.
     ...settings.flatMap(([, v]) => v.startsWith("/") ? ["--ro-bind-try", v, v] : []),
-    ...settings.flatMap(([k, v]) => ["--setenv", k, v]),
     "--die-with-parent",
     "--new-session",
+    // bwrap applies these in order: the environment is cleared, then given only these.
     "--clearenv",
-    "--setenv",
-    "PATH",
-    tools.length ? `${TOOLS_DIR}:${PATH}` : PATH,
-    "--setenv",
-    "HOME",
-    "/tmp",
+    ...Object.entries(env).flatMap(([k, v]) => ["--setenv", k, v]),
     "sh",
     "-c",
     script,

@@ -71,7 +71,7 @@ export async function writeTests(
   const { repo, maxAttempts, testTimeoutMs: timeoutMs } = inputs;
   const scratch = join(inputs.scratch, "tests");
   const detection = deps.detect as Detection;
-  const mode = { unsandboxed: inputs.unsandboxed };
+  const mode = { unsandboxed: inputs.unsandboxed, homeToolchains: inputs.homeToolchains };
   const messages: ChatMessage[] = [
     {
       role: "system",
