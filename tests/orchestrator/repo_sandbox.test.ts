@@ -110,3 +110,25 @@ Deno.test("a JDK runs inside the sandbox: javac compiles and java runs (its secu
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("with the network allowed, the user's proxy and CA settings reach the sandbox, and the CA file they name is readable there", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "troupe-proxy-" });
+  const ca = join(dir, "..", `troupe-ca-${crypto.randomUUID()}.pem`);
+  await Deno.writeTextFile(ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+  Deno.env.set("HTTPS_PROXY", "http://127.0.0.1:3128");
+  Deno.env.set("NODE_EXTRA_CA_CERTS", ca);
+  try {
+    const script = 'echo "proxy=$HTTPS_PROXY"; head -1 "$NODE_EXTRA_CA_CERTS"';
+    const open = await runSandboxed(dir, script, { network: true }, 30_000);
+    assert.equal(open.code, 0, open.output);
+    assert.match(open.output, /proxy=http:\/\/127\.0\.0\.1:3128\n-----BEGIN CERTIFICATE-----/);
+    // Without the network nothing of it is passed in.
+    const closed = await runSandboxed(dir, 'echo "proxy=$HTTPS_PROXY"', {}, 30_000);
+    assert.match(closed.output, /^proxy=$/m);
+  } finally {
+    Deno.env.delete("HTTPS_PROXY");
+    Deno.env.delete("NODE_EXTRA_CA_CERTS");
+    await Deno.remove(ca);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
