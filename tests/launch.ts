@@ -1,9 +1,10 @@
 /**
  * `deno task test` and `deno task bench`: sets up what they need from the system's packages
  * when it is missing (Chromium for the browser test, bubblewrap for the repository and plugin
- * sandboxes, a JDK, python3-venv and make for the CI verifier), says clearly what it could not
- * install, then runs the suite or the benchmarks with the permissions of deno.json's `troupe`
- * task (the one list), the network narrowed to 127.0.0.1. Its exit code is theirs.
+ * sandboxes, a JDK, python3-venv, make, Elixir, PHP, Composer and Bundler for the CI verifier),
+ * says clearly what it could not install, then runs the suite or the benchmarks with the
+ * permissions of deno.json's `troupe` task (the one list), the network narrowed to 127.0.0.1. Its
+ * exit code is theirs.
  */
 import { parseArgs } from "node:util";
 import { taskPermissions } from "./cli_helpers.ts";
@@ -21,6 +22,11 @@ const SYSTEM_PACKAGES: { file: string; debian: string; why: string }[] = [
     why: "--verify-ci of Python projects",
   },
   { file: "/usr/bin/make", debian: "make", why: "--verify-ci of a Makefile's test target" },
+  { file: "/usr/bin/mix", debian: "elixir", why: "--verify-ci of Elixir projects" },
+  { file: "/usr/bin/php", debian: "php-cli", why: "--verify-ci of PHP projects" },
+  { file: "/usr/share/doc/php-mbstring", debian: "php-mbstring", why: "Composer" },
+  { file: "/usr/bin/composer", debian: "composer", why: "--verify-ci of PHP projects" },
+  { file: "/usr/bin/bundle", debian: "ruby-bundler", why: "--verify-ci of Ruby projects" },
 ];
 
 /** The `--allow-*` flags of the `troupe` task, with the network narrowed to 127.0.0.1. */

@@ -212,3 +212,33 @@ Deno.test("--home-toolchains lends the sandbox the user's rustup toolchain, read
     assert.equal(job.verdict, "unverified", steps);
   }
 });
+
+Deno.test("Elixir and PHP projects are verified with the system's toolchains; a Ruby install that needs rubygems.org could not run here", async () => {
+  const { result, md } = await verifyFiles({
+    "ex/mix.exs":
+      'defmodule Ex.MixProject do\n  use Mix.Project\n  def project, do: [app: :ex, version: "0.1.0", deps: []]\nend\n',
+    "ex/lib/ex.ex": "defmodule Ex do\n  def add(a, b), do: a + b\nend\n",
+    "ex/test/test_helper.exs": "ExUnit.start()\n",
+    "ex/test/ex_test.exs":
+      'defmodule ExTest do\n  use ExUnit.Case\n  test "adds", do: assert(Ex.add(1, 2) == 3)\nend\n',
+    "php/composer.json": JSON.stringify({
+      name: "a/b",
+      require: { php: ">=8.1" },
+      scripts: { test: "php tests/run.php" },
+    }),
+    "php/tests/run.php":
+      '<?php\n$ok = 1 + 2 === 3;\necho $ok ? "OK (1 test, 1 assertion)\\n" : "FAILURES!\\n";\nexit($ok ? 0 : 1);\n',
+    "rb/Gemfile": 'source "https://rubygems.org"\ngem "rake"\ngem "minitest"\n',
+    "rb/Rakefile": 'require "rake/testtask"\nRake::TestTask.new(:test)\n',
+  });
+  const verdicts = Object.fromEntries(
+    result.report.ciVerification!.map((j) => [j.job, [j.verdict, j.steps.map((s) => s.outcome)]]),
+  );
+  const detail = md.slice(md.indexOf("## CI verified here"));
+  assert.deepEqual(verdicts["elixir-ex"], ["verified", ["passed", "passed", "passed"]], detail);
+  assert.deepEqual(verdicts["php-php"], ["verified", ["passed", "passed"]], detail);
+  assert.deepEqual(verdicts["ruby-rb"], ["unverified", ["not run", "not run"]], detail);
+  assert.match(detail, /- Test `mix test`: passed \(1 run, 1 passed, 0 failed: mix test\)/);
+  assert.match(detail, /Install `bundle install`: not run \(it needs the network/);
+  assert.equal(result.report.review?.verdict, "approve");
+});

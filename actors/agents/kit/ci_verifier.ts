@@ -111,7 +111,7 @@ export function repairFor(
 }
 
 const NETWORK =
-  /ENOTFOUND|EAI_AGAIN|getaddrinfo|ECONNREFUSED|network is unreachable|Could not resolve host|Temporary failure in name resolution|Unknown host|UnknownHostException/i;
+  /ENOTFOUND|EAI_AGAIN|getaddrinfo|ECONNREFUSED|network is unreachable|Could not resolve host|Temporary failure in name resolution|Unknown host|UnknownHostException|Could not reach host/i;
 
 /**
  * Failures of this machine or its sandbox, not of the project: a hosted runner would not meet
@@ -121,6 +121,10 @@ const MACHINE: [RegExp, string][] = [
   [/externally-managed-environment/, "this machine's Python refuses installs (PEP 668)"],
   [/Error loading java\.security file/, "the JDK could not read its security settings here"],
   [/^bwrap: .*$/m, "the sandbox could not start the command"],
+  [
+    /The iconv OR mbstring extension is required/,
+    "this machine's PHP lacks mbstring (php-mbstring)",
+  ],
   [
     /NoSuchFileException: \/(etc|usr|opt)\/\S+/,
     "a file of this machine's toolchain is not in the sandbox",

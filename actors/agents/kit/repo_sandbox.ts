@@ -52,6 +52,7 @@ const SYSTEM = [
   "/etc/ld.so.cache",
   "/etc/maven", // Debian's Maven reads its m2.conf here
   "/etc/gradle",
+  "/etc/php", // PHP's extensions are enabled by its conf.d files
   // Debian's JDKs read their security settings here (`Error loading java.security file`).
   ...Array.from({ length: 23 }, (_, i) => `/etc/java-${i + 8}-openjdk`),
 ];
@@ -134,6 +135,8 @@ export async function sandboxedCommand(
   const env: Record<string, string> = {
     PATH: pathFor(mode, tools.length > 0),
     HOME: "/tmp",
+    // Run as root (as in CI containers), Composer refuses to run a project's scripts without it.
+    COMPOSER_ALLOW_SUPERUSER: "1",
     ...(rustup ? { RUSTUP_HOME: rustup } : {}),
     ...Object.fromEntries(settings),
   };
