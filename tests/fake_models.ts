@@ -13,6 +13,10 @@ export type Behaviour =
     usage?: { input: number; output: number };
     /** Wait this long before answering (a slow provider). */
     delayMs?: number;
+    /** Send no token usage (as some local servers do). */
+    noUsage?: boolean;
+    /** Send the start of the answer, then nothing more until the client gives up. */
+    stall?: boolean;
   }
   | { kind: "status"; status: number; headers?: Record<string, string>; message?: string }
   | { kind: "garbage" }
@@ -91,7 +95,7 @@ export async function fakeOpenAI(script: Behaviour[]): Promise<FakeOpenAI> {
     }
     const model = b.model ?? String(body.model);
     if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
-    if (anthropic) return anthropicStream(b, model);
+    if (anthropic) return anthropicStream(b, model, req.signal);
     const id = `chatcmpl-${crypto.randomUUID().slice(0, 8)}`;
     const created = Math.floor(Date.now() / 1000);
     const chunk = (delta: Record<string, unknown>, finish: string | null, usage?: unknown) =>
@@ -111,7 +115,7 @@ export async function fakeOpenAI(script: Behaviour[]): Promise<FakeOpenAI> {
       chunk({ role: "assistant", content: "" }, null),
       ...pieces.map((p) => chunk({ content: p }, null)),
       chunk({}, "stop"),
-      ...(body.stream_options?.include_usage
+      ...(body.stream_options?.include_usage && !b.noUsage
         ? [chunk({}, null, {
           prompt_tokens: usage.input,
           completion_tokens: usage.output,
@@ -120,15 +124,7 @@ export async function fakeOpenAI(script: Behaviour[]): Promise<FakeOpenAI> {
         : []),
       "data: [DONE]\n\n",
     ];
-    return new Response(
-      new ReadableStream({
-        start(c) {
-          for (const e of events) c.enqueue(new TextEncoder().encode(e));
-          c.close();
-        },
-      }),
-      { headers: { "content-type": "text/event-stream" } },
-    );
+    return sse(events, b.stall ? 2 : undefined, req.signal);
   });
   const port = await ready.promise;
   const close = async () => {
@@ -151,7 +147,11 @@ export async function fakeOpenAI(script: Behaviour[]): Promise<FakeOpenAI> {
 }
 
 /** An answer as Anthropic's Messages API streams it. */
-function anthropicStream(b: Extract<Behaviour, { kind: "answer" }>, model: string): Response {
+function anthropicStream(
+  b: Extract<Behaviour, { kind: "answer" }>,
+  model: string,
+  signal: AbortSignal,
+): Response {
   const event = (type: string, data: Record<string, unknown>) =>
     `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
   const pieces = b.text.match(/.{1,16}/gs) ?? [""];
@@ -166,7 +166,7 @@ function anthropicStream(b: Extract<Behaviour, { kind: "answer" }>, model: strin
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: usage.input, output_tokens: 1 },
+        ...(b.noUsage ? {} : { usage: { input_tokens: usage.input, output_tokens: 1 } }),
       },
     }),
     event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
@@ -176,14 +176,29 @@ function anthropicStream(b: Extract<Behaviour, { kind: "answer" }>, model: strin
     event("content_block_stop", { index: 0 }),
     event("message_delta", {
       delta: { stop_reason: "end_turn", stop_sequence: null },
-      usage: { output_tokens: usage.output },
+      ...(b.noUsage ? {} : { usage: { output_tokens: usage.output } }),
     }),
     event("message_stop", {}),
   ];
+  return sse(events, b.stall ? 3 : undefined, signal);
+}
+
+/**
+ * Server-sent events: all of them, or (a stall) the first `stallAfter` and then nothing until
+ * the client goes away.
+ */
+function sse(events: string[], stallAfter: number | undefined, signal: AbortSignal): Response {
   return new Response(
     new ReadableStream({
-      start(c) {
-        for (const e of events) c.enqueue(new TextEncoder().encode(e));
+      async start(c) {
+        const sent = stallAfter === undefined ? events : events.slice(0, stallAfter);
+        for (const e of sent) c.enqueue(new TextEncoder().encode(e));
+        if (stallAfter !== undefined) {
+          await new Promise<void>((resolve) => {
+            if (signal.aborted) resolve();
+            signal.addEventListener("abort", () => resolve());
+          });
+        }
         c.close();
       },
     }),

@@ -6,19 +6,29 @@ import Anthropic, {
 } from "@anthropic-ai/sdk";
 import type { z } from "zod";
 import type { ChatAnswer, ChatRequest, ModelProvider } from "./model_call.ts";
-import { headerReader, httpError, LlmError, retryAfterMs } from "./model_call.ts";
+import {
+  estimateTokens,
+  headerReader,
+  httpError,
+  LlmError,
+  retryAfterMs,
+  stalled,
+} from "./model_call.ts";
 
 /**
  * Anthropic's Messages API through the official `@anthropic-ai/sdk`, streamed: the answer's text
  * from `content_block_delta` events, input tokens from `message_start`, output tokens from
- * `message_delta`. System messages go in `system`, as the API wants; the API takes no
- * temperature (the model's default is used). The API has no JSON mode:
+ * `message_delta`. System messages go in `system`, as the API wants. No temperature is sent:
+ * the Messages API (as `@anthropic-ai/sdk` 1.10 models it) takes none. The API has no JSON mode:
  * a JSON answer is asked for in words (the planner does), and checked by the caller.
  */
 export class AnthropicProvider implements ModelProvider {
   readonly #client: Anthropic;
 
+  readonly #baseURL: string;
+
   constructor(readonly name: string, baseURL: string, apiKey: string, timeoutMs: number) {
+    this.#baseURL = baseURL;
     this.#client = new Anthropic({
       baseURL,
       apiKey: apiKey || "none",
@@ -65,23 +75,39 @@ export class AnthropicProvider implements ModelProvider {
           finishReason = event.delta?.stop_reason ?? finishReason;
         }
       }
-      if (input === undefined || output === undefined) {
-        throw new LlmError("llm_malformed", `${this.name} sent no token usage for ${model}`);
+      // The SDK ends the stream quietly when the time limit aborts it: a cut answer is no answer.
+      if (signal.aborted) throw stalled(this.name, model);
+      if (finishReason === null) {
+        throw new LlmError("llm_malformed", `${this.name} (${model}) ended its answer unfinished`);
       }
-      return { text, model: answered, inputTokens: input, outputTokens: output, finishReason };
+      // A server that sends no usage: the answer stands, its tokens estimated.
+      const estimated = input === undefined || output === undefined;
+      return {
+        text,
+        model: answered,
+        inputTokens: input ?? estimateTokens(system + messages.map((m) => m.content).join("\n")),
+        outputTokens: output ?? estimateTokens(text),
+        finishReason,
+        ...(estimated ? { tokensEstimated: true } : {}),
+      };
     } catch (err) {
-      throw classify(`${this.name} (${model})`, err);
+      // The gateway's time limit, reached while the answer streamed in: a stall is a timeout.
+      if (signal.aborted && !(err instanceof LlmError)) throw stalled(this.name, model);
+      throw classify(`${this.name} (${model})`, err, this.#baseURL);
     }
   }
 }
 
-function classify(at: string, err: unknown): LlmError {
+function classify(at: string, err: unknown, baseURL: string): LlmError {
   if (err instanceof LlmError) return err;
   if (err instanceof APIConnectionTimeoutError || err instanceof APIUserAbortError) {
     return new LlmError("llm_timeout", `${at} did not answer in time`);
   }
   if (err instanceof APIConnectionError) {
-    return new LlmError("llm_unreachable", `${at} could not be reached: ${err.message}`);
+    return new LlmError(
+      "llm_unreachable",
+      `${at} could not be reached at ${baseURL}: ${err.message}`,
+    );
   }
   if (err instanceof APIError) {
     const detail = err.message.replace(/\s+/g, " ").slice(0, 300);

@@ -59,6 +59,9 @@ export const RouteRule = z.strictObject({
 /** A routing rule, defaults filled in. */
 export type RouteRule = z.output<typeof RouteRule>;
 
+/** The roles that ask models: the planner, the coder and the test writer (`tester`). */
+export const MODEL_ROLES = ["planner", "coder", "tester"] as const;
+
 /** What `--llm-config FILE` holds: providers in order of preference, and prices. */
 export const LlmConfig = z.strictObject({
   providers: z.array(
@@ -81,6 +84,48 @@ export const LlmConfig = z.strictObject({
   roleBudgetsUsd: z.record(z.string(), z.number().positive()).default({}),
   /** Routing rules, first match wins; without one, providers in order and the ranking decide. */
   routes: z.array(RouteRule).default([]),
+}).superRefine((c, ctx) => {
+  // Names that mean nothing would be ignored without a word: each is refused, named.
+  const names = c.providers.map((p) => p.name);
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["providers", i, "name"],
+        message: `provider name "${n}" is used twice; give each provider its own name`,
+      });
+    }
+  });
+  const models = new Set(c.providers.flatMap((p) => p.models));
+  c.routes.forEach((r, i) =>
+    r.models.forEach((m, j) => {
+      if (!models.has(m)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["routes", i, "models", j],
+          message: `route names model "${m}", which no provider serves (${[...models].join(", ")})`,
+        });
+      }
+    })
+  );
+  for (const role of Object.keys(c.roleBudgetsUsd)) {
+    if (!(MODEL_ROLES as readonly string[]).includes(role)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["roleBudgetsUsd", role],
+        message: `no role "${role}" asks models; the roles are ${MODEL_ROLES.join(", ")}`,
+      });
+    }
+  }
+  c.routes.forEach((r, i) => {
+    if (r.role !== undefined && !(MODEL_ROLES as readonly string[]).includes(r.role)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["routes", i, "role"],
+        message: `no role "${r.role}" asks models; the roles are ${MODEL_ROLES.join(", ")}`,
+      });
+    }
+  });
 });
 /** An LLM configuration, defaults filled in. */
 export type LlmConfig = z.output<typeof LlmConfig>;
@@ -103,9 +148,43 @@ const DEFAULT_URL = {
   local: "",
 } as const;
 
-/** The environment variable a provider's key is read from. */
+/**
+ * The environment variable a provider's key is read from: the one it names, else its kind's
+ * usual one, except for a provider on the user's own machines (`local: true`), which gets no key
+ * unless it names one: the user's OpenAI key must not go to a server on the network.
+ */
 export function keyEnvOf(p: ProviderConfig): string {
-  return p.apiKeyEnv ?? KEY_ENV[p.kind];
+  return p.apiKeyEnv ?? (p.local ? "" : KEY_ENV[p.kind]);
+}
+
+/**
+ * What is wrong with the providers' settings as this environment completes them (a base URL that
+ * is no http(s) URL, from the configuration or its environment variable), each naming the
+ * provider, the value and where it came from; empty when they can be used.
+ */
+export function providerProblems(
+  config: LlmConfig,
+  env: (name: string) => string | undefined,
+): string[] {
+  const problems: string[] = [];
+  for (const p of config.providers) {
+    if (p.kind === "local") continue;
+    const url = baseUrlOf(p, env);
+    const from = p.baseUrl ? "its baseUrl" : env(URL_ENV[p.kind]) ? URL_ENV[p.kind] : "its default";
+    let ok = false;
+    try {
+      ok = ["http:", "https:"].includes(new URL(url).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      problems.push(
+        `provider ${p.name}: base URL "${url}" (from ${from}) is not an http(s) URL; ` +
+          `give one such as http://127.0.0.1:11434/v1`,
+      );
+    }
+  }
+  return problems;
 }
 
 /** A provider's base URL: configured, else its usual environment variable, else its own. */

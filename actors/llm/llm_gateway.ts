@@ -39,6 +39,8 @@ export const LlmCallRecord = z.object({
   costUsd: z.number().min(0),
   /** False when no price is known for the model: the cost is then 0. */
   priced: z.boolean(),
+  /** The provider sent no usage: the tokens (and so the cost) are estimated. */
+  tokensEstimated: z.boolean().optional(),
   durationMs: z.number().min(0),
   outcome: z.string(),
   error: z.string().nullable(),
@@ -184,6 +186,7 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
               outputTokens: answer.outputTokens,
               costUsd,
               priced: !!price || !!replayedFrom,
+              ...(answer.tokensEstimated ? { tokensEstimated: true } : {}),
               durationMs: Math.round(performance.now() - started),
               outcome: "ok",
               error: null,

@@ -41,6 +41,21 @@ export interface ChatAnswer {
   inputTokens: number;
   outputTokens: number;
   finishReason: string | null;
+  /** The provider sent no usage: the tokens are estimated (about four characters a token). */
+  tokensEstimated?: boolean;
+}
+
+/** A provider that began to answer and did not finish within the time limit: a timeout. */
+export function stalled(provider: string, model: string): LlmError {
+  return new LlmError(
+    "llm_timeout",
+    `${provider} (${model}) stalled: the answer did not end in time`,
+  );
+}
+
+/** Tokens estimated from text, where a provider does not count them (about 4 characters each). */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
 }
 
 /** Why a model call failed; the gateway's retries and fallbacks go by it. */

@@ -1,7 +1,14 @@
 import OpenAI from "openai";
 import type { z } from "zod";
 import type { ChatAnswer, ChatRequest, ModelProvider } from "./model_call.ts";
-import { headerReader, httpError, LlmError, retryAfterMs } from "./model_call.ts";
+import {
+  estimateTokens,
+  headerReader,
+  httpError,
+  LlmError,
+  retryAfterMs,
+  stalled,
+} from "./model_call.ts";
 
 /**
  * OpenAI-compatible chat completions through the official `openai` client: OpenAI itself, and
@@ -13,7 +20,10 @@ import { headerReader, httpError, LlmError, retryAfterMs } from "./model_call.ts
 export class OpenAIProvider implements ModelProvider {
   readonly #client: OpenAI;
 
+  readonly #baseURL: string;
+
   constructor(readonly name: string, baseURL: string, apiKey: string, timeoutMs: number) {
+    this.#baseURL = baseURL;
     this.#client = new OpenAI({
       baseURL,
       apiKey: apiKey || "none",
@@ -53,24 +63,31 @@ export class OpenAIProvider implements ModelProvider {
         }
         if (choice?.finish_reason) finishReason = choice.finish_reason;
       }
-      if (!usage) {
-        throw new LlmError("llm_malformed", `${this.name} sent no token usage for ${model}`);
+      // The SDK ends the stream quietly when the time limit aborts it: a cut answer is no answer.
+      if (signal.aborted) throw stalled(this.name, model);
+      if (finishReason === null) {
+        throw new LlmError("llm_malformed", `${this.name} (${model}) ended its answer unfinished`);
       }
+      // Servers that send no usage (some local ones): the answer stands, its tokens estimated.
       return {
         text,
         model: answered,
-        inputTokens: usage.prompt_tokens,
-        outputTokens: usage.completion_tokens,
+        inputTokens: usage?.prompt_tokens ??
+          estimateTokens(request.messages.map((m) => m.content).join("\n")),
+        outputTokens: usage?.completion_tokens ?? estimateTokens(text),
         finishReason,
+        ...(usage ? {} : { tokensEstimated: true }),
       };
     } catch (err) {
-      throw classify(this.name, model, err);
+      // The gateway's time limit, reached while the answer streamed in: a stall is a timeout.
+      if (signal.aborted && !(err instanceof LlmError)) throw stalled(this.name, model);
+      throw classify(this.name, model, err, this.#baseURL);
     }
   }
 }
 
 /** Maps the client's errors to the kinds the gateway acts on. */
-function classify(provider: string, model: string, err: unknown): LlmError {
+function classify(provider: string, model: string, err: unknown, baseURL: string): LlmError {
   if (err instanceof LlmError) return err;
   const at = `${provider} (${model})`;
   // The only signal passed in is the gateway's time limit.
@@ -78,7 +95,10 @@ function classify(provider: string, model: string, err: unknown): LlmError {
     return new LlmError("llm_timeout", `${at} did not answer in time`);
   }
   if (err instanceof OpenAI.APIConnectionError) {
-    return new LlmError("llm_unreachable", `${at} could not be reached: ${err.message}`);
+    return new LlmError(
+      "llm_unreachable",
+      `${at} could not be reached at ${baseURL}: ${err.message}`,
+    );
   }
   if (err instanceof OpenAI.APIError) {
     const detail = err.message.replace(/\s+/g, " ").slice(0, 300);

@@ -98,6 +98,9 @@ export interface RunResult {
   /** Why the run was cancelled, when it was. */
   cancelled?: string;
   plannedBy: PlannedBy;
-  /** True when every task completed, the project's tests (if run) passed, nothing was refused. */
+  /**
+   * True when every task completed, the project's tests (if run) passed, nothing was refused, and
+   * a model answered when one was asked for.
+   */
   ok: boolean;
 }

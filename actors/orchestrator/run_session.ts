@@ -11,6 +11,7 @@ import {
   tailoredPreset,
 } from "../../policies/mod.ts";
 import { parseOrThrow, TroupeError } from "../../runtime/errors.ts";
+import { LlmConfig, providerProblems } from "../llm/llm_config.ts";
 import { recordedAnswers } from "../llm/llm_events.ts";
 import { planRun, type RunOptions } from "../planning/offline_task_planner.ts";
 import { validatePlan } from "../tasks/task_graph.ts";
@@ -110,6 +111,17 @@ export class RunSession {
           { runId: from },
         );
       }
+    }
+    // Provider settings this environment completes (a base URL from OPENAI_BASE_URL) are
+    // checked before anything runs, each problem named.
+    const problems = llm && !request.replayModels
+      ? providerProblems(LlmConfig.parse(llm), (name) => Deno.env.get(name))
+      : [];
+    if (problems.length > 0) {
+      throw new TroupeError(
+        "invalid_spec",
+        `the model configuration cannot be used: ${problems.join("; ")}`,
+      );
     }
     const runId = newRunId();
     const settings: RunSettings = {
@@ -346,8 +358,10 @@ export class RunSession {
       applied,
       ...ends,
       plannedBy,
-      // A run whose own tests failed did not succeed, whatever else it did.
-      ok: outcome.dead.length === 0 && !refused && !cancelled && !testsFailed(report),
+      // A run whose own tests failed did not succeed, whatever else it did; nor one that asked
+      // for a model that never answered (its offline fallback ran, and the report says why).
+      ok: outcome.dead.length === 0 && !refused && !cancelled && !testsFailed(report) &&
+        !(settings.llm && this.#spend.answered === 0),
     };
   }
 }

@@ -23,10 +23,13 @@ export class SpendMeter {
     byModel: {},
   };
   readonly byTask = new Map<string, TaskSpend>();
+  /** Calls a model answered (failed attempts are in `total.calls` too). */
+  answered = 0;
 
   /** Adds one model call. */
   add(record: LlmCallRecord): void {
     const model = record.responseModel ?? record.model;
+    if (record.outcome === "ok") this.answered++;
     const by = this.total.byModel[model] ??= {
       calls: 0,
       inputTokens: 0,

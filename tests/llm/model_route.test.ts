@@ -17,7 +17,7 @@ const config = LlmConfig.parse({
     },
   ],
   budgetUsd: 1,
-  routes: [{ role: "coder", models: ["sonnet"] }, { role: "reviewer", maxLatencyMs: 500 }],
+  routes: [{ role: "coder", models: ["sonnet"] }, { role: "tester", maxLatencyMs: 500 }],
 });
 const request = (over: Record<string, unknown> = {}) =>
   ChatRequest.parse({
@@ -98,7 +98,7 @@ Deno.test("routing: a task stays with the provider that answered it; slow ones g
   );
   const latency = new Map([["cloud", 900], ["claude", 700]]);
   assert.deepEqual(
-    names(routeCall(config, config.providers, request({ role: "reviewer" }), state({ latency }))),
+    names(routeCall(config, config.providers, request({ role: "tester" }), state({ latency }))),
     ["box:qwen", "claude:sonnet", "cloud:big"],
   );
 });

@@ -3,10 +3,13 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
 import type { GeneratedFile } from "../../tasks/repo_facts.ts";
 
-/** The unified diff in a model's answer: a ```diff block, or the answer itself. */
+/**
+ * The unified diff in a model's answer: a ```diff block, or the answer itself. Only blank lines
+ * before it and line ends after it go: a last context line is a single space, and is kept.
+ */
 export function extractPatch(text: string): string {
-  const fenced = text.match(/```(?:diff|patch)?\s*\n([\s\S]*?)```/);
-  return (fenced ? fenced[1] : text).trim() + "\n";
+  const fenced = text.match(/```(?:diff|patch)?[ \t]*\n([\s\S]*?)```/);
+  return (fenced ? fenced[1] : text).replace(/^(?:[ \t]*\n)+/, "").replace(/\n+$/, "") + "\n";
 }
 
 const stripPrefix = (name: string | undefined) =>
