@@ -282,7 +282,8 @@ export class Orchestrator {
       }
       for (const task of [...pending.values()]) {
         const blocker = task.dependsOn.find((d) =>
-          dead.some((x) => x.taskId === d) || skipped.some((x) => x.taskId === d)
+          !task.optional.includes(d) &&
+          (dead.some((x) => x.taskId === d) || skipped.some((x) => x.taskId === d))
         );
         if (blocker) {
           pending.delete(task.id);
@@ -296,7 +297,10 @@ export class Orchestrator {
           progress(`${task.id} skipped: ${reason}`);
           continue;
         }
-        if (running.size >= limit || !task.dependsOn.every((d) => outputs.has(d))) continue;
+        const ready = task.dependsOn.every((d) =>
+          outputs.has(d) || (task.optional.includes(d) && finished(d))
+        );
+        if (running.size >= limit || !ready) continue;
         pending.delete(task.id);
         running.set(task.id, execute(task).finally(() => running.delete(task.id)));
       }

@@ -32,6 +32,9 @@ const NEEDS: Record<string, string[]> = {
   write_tests: ["scan", "detect"],
 };
 
+/** Model steps a run can do without: their failure is reported, not a reason to skip others. */
+const OPTIONAL_STEPS = ["code", "write_tests"];
+
 /** The steps whose files (or, for the tests, verdict) the reviewer must see when in a plan. */
 const PRODUCERS = ["generate_ci", "write_docs", "code", "write_tests", "test", "verify_ci"];
 
@@ -209,8 +212,17 @@ function check(
     }
     planned.push({ ...step, dependsOn: t.dependsOn });
   }
+  // The tests are written for the code the coder produced (when it does not wait for them), and
+  // a model step that fails neither skips them nor hides the rest from review.
+  const code = planned.find((t) => t.kind === "code");
+  const tests = planned.find((t) => t.kind === "write_tests");
+  if (code && tests && !(code.dependsOn ?? []).includes(tests.id)) {
+    tests.dependsOn = [...new Set([...(tests.dependsOn ?? []), code.id])];
+    tests.optional = [code.id];
+  }
   const review = planned.find((t) => t.kind === "review");
   if (review) {
+    review.optional = (review.dependsOn ?? []).filter((d) => OPTIONAL_STEPS.includes(d));
     const unreviewed = planned.filter((t) =>
       PRODUCERS.includes(t.kind) && !(review.dependsOn ?? []).includes(t.id)
     );

@@ -27,6 +27,11 @@ export function validatePlan(
     for (const d of t.dependsOn) {
       if (!byId.has(d)) problems.push(`task ${t.id}: depends on "${d}", which is not in the plan`);
     }
+    for (const d of t.optional) {
+      if (!t.dependsOn.includes(d)) {
+        problems.push(`task ${t.id}: "${d}" is optional but not in dependsOn; add it there`);
+      }
+    }
     if (!capabilities.has(t.capability)) {
       problems.push(
         `task ${t.id}: no agent has capability "${t.capability}" (known: ${

@@ -15,6 +15,11 @@ export const TaskPacket = z.strictObject({
   capability: z.string().min(1),
   inputs: z.record(z.string(), z.unknown()).default({}),
   dependsOn: z.array(z.string()).default([]),
+  /**
+   * Dependencies this task waits for but can do without: one that fails or is skipped does not
+   * skip this task, which then runs without its output (the review of an optional model step).
+   */
+  optional: z.array(z.string()).default([]),
   priority: z.enum(["high", "normal", "low"]).default("normal"),
   timeoutMs: z.number().int().positive().max(3_600_000).default(60_000),
   retry: RetryPolicy.default({ maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 5_000 }),

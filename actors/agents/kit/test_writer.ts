@@ -52,11 +52,35 @@ async function mutants(root: string, files: string[], max = 6) {
   return out;
 }
 
+/** Test files by their usual names: the project's own, which the new tests are judged without. */
+const TEST_FILE = /[._-](test|spec)\.[a-z]+$|_test\.(go|py)$|(^|\/)test_[^/]+\.py$/;
+
 /**
- * The test writer: asks the model for new tests (a unified diff adding test files), applies them
- * to a scratch copy, and keeps them only if they pass against the code as it is and fail against
- * at least one deliberately broken copy of the code they test (a mutant), so a test that asserts
- * nothing is not kept. What is wrong goes back to the model, within `maxAttempts`.
+ * The code the tests are for, in `dir`: the repository with the coder's patch when there is one
+ * (the tests are written for the code the coder produced), without the project's own test files,
+ * so that only the new tests are judged.
+ */
+async function codeWithoutTests(
+  repo: string,
+  dir: string,
+  scan: ScanResult,
+  codePatch: string | undefined,
+): Promise<void> {
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await copyTree(repo, dir);
+  if (codePatch) await applyUnifiedDiff(dir, codePatch);
+  for (const f of scan.files) {
+    if (TEST_FILE.test(f.path)) await Deno.remove(join(dir, f.path)).catch(() => {});
+  }
+}
+
+/**
+ * The test writer: asks the model for new tests (a unified diff adding test files) and judges
+ * them alone, on the code the coder produced (or the code as it is) with the project's own tests
+ * removed: they are kept only if they run, pass, and fail against at least one deliberately
+ * broken copy of the code they test (a mutant). A test that asserts nothing catches no mutant on
+ * its own, whatever the project's tests catch; a failing test of the project's is not the new
+ * tests' failure. What is wrong goes back to the model, within `maxAttempts`.
  */
 export async function writeTests(
   inputs: ModelStepInputs,
@@ -71,6 +95,9 @@ export async function writeTests(
   const { repo, maxAttempts, testTimeoutMs: timeoutMs } = inputs;
   const scratch = join(inputs.scratch, "tests");
   const detection = deps.detect as Detection;
+  const scan = deps.scan as ScanResult;
+  // The coder's change, when the plan has one and it succeeded (an optional dependency).
+  const codePatch = (deps.code as { patch?: string } | undefined)?.patch;
   const mode = { unsandboxed: inputs.unsandboxed, homeToolchains: inputs.homeToolchains };
   const messages: ChatMessage[] = [
     {
@@ -79,12 +106,17 @@ export async function writeTests(
         "You write tests for troupe, a team of software-development agents.",
         "Add tests for the goal. Answer with one unified diff in a ```diff block that only adds",
         "test files (--- /dev/null, +++ b/PATH), in the project's test framework and folder.",
-        "Tests must pass on the current code and must fail if the code they test is broken.",
+        "Your tests are run on their own: they must pass on the code and must fail if the code",
+        "they test is broken.",
       ].join("\n"),
     },
     {
       role: "user",
-      content: `Goal: ${inputs.goal}\n\n${await repositoryContext(repo, deps.scan as ScanResult)}`,
+      content: `Goal: ${inputs.goal}\n\n${await repositoryContext(repo, scan)}` +
+        (codePatch
+          ? "\n\nThe coder changed the code with this patch; test the code as it is after it " +
+            `(the project's own tests are set aside):\n\n\`\`\`diff\n${codePatch}\`\`\``
+          : ""),
     },
   ];
   let last = "";
@@ -94,8 +126,7 @@ export async function writeTests(
     const patch = extractPatch(reply.text);
     let feedback: string;
     try {
-      await Deno.remove(scratch, { recursive: true }).catch(() => {});
-      await copyTree(repo, scratch);
+      await codeWithoutTests(repo, scratch, scan, codePatch);
       const files = await applyUnifiedDiff(scratch, patch);
       const changed = files.filter((f) => f.mode !== "create");
       if (changed.length > 0) {
@@ -103,10 +134,16 @@ export async function writeTests(
           `it changes ${changed.map((f) => f.path).join(", ")}; only add new test files`,
         );
       }
-      const passing = await runTests(scratch, detection, timeoutMs, mode);
-      if (passing.some((t) => !t.passed)) {
-        feedback = "Your tests fail against the current code:\n" +
-          passing.filter((t) => !t.passed).map((t) => `$ ${t.command}\n${t.tail}`).join("\n");
+      const alone = await runTests(scratch, detection, timeoutMs, mode);
+      const code = codePatch ? "the code with the coder's change" : "the current code";
+      if (alone.some((t) => t.verdict === "failed")) {
+        feedback = `Your tests fail against ${code}:\n` +
+          alone.filter((t) => t.verdict === "failed").map((t) => `$ ${t.command}\n${t.tail}`)
+            .join("\n");
+      } else if (!alone.some((t) => t.verdict === "passed")) {
+        feedback = "The project's test command ran none of your tests (" +
+          alone.map((t) => `\`${t.command}\`: ${t.verdict}`).join("; ") +
+          "); put them where it finds tests.";
       } else {
         const sources = [...new Set(files.flatMap(importedSources))];
         const tried: WrittenTests["mutants"] = [];
