@@ -95,19 +95,28 @@ export const VIEWS: LedgerView[] = [
   },
   {
     name: "lessons",
-    about: "what worked and what failed: success rate per task kind, agent, model and plan",
+    about:
+      "what worked and what failed, from the runs' lessons: success rate per task kind, agent, model and plan",
     example:
       "SELECT kind, agent, model, success_rate FROM lessons WHERE tasks >= 3 ORDER BY success_rate DESC",
     sql: `CREATE OR REPLACE VIEW lessons AS
       SELECT kind, agent, coalesce(model, 'none') AS model, coalesce(plan, 'default') AS plan,
              count(*) AS tasks,
              count(*) FILTER (WHERE outcome = 'succeeded') AS succeeded,
-             count(*) FILTER (WHERE outcome = 'failed') AS failed,
+             count(*) FILTER (WHERE outcome = 'dead') AS failed,
              round(count(*) FILTER (WHERE outcome = 'succeeded') / count(*), 3) AS success_rate,
              avg(duration_ms) AS avg_duration_ms,
              CASE WHEN count(*) FILTER (WHERE outcome = 'succeeded') = count(*) THEN 'worked'
                   WHEN count(*) FILTER (WHERE outcome = 'succeeded') = 0 THEN 'failed'
                   ELSE 'mixed' END AS verdict
-      FROM task_outcomes WHERE outcome <> 'skipped' GROUP BY ALL`,
+      FROM (
+        SELECT json_extract_string(payload, '$.kind') AS kind,
+               json_extract_string(payload, '$.agent') AS agent,
+               json_extract_string(payload, '$.model') AS model,
+               json_extract_string(payload, '$.plan') AS plan,
+               json_extract_string(payload, '$.outcome') AS outcome,
+               CAST(json_extract_string(payload, '$.durationMs') AS DOUBLE) AS duration_ms
+        FROM events WHERE type = 'lesson'
+      ) WHERE outcome <> 'skipped' GROUP BY ALL`,
   },
 ];

@@ -144,7 +144,11 @@ export async function runWithModel(
       ],
       done: FACT_TASKS,
       capabilities: new Set(team.agents.capabilities()),
-      lessons: (await findLessons(ledger, settings.goal, 5, embedder)).map((l) =>
+      // What went before on work like this: the model steps and the plan, not the facts, which
+      // every run gathers the same way.
+      lessons: (await findLessons(ledger, settings.goal, 50, embedder)).filter((l) =>
+        !FACT_TASKS.includes(l.kind) && l.outcome !== "skipped"
+      ).slice(0, 5).map((l) =>
         `${l.kind} by ${l.model ?? l.agent ?? "?"} ${l.outcome}` +
         (l.errorClass ? ` (${l.errorClass})` : "") + ` for "${l.goal}"`
       ),

@@ -1,13 +1,16 @@
 import type { Ledger } from "../../ledger/mod.ts";
 import { Lesson } from "../llm/lessons.ts";
+import { LlmCall } from "../llm/llm_events.ts";
 import type { RunOutcome } from "./orchestrator.ts";
 import { TaskDead, TaskSkipped, TaskStarted, TaskSucceeded } from "./run_events.ts";
 import type { PlannedBy } from "./run_request.ts";
 import type { TaskSpend } from "./run_spend.ts";
 
 /**
- * Records a `lesson` per task of a run, and one for its planning: kind, agent, model, plan,
- * outcome, error class, duration, tokens and cost. The router ranks models by them next time.
+ * Records a `lesson` per task of a run, one for its planning, and one per model call that
+ * failed (a 500, a 429, a timeout: the model failed that kind of task, whoever answered after
+ * it): kind, agent, model, plan, outcome, error class, duration, tokens and cost. The router ranks
+ * models by them next time, so a failing provider is not tried first again.
  */
 export async function recordLessons(
   ledger: Ledger,
@@ -52,6 +55,24 @@ export async function recordLessons(
   for (const d of outcome.dead) add(d.taskId, kinds.get(d.taskId) ?? d.taskId, "dead", d.cause);
   for (const s of outcome.skipped) {
     add(s.taskId, kinds.get(s.taskId) ?? s.taskId, "skipped", s.reason);
+  }
+  for await (const e of ledger.events([LlmCall], { runId })) {
+    const call = e.payload;
+    if (call.outcome === "ok" || call.replayedFrom) continue;
+    const taskId = call.taskId ?? "plan";
+    lessons.push({
+      goal,
+      taskId,
+      kind: kinds.get(taskId) ?? taskId,
+      agent: call.role,
+      model: call.model,
+      plan,
+      outcome: "dead",
+      errorClass: call.outcome,
+      durationMs: call.durationMs,
+      tokens: 0,
+      costUsd: 0,
+    });
   }
   for (const l of lessons) {
     await ledger.record(Lesson, { runId, actor: "orchestrator", payload: l });

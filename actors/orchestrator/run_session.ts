@@ -303,7 +303,8 @@ export class RunSession {
   ): Promise<RunResult> {
     const { ledger, runId, settings, hooks } = this;
     const signal = this.#abort.signal;
-    if (settings.llm) {
+    // A replay repeats recorded answers: it is no new evidence, so it teaches nothing.
+    if (settings.llm && !settings.replayModels) {
       await recordLessons(
         ledger,
         { runId, goal: settings.goal },

@@ -99,6 +99,20 @@ async function seedLearning(ledger: Ledger): Promise<void> {
     "llama",
   ]] as const;
   for (const [i, [outcome, model]] of tasks.entries()) {
+    // What the run learned from the task: the lessons view reads these.
+    await e("orchestrator", "lesson", {
+      goal: "add CI",
+      taskId: `t${i}`,
+      kind: "ci_config",
+      agent: "ci",
+      model,
+      plan: "model",
+      outcome: outcome === "failed" ? "dead" : outcome,
+      errorClass: null,
+      durationMs: 100,
+      tokens: 10,
+      costUsd: 0,
+    });
     await e("ci", `task_${outcome}`, {
       taskId: `t${i}-${model}-${outcome}`,
       kind: "ci_config",
@@ -236,7 +250,7 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
     const exported = await cli(["ledger", "export", "--parquet", out, "--ledger", path, "--json"]);
     assert.equal(exported.code, 0, exported.stderr);
     const { file, events } = JSON.parse(exported.stdout);
-    assert.equal(events, 11);
+    assert.equal(events, 15);
     const db = await DuckDBInstance.create(":memory:");
     const conn = await db.connect();
     const back = (await conn.runAndReadAll(

@@ -154,3 +154,72 @@ Deno.test("with a local embedding model (transformers.js, a tiny model the test 
       await Deno.remove(tmp, { recursive: true });
     }
   }));
+
+Deno.test("a provider's failures are learned, replays teach nothing, the lessons view names models, and the planner is told of model steps, not facts", () =>
+  withLedger(async (ledger) => {
+    const PLAN = JSON.stringify({
+      tasks: [
+        { id: "plan_repairs", kind: "plan_repairs", dependsOn: ["assess"] },
+        { id: "generate_ci", kind: "generate_ci", dependsOn: ["detect", "plan_repairs"] },
+      ],
+    });
+    await using down = await fakeOpenAI([{ kind: "status", status: 500 }]);
+    await using up = await fakeOpenAI([{ kind: "answer", text: PLAN }]);
+    Deno.env.set("TROUPE_LESSON_KEY", "sk-lesson-test-0123456789");
+    const llm = {
+      providers: [
+        { name: "down", kind: "openai" as const, baseUrl: down.url, models: ["flaky-1"] },
+        { name: "up", kind: "openai" as const, baseUrl: up.url, models: ["steady-1"] },
+      ].map((p) => ({ ...p, apiKeyEnv: "TROUPE_LESSON_KEY", maxRetries: 0 })),
+      seed: 7,
+    };
+    const GO = new URL("../fixtures/repos/go_mod", import.meta.url).pathname;
+    const run = async (extra: Record<string, unknown> = {}) => {
+      const out = await Deno.makeTempDir({ prefix: "troupe-lessons-" });
+      try {
+        const session = await RunSession.start(ledger, {
+          repo: GO,
+          out,
+          goal: "add CI to this repository",
+          llm,
+          ...extra,
+        });
+        return await session.run();
+      } finally {
+        await Deno.remove(out, { recursive: true });
+      }
+    };
+    const first = await run();
+    const learned = [];
+    for await (const e of ledger.events([Lesson], { runId: first.runId })) learned.push(e.payload);
+    assert.ok(
+      learned.some((l) =>
+        l.kind === "plan" && l.model === "flaky-1" && l.outcome === "dead" &&
+        l.errorClass === "llm_unavailable"
+      ),
+      JSON.stringify(learned),
+    );
+    assert.ok(
+      learned.some((l) => l.kind === "plan" && l.model === "steady-1" && l.outcome === "succeeded"),
+    );
+    const view = await ledger.query(
+      "SELECT model, failed FROM lessons WHERE kind = 'plan' ORDER BY model",
+    );
+    assert.deepEqual(view.rows, [{ model: "flaky-1", failed: 1 }, {
+      model: "steady-1",
+      failed: 0,
+    }]);
+    const records = await modelRecords(ledger, "plan");
+    assert.deepEqual(records.find((r) => r.model === "flaky-1")?.failures, 1);
+
+    const replayed = await run({ replayModels: first.runId });
+    let replayLessons = 0;
+    for await (const _ of ledger.events([Lesson], { runId: replayed.runId })) replayLessons++;
+    assert.equal(replayLessons, 0, "a replay is no new evidence");
+
+    await run();
+    const prompt = (up.requests.at(-1)!.body as { messages: { content: string }[] }).messages
+      .map((m) => m.content).join("\n");
+    assert.match(prompt, /plan by flaky-1 dead \(llm_unavailable\)/);
+    assert.doesNotMatch(prompt, /\b(scan|detect|assess) by /);
+  }));
