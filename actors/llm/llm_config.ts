@@ -76,6 +76,8 @@ export const LlmConfig = z.strictObject({
   cooldownMs: z.number().int().min(0).default(30_000),
   /** Spend per run in US dollars; past it only local providers answer, or none. */
   budgetUsd: z.number().positive().optional(),
+  /** Spend per day (UTC) in US dollars over every run this ledger holds, as `budgetUsd`. */
+  dailyBudgetUsd: z.number().positive().optional(),
   /** A local embedding model (a transformers.js folder) for finding similar past lessons. */
   embeddings: z.strictObject({ modelDir: z.string().min(1) }).optional(),
   /** Seeds the model ranking, so that a run's choices can be repeated; random without. */

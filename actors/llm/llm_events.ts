@@ -33,3 +33,28 @@ export async function recordedAnswers(ledger: Ledger, runId: string): Promise<Re
   }
   return answers;
 }
+
+/**
+ * What was spent on models before a gateway starts, as its budgets count it: by run (`runId`),
+ * by run and role (`runId/role`) and today (UTC) over every run (`today`). A resumed run goes on
+ * from what it spent, and a day's budget holds across runs.
+ */
+export async function spentSoFar(
+  ledger: Ledger,
+  runId: string,
+  now = Date.now(),
+): Promise<Record<string, number>> {
+  const spent: Record<string, number> = {};
+  const midnight = Math.floor(now / 86_400_000) * 86_400_000;
+  for await (const e of ledger.events([LlmCall])) {
+    const cost = e.payload.costUsd;
+    if (cost === 0) continue;
+    if (e.ts >= midnight) spent.today = (spent.today ?? 0) + cost;
+    if (e.runId === runId) {
+      spent[runId] = (spent[runId] ?? 0) + cost;
+      const role = `${runId}/${e.payload.role}`;
+      spent[role] = (spent[role] ?? 0) + cost;
+    }
+  }
+  return spent;
+}

@@ -81,6 +81,8 @@ export interface GatewayArgs {
   config: LlmConfig;
   /** Answer from an earlier run's recorded answers; no model is asked. */
   replay?: { from: string; answers: RecordedAnswer[] };
+  /** What the ledger says was spent already (`spentSoFar`): budgets go on from it. */
+  spent?: Record<string, number>;
 }
 
 function makeProvider(p: ProviderConfig, key: string): ModelProvider {
@@ -102,7 +104,7 @@ function makeProvider(p: ProviderConfig, key: string): ModelProvider {
 export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
   messages: ChatRequest,
   init(args) {
-    const { replay, ...rest } = args as GatewayArgs;
+    const { replay, spent, ...rest } = args as GatewayArgs;
     const config = LlmConfig.parse(rest.config);
     const keys: string[] = [];
     // A replay keeps the providers' names and order, so routing goes as configured, and answers
@@ -118,7 +120,7 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
       config,
       providers,
       cooling: new Map(),
-      spent: new Map(),
+      spent: new Map(Object.entries(spent ?? {})),
       affinity: new Map(),
       latency: new Map(),
       keys,
@@ -199,6 +201,7 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
           spent.set(run, (spent.get(run) ?? 0) + costUsd);
           if (taskKey) affinity.set(taskKey, p.name);
           spent.set(roleKey, (spent.get(roleKey) ?? 0) + costUsd);
+          spent.set("today", (spent.get("today") ?? 0) + costUsd);
           return { ok: true, text: answer.text, model: answer.model, provider: p.name, costUsd };
         } catch (err) {
           const e = err instanceof LlmError
@@ -307,6 +310,7 @@ export function gatewaySpec(
   id: string,
   config: LlmConfig,
   replay?: GatewayArgs["replay"],
+  spent?: GatewayArgs["spent"],
 ): ActorSpecInput {
   const env = (name: string) => Deno.env.get(name);
   const hosts = new Set<string>();
@@ -325,7 +329,11 @@ export function gatewaySpec(
   return {
     id,
     behaviour: new URL(import.meta.url).href,
-    args: { config, ...(replay ? { replay } : {}) } satisfies GatewayArgs,
+    args: {
+      config,
+      ...(replay ? { replay } : {}),
+      ...(spent ? { spent } : {}),
+    } satisfies GatewayArgs,
     capabilities: ["llm.chat"],
     // The openai client probes a few variables and the platform when it loads.
     permissions: {

@@ -7,7 +7,8 @@ import {
   routeFor,
 } from "./llm_config.ts";
 import type { z } from "zod";
-import type { ChatRequest } from "./model_call.ts";
+import { type ChatRequest, estimateTokens } from "./model_call.ts";
+import { priceOf } from "./llm_config.ts";
 
 type Request = z.output<typeof ChatRequest>;
 
@@ -15,7 +16,10 @@ type Request = z.output<typeof ChatRequest>;
 export interface RouteState {
   /** Provider name → when it may be tried again (the gateway's clock). */
   cooling: ReadonlyMap<string, number>;
-  /** Spend so far, by run (`run`) and by run and role (`run/role`). */
+  /**
+   * Spend so far, by run (`run`), by run and role (`run/role`) and today over all runs (`today`),
+   * the ledger's figures included (a resumed run goes on from what it spent).
+   */
   spent: ReadonlyMap<string, number>;
   /** The provider that last answered each run's task (`run/task`). */
   affinity: ReadonlyMap<string, string>;
@@ -43,7 +47,7 @@ export function routeCall(
   providers: readonly ProviderConfig[],
   request: Pick<
     Request,
-    "role" | "localOnly" | "prefer" | "complexity" | "messages" | "runId" | "taskId"
+    "role" | "localOnly" | "prefer" | "complexity" | "messages" | "runId" | "taskId" | "maxTokens"
   >,
   state: RouteState,
 ): Route {
@@ -51,19 +55,35 @@ export function routeCall(
   const run = request.runId ?? "-";
   const roleKey = `${run}/${request.role}`;
   const roleBudget = config.roleBudgetsUsd[request.role];
-  const overBudget =
-    (config.budgetUsd !== undefined && (spent.get(run) ?? 0) >= config.budgetUsd) ||
-    (roleBudget !== undefined && (spent.get(roleKey) ?? 0) >= roleBudget);
+  // A call is judged before it is made, at its most: the prompt's tokens (estimated) and all the
+  // tokens it may answer with, at the dearest of the provider's models. The first call of a run
+  // cannot overshoot a budget either.
+  const promptTokens = estimateTokens(request.messages.map((m) => m.content).join("\n"));
+  const worst = (p: ProviderConfig) =>
+    Math.max(
+      0,
+      ...p.models.map((m) => {
+        const price = priceOf(config, m);
+        return price ? (promptTokens * price.input + request.maxTokens * price.output) / 1e6 : 0;
+      }),
+    );
+  const budgets: [string, number | undefined, number][] = [
+    ["the run's budget", config.budgetUsd, spent.get(run) ?? 0],
+    [`the ${request.role} budget`, roleBudget, spent.get(roleKey) ?? 0],
+    ["today's budget", config.dailyBudgetUsd, spent.get("today") ?? 0],
+  ];
+  const over = (p: ProviderConfig) =>
+    budgets.find(([, limit, used]) => limit !== undefined && used + worst(p) > limit);
   const allowed = providers.map((p, i) => ({ p, i })).filter(({ p }) =>
-    (!request.localOnly && !overBudget) || isLocal(p)
+    isLocal(p) || (!request.localOnly && !over(p))
   );
   if (allowed.length === 0) {
+    const [name, limit, used] = providers.map(over).find(Boolean) ?? budgets[0];
+    const est = Math.min(...providers.map(worst));
     const why = request.localOnly
       ? "the code is private and no local provider is configured"
-      : `the budget is spent ($${(spent.get(run) ?? 0).toFixed(4)} of $${
-        config.budgetUsd ?? roleBudget
-      }${roleBudget !== undefined ? ` for ${request.role}` : ""})` +
-        " and no local provider is configured";
+      : `${name} would be overspent ($${used.toFixed(4)} spent of $${limit}, and this call may ` +
+        `cost up to $${est.toFixed(4)}) and no local provider is configured`;
     return {
       ok: false,
       code: request.localOnly ? "llm_no_provider" : "llm_budget",

@@ -8,7 +8,13 @@ import {
   LLM_CALLS_TOPIC,
   type LlmCallRecord,
 } from "../llm/llm_gateway.ts";
-import { LlmCall, PlanAttempted, PlanFallback, recordedAnswers } from "../llm/llm_events.ts";
+import {
+  LlmCall,
+  PlanAttempted,
+  PlanFallback,
+  recordedAnswers,
+  spentSoFar,
+} from "../llm/llm_events.ts";
 import { findLessons, modelRecords, rankModels } from "../llm/lessons.ts";
 import { LocalEmbedder } from "../llm/local_embedder.ts";
 import { planWithModel, type RepoFacts } from "../planning/model_task_planner.ts";
@@ -80,7 +86,7 @@ export async function runWithModel(
     ? { from: settings.replayModels, answers: await recordedAnswers(ledger, settings.replayModels) }
     : undefined;
   await team.system.spawn(
-    gatewaySpec(gateway, settings.llm, replay),
+    gatewaySpec(gateway, settings.llm, replay, await spentSoFar(ledger, runId)),
     team.supervisor ? { supervisor: team.supervisor } : {},
   );
   const stop = team.system.subscribe(LLM_CALLS_TOPIC, (m) => {

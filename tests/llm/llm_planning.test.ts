@@ -348,17 +348,23 @@ Deno.test("a spent budget stops paying for models: the next call is refused with
         repo: GO,
         out: join(tmp, "out"),
         goal: "add CI to this repository",
-        llm: { ...llm(fake.url), budgetUsd: 0.001 },
+        // A call may cost up to 4096 answer tokens at $2 a million ($0.0082): the first fits
+        // the budget, the second would not once the first has spent $0.002.
+        llm: {
+          ...llm(fake.url),
+          prices: { "planner-1": { input: 0, output: 2 } },
+          budgetUsd: 0.009,
+        },
       });
       const result = await session.run();
       assert.equal(result.ok, true);
       assert.equal(fake.requests.length, 1, "no second paid call");
       assert.match(
         result.plannedBy.fallback!,
-        /could not be asked: no model may be asked: the budget is spent \(\$0\.0030 of \$0\.001\)/,
+        /no model may be asked: the run's budget would be overspent \(\$0\.0020 spent of \$0\.009, and this call may cost up to \$0\.0082\)/,
       );
       const spend = await ledger.query("SELECT sum(cost_usd) AS usd FROM llm_usage");
-      assert.deepEqual(spend.rows, [{ usd: 0.003 }]);
+      assert.deepEqual(spend.rows, [{ usd: 0.002 }]);
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

@@ -68,9 +68,44 @@ Deno.test("routing: a spent budget and private code leave only local providers, 
   );
   const remote = config.providers.slice(0, 2);
   const refused = routeCall(config, remote, request(), state({ spent }));
-  assert.ok(!refused.ok && refused.code === "llm_budget" && /budget is spent/.test(refused.error));
+  assert.ok(
+    !refused.ok && refused.code === "llm_budget" && /budget would be overspent/.test(refused.error),
+  );
   const privateCode = routeCall(config, remote, request({ localOnly: true }), state());
   assert.ok(!privateCode.ok && privateCode.code === "llm_no_provider");
+});
+
+Deno.test("routing: a call is judged at its most before it is made, so the first cannot overshoot; a day's budget spans runs", () => {
+  const priced = LlmConfig.parse({
+    providers: [{
+      name: "cloud",
+      kind: "openai",
+      baseUrl: "http://127.0.0.1:1/v1",
+      models: ["big"],
+    }],
+    prices: { big: { input: 0, output: 100 } },
+    budgetUsd: 0.5,
+    dailyBudgetUsd: 2,
+  });
+  // 4096 answer tokens at $100 a million: up to $0.41, within $0.50 with nothing spent.
+  assert.ok(routeCall(priced, priced.providers, request(), state()).ok);
+  const big = routeCall(priced, priced.providers, request({ maxTokens: 8000 }), state());
+  assert.ok(
+    !big.ok &&
+      /the run's budget would be overspent \(\$0\.0000 spent of \$0\.5, and this call may cost up to \$0\.8000\)/
+        .test(big.error),
+    JSON.stringify(big),
+  );
+  const today = routeCall(
+    priced,
+    priced.providers,
+    request(),
+    state({ spent: new Map([["today", 1.8]]) }),
+  );
+  assert.ok(
+    !today.ok && /today's budget would be overspent/.test(today.error),
+    JSON.stringify(today),
+  );
 });
 
 Deno.test("routing: cooling providers sit out until their time, unless all are cooling", () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { gatewaySpec, LLM_CALLS_TOPIC, type LlmCallRecord } from "../../actors/llm/llm_gateway.ts";
 import type { GatewayReply } from "../../actors/llm/llm_gateway.ts";
 import { LlmConfig } from "../../actors/llm/llm_config.ts";
+import { LlmCall, spentSoFar } from "../../actors/llm/llm_events.ts";
 import { RunSession } from "../../actors/mod.ts";
 import { TroupeError } from "../../runtime/errors.ts";
 import { fakeOpenAI } from "../fake_models.ts";
@@ -187,4 +188,65 @@ Deno.test("a model asked for that never answers: the offline plan runs, the reas
     } finally {
       await Deno.remove(out, { recursive: true });
     }
+  }));
+
+Deno.test("spending is kept in the ledger: a resumed run's gateway goes on from what the run spent, and a day's budget spans runs", () =>
+  withLedger(async (ledger) => {
+    const call = (runId: string, costUsd: number) =>
+      ledger.record(LlmCall, {
+        runId,
+        actor: "llm",
+        payload: {
+          runId,
+          taskId: "plan",
+          role: "planner",
+          system: "openai",
+          provider: "fake",
+          operation: "chat",
+          model: "m",
+          responseModel: "m",
+          inputTokens: 10,
+          outputTokens: 4000,
+          costUsd,
+          priced: true,
+          durationMs: 5,
+          outcome: "ok",
+          error: null,
+          attempt: 1,
+          request: [],
+          response: "{}",
+        },
+      });
+    await call("run-a", 0.008);
+    await call("run-b", 0.5);
+    const spent = await spentSoFar(ledger, "run-a");
+    assert.deepEqual(spent, { "run-a": 0.008, "run-a/planner": 0.008, today: 0.508 });
+
+    await using fake = await fakeOpenAI([{ kind: "answer", text: "ok" }]);
+    const config = LlmConfig.parse({
+      providers: [{
+        name: "fake",
+        kind: "openai",
+        baseUrl: fake.url,
+        apiKeyEnv: "TROUPE_TRUST_KEY",
+        models: ["m"],
+      }],
+      prices: { m: { input: 0, output: 2 } },
+      budgetUsd: 0.009,
+    });
+    await withSystem(async (system) => {
+      const gw = await system.spawn(gatewaySpec("llm", config, undefined, spent));
+      const reply = await gw.ask<GatewayReply>({
+        type: "chat",
+        role: "planner",
+        messages: [{ role: "user", content: "plan" }],
+        runId: "run-a",
+        taskId: "plan",
+      }, { timeoutMs: 30_000 });
+      assert.ok(
+        !reply.ok && /\$0\.0080 spent of \$0\.009/.test(reply.error),
+        JSON.stringify(reply),
+      );
+      assert.equal(fake.requests.length, 0);
+    });
   }));
