@@ -77,6 +77,7 @@ export async function runWithModel(
     resource: settings.repo,
   });
   const localOnly = !["allow", "log", "alert"].includes(privacy.effect);
+  const privateTo = localOnly ? { localOnly: privacy.reason } : {};
   if (localOnly) {
     p.onNews?.(
       `the repository is private to models (${privacy.reason}); only local providers are asked`,
@@ -103,7 +104,7 @@ export async function runWithModel(
     await p.recordPlan(facts);
     const first = await p.run(facts);
     if (first.dead.length > 0 || p.signal.aborted) {
-      return { outcome: first, plannedBy: { source: "offline" } };
+      return { outcome: first, plannedBy: { source: "offline", ...privateTo } };
     }
     for (const [id, output] of first.outputs) p.completed.set(id, output);
     // How much the model's tasks ask, by the repository's size: the router's rules read it.
@@ -184,7 +185,7 @@ export async function runWithModel(
       await p.recordPlan(p.offline);
       return {
         outcome: await p.run(p.offline),
-        plannedBy: { source: "offline", fallback: proposal.fallback },
+        plannedBy: { source: "offline", fallback: proposal.fallback, ...privateTo },
       };
     }
     await p.recordPlan(proposal.plan, {
@@ -194,7 +195,7 @@ export async function runWithModel(
     });
     return {
       outcome: await p.run(proposal.plan),
-      plannedBy: { source: "model", model: proposal.model },
+      plannedBy: { source: "model", model: proposal.model, ...privateTo },
     };
   } finally {
     stop();

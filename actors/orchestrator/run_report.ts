@@ -21,6 +21,16 @@ import {
 import type { TestRun } from "../agents/kit/run_tests.ts";
 import { noTestWhy } from "../agents/kit/test_count.ts";
 
+/** Who planned a run. */
+export type PlannedBy = {
+  source: "offline" | "model";
+  model?: string;
+  /** Why the model's plan was not used. */
+  fallback?: string;
+  /** Why only local providers were asked (privacy by policy), when so. */
+  localOnly?: string;
+};
+
 /** What a run found and made, as `report.json` holds it. */
 export interface RunReport {
   runId: string;
@@ -37,8 +47,10 @@ export interface RunReport {
   review?: Review;
   /** The project's own tests (`--run-tests`), each with its verdict and what its runner said. */
   tests?: TestRun[];
-  /** The coder's change, when a model wrote one: attempts, the model, and its tests. */
-  code?: { attempts: number; model: string; tests: unknown };
+  /** The coder's change, when a model wrote one: attempts, the model, its files and its tests. */
+  code?: { attempts: number; model: string; files: string[]; tests: TestRun[] };
+  /** Who planned the run (offline or a model), why a model's plan fell back, privacy. */
+  plannedBy?: PlannedBy;
   /** The proposed CI jobs run here (`--verify-ci`). */
   ciVerification?: JobVerification[];
   /** Projects that get no CI job, and why. */
@@ -61,6 +73,8 @@ export interface ModelSpend {
     string,
     { calls: number; inputTokens: number; outputTokens: number; costUsd: number }
   >;
+  /** Models that answered with no known price: counted at $0. */
+  unpriced?: string[];
 }
 
 export function buildReport(
@@ -69,6 +83,7 @@ export function buildReport(
   repo: string,
   outcome: RunOutcome,
   cost?: ModelSpend,
+  plannedBy?: PlannedBy,
 ): { report: RunReport; files: GeneratedFile[] } {
   const out = outcome.outputs;
   const scan = out.get("scan") as ScanResult | undefined;
@@ -100,7 +115,17 @@ export function buildReport(
       generated: files.map((f) => ({ path: f.path, mode: f.mode, reason: f.reason })),
       review: out.get("review") as Review | undefined,
       tests: out.get("test") as TestRun[] | undefined,
-      ...(code ? { code: { attempts: code.attempts, model: code.model, tests: code.tests } } : {}),
+      ...(code
+        ? {
+          code: {
+            attempts: code.attempts,
+            model: code.model,
+            files: code.files.map((f) => f.path),
+            tests: code.tests,
+          },
+        }
+        : {}),
+      ...(plannedBy ? { plannedBy } : {}),
       ...(cost ? { cost } : {}),
       ...(verified ? { ciVerification: verified.jobs } : {}),
       ...(detection?.skipped?.length ? { skippedProjects: detection.skipped } : {}),
@@ -202,6 +227,34 @@ export function markdown(r: RunReport): string {
     }
     lines.push("");
   }
+  if (r.plannedBy) {
+    const p = r.plannedBy;
+    lines.push(
+      "## Planning",
+      "",
+      p.source === "model"
+        ? `Planned by ${p.model}.`
+        : p.fallback
+        ? `Planned offline: the model's plan was not used (${p.fallback}).`
+        : "Planned offline.",
+      ...(p.localOnly ? [`Only local providers were asked: ${p.localOnly}.`] : []),
+      "",
+    );
+  }
+  if (r.code) {
+    lines.push(
+      "## Code changed",
+      "",
+      `By ${r.code.model} in ${r.code.attempts} attempt(s), tested on a scratch copy:`,
+      "",
+      ...r.code.files.map((f) => `- \`${f}\``),
+      "",
+      "The project's tests with the change:",
+      "",
+      ...testLines(r.code.tests),
+      "",
+    );
+  }
   if (r.testsWritten) {
     lines.push(
       "## Tests written",
@@ -229,6 +282,12 @@ export function markdown(r: RunReport): string {
         `| ${m} | ${s.calls} | ${s.inputTokens} | ${s.outputTokens} | ${s.costUsd.toFixed(4)} |`
       ),
       "",
+      ...(c.unpriced?.length
+        ? [
+          `No price is known for ${c.unpriced.join(", ")}: counted at $0 (give one in prices).`,
+          "",
+        ]
+        : []),
     );
   }
   if (r.dead.length || r.skipped.length) {

@@ -7,7 +7,7 @@ import type { GeneratedFile } from "../tasks/repo_facts.ts";
 import { LlmConfig } from "../llm/llm_config.ts";
 import { DEFAULT_GOAL } from "../planning/offline_task_planner.ts";
 import type { Progress, RunOutcome } from "./orchestrator.ts";
-import type { RunReport } from "./run_report.ts";
+import type { PlannedBy, RunReport } from "./run_report.ts";
 import type { RunSettings } from "./run_events.ts";
 import { teamTemplates } from "./team.ts";
 
@@ -83,7 +83,7 @@ export interface RunEnvironment extends RunHooks {
 }
 
 /** Who planned a run; with a model that gave no usable plan, why the offline plan ran. */
-export type PlannedBy = { source: "offline" | "model"; model?: string; fallback?: string };
+export type { PlannedBy } from "./run_report.ts";
 
 /** The end of a run, as `RunSession.run` returns it. */
 export interface RunResult {

@@ -319,6 +319,7 @@ export class RunSession {
       settings.repo,
       outcome,
       settings.llm ? this.#spend.total : undefined,
+      settings.llm ? plannedBy : undefined,
     );
     await writeOutputs(settings.out, settings.repo, report, files);
     let applied: string[] = [];

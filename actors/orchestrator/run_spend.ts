@@ -30,6 +30,9 @@ export class SpendMeter {
   add(record: LlmCallRecord): void {
     const model = record.responseModel ?? record.model;
     if (record.outcome === "ok") this.answered++;
+    if (record.outcome === "ok" && !record.priced && !this.total.unpriced?.includes(model)) {
+      (this.total.unpriced ??= []).push(model);
+    }
     const by = this.total.byModel[model] ??= {
       calls: 0,
       inputTokens: 0,

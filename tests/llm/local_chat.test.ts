@@ -161,7 +161,11 @@ Deno.test("private code is planned by the local model: the policy's denial of ho
     );
     const r = await runWith(["--llm-config", config, "--policy", policy]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout).plannedBy, { source: "model", model: "tiny-chat" });
+    assert.deepEqual(JSON.parse(r.stdout).plannedBy, {
+      source: "model",
+      model: "tiny-chat",
+      localOnly: "denied by private-code/no-models-outside",
+    });
     assert.equal(hosted.requests.length, 0, "the hosted provider saw nothing");
   } finally {
     await Deno.remove(tmp, { recursive: true });

@@ -110,6 +110,16 @@ Deno.test("the test writer tests the code the coder produced, and its failure do
     ]);
     const asked = (good.requests[2].body as { messages: { content: string }[] }).messages[1];
     assert.match(asked.content, /The coder changed the code with this patch/);
+    // The report says who planned, what the coder changed, and whose the test files are.
+    const md = await Deno.readTextFile(join(tmp, "out", "report.md"));
+    assert.match(md, /## Planning\n\nPlanned by writer-1\./);
+    assert.match(md, /## Code changed\n\nBy writer-1 in 1 attempt\(s\)[^\n]*\n\n- `src\/math\.js`/);
+    assert.match(
+      md,
+      /The project's tests with the change:\n\n- typescript \. `npm test`: \*\*passed\*\*/,
+    );
+    assert.match(md, /`test\/math\.test\.js` \(create\): tests a model wrote/);
+    assert.match(md, /No price is known for writer-1: counted at \$0/);
 
     // A test writer that never manages: the coder's patch is still reviewed and reported.
     await Deno.remove(join(tmp, "out"), { recursive: true });

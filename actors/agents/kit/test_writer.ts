@@ -127,7 +127,11 @@ export async function writeTests(
     let feedback: string;
     try {
       await codeWithoutTests(repo, scratch, scan, codePatch);
-      const files = await applyUnifiedDiff(scratch, patch);
+      const files = await applyUnifiedDiff(
+        scratch,
+        patch,
+        "tests a model wrote, kept for the broken code they catch on their own",
+      );
       const changed = files.filter((f) => f.mode !== "create");
       if (changed.length > 0) {
         throw new Error(

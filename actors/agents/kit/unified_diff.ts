@@ -19,7 +19,11 @@ const stripPrefix = (name: string | undefined) =>
  * Applies a unified diff to the tree at `root` and returns the files it changed. Refuses paths
  * outside the tree and hunks that do not fit, naming the file.
  */
-export async function applyUnifiedDiff(root: string, patch: string): Promise<GeneratedFile[]> {
+export async function applyUnifiedDiff(
+  root: string,
+  patch: string,
+  reason = "the coder's change, tested on a scratch copy",
+): Promise<GeneratedFile[]> {
   const files: GeneratedFile[] = [];
   const parsed = parsePatch(patch);
   if (parsed.length === 0 || parsed.every((p) => p.hunks.length === 0)) {
@@ -50,7 +54,7 @@ export async function applyUnifiedDiff(root: string, patch: string): Promise<Gen
       path: rel,
       content: after,
       mode: existed ? "replace" : "create",
-      reason: "the coder's change, tested on a scratch copy",
+      reason,
     });
   }
   return files;
