@@ -86,6 +86,11 @@ export const LlmConfig = z.strictObject({
   roleBudgetsUsd: z.record(z.string(), z.number().positive()).default({}),
   /** Routing rules, first match wins; without one, providers in order and the ranking decide. */
   routes: z.array(RouteRule).default([]),
+  /**
+   * `ranked`: the learned ranking orders models (within routing rules); `strict`: providers and
+   * routes exactly in the order written, as a fallback list (LiteLLM's `order`).
+   */
+  order: z.enum(["ranked", "strict"]).default("ranked"),
 }).superRefine((c, ctx) => {
   // Names that mean nothing would be ignored without a word: each is refused, named.
   const names = c.providers.map((p) => p.name);

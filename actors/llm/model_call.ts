@@ -22,6 +22,11 @@ export const ChatRequest = z.strictObject({
   temperature: z.number().min(0).max(2).default(0),
   /** Models in the order the caller prefers them (the router's ranking); the rest after. */
   prefer: z.array(z.string()).default([]),
+  /**
+   * Providers whose last answer to this task could not be used (an invalid plan): tried after
+   * the others, so content that fails validation moves to the next provider as errors do.
+   */
+  avoid: z.array(z.string()).default([]),
   /** How much the task asks; left out, the gateway judges it by the prompt's size. */
   complexity: Complexity.optional(),
   /** Private code: only local providers may see it (a policy decision made by the caller). */

@@ -47,7 +47,15 @@ export function routeCall(
   providers: readonly ProviderConfig[],
   request: Pick<
     Request,
-    "role" | "localOnly" | "prefer" | "complexity" | "messages" | "runId" | "taskId" | "maxTokens"
+    | "role"
+    | "localOnly"
+    | "prefer"
+    | "avoid"
+    | "complexity"
+    | "messages"
+    | "runId"
+    | "taskId"
+    | "maxTokens"
   >,
   state: RouteState,
 ): Route {
@@ -99,7 +107,8 @@ export function routeCall(
   // then the route's own order.
   const rank = (m: string): [number, number, number] => {
     const inRoute = route?.models.indexOf(m) ?? -1;
-    const preferred = request.prefer.indexOf(m);
+    // A strict order is the configuration's alone: the learned ranking does not reorder it.
+    const preferred = config.order === "strict" ? -1 : request.prefer.indexOf(m);
     return [
       route && route.models.length > 0 && inRoute < 0 ? 1 : 0,
       preferred < 0 ? Infinity : preferred,
@@ -121,7 +130,10 @@ export function routeCall(
     .sort((a, b) => slow(a.p.name) - slow(b.p.name) || compare(a.model, b.model));
   const sticky = request.taskId ? affinity.get(`${run}/${request.taskId}`) : undefined;
   const at = tries.findIndex((x) => x.p.name === sticky);
-  if (at > 0) tries.unshift(...tries.splice(at, 1));
+  if (at > 0 && !request.avoid.includes(sticky!)) tries.unshift(...tries.splice(at, 1));
+  // Providers whose answer could not be used go last, in their order.
+  const avoided = tries.filter((x) => request.avoid.includes(x.p.name));
+  tries.splice(0, tries.length, ...tries.filter((x) => !avoided.includes(x)), ...avoided);
   return {
     ok: true,
     complexity,

@@ -159,7 +159,7 @@ export async function runWithModel(
         `${l.kind} by ${l.model ?? l.agent ?? "?"} ${l.outcome}` +
         (l.errorClass ? ` (${l.errorClass})` : "") + ` for "${l.goal}"`
       ),
-      ask: (messages) =>
+      ask: (messages, avoid) =>
         team.system.ref(gateway).ask<GatewayReply>({
           type: "chat",
           role: "planner",
@@ -168,6 +168,7 @@ export async function runWithModel(
           localOnly,
           complexity,
           prefer: planPrefer,
+          avoid,
           runId,
           taskId: "plan",
         }, { timeoutMs: 600_000 }),

@@ -105,7 +105,8 @@ export async function planWithModel(o: {
   /** Ids of the steps already done. */
   done: string[];
   capabilities: ReadonlySet<string>;
-  ask: (messages: ChatMessage[]) => Promise<GatewayReply>;
+  /** Asks the model; `avoid` names providers whose plans could not be used, tried last. */
+  ask: (messages: ChatMessage[], avoid: string[]) => Promise<GatewayReply>;
   /** What past runs learned from similar work, one line each. */
   lessons?: string[];
   maxAttempts?: number;
@@ -143,8 +144,9 @@ export async function planWithModel(o: {
   ];
   const attempts = o.maxAttempts ?? 3;
   let lastProblem = "";
+  const avoid: string[] = [];
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const reply = await o.ask(messages);
+    const reply = await o.ask(messages, avoid);
     if (!reply.ok) return { fallback: `the model could not be asked: ${reply.error}` };
     const problems = check(reply.text, byKind, available, o.done, o.steps, o.capabilities);
     o.onAttempt?.({
@@ -156,6 +158,8 @@ export async function planWithModel(o: {
       return { plan: problems.plan, model: reply.model, rationale: problems.rationale };
     }
     lastProblem = problems.join("; ");
+    // The next try goes first to another provider, if there is one: bad content is a failure too.
+    if (!avoid.includes(reply.provider)) avoid.push(reply.provider);
     messages.push(
       { role: "assistant", content: reply.text },
       {

@@ -137,3 +137,16 @@ Deno.test("routing: a task stays with the provider that answered it; slow ones g
     ["box:qwen", "claude:sonnet", "cloud:big"],
   );
 });
+
+Deno.test("routing: an answer that could not be used moves its provider last, even from a task's affinity; a strict order is kept against the ranking", () => {
+  const affinity = new Map([["r1/plan", "cloud"]]);
+  assert.deepEqual(
+    names(routeCall(config, config.providers, request({ avoid: ["cloud"] }), state({ affinity }))),
+    ["claude:sonnet", "box:qwen", "cloud:big"],
+  );
+  const strict = LlmConfig.parse({ ...config, order: "strict" });
+  assert.deepEqual(
+    names(routeCall(strict, strict.providers, request({ prefer: ["qwen", "small"] }), state())),
+    ["cloud:big", "claude:sonnet", "box:qwen"],
+  );
+});

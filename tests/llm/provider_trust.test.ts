@@ -250,3 +250,36 @@ Deno.test("spending is kept in the ledger: a resumed run's gateway goes on from 
       assert.equal(fake.requests.length, 0);
     });
   }));
+
+Deno.test("a plan that fails validation moves the planner to the next provider, as a transport error would", () =>
+  withLedger(async (ledger) => {
+    const PLAN = JSON.stringify({
+      tasks: [
+        { id: "plan_repairs", kind: "plan_repairs", dependsOn: ["assess"] },
+        { id: "generate_ci", kind: "generate_ci", dependsOn: ["detect", "plan_repairs"] },
+      ],
+    });
+    await using garbage = await fakeOpenAI([{ kind: "answer", text: "no plan, just words" }]);
+    await using good = await fakeOpenAI([{ kind: "answer", text: PLAN }]);
+    const out = await Deno.makeTempDir({ prefix: "troupe-avoid-" });
+    try {
+      const session = await RunSession.start(ledger, {
+        repo: GO,
+        out,
+        goal: "add CI to this repository",
+        llm: {
+          providers: [
+            { name: "words", kind: "openai" as const, baseUrl: garbage.url, models: ["w"] },
+            { name: "plans", kind: "openai" as const, baseUrl: good.url, models: ["p"] },
+          ].map((p) => ({ ...p, apiKeyEnv: "TROUPE_TRUST_KEY", maxRetries: 0 })),
+          order: "strict",
+        },
+      });
+      const result = await session.run();
+      assert.deepEqual(result.plannedBy, { source: "model", model: "p" });
+      assert.equal(garbage.requests.length, 1);
+      assert.equal(good.requests.length, 1);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  }));
