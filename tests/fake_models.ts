@@ -17,6 +17,8 @@ export type Behaviour =
     noUsage?: boolean;
     /** Send the start of the answer, then nothing more until the client gives up. */
     stall?: boolean;
+    /** Tool calls after the text, streamed as each protocol streams them (arguments in pieces). */
+    toolCalls?: { id: string; name: string; arguments: Record<string, unknown> }[];
   }
   | { kind: "status"; status: number; headers?: Record<string, string>; message?: string }
   | { kind: "garbage" }
@@ -111,10 +113,24 @@ export async function fakeOpenAI(script: Behaviour[]): Promise<FakeOpenAI> {
       }\n\n`;
     const pieces = b.text.match(/.{1,16}/gs) ?? [""];
     const usage = b.usage ?? { input: 42, output: Math.max(1, pieces.length) };
+    const calls = b.toolCalls ?? [];
     const events = [
       chunk({ role: "assistant", content: "" }, null),
-      ...pieces.map((p) => chunk({ content: p }, null)),
-      chunk({}, "stop"),
+      ...(b.text ? pieces.map((p) => chunk({ content: p }, null)) : []),
+      ...calls.flatMap((c, index) => [
+        chunk({
+          tool_calls: [{
+            index,
+            id: c.id,
+            type: "function",
+            function: { name: c.name, arguments: "" },
+          }],
+        }, null),
+        ...(JSON.stringify(c.arguments).match(/.{1,8}/gs) ?? []).map((a) =>
+          chunk({ tool_calls: [{ index, function: { arguments: a } }] }, null)
+        ),
+      ]),
+      chunk({}, calls.length ? "tool_calls" : "stop"),
       ...(body.stream_options?.include_usage && !b.noUsage
         ? [chunk({}, null, {
           prompt_tokens: usage.input,
@@ -174,8 +190,21 @@ function anthropicStream(
       event("content_block_delta", { index: 0, delta: { type: "text_delta", text } })
     ),
     event("content_block_stop", { index: 0 }),
+    ...(b.toolCalls ?? []).flatMap((c, i) => [
+      event("content_block_start", {
+        index: i + 1,
+        content_block: { type: "tool_use", id: c.id, name: c.name, input: {} },
+      }),
+      ...(JSON.stringify(c.arguments).match(/.{1,8}/gs) ?? []).map((partial_json) =>
+        event("content_block_delta", {
+          index: i + 1,
+          delta: { type: "input_json_delta", partial_json },
+        })
+      ),
+      event("content_block_stop", { index: i + 1 }),
+    ]),
     event("message_delta", {
-      delta: { stop_reason: "end_turn", stop_sequence: null },
+      delta: { stop_reason: b.toolCalls?.length ? "tool_use" : "end_turn", stop_sequence: null },
       ...(b.noUsage ? {} : { usage: { output_tokens: usage.output } }),
     }),
     event("message_stop", {}),

@@ -5,7 +5,7 @@ import Anthropic, {
   APIUserAbortError,
 } from "@anthropic-ai/sdk";
 import type { z } from "zod";
-import type { ChatAnswer, ChatRequest, ModelProvider } from "./model_call.ts";
+import type { ChatAnswer, ChatMessage, ChatRequest, ModelProvider } from "./model_call.ts";
 import {
   estimateTokens,
   headerReader,
@@ -13,6 +13,7 @@ import {
   LlmError,
   retryAfterMs,
   stalled,
+  toolArguments,
 } from "./model_call.ts";
 
 /**
@@ -45,16 +46,22 @@ export class AnthropicProvider implements ModelProvider {
   ): Promise<ChatAnswer> {
     const system = request.messages.filter((m) => m.role === "system").map((m) => m.content)
       .join("\n\n");
-    const messages = request.messages.filter((m) => m.role !== "system").map((m) => ({
-      role: m.role as "user" | "assistant",
-      content: m.content,
-    }));
+    const messages = toAnthropic(request.messages.filter((m) => m.role !== "system"));
     try {
       const stream = await this.#client.messages.create({
         model,
         max_tokens: request.maxTokens,
         ...(system ? { system } : {}),
         messages,
+        ...(request.tools.length
+          ? {
+            tools: request.tools.map((t) => ({
+              name: t.name,
+              description: t.description,
+              input_schema: t.parameters as Anthropic.Messages.Tool["input_schema"],
+            })),
+          }
+          : {}),
         stream: true,
       }, { signal });
       let text = "";
@@ -62,7 +69,21 @@ export class AnthropicProvider implements ModelProvider {
       let input: number | undefined;
       let output: number | undefined;
       let finishReason: string | null = null;
+      // A tool_use block opens with its id and name; its input streams as JSON fragments.
+      const calls = new Map<number, { id: string; name: string; args: string }>();
       for await (const event of stream) {
+        if (event.type === "content_block_start" && event.content_block.type === "tool_use") {
+          calls.set(event.index, {
+            id: event.content_block.id,
+            name: event.content_block.name,
+            args: "",
+          });
+        } else if (
+          event.type === "content_block_delta" && event.delta.type === "input_json_delta"
+        ) {
+          const call = calls.get(event.index);
+          if (call) call.args += event.delta.partial_json;
+        }
         if (event.type === "message_start") {
           answered = event.message.model ?? model;
           input = event.message.usage?.input_tokens;
@@ -89,6 +110,15 @@ export class AnthropicProvider implements ModelProvider {
         outputTokens: output ?? estimateTokens(text),
         finishReason,
         ...(estimated ? { tokensEstimated: true } : {}),
+        ...(calls.size
+          ? {
+            toolCalls: [...calls.values()].map((c) => ({
+              id: c.id,
+              name: c.name,
+              arguments: toolArguments(this.name, c.name, c.args),
+            })),
+          }
+          : {}),
       };
     } catch (err) {
       // The gateway's time limit, reached while the answer streamed in: a stall is a timeout.
@@ -96,6 +126,42 @@ export class AnthropicProvider implements ModelProvider {
       throw classify(`${this.name} (${model})`, err, this.#baseURL);
     }
   }
+}
+
+/**
+ * Messages in Anthropic's shape: an assistant's tool calls as `tool_use` blocks; tool results as
+ * `tool_result` blocks of one user message (consecutive results go together, as the API wants).
+ */
+function toAnthropic(messages: ChatMessage[]): Anthropic.Messages.MessageParam[] {
+  const out: Anthropic.Messages.MessageParam[] = [];
+  for (const m of messages) {
+    if (m.role === "tool") {
+      const block = {
+        type: "tool_result" as const,
+        tool_use_id: m.toolCallId ?? "",
+        content: m.content,
+      };
+      const last = out.at(-1);
+      if (last?.role === "user" && Array.isArray(last.content)) last.content.push(block);
+      else out.push({ role: "user", content: [block] });
+    } else if (m.role === "assistant" && m.toolCalls?.length) {
+      out.push({
+        role: "assistant",
+        content: [
+          ...(m.content ? [{ type: "text" as const, text: m.content }] : []),
+          ...m.toolCalls.map((c) => ({
+            type: "tool_use" as const,
+            id: c.id,
+            name: c.name,
+            input: c.arguments,
+          })),
+        ],
+      });
+    } else {
+      out.push({ role: m.role as "user" | "assistant", content: m.content });
+    }
+  }
+  return out;
 }
 
 function classify(at: string, err: unknown, baseURL: string): LlmError {

@@ -29,6 +29,7 @@ export async function recordedAnswers(ledger: Ledger, runId: string): Promise<Re
       model: r.responseModel ?? r.model,
       inputTokens: r.inputTokens,
       outputTokens: r.outputTokens,
+      ...(r.toolCalls?.length ? { toolCalls: r.toolCalls } : {}),
     });
   }
   return answers;

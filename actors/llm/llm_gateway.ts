@@ -11,7 +11,7 @@ import {
   type ProviderConfig,
 } from "./llm_config.ts";
 import { routeCall } from "./model_route.ts";
-import { ChatRequest, LlmError, type ModelProvider } from "./model_call.ts";
+import { ChatRequest, LlmError, type ModelProvider, ToolCall } from "./model_call.ts";
 import { OpenAIProvider } from "./openai_provider.ts";
 import { AnthropicProvider } from "./anthropic_provider.ts";
 import { LocalChatProvider } from "./local_chat_provider.ts";
@@ -47,15 +47,30 @@ export const LlmCallRecord = z.object({
   attempt: z.number().int().min(1),
   /** Answered from this earlier run's recording, not by a model (and so costing nothing). */
   replayedFrom: z.string().optional(),
-  request: z.array(z.object({ role: z.string(), content: z.string() })),
+  request: z.array(z.object({
+    role: z.string(),
+    content: z.string(),
+    toolCalls: z.array(ToolCall).optional(),
+    toolCallId: z.string().optional(),
+  })),
   response: z.string().nullable(),
+  /** The tools the model called in its answer. */
+  toolCalls: z.array(ToolCall).optional(),
 });
 /** A model call's record. */
 export type LlmCallRecord = z.infer<typeof LlmCallRecord>;
 
 /** The gateway's answer to a chat request. */
 export type GatewayReply =
-  | { ok: true; text: string; model: string; provider: string; costUsd: number }
+  | {
+    ok: true;
+    text: string;
+    model: string;
+    provider: string;
+    costUsd: number;
+    /** The tools the model called, when it was offered some. */
+    toolCalls?: ToolCall[];
+  }
   | { ok: false; code: string; error: string };
 
 interface GatewayState {
@@ -161,7 +176,7 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
           model,
           complexity,
           attempt,
-          request: request.messages.map((m) => ({ role: m.role, content: redact(m.content) })),
+          request: request.messages.map((m) => ({ ...m, content: redact(m.content) })),
           ...(replayedFrom ? { replayedFrom } : {}),
         };
         try {
@@ -193,6 +208,7 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
               outcome: "ok",
               error: null,
               response: redact(answer.text),
+              ...(answer.toolCalls ? { toolCalls: answer.toolCalls } : {}),
             } satisfies LlmCallRecord,
           );
           cooling.delete(p.name);
@@ -202,7 +218,14 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
           if (taskKey) affinity.set(taskKey, p.name);
           spent.set(roleKey, (spent.get(roleKey) ?? 0) + costUsd);
           spent.set("today", (spent.get("today") ?? 0) + costUsd);
-          return { ok: true, text: answer.text, model: answer.model, provider: p.name, costUsd };
+          return {
+            ok: true,
+            text: answer.text,
+            model: answer.model,
+            provider: p.name,
+            costUsd,
+            ...(answer.toolCalls ? { toolCalls: answer.toolCalls } : {}),
+          };
         } catch (err) {
           const e = err instanceof LlmError
             ? err

@@ -2,10 +2,34 @@ import { z } from "zod";
 import { TroupeError } from "../../runtime/errors.ts";
 import { Complexity } from "./llm_config.ts";
 
-/** One message of a chat. */
+/** A tool a model may call: its name, what it does, and its arguments' JSON Schema. */
+export const ToolSpec = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, _ and -, at most 64"),
+  description: z.string(),
+  /** A JSON Schema of type object. */
+  parameters: z.record(z.string(), z.unknown()),
+});
+/** A tool offered to a model. */
+export type ToolSpec = z.infer<typeof ToolSpec>;
+
+/** A call a model made: the id its result is given back by, the tool and its arguments. */
+export const ToolCall = z.strictObject({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  arguments: z.record(z.string(), z.unknown()),
+});
+/** A model's tool call. */
+export type ToolCall = z.infer<typeof ToolCall>;
+
+/**
+ * One message of a chat: an assistant's may carry the tool calls it made; a `tool` message is
+ * one call's result, by the call's id.
+ */
 export const ChatMessage = z.strictObject({
-  role: z.enum(["system", "user", "assistant"]),
+  role: z.enum(["system", "user", "assistant", "tool"]),
   content: z.string(),
+  toolCalls: z.array(ToolCall).optional(),
+  toolCallId: z.string().min(1).optional(),
 });
 /** A chat message. */
 export type ChatMessage = z.infer<typeof ChatMessage>;
@@ -16,6 +40,8 @@ export const ChatRequest = z.strictObject({
   /** The asking agent's role (planner, coder, reviewer, …): the router's rules read it. */
   role: z.string().min(1),
   messages: z.array(ChatMessage).min(1),
+  /** Tools the model may call, through the provider's own tool calling. */
+  tools: z.array(ToolSpec).default([]),
   /** Ask for a JSON object as the answer, where the provider supports it. */
   json: z.boolean().default(false),
   maxTokens: z.number().int().positive().max(200_000).default(4096),
@@ -48,6 +74,26 @@ export interface ChatAnswer {
   finishReason: string | null;
   /** The provider sent no usage: the tokens are estimated (about four characters a token). */
   tokensEstimated?: boolean;
+  /** The tools the model called, in order (its answer's text may be empty then). */
+  toolCalls?: ToolCall[];
+}
+
+/** A tool call's arguments as the model streamed them: a JSON object, or a clear error. */
+export function toolArguments(
+  provider: string,
+  name: string,
+  json: string,
+): Record<string, unknown> {
+  try {
+    const value = json.trim() === "" ? {} : JSON.parse(json);
+    if (value && typeof value === "object" && !Array.isArray(value)) return value;
+  } catch {
+    // reported below
+  }
+  throw new LlmError(
+    "llm_malformed",
+    `${provider} called ${name} with arguments that are not a JSON object: ${json.slice(0, 200)}`,
+  );
 }
 
 /** A provider that began to answer and did not finish within the time limit: a timeout. */

@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import type { z } from "zod";
-import type { ChatAnswer, ChatRequest, ModelProvider } from "./model_call.ts";
+import type { ChatAnswer, ChatMessage, ChatRequest, ModelProvider } from "./model_call.ts";
 import {
   estimateTokens,
   headerReader,
@@ -8,6 +8,7 @@ import {
   LlmError,
   retryAfterMs,
   stalled,
+  toolArguments,
 } from "./model_call.ts";
 
 /**
@@ -41,7 +42,15 @@ export class OpenAIProvider implements ModelProvider {
     try {
       const stream = await this.#client.chat.completions.create({
         model,
-        messages: request.messages,
+        messages: request.messages.map(toOpenAI),
+        ...(request.tools.length
+          ? {
+            tools: request.tools.map((t) => ({
+              type: "function" as const,
+              function: { name: t.name, description: t.description, parameters: t.parameters },
+            })),
+          }
+          : {}),
         max_tokens: request.maxTokens,
         temperature: request.temperature,
         stream: true,
@@ -52,6 +61,8 @@ export class OpenAIProvider implements ModelProvider {
       let answered = model;
       let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
       let finishReason: string | null = null;
+      // Tool calls stream in pieces by index: the id and name first, the arguments in fragments.
+      const calls: { id: string; name: string; args: string }[] = [];
       for await (const chunk of stream) {
         if (chunk.model) answered = chunk.model;
         if (chunk.usage) usage = chunk.usage;
@@ -60,6 +71,12 @@ export class OpenAIProvider implements ModelProvider {
         if (delta) {
           text += delta;
           onToken?.(delta);
+        }
+        for (const t of choice?.delta?.tool_calls ?? []) {
+          const call = calls[t.index] ??= { id: "", name: "", args: "" };
+          if (t.id) call.id = t.id;
+          if (t.function?.name) call.name += t.function.name;
+          if (t.function?.arguments) call.args += t.function.arguments;
         }
         if (choice?.finish_reason) finishReason = choice.finish_reason;
       }
@@ -77,6 +94,15 @@ export class OpenAIProvider implements ModelProvider {
         outputTokens: usage?.completion_tokens ?? estimateTokens(text),
         finishReason,
         ...(usage ? {} : { tokensEstimated: true }),
+        ...(calls.length
+          ? {
+            toolCalls: calls.map((c) => ({
+              id: c.id,
+              name: c.name,
+              arguments: toolArguments(this.name, c.name, c.args),
+            })),
+          }
+          : {}),
       };
     } catch (err) {
       // The gateway's time limit, reached while the answer streamed in: a stall is a timeout.
@@ -84,6 +110,25 @@ export class OpenAIProvider implements ModelProvider {
       throw classify(this.name, model, err, this.#baseURL);
     }
   }
+}
+
+/** A chat message in OpenAI's shape: tool calls as functions, tool results by call id. */
+function toOpenAI(m: ChatMessage): OpenAI.Chat.Completions.ChatCompletionMessageParam {
+  if (m.role === "tool") {
+    return { role: "tool", tool_call_id: m.toolCallId ?? "", content: m.content };
+  }
+  if (m.role === "assistant" && m.toolCalls?.length) {
+    return {
+      role: "assistant",
+      content: m.content || null,
+      tool_calls: m.toolCalls.map((c) => ({
+        id: c.id,
+        type: "function" as const,
+        function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+      })),
+    };
+  }
+  return { role: m.role, content: m.content } as OpenAI.Chat.Completions.ChatCompletionMessageParam;
 }
 
 /** Maps the client's errors to the kinds the gateway acts on. */

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { ChatAnswer, ChatRequest, ModelProvider } from "./model_call.ts";
+import type { ChatAnswer, ChatRequest, ModelProvider, ToolCall } from "./model_call.ts";
 import { LlmError } from "./model_call.ts";
 
 /** One answer a model gave in an earlier run, as its `llm_call` event recorded it. */
@@ -10,6 +10,8 @@ export interface RecordedAnswer {
   model: string;
   inputTokens: number;
   outputTokens: number;
+  /** The tools the model called. */
+  toolCalls?: ToolCall[];
 }
 
 /**
@@ -51,7 +53,8 @@ export class ReplayProvider implements ModelProvider {
       model: next.model,
       inputTokens: next.inputTokens,
       outputTokens: next.outputTokens,
-      finishReason: "stop",
+      finishReason: next.toolCalls?.length ? "tool_calls" : "stop",
+      ...(next.toolCalls?.length ? { toolCalls: next.toolCalls } : {}),
     });
   }
 }
