@@ -258,6 +258,6 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
     )).getRowObjectsJS();
     conn.closeSync();
     db.closeSync();
-    assert.deepEqual(back, [{ n: 11n, last: 11n }]);
+    assert.deepEqual(back, [{ n: 15n, last: 15n }]);
   });
 });
