@@ -78,6 +78,11 @@ export const LlmConfig = z.strictObject({
   budgetUsd: z.number().positive().optional(),
   /** Spend per day (UTC) in US dollars over every run this ledger holds, as `budgetUsd`. */
   dailyBudgetUsd: z.number().positive().optional(),
+  /**
+   * Spend per day (UTC) and API key, by the environment variable that holds it (as LiteLLM's key
+   * budgets): providers that share a key share its budget, over every run.
+   */
+  keyBudgetsUsd: z.record(z.string(), z.number().positive()).default({}),
   /** A local embedding model (a transformers.js folder) for finding similar past lessons. */
   embeddings: z.strictObject({ modelDir: z.string().min(1) }).optional(),
   /** Seeds the model ranking, so that a run's choices can be repeated; random without. */
@@ -115,6 +120,16 @@ export const LlmConfig = z.strictObject({
       }
     })
   );
+  const keys = new Set(c.providers.map(keyEnvOf).filter(Boolean));
+  for (const key of Object.keys(c.keyBudgetsUsd)) {
+    if (!keys.has(key)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["keyBudgetsUsd", key],
+        message: `no provider reads its key from ${key}; the keys are ${[...keys].join(", ")}`,
+      });
+    }
+  }
   for (const role of Object.keys(c.roleBudgetsUsd)) {
     if (!(MODEL_ROLES as readonly string[]).includes(role)) {
       ctx.addIssue({

@@ -37,8 +37,8 @@ export async function recordedAnswers(ledger: Ledger, runId: string): Promise<Re
 
 /**
  * What was spent on models before a gateway starts, as its budgets count it: by run (`runId`),
- * by run and role (`runId/role`) and today (UTC) over every run (`today`). A resumed run goes on
- * from what it spent, and a day's budget holds across runs.
+ * by run and role (`runId/role`), today (UTC) over every run (`today`) and today by provider
+ * (`today/NAME`). A resumed run goes on from what it spent, and a day's budget holds across runs.
  */
 export async function spentSoFar(
   ledger: Ledger,
@@ -50,7 +50,11 @@ export async function spentSoFar(
   for await (const e of ledger.events([LlmCall])) {
     const cost = e.payload.costUsd;
     if (cost === 0) continue;
-    if (e.ts >= midnight) spent.today = (spent.today ?? 0) + cost;
+    if (e.ts >= midnight) {
+      spent.today = (spent.today ?? 0) + cost;
+      const provider = `today/${e.payload.provider}`;
+      spent[provider] = (spent[provider] ?? 0) + cost;
+    }
     if (e.runId === runId) {
       spent[runId] = (spent[runId] ?? 0) + cost;
       const role = `${runId}/${e.payload.role}`;

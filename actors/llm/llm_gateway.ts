@@ -218,6 +218,7 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
           if (taskKey) affinity.set(taskKey, p.name);
           spent.set(roleKey, (spent.get(roleKey) ?? 0) + costUsd);
           spent.set("today", (spent.get("today") ?? 0) + costUsd);
+          spent.set(`today/${p.name}`, (spent.get(`today/${p.name}`) ?? 0) + costUsd);
           return {
             ok: true,
             text: answer.text,

@@ -8,7 +8,7 @@ import {
 } from "./llm_config.ts";
 import type { z } from "zod";
 import { type ChatRequest, estimateTokens } from "./model_call.ts";
-import { priceOf } from "./llm_config.ts";
+import { keyEnvOf, priceOf } from "./llm_config.ts";
 
 type Request = z.output<typeof ChatRequest>;
 
@@ -17,8 +17,9 @@ export interface RouteState {
   /** Provider name → when it may be tried again (the gateway's clock). */
   cooling: ReadonlyMap<string, number>;
   /**
-   * Spend so far, by run (`run`), by run and role (`run/role`) and today over all runs (`today`),
-   * the ledger's figures included (a resumed run goes on from what it spent).
+   * Spend so far, by run (`run`), by run and role (`run/role`), today over all runs (`today`) and
+   * today by provider (`today/NAME`), the ledger's figures included (a resumed run goes on from
+   * what it spent).
    */
   spent: ReadonlyMap<string, number>;
   /** The provider that last answered each run's task (`run/task`). */
@@ -80,8 +81,17 @@ export function routeCall(
     [`the ${request.role} budget`, roleBudget, spent.get(roleKey) ?? 0],
     ["today's budget", config.dailyBudgetUsd, spent.get("today") ?? 0],
   ];
+  // A key's budget counts what every provider reading that key spent today.
+  const keyBudget = (p: ProviderConfig): [string, number | undefined, number] => {
+    const key = keyEnvOf(p);
+    const used = providers.filter((q) => keyEnvOf(q) === key)
+      .reduce((sum, q) => sum + (spent.get(`today/${q.name}`) ?? 0), 0);
+    return [`today's budget for ${key}`, key ? config.keyBudgetsUsd[key] : undefined, used];
+  };
   const over = (p: ProviderConfig) =>
-    budgets.find(([, limit, used]) => limit !== undefined && used + worst(p) > limit);
+    [...budgets, keyBudget(p)].find(([, limit, used]) =>
+      limit !== undefined && used + worst(p) > limit
+    );
   const allowed = providers.map((p, i) => ({ p, i })).filter(({ p }) =>
     isLocal(p) || (!request.localOnly && !over(p))
   );

@@ -150,3 +150,26 @@ Deno.test("routing: an answer that could not be used moves its provider last, ev
     ["cloud:big", "claude:sonnet", "box:qwen"],
   );
 });
+
+Deno.test("routing: a key's daily budget counts every provider that reads that key; others go on", () => {
+  const keyed = LlmConfig.parse({
+    providers: [
+      { name: "a", kind: "openai", baseUrl: "http://127.0.0.1:1/v1", models: ["m1"] },
+      { name: "b", kind: "openai", baseUrl: "http://127.0.0.1:2/v1", models: ["m2"] },
+      { name: "c", kind: "anthropic", baseUrl: "http://127.0.0.1:3", models: ["m3"] },
+    ],
+    prices: {
+      m1: { input: 0, output: 10 },
+      m2: { input: 0, output: 10 },
+      m3: { input: 0, output: 10 },
+    },
+    keyBudgetsUsd: { OPENAI_API_KEY: 1 },
+  });
+  // $0.97 spent today through a on OPENAI_API_KEY: b, on the same key, may not spend $0.04 more.
+  const spent = new Map([["today/a", 0.97]]);
+  const route = routeCall(keyed, keyed.providers, request(), state({ spent }));
+  assert.ok(route.ok);
+  assert.deepEqual(route.tries.map((t) => keyed.providers[t.provider].name), ["c"]);
+  const wrong = LlmConfig.safeParse({ ...keyed, keyBudgetsUsd: { MY_KEY: 1 } });
+  assert.ok(!wrong.success && /no provider reads its key from MY_KEY/.test(wrong.error.message));
+});

@@ -220,7 +220,12 @@ Deno.test("spending is kept in the ledger: a resumed run's gateway goes on from 
     await call("run-a", 0.008);
     await call("run-b", 0.5);
     const spent = await spentSoFar(ledger, "run-a");
-    assert.deepEqual(spent, { "run-a": 0.008, "run-a/planner": 0.008, today: 0.508 });
+    assert.deepEqual(spent, {
+      "run-a": 0.008,
+      "run-a/planner": 0.008,
+      today: 0.508,
+      "today/fake": 0.508,
+    });
 
     await using fake = await fakeOpenAI([{ kind: "answer", text: "ok" }]);
     const config = LlmConfig.parse({
