@@ -193,11 +193,11 @@ export function toolchain(p: Project, matrixVersion?: string): Toolchain {
           uses: "shivammathur/setup-php@v2",
           with: { "php-version": version, tools: "composer" },
         }],
-        image: `composer:2`,
-        setup: [],
+        image: "composer:2",
         cache: [`${p.dir}/vendor/`],
+        // The hosted image's PHP of that release; the job fails, naming it, where there is none.
         azure: [{
-          script: `sudo update-alternatives --set php /usr/bin/php${version} || true`,
+          script: `sudo update-alternatives --set php /usr/bin/php${version}`,
           displayName: `PHP ${version}`,
         }],
       };
@@ -211,7 +211,8 @@ export function toolchain(p: Project, matrixVersion?: string): Toolchain {
         azure: [],
       };
     case "elixir": {
-      // OTP and Elixir from .tool-versions, else the Elixir that mix.exs asks for.
+      // OTP and Elixir from .tool-versions, else a current Elixir that meets mix.exs; Azure's
+      // hosted image has none, so Debian's is installed there.
       const [elixir, otp] = (p.runtimeVersion ?? "1.17").split("/");
       return {
         github: [{
