@@ -7,13 +7,12 @@ import Anthropic, {
 import type { z } from "zod";
 import type { ChatAnswer, ChatMessage, ChatRequest, ModelProvider } from "./model_call.ts";
 import {
-  estimateTokens,
   headerReader,
   httpError,
   LlmError,
   retryAfterMs,
   stalled,
-  toolArguments,
+  streamedAnswer,
 } from "./model_call.ts";
 
 /**
@@ -96,30 +95,14 @@ export class AnthropicProvider implements ModelProvider {
           finishReason = event.delta?.stop_reason ?? finishReason;
         }
       }
-      // The SDK ends the stream quietly when the time limit aborts it: a cut answer is no answer.
-      if (signal.aborted) throw stalled(this.name, model);
-      if (finishReason === null) {
-        throw new LlmError("llm_malformed", `${this.name} (${model}) ended its answer unfinished`);
-      }
-      // A server that sends no usage: the answer stands, its tokens estimated.
-      const estimated = input === undefined || output === undefined;
-      return {
+      return streamedAnswer(this.name, model, request, signal, {
         text,
         model: answered,
-        inputTokens: input ?? estimateTokens(system + messages.map((m) => m.content).join("\n")),
-        outputTokens: output ?? estimateTokens(text),
         finishReason,
-        ...(estimated ? { tokensEstimated: true } : {}),
-        ...(calls.size
-          ? {
-            toolCalls: [...calls.values()].map((c) => ({
-              id: c.id,
-              name: c.name,
-              arguments: toolArguments(this.name, c.name, c.args),
-            })),
-          }
-          : {}),
-      };
+        inputTokens: input,
+        outputTokens: output,
+        calls: [...calls.values()],
+      });
     } catch (err) {
       // The gateway's time limit, reached while the answer streamed in: a stall is a timeout.
       if (signal.aborted && !(err instanceof LlmError)) throw stalled(this.name, model);

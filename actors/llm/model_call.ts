@@ -78,6 +78,56 @@ export interface ChatAnswer {
   toolCalls?: ToolCall[];
 }
 
+/** What a provider's stream held when it ended, before it is taken as an answer. */
+export interface Streamed {
+  text: string;
+  /** The model that answered, as the stream reported it. */
+  model: string;
+  finishReason: string | null;
+  /** The provider's own counts, where it sent them. */
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Tool calls as streamed: id, name and the arguments' JSON text. */
+  calls: { id: string; name: string; args: string }[];
+}
+
+/**
+ * The answer a stream came to, the same for every provider: a stream cut by the time limit (the
+ * SDKs end it quietly) is a stall, one with no finish reason is unfinished; missing usage is
+ * estimated and said so; tool calls' arguments are parsed.
+ */
+export function streamedAnswer(
+  provider: string,
+  model: string,
+  request: { messages: ChatMessage[] },
+  signal: AbortSignal,
+  s: Streamed,
+): ChatAnswer {
+  if (signal.aborted) throw stalled(provider, model);
+  if (s.finishReason === null) {
+    throw new LlmError("llm_malformed", `${provider} (${model}) ended its answer unfinished`);
+  }
+  const estimated = s.inputTokens === undefined || s.outputTokens === undefined;
+  return {
+    text: s.text,
+    model: s.model,
+    inputTokens: s.inputTokens ??
+      estimateTokens(request.messages.map((m) => m.content).join("\n")),
+    outputTokens: s.outputTokens ?? estimateTokens(s.text),
+    finishReason: s.finishReason,
+    ...(estimated ? { tokensEstimated: true } : {}),
+    ...(s.calls.length
+      ? {
+        toolCalls: s.calls.map((c) => ({
+          id: c.id,
+          name: c.name,
+          arguments: toolArguments(provider, c.name, c.args),
+        })),
+      }
+      : {}),
+  };
+}
+
 /** A tool call's arguments as the model streamed them: a JSON object, or a clear error. */
 export function toolArguments(
   provider: string,

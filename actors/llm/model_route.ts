@@ -2,13 +2,14 @@ import {
   type Complexity,
   complexityOf,
   isLocal,
+  keyEnvOf,
   type LlmConfig,
+  priceOf,
   type ProviderConfig,
   routeFor,
 } from "./llm_config.ts";
 import type { z } from "zod";
 import { type ChatRequest, estimateTokens } from "./model_call.ts";
-import { keyEnvOf, priceOf } from "./llm_config.ts";
 
 type Request = z.output<typeof ChatRequest>;
 

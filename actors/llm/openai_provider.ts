@@ -2,13 +2,12 @@ import OpenAI from "openai";
 import type { z } from "zod";
 import type { ChatAnswer, ChatMessage, ChatRequest, ModelProvider } from "./model_call.ts";
 import {
-  estimateTokens,
   headerReader,
   httpError,
   LlmError,
   retryAfterMs,
   stalled,
-  toolArguments,
+  streamedAnswer,
 } from "./model_call.ts";
 
 /**
@@ -80,30 +79,15 @@ export class OpenAIProvider implements ModelProvider {
         }
         if (choice?.finish_reason) finishReason = choice.finish_reason;
       }
-      // The SDK ends the stream quietly when the time limit aborts it: a cut answer is no answer.
-      if (signal.aborted) throw stalled(this.name, model);
-      if (finishReason === null) {
-        throw new LlmError("llm_malformed", `${this.name} (${model}) ended its answer unfinished`);
-      }
       // Servers that send no usage (some local ones): the answer stands, its tokens estimated.
-      return {
+      return streamedAnswer(this.name, model, request, signal, {
         text,
         model: answered,
-        inputTokens: usage?.prompt_tokens ??
-          estimateTokens(request.messages.map((m) => m.content).join("\n")),
-        outputTokens: usage?.completion_tokens ?? estimateTokens(text),
         finishReason,
-        ...(usage ? {} : { tokensEstimated: true }),
-        ...(calls.length
-          ? {
-            toolCalls: calls.map((c) => ({
-              id: c.id,
-              name: c.name,
-              arguments: toolArguments(this.name, c.name, c.args),
-            })),
-          }
-          : {}),
-      };
+        inputTokens: usage?.prompt_tokens,
+        outputTokens: usage?.completion_tokens,
+        calls,
+      });
     } catch (err) {
       // The gateway's time limit, reached while the answer streamed in: a stall is a timeout.
       if (signal.aborted && !(err instanceof LlmError)) throw stalled(this.name, model);
