@@ -140,16 +140,18 @@ export const usualManifests: Record<string, Detector> = {
   "composer.json": php,
   "mix.exs": elixir,
   // Configured from its folder with testing on, as CTest expects; ctest says what failed.
-  "CMakeLists.txt": (dir, scan, manifest) =>
-    withKnown(scan, {
+  "CMakeLists.txt": (dir, scan, manifest) => {
+    const members = cmakeSubdirectories(scan, dir);
+    return withKnown(scan, {
       type: "cmake",
       dir,
       manifest,
       build: "cmake -S . -B build -DBUILD_TESTING=ON && cmake --build build",
       test: "ctest --test-dir build --output-on-failure",
       testFramework: "ctest",
-      ...(cmakeSubdirectories(scan, dir).length ? { members: cmakeSubdirectories(scan, dir) } : {}),
-    }),
+      ...(members.length ? { members } : {}),
+    });
+  },
 };
 
 /** The folders a CMakeLists.txt pulls in with `add_subdirectory`: built with it, not alone. */
