@@ -31,6 +31,8 @@ const WRITES = ["fs.write", "fs.delete"];
 const RUNS = ["proc.run", "plugin.host_call"];
 const OUTSIDE = ["net.fetch", "llm.call"];
 const SHARED = ["git.push", "git.commit", "deploy.*"];
+/** A model's tool call: resource `builtin/TOOL` or `mcp/SERVER/TOOL`, its arguments matchable. */
+const TOOL = "tool.call";
 
 /**
  * Five autonomy presets. Level 1 (assisted): every write, run or call out needs approval.
@@ -49,6 +51,11 @@ export function autonomyPreset(level: number): PolicySetInput {
   gate("outside", OUTSIDE, level >= 3);
   gate("shared", SHARED, level >= 4);
   if (level >= 5) rules.push(allow("staging-deploys", "deploy.*"));
+  // An agent's built-in tools read, edit and test a scratch copy, inside the sandbox: allowed at
+  // every level. Tools of MCP servers reach outside it, as calls out do.
+  rules.push({ ...allow("workspace-tools", TOOL), match: { action: TOOL, resource: "builtin/*" } });
+  const mcp = level >= 3 ? allow("mcp-tools", TOOL) : approve("mcp-tools", TOOL);
+  rules.push({ ...mcp, match: { action: TOOL, resource: "mcp/**" } });
   return {
     name: `autonomy-${level}`,
     description: [

@@ -76,3 +76,4 @@ export {
   ControlCheck,
   loadCompliancePack,
 } from "./compliance_pack.ts";
+export { compilePattern, type Pattern } from "./pattern.ts";

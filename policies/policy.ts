@@ -46,6 +46,11 @@ export const Rule = z.strictObject({
     resource: Globs.optional(),
     risk: Range(RiskLevel).optional(),
     costUsd: Range(z.number().min(0)).optional(),
+    /**
+     * Argument name → globs its value must match (a string as it is, anything else as JSON): a
+     * tool with an argument pattern, as `{ path: "src/**" }`. An absent argument does not match.
+     */
+    arguments: z.record(z.string(), Globs).optional(),
   }),
   effect: Effect,
   severity: Severity.default("info"),
@@ -77,6 +82,8 @@ export const ActionRequest = z.strictObject({
   resource: z.string().optional(),
   risk: RiskLevel.default("low"),
   costUsd: z.number().min(0).optional(),
+  /** The action's arguments, where rules may match them (a tool call's). */
+  arguments: z.record(z.string(), z.unknown()).optional(),
 });
 /** What an actor asks to do. */
 export type ActionRequest = z.infer<typeof ActionRequest>;

@@ -57,6 +57,11 @@ function matches(rule: Rule, req: ActionRequest): boolean {
     if (match.costUsd.min !== undefined && cost < match.costUsd.min) return false;
     if (match.costUsd.max !== undefined && cost > match.costUsd.max) return false;
   }
+  for (const [name, patterns] of Object.entries(match.arguments ?? {})) {
+    const value = req.arguments?.[name];
+    if (value === undefined) return false;
+    if (!globs(patterns)(typeof value === "string" ? value : JSON.stringify(value))) return false;
+  }
   return true;
 }
 

@@ -28,6 +28,11 @@ export const ProviderConfig = z.strictObject({
   timeoutMs: z.number().int().positive().max(600_000).default(60_000),
   /** Retries on this provider (429, 5xx, timeouts) before falling back to the next. */
   maxRetries: z.number().int().min(0).max(5).default(2),
+  /**
+   * How its models call tools: `native` (the API's own tool calls), or `text` (fenced blocks in
+   * the answer, for models served without tool calling). Default: text for kind local.
+   */
+  toolCalls: z.enum(["native", "text"]).optional(),
 });
 /** A provider as configured, defaults filled in. */
 export type ProviderConfig = z.output<typeof ProviderConfig>;
@@ -35,6 +40,11 @@ export type ProviderConfig = z.output<typeof ProviderConfig>;
 /** A provider that may see private code: in this process, or marked as on the user's machines. */
 export function isLocal(p: ProviderConfig): boolean {
   return p.local || p.kind === "local";
+}
+
+/** Whether a provider's models are offered tools natively or through the text protocol. */
+export function toolCallsOf(p: ProviderConfig): "native" | "text" {
+  return p.toolCalls ?? (p.kind === "local" ? "text" : "native");
 }
 
 const LOCAL_NEEDS_DIR = "kind local needs modelDir, the folder holding its model folders; " +
@@ -58,6 +68,36 @@ export const RouteRule = z.strictObject({
 });
 /** A routing rule, defaults filled in. */
 export type RouteRule = z.output<typeof RouteRule>;
+
+const McpName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "lower-case letters, digits and -");
+
+/**
+ * An MCP server whose tools agents may use: a command started over stdio inside bubblewrap (its
+ * arguments may name the task's scratch copy as `${workspace}`, the only folder it may write),
+ * or a streamable HTTP endpoint. Every call is a policy decision (`tool.call` on
+ * `mcp/NAME/TOOL`).
+ */
+export const McpServerConfig = z.union([
+  z.strictObject({
+    name: McpName,
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    /** The server's whole environment (nothing else of troupe's is passed). */
+    env: z.record(z.string(), z.string()).default({}),
+    /** Folders it may read (its own installation, where outside the system folders). */
+    read: z.array(z.string().min(1)).default([]),
+    /** Let it reach the network (no network otherwise). */
+    network: z.boolean().default(false),
+    timeoutMs: z.number().int().positive().max(600_000).default(60_000),
+  }),
+  z.strictObject({
+    name: McpName,
+    url: z.url(),
+    timeoutMs: z.number().int().positive().max(600_000).default(60_000),
+  }),
+]);
+/** An MCP server's entry, defaults filled in. */
+export type McpServerConfig = z.output<typeof McpServerConfig>;
 
 /** The roles that ask models: the planner, the coder and the test writer (`tester`). */
 export const MODEL_ROLES = ["planner", "coder", "tester"] as const;
@@ -96,8 +136,20 @@ export const LlmConfig = z.strictObject({
    * routes exactly in the order written, as a fallback list (LiteLLM's `order`).
    */
   order: z.enum(["ranked", "strict"]).default("ranked"),
+  /** MCP servers whose tools the coder and the test writer may call, under policy. */
+  mcp: z.array(McpServerConfig).default([]),
 }).superRefine((c, ctx) => {
   // Names that mean nothing would be ignored without a word: each is refused, named.
+  const servers = c.mcp.map((m) => m.name);
+  servers.forEach((n, i) => {
+    if (servers.indexOf(n) !== i) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["mcp", i, "name"],
+        message: `MCP server name "${n}" is used twice; give each server its own name`,
+      });
+    }
+  });
   const names = c.providers.map((p) => p.name);
   names.forEach((n, i) => {
     if (names.indexOf(n) !== i) {

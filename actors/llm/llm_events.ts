@@ -3,6 +3,7 @@ import { eventType } from "../../ledger/mod.ts";
 import type { Ledger } from "../../ledger/mod.ts";
 import { LlmCallRecord } from "./llm_gateway.ts";
 import type { RecordedAnswer } from "./replay_provider.ts";
+import { ToolCallRecord } from "./tool_desk_protocol.ts";
 
 /** One model call: tokens, cost, latency, outcome and the redacted request and response. */
 export const LlmCall = eventType("llm_call", LlmCallRecord);
@@ -62,4 +63,17 @@ export async function spentSoFar(
     }
   }
   return spent;
+}
+
+/** One tool call of an agent: the policy's effect, the arguments and the bounded result. */
+export const ToolCalled = eventType("tool_call", ToolCallRecord);
+
+/** The tool calls run `runId` made, in order. */
+export async function recordedToolCalls(
+  ledger: Ledger,
+  runId: string,
+): Promise<ToolCallRecord[]> {
+  const calls: ToolCallRecord[] = [];
+  for await (const e of ledger.events([ToolCalled], { runId })) calls.push(e.payload);
+  return calls;
 }

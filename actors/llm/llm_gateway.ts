@@ -9,7 +9,9 @@ import {
   LlmConfig,
   priceOf,
   type ProviderConfig,
+  toolCallsOf,
 } from "./llm_config.ts";
+import { textToolAnswer, textToolRequest } from "./text_tool_protocol.ts";
 import { routeCall } from "./model_route.ts";
 import { ChatRequest, LlmError, type ModelProvider, ToolCall } from "./model_call.ts";
 import { OpenAIProvider } from "./openai_provider.ts";
@@ -68,6 +70,8 @@ export type GatewayReply =
     model: string;
     provider: string;
     costUsd: number;
+    inputTokens: number;
+    outputTokens: number;
     /** The tools the model called, when it was offered some. */
     toolCalls?: ToolCall[];
   }
@@ -180,13 +184,15 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
           ...(replayedFrom ? { replayedFrom } : {}),
         };
         try {
-          const answer = await provider.chat(
+          const text = request.tools.length > 0 && toolCallsOf(p) === "text" && !replayedFrom;
+          const raw = await provider.chat(
             model,
-            request,
+            text ? textToolRequest(request) : request,
             AbortSignal.timeout(p.timeoutMs),
             (text) =>
               ctx.publish(LLM_TOKENS_TOPIC, { runId: request.runId, taskId: request.taskId, text }),
           );
+          const answer = text ? textToolAnswer(raw, request.tools) : raw;
           // Billed at the model that answered.
           const price = replayedFrom
             ? undefined
@@ -225,6 +231,8 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
             model: answer.model,
             provider: p.name,
             costUsd,
+            inputTokens: answer.inputTokens,
+            outputTokens: answer.outputTokens,
             ...(answer.toolCalls ? { toolCalls: answer.toolCalls } : {}),
           };
         } catch (err) {

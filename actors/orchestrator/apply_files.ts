@@ -25,7 +25,7 @@ export interface ApplyOptions {
 }
 
 /**
- * Writes reviewed files into the repository, each decided by policy as `fs.write`, each at most
+ * Writes reviewed files into the repository, each decided by policy as `fs.write` (`fs.delete` for a deletion), each at most
  * once a run (a `file_applied` event per file, and no write when the file already holds it).
  * Writes that need approval are parked together as one request and wait for it.
  */
@@ -44,7 +44,7 @@ export async function applyFiles(
   for (const f of o.files) {
     if (done.has(f.path)) continue; // applied before a crash: appending again would duplicate
     const d = o.policy.decide({
-      action: "fs.write",
+      action: f.mode === "delete" ? "fs.delete" : "fs.write",
       actor: "orchestrator",
       resource: f.path,
       risk: "medium",
@@ -82,7 +82,8 @@ export async function applyFiles(
     await Deno.mkdir(dirname(target), { recursive: true });
     // A process killed between the write and its event left the write done: a file that already
     // holds what would be written (created, or ending with what is appended) is not written again.
-    if (!await holds(target, f)) {
+    if (f.mode === "delete") await Deno.remove(target).catch(() => {}); // gone already: done
+    else if (!await holds(target, f)) {
       await Deno.writeTextFile(target, f.content, {
         append: f.mode === "append",
         createNew: f.mode === "create",

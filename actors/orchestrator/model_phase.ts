@@ -13,6 +13,7 @@ import {
   PlanAttempted,
   PlanFallback,
   recordedAnswers,
+  recordedToolCalls,
   spentSoFar,
 } from "../llm/llm_events.ts";
 import { findLessons, modelRecords, rankModels } from "../llm/lessons.ts";
@@ -26,6 +27,7 @@ import type { RunSettings } from "./run_events.ts";
 import type { PlannedBy } from "./run_request.ts";
 import type { SpendMeter } from "./run_spend.ts";
 import type { RunTeam } from "./run_team.ts";
+import { toolDeskSpec } from "./tool_desk.ts";
 
 /** The tasks whose outputs a model plans from. */
 export const FACT_TASKS = ["scan", "detect", "assess"];
@@ -90,6 +92,26 @@ export async function runWithModel(
     gatewaySpec(gateway, settings.llm, replay, await spentSoFar(ledger, runId)),
     team.supervisor ? { supervisor: team.supervisor } : {},
   );
+  // Every tool call of the coder is decided and recorded here, on the run's own thread.
+  const toolDesk = `${team.prefix}tools`;
+  await team.system.spawn(
+    toolDeskSpec(toolDesk, {
+      ledger,
+      runId,
+      policy: p.policy,
+      mcp: settings.llm.mcp,
+      ...(settings.replayModels
+        ? {
+          replay: {
+            from: settings.replayModels,
+            calls: await recordedToolCalls(ledger, settings.replayModels),
+          },
+        }
+        : {}),
+      onNews: p.onNews,
+    }),
+    team.supervisor ? { supervisor: team.supervisor } : {},
+  );
   const stop = team.system.subscribe(LLM_CALLS_TOPIC, (m) => {
     const record = m as LlmCallRecord;
     if (record.runId !== runId) return;
@@ -121,6 +143,7 @@ export async function runWithModel(
         repo: settings.repo,
         scratch: p.scratch,
         gateway,
+        toolDesk,
         runId,
         localOnly,
         unsandboxed: settings.unsandboxed,

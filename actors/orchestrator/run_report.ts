@@ -316,7 +316,8 @@ export async function proposedFiles(
     const before = alreadyAppended(current, f)
       ? current.slice(0, current.length - f.content.length)
       : current;
-    proposed.push({ file: f, before, after: f.mode === "append" ? before + f.content : f.content });
+    const after = f.mode === "append" ? before + f.content : f.mode === "delete" ? "" : f.content;
+    proposed.push({ file: f, before, after });
   }
   return proposed;
 }
@@ -333,12 +334,14 @@ export async function writeOutputs(
   await Deno.writeTextFile(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   const patches: string[] = [];
   for (const { file: f, before, after } of await proposedFiles(repo, files)) {
-    await Deno.mkdir(dirname(join(out, "files", f.path)), { recursive: true });
-    await Deno.writeTextFile(join(out, "files", f.path), after);
+    if (f.mode !== "delete") {
+      await Deno.mkdir(dirname(join(out, "files", f.path)), { recursive: true });
+      await Deno.writeTextFile(join(out, "files", f.path), after);
+    }
     patches.push(
       createTwoFilesPatch(
         f.mode !== "create" ? `a/${f.path}` : "/dev/null",
-        `b/${f.path}`,
+        f.mode !== "delete" ? `b/${f.path}` : "/dev/null",
         before,
         after,
       ),

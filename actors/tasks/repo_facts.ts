@@ -89,8 +89,11 @@ export interface Finding {
 export interface GeneratedFile {
   path: string;
   content: string;
-  /** "create" a new file, "append" to an existing one, or "replace" one's whole text. */
-  mode: "create" | "append" | "replace";
+  /**
+   * "create" a new file, "append" to an existing one, "replace" one's whole text, or "delete" it
+   * (content empty).
+   */
+  mode: "create" | "append" | "replace" | "delete";
   reason: string;
 }
 

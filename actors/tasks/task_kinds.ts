@@ -23,11 +23,16 @@ export const ModelStepInputs = z.object({
   goal: z.string(),
   ...RunsRepositoryCode,
   gateway: z.string().min(1),
+  /** The run's tool desk, which decides and records every tool call (absent: no tools). */
+  toolDesk: z.string().min(1).optional(),
   runId: z.string().nullable().default(null),
   localOnly: z.boolean().default(false),
   prefer: z.array(z.string()).default([]),
   complexity: z.enum(["low", "medium", "high"]).optional(),
   maxAttempts: z.number().int().min(1).max(10).default(3),
+  /** A tool-calling session's model turns at most, and its tokens (in and out). */
+  maxSteps: z.number().int().min(1).max(200).default(30),
+  maxTokens: z.number().int().positive().default(1_000_000),
   testTimeoutMs: z.number().int().positive().default(300_000),
 });
 export type ModelStepInputs = z.output<typeof ModelStepInputs>;

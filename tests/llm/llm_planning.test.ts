@@ -267,7 +267,7 @@ Deno.test("the coder's patch is tried on a scratch copy, failing tests go back t
       const retry = (fake.requests[2].body as { messages: { content: string }[] }).messages;
       assert.match(
         retry.at(-1)!.content,
-        /With your patch the tests fail:\n\$ npm test \(exit 1\)/,
+        /With your change the tests fail:\n\$ npm test: failed/,
       );
       // The repository is untouched; the change is in --out, as files and as a patch.
       await assert.rejects(Deno.stat(join(repo, "src", "validate.js")));

@@ -151,7 +151,24 @@ export async function sandboxedCommand(
         "(apt-get install bubblewrap) or pass --unsandboxed to run it with PATH and HOME only",
     );
   }
-  const args = [
+  const args = [...bubblewrapArgs(dir, mode, env), "sh", "-c", script];
+  return new Deno.Command("bwrap", { args, ...io });
+}
+
+/**
+ * bubblewrap's arguments up to the command: the system and `readOnly` folders read-only, `dir`
+ * writable and the working folder, a private `/tmp`, no network unless `mode` allows it, the
+ * whole tree killed with troupe, and `env` as the only environment.
+ */
+export function bubblewrapArgs(
+  dir: string,
+  mode: SandboxMode,
+  env: Record<string, string>,
+  readOnly: string[] = [],
+): string[] {
+  const tools = Object.entries(mode.tools ?? {});
+  const settings = Object.entries(mode.network ? networkSettings() : {});
+  return [
     ...SYSTEM.flatMap((p) => ["--ro-bind-try", p, p]), // absent ones are skipped
     "--proc",
     "/proc",
@@ -161,6 +178,7 @@ export async function sandboxedCommand(
     "/tmp",
     ...tools.flatMap(([name, path]) => ["--ro-bind", path, `${TOOLS_DIR}/${name}`]),
     ...(mode.homeToolchains ?? []).flatMap((d) => ["--ro-bind-try", d, d]),
+    ...readOnly.flatMap((d) => ["--ro-bind", d, d]),
     "--bind",
     dir,
     dir,
@@ -177,11 +195,7 @@ export async function sandboxedCommand(
     // bwrap applies these in order: the environment is cleared, then given only these.
     "--clearenv",
     ...Object.entries(env).flatMap(([k, v]) => ["--setenv", k, v]),
-    "sh",
-    "-c",
-    script,
   ];
-  return new Deno.Command("bwrap", { args, ...io });
 }
 
 /** What a sandboxed command did: its exit code (null when it could not start), its output. */

@@ -1,0 +1,218 @@
+import { join } from "node:path";
+import { createTwoFilesPatch } from "diff";
+import type { ChatMessage, ToolCall, ToolSpec } from "../../llm/model_call.ts";
+import type { GatewayReply } from "../../llm/llm_gateway.ts";
+import type { CallDecision, OpenedTools, ToolDeskMessage } from "../../llm/tool_desk_protocol.ts";
+import type { GeneratedFile } from "../../tasks/repo_facts.ts";
+import { copyTree } from "./copy_tree.ts";
+import type { TestRun } from "./run_tests.ts";
+import { applyUnifiedDiff, extractPatch } from "./unified_diff.ts";
+import { bounded, type ToolResult, type Workspace, workspaceToolSpecs } from "./workspace_tools.ts";
+
+/** How a tool-calling agent asks the model and the run's tool desk. */
+export interface LoopPorts {
+  ask(messages: ChatMessage[], tools: ToolSpec[]): Promise<GatewayReply>;
+  desk<T>(message: ToolDeskMessage): Promise<T>;
+}
+
+/** One agent's session of tool calls: its prompts, where it works, and its limits. */
+export interface LoopOptions {
+  runId: string | null;
+  taskId: string;
+  role: string;
+  system: string;
+  user: string;
+  /** The repository as it was: the change is the scratch copy's difference from it. */
+  original: string;
+  workspace: Workspace;
+  /** Model turns at most. */
+  maxSteps: number;
+  /** Tokens (in and out) the session may spend at most. */
+  maxTokens: number;
+  /** Finished answers (done, or a diff) whose tests may fail before the session gives up. */
+  maxAttempts: number;
+  /** Why the files changed, as the report says. */
+  reason: string;
+}
+
+/** What a session came to. */
+export interface LoopResult {
+  files: GeneratedFile[];
+  patch: string;
+  /** Finished answers tried. */
+  attempts: number;
+  steps: number;
+  tokens: number;
+  tests: TestRun[];
+  model: string;
+  /** What ended it: the tests passed, or the model said done and they passed. */
+  stoppedBy: "tests_passed" | "done";
+}
+
+/**
+ * The loop the coder and the test writer work in, as SWE-agent and Claude Code do: the model
+ * calls tools (read, search, edit, run the tests) on a scratch copy until the tests pass or it
+ * says it is done; a model without tool calling may answer with a unified diff instead. Every
+ * call is decided and recorded by the run's tool desk (`tool.call`, resource `builtin/TOOL` or
+ * `mcp/SERVER/TOOL`); a refused call is told to the model, which goes on. It ends at the step or
+ * token limit, with an error naming it.
+ */
+export async function toolLoop(o: LoopOptions, ports: LoopPorts): Promise<LoopResult> {
+  const task = { runId: o.runId, taskId: o.taskId, role: o.role };
+  const opened = await ports.desk<OpenedTools>({
+    type: "open",
+    ...task,
+    workspace: o.workspace.root,
+  });
+  const tools = [...workspaceToolSpecs(), ...opened.tools];
+  const note = opened.problems.length ? `\n\nNot available: ${opened.problems.join("; ")}` : "";
+  const messages: ChatMessage[] = [
+    { role: "system", content: o.system },
+    { role: "user", content: o.user + note },
+  ];
+  let tokens = 0;
+  let attempts = 0;
+  let model = "";
+  let last = "";
+
+  /** Runs one call through the desk: decided, answered or run here, recorded. */
+  const call = async (step: number, c: ToolCall): Promise<ToolResult> => {
+    const started = performance.now();
+    const d = await ports.desk<CallDecision>({ type: "call", ...task, step, call: c });
+    if (d.effect !== "allow") return { ok: false, text: `refused by policy: ${d.reason}` };
+    if (d.result) return d.result;
+    const r = await o.workspace.call(c.name, c.arguments);
+    await ports.desk({
+      type: "done",
+      ...task,
+      step,
+      call: c,
+      ok: r.ok,
+      result: r.text,
+      durationMs: Math.round(performance.now() - started),
+    });
+    return r;
+  };
+  /** The agent's own check of a finished answer: the project's tests, recorded as step 0. */
+  const check = async (n: number) =>
+    await call(0, { id: `check-${n}`, name: "run_tests", arguments: {} });
+
+  try {
+    for (let step = 1; step <= o.maxSteps; step++) {
+      const reply = await ports.ask(messages, tools);
+      if (!reply.ok) throw new Error(`the model could not be asked: ${reply.error}`);
+      model = reply.model;
+      tokens += reply.inputTokens + reply.outputTokens;
+      let finished = false;
+      if (reply.toolCalls?.length) {
+        messages.push({ role: "assistant", content: reply.text, toolCalls: reply.toolCalls });
+        for (const c of reply.toolCalls) {
+          const r = await call(step, c);
+          messages.push({ role: "tool", toolCallId: c.id, content: r.text });
+          if (c.name === "done" && r.ok) finished = true;
+          // The project's whole suite passing on a changed copy is the goal reached.
+          if (c.name === "run_tests" && r.ok && !c.arguments.file && o.workspace.touched.size) {
+            return await result(o, attempts + 1, step, tokens, r, model, "tests_passed");
+          }
+        }
+      } else {
+        messages.push({ role: "assistant", content: reply.text });
+        const diff = /^(---|\+\+\+|@@) /m.test(extractPatch(reply.text));
+        if (diff) {
+          // A diff is against the repository as it was: the copy starts again from it.
+          await Deno.remove(o.workspace.root, { recursive: true }).catch(() => {});
+          await copyTree(o.original, o.workspace.root);
+          o.workspace.touched.clear();
+          try {
+            const files = await applyUnifiedDiff(o.workspace.root, extractPatch(reply.text));
+            for (const f of files) o.workspace.touched.add(f.path);
+          } catch (err) {
+            last = `Your patch cannot be applied: ${(err as Error).message}`;
+            attempts++;
+            if (attempts >= o.maxAttempts) break;
+            messages.push({ role: "user", content: `${last}\n\nAnswer with a corrected diff.` });
+            continue;
+          }
+        }
+        finished = true;
+      }
+      if (!finished) {
+        if (tokens > o.maxTokens) {
+          throw new Error(`the session spent ${tokens} tokens, over its ${o.maxTokens}`);
+        }
+        continue;
+      }
+      attempts++;
+      if (o.workspace.touched.size === 0) {
+        last = "You have changed nothing yet.";
+      } else {
+        const r = await check(attempts);
+        // A project without tests gives the change nothing to fail; a failed run does.
+        if (r.ok || r.tests?.length === 0) {
+          return await result(o, attempts, step, tokens, r, model, "done");
+        }
+        last = `With your change the tests fail:\n${r.text}`;
+      }
+      if (attempts >= o.maxAttempts || tokens > o.maxTokens) break;
+      messages.push({
+        role: "user",
+        content: `${last}\n\nGo on: fix it with the tools, or answer with a corrected diff.`,
+      });
+    }
+  } finally {
+    await ports.desk({ type: "close", ...task });
+  }
+  throw new Error(
+    `no change passed the project's tests (${attempts} finished answers, ${tokens} tokens): ` +
+      (last.split("\n")[0] || `the step limit (${o.maxSteps}) was reached`),
+  );
+}
+
+async function result(
+  o: LoopOptions,
+  attempts: number,
+  steps: number,
+  tokens: number,
+  check: ToolResult,
+  model: string,
+  stoppedBy: LoopResult["stoppedBy"],
+): Promise<LoopResult> {
+  const { files, patch } = await changes(
+    o.original,
+    o.workspace.root,
+    o.workspace.touched,
+    o.reason,
+  );
+  return { files, patch, attempts, steps, tokens, tests: check.tests ?? [], model, stoppedBy };
+}
+
+/**
+ * The files the session changed, compared with the repository as it was (only those its tools
+ * touched: what running the tests left behind is not a change), and the unified diff of them.
+ */
+export async function changes(
+  original: string,
+  scratch: string,
+  touched: Set<string>,
+  reason: string,
+): Promise<{ files: GeneratedFile[]; patch: string }> {
+  const read = (root: string, path: string) =>
+    Deno.readTextFile(join(root, path)).catch(() => null);
+  const files: GeneratedFile[] = [];
+  const patches: string[] = [];
+  for (const path of [...touched].sort()) {
+    const [before, after] = [await read(original, path), await read(scratch, path)];
+    if (before === after) continue;
+    const mode = before === null ? "create" : after === null ? "delete" : "replace";
+    files.push({ path, content: after ?? "", mode, reason });
+    patches.push(
+      createTwoFilesPatch(
+        before === null ? "/dev/null" : `a/${path}`,
+        after === null ? "/dev/null" : `b/${path}`,
+        before ?? "",
+        after ?? "",
+      ),
+    );
+  }
+  return { files, patch: bounded(patches.join(""), 1_000_000) };
+}
