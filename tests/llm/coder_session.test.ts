@@ -1,0 +1,236 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { RunSession } from "../../actors/mod.ts";
+import { type Behaviour, fakeOpenAI } from "../fake_models.ts";
+import { withLedger } from "../ledger_helpers.ts";
+import type { Ledger } from "../../ledger/mod.ts";
+
+Deno.env.set("TROUPE_SESSION_KEY", "sk-session-test-0123456789");
+
+/** A small project whose one test fails: `add` subtracts. */
+async function brokenRepo(root: string): Promise<string> {
+  const repo = join(root, "repo");
+  await Deno.mkdir(join(repo, "src"), { recursive: true });
+  await Deno.mkdir(join(repo, "test"), { recursive: true });
+  await Deno.mkdir(join(repo, "config"), { recursive: true });
+  await Deno.writeTextFile(
+    join(repo, "package.json"),
+    JSON.stringify({ name: "adder", type: "module", scripts: { test: "node --test" } }),
+  );
+  await Deno.writeTextFile(join(repo, "src", "add.js"), "export const add = (a, b) => a - b;\n");
+  await Deno.writeTextFile(join(repo, "config", "secret.txt"), "do not show\n");
+  await Deno.writeTextFile(
+    join(repo, "test", "add.test.js"),
+    'import test from "node:test";\nimport assert from "node:assert";\n' +
+      'import { add } from "../src/add.js";\n' +
+      'test("adds", () => assert.equal(add(2, 3), 5));\n',
+  );
+  return repo;
+}
+
+const PLAN = {
+  tasks: [
+    { id: "code", kind: "code", dependsOn: ["scan", "detect"] },
+    { id: "review", kind: "review", dependsOn: ["scan", "assess", "code"] },
+  ],
+};
+
+const call = (id: string, name: string, args: Record<string, unknown> = {}) => ({
+  id,
+  name,
+  arguments: args,
+});
+
+/**
+ * The scripted session: look around, run the tests and see them fail, try to read a file the
+ * policy keeps from tools (refused), make a wrong fix, see the failure again, fix it: the tests
+ * pass and the session ends.
+ */
+const SESSION: Behaviour[] = [
+  { kind: "answer", text: JSON.stringify(PLAN) },
+  {
+    kind: "answer",
+    text: "Let me look.",
+    toolCalls: [call("c1", "read_file", { path: "src/add.js" }), call("c2", "run_tests")],
+  },
+  {
+    kind: "answer",
+    text: "",
+    toolCalls: [
+      call("c3", "read_file", { path: "config/secret.txt" }),
+      call("c4", "replace", { path: "src/add.js", old: "a - b", new: "a * b" }),
+      call("c5", "run_tests"),
+    ],
+  },
+  {
+    kind: "answer",
+    text: "Still wrong.",
+    toolCalls: [
+      call("c6", "last_failure"),
+      call("c7", "edit_lines", {
+        path: "src/add.js",
+        start_line: 1,
+        end_line: 1,
+        text: "export const add = (a, b) => a + b;",
+      }),
+      call("c8", "run_tests"),
+    ],
+  },
+];
+
+const POLICY = [
+  "name: keep-config-from-tools",
+  "rules:",
+  "  - id: no-config-reads",
+  "    match: { action: tool.call, resource: builtin/read_file, arguments: { path: 'config/**' } }",
+  "    effect: deny",
+  "",
+].join("\n");
+
+async function session(
+  ledger: Ledger,
+  tmp: string,
+  repo: string,
+  url: string,
+  extra: { kind?: "openai" | "anthropic"; replayModels?: string; toolCalls?: "text" } = {},
+) {
+  const policy = join(tmp, "policy.yaml");
+  await Deno.writeTextFile(policy, POLICY);
+  const s = await RunSession.start(ledger, {
+    repo,
+    out: join(tmp, `out-${crypto.randomUUID().slice(0, 8)}`),
+    goal: "make add add",
+    policies: [policy],
+    llm: {
+      providers: [{
+        name: "fake",
+        kind: extra.kind ?? "openai",
+        baseUrl: url,
+        apiKeyEnv: "TROUPE_SESSION_KEY",
+        models: ["coder-1"],
+        maxRetries: 0,
+        ...(extra.toolCalls ? { toolCalls: extra.toolCalls } : {}),
+      }],
+    },
+    ...(extra.replayModels ? { replayModels: extra.replayModels } : {}),
+  });
+  return await s.run();
+}
+
+const toolCalls = async (ledger: Ledger, runId: string) =>
+  (await ledger.query(
+    `SELECT payload->>'tool' AS tool, payload->>'effect' AS effect, (payload->>'ok')::BOOLEAN AS ok,
+            payload->>'result' AS result, payload->>'replayedFrom' AS replayed
+       FROM events WHERE type = 'tool_call' AND run_id = '${runId}' ORDER BY seq`,
+  )).rows as { tool: string; effect: string; ok: boolean; result: string; replayed: string }[];
+
+for (const kind of ["openai", "anthropic"] as const) {
+  Deno.test(`${kind}: the coder fixes a failing test in several rounds of tool calls; a refused call is told to the model, which goes on; every call is in the ledger`, () =>
+    withLedger(async (ledger) => {
+      const tmp = await Deno.makeTempDir({ prefix: "troupe-session-" });
+      try {
+        const repo = await brokenRepo(tmp);
+        await using fake = await fakeOpenAI(structuredClone(SESSION));
+        const url = kind === "openai" ? fake.url : fake.anthropicUrl;
+        const result = await session(ledger, tmp, repo, url, { kind });
+        assert.equal(result.ok, true, JSON.stringify(result.outcome.dead));
+        assert.deepEqual(result.report.plannedBy, { source: "model", model: "coder-1" });
+        assert.equal(result.report.review?.verdict, "approve");
+        assert.deepEqual(result.files.map((f) => `${f.mode} ${f.path}`), ["replace src/add.js"]);
+        assert.equal(result.files[0].content, "export const add = (a, b) => a + b;\n");
+        // The repository itself is untouched.
+        assert.match(await Deno.readTextFile(join(repo, "src", "add.js")), /a - b/);
+
+        const calls = await toolCalls(ledger, result.runId);
+        assert.deepEqual(calls.map((c) => `${c.tool}:${c.effect}:${c.ok}`), [
+          "read_file:allow:true",
+          "run_tests:allow:false",
+          "read_file:deny:false",
+          "replace:allow:true",
+          "run_tests:allow:false",
+          "last_failure:allow:true",
+          "edit_lines:allow:true",
+          "run_tests:allow:true",
+        ]);
+        assert.match(calls[0].result, /1: export const add = \(a, b\) => a - b;/);
+        // What the model was given back: the failure, the refusal with the rule that refused.
+        const bodies = fake.requests.map((r) => JSON.stringify(r.body));
+        assert.match(bodies[2], /fail/);
+        assert.match(bodies[3], /refused by policy[^"]*no-config-reads/);
+        assert.doesNotMatch(bodies.join(""), /do not show/);
+        assert.equal(fake.requests.length, 4, "planner + three coder turns");
+        const decisions = await ledger.query(
+          `SELECT count(*) AS n FROM events WHERE type = 'policy_decision' AND run_id = '${result.runId}'
+             AND json_extract_string(payload, '$.request.action') = 'tool.call'`,
+        );
+        assert.equal(Number(decisions.rows[0].n), 8);
+      } finally {
+        await Deno.remove(tmp, { recursive: true });
+      }
+    }));
+}
+
+Deno.test("a tool-calling run replays with zero model calls, its test runs answered from the ledger, and leaves identical files", () =>
+  withLedger(async (ledger) => {
+    const tmp = await Deno.makeTempDir({ prefix: "troupe-session-replay-" });
+    try {
+      const repo = await brokenRepo(tmp);
+      await using fake = await fakeOpenAI(structuredClone(SESSION));
+      const first = await session(ledger, tmp, repo, fake.url);
+      assert.equal(first.ok, true, JSON.stringify(first.outcome.dead));
+      const asked = fake.requests.length;
+      const again = await session(ledger, tmp, repo, fake.url, { replayModels: first.runId });
+      assert.equal(again.ok, true, JSON.stringify(again.outcome.dead));
+      assert.equal(fake.requests.length, asked, "no model was asked");
+      assert.deepEqual(again.files, first.files);
+      const calls = await toolCalls(ledger, again.runId);
+      assert.deepEqual(
+        calls.map((c) => `${c.tool}:${c.effect}:${c.replayed ?? "ran"}`),
+        [
+          "read_file:allow:ran",
+          `run_tests:allow:${first.runId}`,
+          "read_file:deny:ran",
+          "replace:allow:ran",
+          `run_tests:allow:${first.runId}`,
+          "last_failure:allow:ran",
+          "edit_lines:allow:ran",
+          `run_tests:allow:${first.runId}`,
+        ],
+      );
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  }));
+
+Deno.test("a model without native tool calling (toolCalls: text) calls the same tools by fenced blocks in its answer", () =>
+  withLedger(async (ledger) => {
+    const tmp = await Deno.makeTempDir({ prefix: "troupe-session-text-" });
+    try {
+      const repo = await brokenRepo(tmp);
+      const block = (tool: string, args: Record<string, unknown>) =>
+        "```tool\n" + JSON.stringify({ tool, arguments: args }) + "\n```";
+      await using fake = await fakeOpenAI([
+        { kind: "answer", text: JSON.stringify(PLAN) },
+        {
+          kind: "answer",
+          text: "I will fix it.\n" +
+            block("replace", { path: "src/add.js", old: "a - b", new: "a + b" }) + "\n" +
+            block("done", { summary: "add adds" }),
+        },
+      ]);
+      const result = await session(ledger, tmp, repo, fake.url, { toolCalls: "text" });
+      assert.equal(result.ok, true, JSON.stringify(result.outcome.dead));
+      assert.equal(result.files[0].content, "export const add = (a, b) => a + b;\n");
+      const coder = fake.requests[1].body as { tools?: unknown; messages: { content: string }[] };
+      assert.equal(coder.tools, undefined, "no native tools were sent");
+      assert.match(coder.messages[0].content, /fenced block of type tool/);
+      const calls = await toolCalls(ledger, result.runId);
+      assert.deepEqual(calls.map((c) => `${c.tool}:${c.ok}`), [
+        "replace:true",
+        "done:true",
+        "run_tests:true",
+      ]);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  }));
