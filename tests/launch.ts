@@ -89,6 +89,11 @@ if (import.meta.main) {
   const [what = "test", ...paths] = positionals;
   const given = Deno.args.slice(1);
   await setUp();
+  // Every npm package deno.json names, into node_modules: the MCP tests start servers from there
+  // with node, which only a module that imports them would otherwise bring.
+  if (!await succeeds(Deno.execPath(), ["install", "--quiet"])) {
+    console.error("set-up: deno install failed; the MCP servers' tests will fail");
+  }
   const args = what === "bench"
     ? ["run", ...suitePermissions(), new URL("bench/main.ts", ROOT).pathname, ...given]
     : ["test", ...suitePermissions(), ...given, ...(paths.length > 0 ? [] : ["tests/"])];

@@ -65,6 +65,7 @@ export async function toolLoop(o: LoopOptions, ports: LoopPorts): Promise<LoopRe
     workspace: o.workspace.root,
   });
   const tools = [...workspaceToolSpecs(), ...opened.tools];
+  const mcp = new Set(opened.tools.map((t) => t.name));
   const note = opened.problems.length ? `\n\nNot available: ${opened.problems.join("; ")}` : "";
   const messages: ChatMessage[] = [
     { role: "system", content: o.system },
@@ -78,7 +79,10 @@ export async function toolLoop(o: LoopOptions, ports: LoopPorts): Promise<LoopRe
   /** Runs one call through the desk: decided, answered or run here, recorded. */
   const call = async (step: number, c: ToolCall): Promise<ToolResult> => {
     const started = performance.now();
+    // An MCP server may write the copy itself: what it changed is part of the change.
+    const before = mcp.has(c.name) ? await o.workspace.snapshot() : undefined;
     const d = await ports.desk<CallDecision>({ type: "call", ...task, step, call: c });
+    if (before) await o.workspace.noteChanges(before);
     if (d.effect !== "allow") return { ok: false, text: `refused by policy: ${d.reason}` };
     if (d.result) return d.result;
     const r = await o.workspace.call(c.name, c.arguments);

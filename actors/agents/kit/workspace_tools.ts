@@ -227,6 +227,23 @@ export class Workspace {
     return { ok: failed.length === 0, text: summary + tail, tests };
   }
 
+  /** Each file's size and modification time, to see what a tool outside troupe changed. */
+  async snapshot(): Promise<Map<string, string>> {
+    const seen = new Map<string, string>();
+    for (const f of await this.files(".")) {
+      const s = await Deno.stat(join(this.root, f)).catch(() => null);
+      if (s) seen.set(f, `${s.size}:${s.mtime?.getTime()}`);
+    }
+    return seen;
+  }
+
+  /** Counts as touched what changed since `before` (an MCP server's writes and deletions). */
+  async noteChanges(before: Map<string, string>): Promise<void> {
+    const after = await this.snapshot();
+    for (const [f, v] of after) if (before.get(f) !== v) this.touched.add(f);
+    for (const f of before.keys()) if (!after.has(f)) this.touched.add(f);
+  }
+
   /** The files under `dir` (relative to the root), sorted. */
   async files(dir: string): Promise<string[]> {
     const out: string[] = [];
