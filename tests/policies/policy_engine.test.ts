@@ -154,6 +154,43 @@ Deno.test("autonomy presets: level 1 gates every write, run and call out; level 
   assert.throws(() => autonomyPreset(6), /1 to 5/);
 });
 
+Deno.test("tool calls: built-in tools allowed at every level, MCP tools as calls out; a rule may match a tool's arguments", () => {
+  const tool = (level: number, resource: string, args: Record<string, unknown> = {}) =>
+    new PolicyEngine([autonomyPreset(level)]).decide({
+      action: "tool.call",
+      actor: "coder",
+      resource,
+      arguments: args,
+    }).effect;
+  assert.equal(tool(1, "builtin/replace"), "allow");
+  assert.equal(tool(1, "mcp/fs/read_text_file"), "require_approval");
+  assert.equal(tool(3, "mcp/fs/read_text_file"), "allow");
+  const engine = new PolicyEngine([autonomyPreset(3), {
+    name: "mine",
+    rules: [
+      {
+        id: "no-config",
+        match: { action: "tool.call", resource: "*/**", arguments: { path: "config/**" } },
+        effect: "deny",
+      },
+      {
+        id: "small-numbers",
+        match: { action: "tool.call", resource: "mcp/calc/*", arguments: { a: ["1", "2"] } },
+        effect: "deny",
+      },
+    ],
+  }]);
+  const decide = (resource: string, args: Record<string, unknown>) =>
+    engine.decide({ action: "tool.call", actor: "coder", resource, arguments: args }).effect;
+  assert.equal(decide("builtin/read_file", { path: "config/secret.txt" }), "deny");
+  assert.equal(decide("mcp/fs/read_text_file", { path: "config/a/b.txt" }), "deny");
+  assert.equal(decide("builtin/read_file", { path: "src/main.ts" }), "allow");
+  // An absent argument does not match; a number is matched as its JSON text.
+  assert.equal(decide("builtin/list_files", {}), "allow");
+  assert.equal(decide("mcp/calc/add", { a: 2 }), "deny");
+  assert.equal(decide("mcp/calc/add", { a: 3 }), "allow");
+});
+
 Deno.test("every decision can be recorded in the ledger", () =>
   withLedger(async (ledger) => {
     const engine = new PolicyEngine([team], { onDecision: recordDecisions(ledger, "run-p") });
