@@ -94,6 +94,28 @@ export const VIEWS: LedgerView[] = [
       FROM events WHERE type = 'llm_call'`,
   },
   {
+    name: "tool_calls",
+    about:
+      "agents' tool calls: task, step, server (builtin or an MCP server), tool, arguments, the policy's effect and the result",
+    example:
+      "SELECT task_id, step, server, tool, effect, ok FROM tool_calls ORDER BY seq",
+    sql: `CREATE OR REPLACE VIEW tool_calls AS
+      SELECT run_id, seq, ts,
+             json_extract_string(payload, '$.taskId') AS task_id,
+             json_extract_string(payload, '$.role') AS agent_role,
+             CAST(json_extract_string(payload, '$.step') AS INTEGER) AS step,
+             json_extract_string(payload, '$.server') AS server,
+             json_extract_string(payload, '$.tool') AS tool,
+             json_extract_string(payload, '$.arguments') AS arguments,
+             json_extract_string(payload, '$.effect') AS effect,
+             json_extract_string(payload, '$.reason') AS reason,
+             CAST(json_extract_string(payload, '$.ok') AS BOOLEAN) AS ok,
+             json_extract_string(payload, '$.result') AS result,
+             CAST(json_extract_string(payload, '$.durationMs') AS DOUBLE) AS duration_ms,
+             json_extract_string(payload, '$.replayedFrom') AS replayed_from
+      FROM events WHERE type = 'tool_call'`,
+  },
+  {
     name: "lessons",
     about:
       "what worked and what failed, from the runs' lessons: success rate per task kind, agent, model and plan",

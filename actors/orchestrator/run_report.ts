@@ -48,7 +48,14 @@ export interface RunReport {
   /** The project's own tests (`--run-tests`), each with its verdict and what its runner said. */
   tests?: TestRun[];
   /** The coder's change, when a model wrote one: attempts, the model, its files and its tests. */
-  code?: { attempts: number; model: string; files: string[]; tests: TestRun[] };
+  code?: {
+    attempts: number;
+    /** Model turns of its tool-calling session (absent in reports older than the tools). */
+    steps?: number;
+    model: string;
+    files: string[];
+    tests: TestRun[];
+  };
   /** Who planned the run (offline or a model), why a model's plan fell back, privacy. */
   plannedBy?: PlannedBy;
   /** The proposed CI jobs run here (`--verify-ci`). */
@@ -119,6 +126,7 @@ export function buildReport(
         ? {
           code: {
             attempts: code.attempts,
+            ...(code.steps ? { steps: code.steps } : {}),
             model: code.model,
             files: code.files.map((f) => f.path),
             tests: code.tests,
@@ -245,7 +253,9 @@ export function markdown(r: RunReport): string {
     lines.push(
       "## Code changed",
       "",
-      `By ${r.code.model} in ${r.code.attempts} attempt(s), tested on a scratch copy:`,
+      `By ${r.code.model} in ${r.code.steps ?? "?"} model turn(s) and ${r.code.attempts} ` +
+        "finished attempt(s), tested on a scratch copy (its tool calls: the ledger's " +
+        "`tool_call` events):",
       "",
       ...r.code.files.map((f) => `- \`${f}\``),
       "",

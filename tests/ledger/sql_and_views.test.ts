@@ -40,7 +40,7 @@ for (const engine of ENGINES) {
       for (
         const [query, rows] of [
           ["DESCRIBE events", 10],
-          ["SHOW TABLES", 7],
+          ["SHOW TABLES", 8],
           ["SUMMARIZE events", 10],
           ["FROM events", 1],
           ["TABLE events", 1],
@@ -131,6 +131,21 @@ async function seedLearning(ledger: Ledger): Promise<void> {
     costUsd: 0.002,
     durationMs: 800,
   });
+  await e("tools", "tool_call", {
+    runId: run,
+    taskId: "code",
+    role: "coder",
+    step: 2,
+    callId: "c1",
+    server: "fs",
+    tool: "read_text_file",
+    arguments: { path: "src/a.ts" },
+    effect: "allow",
+    reason: "allowed",
+    ok: true,
+    result: "text",
+    durationMs: 3,
+  });
   await e("ci", "stopped", { reason: "shutdown" });
 }
 
@@ -147,6 +162,14 @@ const EXAMPLE_ANSWERS: Record<string, unknown[]> = {
     { cause: "invalid YAML", failures: 1 },
   ],
   llm_usage: [{ "gen_ai.request.model": "qwen", input: 120, cost: 0.002 }],
+  tool_calls: [{
+    task_id: "code",
+    step: 2,
+    server: "fs",
+    tool: "read_text_file",
+    effect: "allow",
+    ok: true,
+  }],
   lessons: [{ kind: "ci_config", agent: "ci", model: "qwen", success_rate: 1 }],
 };
 
@@ -250,7 +273,7 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
     const exported = await cli(["ledger", "export", "--parquet", out, "--ledger", path, "--json"]);
     assert.equal(exported.code, 0, exported.stderr);
     const { file, events } = JSON.parse(exported.stdout);
-    assert.equal(events, 15);
+    assert.equal(events, 16);
     const db = await DuckDBInstance.create(":memory:");
     const conn = await db.connect();
     const back = (await conn.runAndReadAll(
@@ -258,6 +281,6 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
     )).getRowObjectsJS();
     conn.closeSync();
     db.closeSync();
-    assert.deepEqual(back, [{ n: 15n, last: 15n }]);
+    assert.deepEqual(back, [{ n: 16n, last: 16n }]);
   });
 });

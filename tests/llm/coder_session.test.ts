@@ -119,9 +119,8 @@ async function session(
 
 const toolCalls = async (ledger: Ledger, runId: string) =>
   (await ledger.query(
-    `SELECT payload->>'tool' AS tool, payload->>'effect' AS effect, (payload->>'ok')::BOOLEAN AS ok,
-            payload->>'result' AS result, payload->>'replayedFrom' AS replayed
-       FROM events WHERE type = 'tool_call' AND run_id = '${runId}' ORDER BY seq`,
+    `SELECT tool, effect, ok, result, replayed_from AS replayed
+       FROM tool_calls WHERE run_id = '${runId}' ORDER BY seq`,
   )).rows as { tool: string; effect: string; ok: boolean; result: string; replayed: string }[];
 
 for (const kind of ["openai", "anthropic"] as const) {
