@@ -97,8 +97,7 @@ export const VIEWS: LedgerView[] = [
     name: "tool_calls",
     about:
       "agents' tool calls: task, step, server (builtin or an MCP server), tool, arguments, the policy's effect and the result",
-    example:
-      "SELECT task_id, step, server, tool, effect, ok FROM tool_calls ORDER BY seq",
+    example: "SELECT task_id, step, server, tool, effect, ok FROM tool_calls ORDER BY seq",
     sql: `CREATE OR REPLACE VIEW tool_calls AS
       SELECT run_id, seq, ts,
              json_extract_string(payload, '$.taskId') AS task_id,

@@ -48,14 +48,8 @@ export interface RunReport {
   /** The project's own tests (`--run-tests`), each with its verdict and what its runner said. */
   tests?: TestRun[];
   /** The coder's change, when a model wrote one: attempts, the model, its files and its tests. */
-  code?: {
-    attempts: number;
-    /** Model turns of its tool-calling session (absent in reports older than the tools). */
-    steps?: number;
-    model: string;
-    files: string[];
-    tests: TestRun[];
-  };
+  /** `steps`: model turns of its tool-calling session (absent in older reports). */
+  code?: { attempts: number; steps?: number; model: string; files: string[]; tests: TestRun[] };
   /** Who planned the run (offline or a model), why a model's plan fell back, privacy. */
   plannedBy?: PlannedBy;
   /** The proposed CI jobs run here (`--verify-ci`). */
