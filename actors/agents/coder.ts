@@ -85,7 +85,7 @@ function ports(
   ctx: ActorContext<unknown>,
   role: string,
   taskId: string,
-): LoopPorts & { chat(messages: ChatMessage[]): Promise<GatewayReply> } {
+): LoopPorts {
   const ask = (messages: ChatMessage[], tools: ToolSpec[]) =>
     ctx.ask<GatewayReply>(inputs.gateway, {
       type: "chat",
@@ -100,7 +100,6 @@ function ports(
     }, { timeoutMs: 600_000 });
   return {
     ask,
-    chat: (messages) => ask(messages, []),
     desk<T>(message: ToolDeskMessage) {
       if (!inputs.toolDesk) {
         return Promise.reject(new Error("this task was given no tool desk (inputs.toolDesk)"));
@@ -114,5 +113,5 @@ function ports(
 export default defineAgent(import.meta.url, TASK_KINDS, {
   code: (inputs, deps, ctx) => writeCode(inputs, deps, ports(inputs, ctx, "coder", "code")),
   write_tests: (inputs, deps, ctx) =>
-    writeTests(inputs, deps, ports(inputs, ctx, "tester", "write_tests").chat),
+    writeTests(inputs, deps, ports(inputs, ctx, "tester", "write_tests")),
 });

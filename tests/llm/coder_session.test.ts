@@ -233,3 +233,63 @@ Deno.test("a model without native tool calling (toolCalls: text) calls the same 
       await Deno.remove(tmp, { recursive: true });
     }
   }));
+
+Deno.test("the test writer adds tests through tools on the code with the project's tests set aside; a test that asserts nothing goes back to it", () =>
+  withLedger(async (ledger) => {
+    const tmp = await Deno.makeTempDir({ prefix: "troupe-session-tests-" });
+    try {
+      const repo = await brokenRepo(tmp);
+      await Deno.writeTextFile(
+        join(repo, "src", "add.js"),
+        "export const add = (a, b) => a + b;\n",
+      );
+      const header = 'import test from "node:test";\nimport assert from "node:assert";\n' +
+        'import { add } from "../src/add.js";\n';
+      await using fake = await fakeOpenAI([
+        {
+          kind: "answer",
+          text: JSON.stringify({
+            tasks: [{ id: "write_tests", kind: "write_tests", dependsOn: ["scan", "detect"] }],
+          }),
+        },
+        {
+          kind: "answer",
+          text: "",
+          toolCalls: [
+            call("t1", "list_files"),
+            call("t2", "create_file", {
+              path: "test/more.test.js",
+              content: header + 'test("calls add", () => { add(1, 2); });\n',
+            }),
+            call("t3", "done", { summary: "a test" }),
+          ],
+        },
+        {
+          kind: "answer",
+          text: "",
+          toolCalls: [
+            call("t4", "replace", {
+              path: "test/more.test.js",
+              old: "{ add(1, 2); }",
+              new: "assert.equal(add(1, 2), 3)",
+            }),
+            call("t5", "done", { summary: "it asserts" }),
+          ],
+        },
+      ]);
+      const result = await session(ledger, tmp, repo, fake.url);
+      assert.equal(result.ok, true, JSON.stringify(result.outcome.dead));
+      assert.deepEqual(result.files.map((f) => `${f.mode} ${f.path}`), [
+        "create test/more.test.js",
+      ]);
+      assert.match(result.files[0].content, /assert\.equal\(add\(1, 2\), 3\)/);
+      assert.ok(result.report.testsWritten?.mutants.some((m) => m.caught));
+      // The project's own test was set aside: the copy the tools listed has only the code.
+      const listed = (await toolCalls(ledger, result.runId))[0].result;
+      assert.equal(listed, "config/secret.txt\npackage.json\nsrc/add.js");
+      const retry = JSON.stringify(fake.requests[2].body);
+      assert.match(retry, /still pass when the code they test is broken/);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  }));

@@ -113,7 +113,10 @@ Deno.test("the test writer tests the code the coder produced, and its failure do
     // The report says who planned, what the coder changed, and whose the test files are.
     const md = await Deno.readTextFile(join(tmp, "out", "report.md"));
     assert.match(md, /## Planning\n\nPlanned by writer-1\./);
-    assert.match(md, /## Code changed\n\nBy writer-1 in 1 attempt\(s\)[^\n]*\n\n- `src\/math\.js`/);
+    assert.match(
+      md,
+      /## Code changed\n\nBy writer-1 in 1 model turn\(s\) and 1 finished attempt\(s\)[^\n]*\n\n- `src\/math\.js`/,
+    );
     assert.match(
       md,
       /The project's tests with the change:\n\n- typescript \. `npm test`: \*\*passed\*\*/,

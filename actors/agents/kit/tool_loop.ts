@@ -7,7 +7,14 @@ import type { GeneratedFile } from "../../tasks/repo_facts.ts";
 import { copyTree } from "./copy_tree.ts";
 import type { TestRun } from "./run_tests.ts";
 import { applyUnifiedDiff, extractPatch } from "./unified_diff.ts";
-import { bounded, type ToolResult, type Workspace, workspaceToolSpecs } from "./workspace_tools.ts";
+import {
+  bounded,
+  READING_TOOLS,
+  type ToolResult,
+  type Workspace,
+  type WorkspaceTool,
+  workspaceToolSpecs,
+} from "./workspace_tools.ts";
 
 /** How a tool-calling agent asks the model and the run's tool desk. */
 export interface LoopPorts {
@@ -33,6 +40,22 @@ export interface LoopOptions {
   maxAttempts: number;
   /** Why the files changed, as the report says. */
   reason: string;
+  /** Puts the copy back where the session starts, before a diff answer (default: the original). */
+  reset?: () => Promise<void>;
+  /**
+   * The agent's own check of a finished answer (default: the project's tests, recorded as a
+   * `run_tests` call of step 0; a project without tests gives the change nothing to fail).
+   */
+  check?: (attempt: number) => Promise<Verdict>;
+}
+
+/** What the agent's check made of a finished answer; `feedback` goes back to the model. */
+export interface Verdict {
+  ok: boolean;
+  feedback: string;
+  tests: TestRun[];
+  /** Whatever else the check found (the test writer's mutants). */
+  found?: unknown;
 }
 
 /** What a session came to. */
@@ -47,6 +70,7 @@ export interface LoopResult {
   model: string;
   /** What ended it: the tests passed, or the model said done and they passed. */
   stoppedBy: "tests_passed" | "done";
+  found?: unknown;
 }
 
 /**
@@ -97,9 +121,18 @@ export async function toolLoop(o: LoopOptions, ports: LoopPorts): Promise<LoopRe
     });
     return r;
   };
-  /** The agent's own check of a finished answer: the project's tests, recorded as step 0. */
-  const check = async (n: number) =>
-    await call(0, { id: `check-${n}`, name: "run_tests", arguments: {} });
+  const verdictOf = (r: ToolResult): Verdict => ({
+    ok: r.ok || r.tests?.length === 0,
+    feedback: `With your change the tests fail:\n${r.text}`,
+    tests: r.tests ?? [],
+  });
+  const check = o.check ??
+    (async (n: number) =>
+      verdictOf(await call(0, { id: `check-${n}`, name: "run_tests", arguments: {} })));
+  const reset = o.reset ?? (async () => {
+    await Deno.remove(o.workspace.root, { recursive: true }).catch(() => {});
+    await copyTree(o.original, o.workspace.root);
+  });
 
   try {
     for (let step = 1; step <= o.maxSteps; step++) {
@@ -108,24 +141,28 @@ export async function toolLoop(o: LoopOptions, ports: LoopPorts): Promise<LoopRe
       model = reply.model;
       tokens += reply.inputTokens + reply.outputTokens;
       let finished = false;
+      /** The whole suite passed on the changed copy, and nothing was changed after. */
+      let passed: ToolResult | undefined;
       if (reply.toolCalls?.length) {
         messages.push({ role: "assistant", content: reply.text, toolCalls: reply.toolCalls });
         for (const c of reply.toolCalls) {
           const r = await call(step, c);
           messages.push({ role: "tool", toolCallId: c.id, content: r.text });
           if (c.name === "done" && r.ok) finished = true;
-          // The project's whole suite passing on a changed copy is the goal reached.
           if (c.name === "run_tests" && r.ok && !c.arguments.file && o.workspace.touched.size) {
-            return await result(o, attempts + 1, step, tokens, r, model, "tests_passed");
+            passed = r;
+          } else if (!READING_TOOLS.includes(c.name as WorkspaceTool) && c.name !== "done") {
+            passed = undefined;
           }
         }
+        // The whole suite passing on a changed copy is the goal reached.
+        if (passed) finished = true;
       } else {
         messages.push({ role: "assistant", content: reply.text });
         const diff = /^(---|\+\+\+|@@) /m.test(extractPatch(reply.text));
         if (diff) {
-          // A diff is against the repository as it was: the copy starts again from it.
-          await Deno.remove(o.workspace.root, { recursive: true }).catch(() => {});
-          await copyTree(o.original, o.workspace.root);
+          // A diff is against the code as the session began: the copy starts again from it.
+          await reset();
           o.workspace.touched.clear();
           try {
             const files = await applyUnifiedDiff(o.workspace.root, extractPatch(reply.text));
@@ -150,12 +187,28 @@ export async function toolLoop(o: LoopOptions, ports: LoopPorts): Promise<LoopRe
       if (o.workspace.touched.size === 0) {
         last = "You have changed nothing yet.";
       } else {
-        const r = await check(attempts);
-        // A project without tests gives the change nothing to fail; a failed run does.
-        if (r.ok || r.tests?.length === 0) {
-          return await result(o, attempts, step, tokens, r, model, "done");
+        const v = passed && !o.check ? verdictOf(passed) : await check(attempts);
+        if (v.ok) {
+          const { files, patch } = await changes(
+            o.original,
+            o.workspace.root,
+            o.workspace.touched,
+            o.reason,
+          );
+          const stoppedBy = passed ? "tests_passed" : "done";
+          return {
+            files,
+            patch,
+            attempts,
+            steps: step,
+            tokens,
+            tests: v.tests,
+            model,
+            stoppedBy,
+            found: v.found,
+          };
         }
-        last = `With your change the tests fail:\n${r.text}`;
+        last = v.feedback;
       }
       if (attempts >= o.maxAttempts || tokens > o.maxTokens) break;
       messages.push({
@@ -170,24 +223,6 @@ export async function toolLoop(o: LoopOptions, ports: LoopPorts): Promise<LoopRe
     `no change passed the project's tests (${attempts} finished answers, ${tokens} tokens): ` +
       (last.split("\n")[0] || `the step limit (${o.maxSteps}) was reached`),
   );
-}
-
-async function result(
-  o: LoopOptions,
-  attempts: number,
-  steps: number,
-  tokens: number,
-  check: ToolResult,
-  model: string,
-  stoppedBy: LoopResult["stoppedBy"],
-): Promise<LoopResult> {
-  const { files, patch } = await changes(
-    o.original,
-    o.workspace.root,
-    o.workspace.touched,
-    o.reason,
-  );
-  return { files, patch, attempts, steps, tokens, tests: check.tests ?? [], model, stoppedBy };
 }
 
 /**
