@@ -28,6 +28,9 @@ import type { PlannedBy } from "./run_request.ts";
 import type { SpendMeter } from "./run_spend.ts";
 import type { RunTeam } from "./run_team.ts";
 import { toolDeskSpec } from "./tool_desk.ts";
+import { answerAfterReading } from "../agents/kit/tool_loop.ts";
+import { Workspace } from "../agents/kit/workspace_tools.ts";
+import type { Detection } from "../tasks/repo_facts.ts";
 
 /** The tasks whose outputs a model plans from. */
 export const FACT_TASKS = ["scan", "detect", "assess"];
@@ -157,6 +160,8 @@ export async function runWithModel(
       risk: "medium",
     });
     const planPrefer = await preferFor("plan");
+    // The planner runs no tests: only the reading tools are offered it.
+    const detection = first.outputs.get("detect") as Detection;
     const embedder = settings.llm.embeddings
       ? await LocalEmbedder.load(settings.llm.embeddings.modelDir)
       : undefined;
@@ -182,19 +187,34 @@ export async function runWithModel(
         `${l.kind} by ${l.model ?? l.agent ?? "?"} ${l.outcome}` +
         (l.errorClass ? ` (${l.errorClass})` : "") + ` for "${l.goal}"`
       ),
+      // The planner may read the repository (list, read, search) before it answers.
       ask: (messages, avoid) =>
-        team.system.ref(gateway).ask<GatewayReply>({
-          type: "chat",
-          role: "planner",
+        answerAfterReading(
           messages,
-          json: true,
-          localOnly,
-          complexity,
-          prefer: planPrefer,
-          avoid,
-          runId,
-          taskId: "plan",
-        }, { timeoutMs: 600_000 }),
+          {
+            ask: (talk, tools) =>
+              team.system.ref(gateway).ask<GatewayReply>({
+                type: "chat",
+                role: "planner",
+                messages: talk,
+                tools,
+                json: true,
+                localOnly,
+                complexity,
+                prefer: planPrefer,
+                avoid,
+                runId,
+                taskId: "plan",
+              }, { timeoutMs: 600_000 }),
+            desk: (m) => team.system.ref(toolDesk).ask(m, { timeoutMs: 60_000 }),
+          },
+          new Workspace(settings.repo, detection, 60_000, {}),
+          {
+            runId,
+            taskId: "plan",
+            role: "planner",
+          },
+        ),
       onAttempt: (a) => void ledger.record(PlanAttempted, { runId, actor: "planner", payload: a }),
     });
     if ("fallback" in proposal) {

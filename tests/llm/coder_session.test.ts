@@ -293,3 +293,40 @@ Deno.test("the test writer adds tests through tools on the code with the project
       await Deno.remove(tmp, { recursive: true });
     }
   }));
+
+Deno.test("the planner reads the repository with the reading tools before it plans", () =>
+  withLedger(async (ledger) => {
+    const tmp = await Deno.makeTempDir({ prefix: "troupe-session-plan-" });
+    try {
+      const repo = await brokenRepo(tmp);
+      await using fake = await fakeOpenAI([
+        {
+          kind: "answer",
+          text: "",
+          toolCalls: [call("p1", "read_file", { path: "package.json" }), call("p2", "run_tests")],
+        },
+        {
+          kind: "answer",
+          text: JSON.stringify({
+            tasks: [{ id: "plan_repairs", kind: "plan_repairs", dependsOn: ["assess"] }],
+          }),
+        },
+      ]);
+      const result = await session(ledger, tmp, repo, fake.url);
+      assert.deepEqual(result.report.plannedBy, { source: "model", model: "coder-1" });
+      const offered = (fake.requests[0].body as { tools: { function: { name: string } }[] }).tools
+        .map((t) => t.function.name);
+      assert.deepEqual(offered, ["list_files", "read_file", "search"]);
+      const planner = (await ledger.query(
+        `SELECT tool, ok, result FROM tool_calls WHERE agent_role = 'planner' AND run_id = '${result.runId}' ORDER BY seq`,
+      )).rows as { tool: string; ok: boolean; result: string }[];
+      assert.deepEqual(planner.map((c) => `${c.tool}:${c.ok}`), [
+        "read_file:true",
+        "run_tests:false",
+      ]);
+      assert.match(planner[1].result, /run_tests is not offered here/);
+      assert.match(JSON.stringify(fake.requests[1].body), /\\"name\\":\\"adder\\"/);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  }));

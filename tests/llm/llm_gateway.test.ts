@@ -64,6 +64,8 @@ for (const kind of KINDS) {
         model: "gpt-4o-mini",
         provider: "main",
         costUsd: (1200 * 0.15 + 300 * 0.6) / 1e6,
+        inputTokens: 1200,
+        outputTokens: 300,
       });
       assert.equal(fake.requests.length, 1);
       assert.equal(fake.requests[0].authorization, `Bearer ${KEY}`);
@@ -95,6 +97,8 @@ for (const kind of KINDS) {
         model: "gpt-4o-mini",
         provider: "limited",
         costUsd: (42 * 0.15 + 1 * 0.6) / 1e6,
+        inputTokens: 42,
+        outputTokens: 1,
       });
       assert.deepEqual(first.records.map((r) => r.outcome), ["llm_rate_limited", "ok"]);
       await system.remove("llm");
@@ -265,6 +269,8 @@ Deno.test("a replaying gateway answers a task's calls in the recorded order, ask
       model: "gpt-4o-2026",
       provider: "main",
       costUsd: 0,
+      inputTokens: 10,
+      outputTokens: 5,
     });
     assert.equal(providerOf(await ask()), "main");
     const third = await ask();

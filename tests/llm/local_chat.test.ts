@@ -60,6 +60,8 @@ Deno.test("local: the gateway's worker runs a chat model from a folder, streams 
       model: "tiny-chat",
       provider: "here",
       costUsd: 0,
+      inputTokens: 15,
+      outputTokens: 4,
     });
     assert.equal(streamed.join(""), "Add a CI workflow, then document it.");
     assert.equal(records.length, 1);

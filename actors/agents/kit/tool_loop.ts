@@ -255,3 +255,49 @@ export async function changes(
   }
   return { files, patch: bounded(patches.join(""), 1_000_000) };
 }
+
+/**
+ * A model's answer after it has looked around: it is offered the reading tools (list, read,
+ * search) on `workspace`, each call decided and recorded by the desk as in the loop, until it
+ * answers without a call or `maxRounds` pass (then it is asked to answer without tools). The
+ * planner reads the repository this way before it gives its plan.
+ */
+export async function answerAfterReading(
+  messages: ChatMessage[],
+  ports: LoopPorts,
+  workspace: Workspace,
+  task: { runId: string | null; taskId: string; role: string },
+  maxRounds = 8,
+): Promise<GatewayReply> {
+  const tools = workspaceToolSpecs().filter((t) =>
+    READING_TOOLS.includes(t.name as WorkspaceTool) && t.name !== "last_failure"
+  );
+  const talk = [...messages];
+  for (let round = 1;; round++) {
+    const reply = await ports.ask(talk, round <= maxRounds ? tools : []);
+    if (!reply.ok || !reply.toolCalls?.length || round > maxRounds) return reply;
+    talk.push({ role: "assistant", content: reply.text, toolCalls: reply.toolCalls });
+    for (const c of reply.toolCalls) {
+      const started = performance.now();
+      const d = await ports.desk<CallDecision>({ type: "call", ...task, step: round, call: c });
+      let r: ToolResult = { ok: false, text: `refused by policy: ${d.reason}` };
+      if (d.effect === "allow") {
+        r = tools.some((t) => t.name === c.name)
+          ? d.result ?? await workspace.call(c.name, c.arguments)
+          : { ok: false, text: `${c.name} is not offered here; only ${tools.map((t) => t.name)}` };
+        if (!d.result) {
+          await ports.desk({
+            type: "done",
+            ...task,
+            step: round,
+            call: c,
+            ok: r.ok,
+            result: r.text,
+            durationMs: Math.round(performance.now() - started),
+          });
+        }
+      }
+      talk.push({ role: "tool", toolCallId: c.id, content: r.text });
+    }
+  }
+}
