@@ -43,6 +43,20 @@ Deno.test("the built-in tools read, search and edit the scratch copy only; bad c
     assert.equal(out.ok, false);
     assert.match(out.text, /outside the repository; give a path relative to its root/);
     assert.equal((await ws.call("read_file", { path: "/etc/passwd" })).ok, false);
+    // A link in the tree leading out of it (a repository the planner reads may hold one).
+    await Deno.symlink(join(original, "old.txt"), join(ws.root, "src", "out.txt"));
+    await Deno.symlink(original, join(ws.root, "away"));
+    assert.match(
+      (await ws.call("read_file", { path: "src/out.txt" })).text,
+      /outside the repository/,
+    );
+    assert.match(
+      (await ws.call("read_file", { path: "away/old.txt" })).text,
+      /outside the repository/,
+    );
+    assert.equal((await ws.call("create_file", { path: "away/new.txt", content: "x" })).ok, false);
+    await Deno.remove(join(ws.root, "src", "out.txt"));
+    await Deno.remove(join(ws.root, "away"));
     // A string that is not unique is not replaced.
     const twice = await ws.call("replace", { path: "src/a.ts", old: "two", new: "2" });
     assert.deepEqual(twice, {

@@ -129,7 +129,7 @@ export class Workspace {
         return { ok: true, text: files.length > MAX_LIST ? `${shown}\n… and more` : shown };
       }
       case "read_file": {
-        const lines = (await Deno.readTextFile(this.#path(a.path))).split("\n");
+        const lines = (await Deno.readTextFile(await this.#path(a.path))).split("\n");
         const start = a.start_line ?? 1;
         const end = Math.min(a.end_line ?? start + MAX_LINES - 1, start + MAX_LINES - 1);
         const shown = lines.slice(start - 1, end).map((l, i) => `${start + i}: ${l}`);
@@ -150,7 +150,7 @@ export class Workspace {
         return { ok: true, text: hits.length ? hits.join("\n") : "no match" };
       }
       case "replace": {
-        const path = this.#path(a.path);
+        const path = await this.#path(a.path);
         const text = await Deno.readTextFile(path);
         const count = text.split(a.old).length - 1;
         if (count !== 1) {
@@ -164,7 +164,7 @@ export class Workspace {
         return { ok: true, text: `replaced in ${a.path}` };
       }
       case "edit_lines": {
-        const path = this.#path(a.path);
+        const path = await this.#path(a.path);
         const lines = (await Deno.readTextFile(path)).split("\n");
         if (a.end_line < a.start_line || a.start_line > lines.length) {
           return { ok: false, text: `${a.path} has ${lines.length} lines; lines out of range` };
@@ -176,14 +176,14 @@ export class Workspace {
         return { ok: true, text: `edited ${a.path} lines ${a.start_line}-${a.end_line}` };
       }
       case "create_file": {
-        const path = this.#path(a.path);
+        const path = await this.#path(a.path);
         await Deno.mkdir(dirname(path), { recursive: true });
         await Deno.writeTextFile(path, a.content, { createNew: true });
         this.touched.add(normalize(a.path));
         return { ok: true, text: `created ${a.path}` };
       }
       case "delete_file":
-        await Deno.remove(this.#path(a.path));
+        await Deno.remove(await this.#path(a.path));
         this.touched.add(normalize(a.path));
         return { ok: true, text: `deleted ${a.path}` };
       case "run_tests":
@@ -199,7 +199,7 @@ export class Workspace {
   async runTests(file?: string): Promise<ToolResult> {
     let detection = this.detection;
     if (file) {
-      this.#path(file);
+      await this.#path(file);
       const one = this.detection.projects.flatMap((p) => {
         const test = oneTestFile(p, file);
         return test ? [{ ...p, test }] : [];
@@ -255,18 +255,31 @@ export class Workspace {
         else if (e.isFile) out.push(path);
       }
     };
-    this.#path(dir);
+    await this.#path(dir);
     await walk(normalize(dir).replace(/\/$/, ""));
     return out.sort();
   }
 
   /** A path inside the copy, or an error naming the one that is not. */
-  #path(rel: string): string {
+  /**
+   * A path inside the tree, or an error naming the one that is not; a link leading out of it (a
+   * repository may hold one; a scratch copy holds none) is refused like `..`.
+   */
+  async #path(rel: string): Promise<string> {
     const n = normalize(rel);
-    if (n.startsWith("..") || n.startsWith("/") || n.split("/").includes(".git")) {
-      throw new Error(`${rel} is outside the repository; give a path relative to its root`);
+    const outside = () =>
+      new Error(`${rel} is outside the repository; give a path relative to its root`);
+    if (n.startsWith("..") || n.startsWith("/") || n.split("/").includes(".git")) throw outside();
+    const path = join(this.root, n);
+    const root = await Deno.realPath(this.root);
+    // The deepest part of the path that exists, with its links resolved, must be inside.
+    for (let at = path; at.length >= this.root.length; at = dirname(at)) {
+      const real = await Deno.realPath(at).catch(() => null);
+      if (real === null) continue;
+      if (real !== root && !real.startsWith(`${root}/`)) throw outside();
+      break;
     }
-    return join(this.root, n);
+    return path;
   }
 }
 
