@@ -55,3 +55,5 @@ export { type RunReport, testLines } from "./orchestrator/run_report.ts";
 export { startTeam, teamTemplates } from "./orchestrator/team.ts";
 export { defineAgent } from "./tasks/define_agent.ts";
 export { LlmConfig } from "./llm/llm_config.ts";
+export { ForkRequest, forkRun } from "./orchestrator/fork_run.ts";
+export { type Change, diffRuns, type RunDiff, type TaskLine } from "./orchestrator/run_diff.ts";

@@ -7,6 +7,7 @@ import { ledgerCommand } from "./commands/ledger.ts";
 import { plugin } from "./commands/plugin.ts";
 import { policy } from "./commands/policy.ts";
 import { replay } from "./commands/replay.ts";
+import { diff } from "./commands/diff.ts";
 import { run } from "./commands/run.ts";
 import { lessons } from "./commands/lessons.ts";
 import { serve } from "./commands/serve.ts";
@@ -20,6 +21,7 @@ const COMMANDS: Command[] = [
   demo,
   sql,
   replay,
+  diff,
   verify,
   ledgerCommand,
   policy,

@@ -94,6 +94,47 @@ export const VIEWS: LedgerView[] = [
       FROM events WHERE type = 'llm_call'`,
   },
   {
+    name: "run_tasks",
+    about:
+      "each run's tasks, one row each: kind, final outcome, attempts, duration, tokens, cost, a hash of the output, and the parent run a fork reused it from; two runs line up task by task with a FULL JOIN",
+    example:
+      "SELECT coalesce(a.task_id, b.task_id) AS task_id, a.outcome AS a_outcome, b.outcome AS b_outcome, a.output_hash = b.output_hash AS same_output FROM (SELECT * FROM run_tasks WHERE run_id = 'run-views') a FULL JOIN (SELECT * FROM run_tasks WHERE run_id = 'run-views') b USING (task_id) ORDER BY task_id",
+    sql: `CREATE OR REPLACE VIEW run_tasks AS
+      WITH t AS (
+        SELECT run_id, seq, type,
+               json_extract_string(payload, '$.taskId') AS task_id,
+               json_extract_string(payload, '$.kind') AS kind,
+               CAST(json_extract_string(payload, '$.durationMs') AS DOUBLE) AS duration_ms,
+               json_extract_string(payload, '$.forkedFrom') AS forked_from,
+               CAST(json_extract_string(payload, '$.attempt') AS INTEGER) AS attempt,
+               md5(coalesce(json_extract_string(payload, '$.output'), '')) AS output_hash
+        FROM events
+        WHERE type IN ('task_started', 'task_succeeded', 'task_dead', 'task_skipped')
+      ), calls AS (
+        SELECT run_id, json_extract_string(payload, '$.taskId') AS task_id,
+               sum(CAST(json_extract_string(payload, '$.inputTokens') AS BIGINT)
+                 + CAST(json_extract_string(payload, '$.outputTokens') AS BIGINT)) AS tokens,
+               sum(CAST(json_extract_string(payload, '$.costUsd') AS DOUBLE)) AS cost_usd
+        FROM events WHERE type = 'llm_call' GROUP BY ALL
+      )
+      SELECT t.run_id, t.task_id, any_value(t.kind) AS kind,
+             arg_max(CASE t.type WHEN 'task_succeeded' THEN 'succeeded'
+                                 WHEN 'task_dead' THEN 'dead'
+                                 WHEN 'task_skipped' THEN 'skipped'
+                                 ELSE 'unfinished' END, t.seq) AS outcome,
+             -- A fork's reused task has no start of its own: its success names the attempt.
+             greatest(count(*) FILTER (WHERE t.type = 'task_started'),
+                      coalesce(max(t.attempt) FILTER (WHERE t.type = 'task_succeeded'), 0))
+               AS attempts,
+             max(t.duration_ms) FILTER (WHERE t.type = 'task_succeeded') AS duration_ms,
+             coalesce(any_value(c.tokens), 0) AS tokens,
+             coalesce(any_value(c.cost_usd), 0) AS cost_usd,
+             max(t.output_hash) FILTER (WHERE t.type = 'task_succeeded') AS output_hash,
+             max(t.forked_from) AS forked_from
+      FROM t LEFT JOIN calls c ON c.run_id = t.run_id AND c.task_id = t.task_id
+      GROUP BY t.run_id, t.task_id`,
+  },
+  {
     name: "tool_calls",
     about:
       "agents' tool calls: task, step, server (builtin or an MCP server), tool, arguments, the policy's effect and the result",

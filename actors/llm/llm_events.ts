@@ -17,10 +17,15 @@ export const PlanAttempted = eventType(
 /** The model gave no usable plan; the run goes on with the offline one, and says why. */
 export const PlanFallback = eventType("plan_fallback", z.object({ reason: z.string() }));
 
-/** The answers run `runId` got from models, in the order it got them. */
-export async function recordedAnswers(ledger: Ledger, runId: string): Promise<RecordedAnswer[]> {
+/** The answers run `runId` got from models (before event `beforeSeq`), in the order it got them. */
+export async function recordedAnswers(
+  ledger: Ledger,
+  runId: string,
+  beforeSeq = Infinity,
+): Promise<RecordedAnswer[]> {
   const answers: RecordedAnswer[] = [];
   for await (const e of ledger.events([LlmCall], { runId })) {
+    if (e.seq >= beforeSeq) break;
     const r = e.payload;
     if (r.outcome !== "ok" || r.response === null) continue;
     answers.push({

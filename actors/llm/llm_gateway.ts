@@ -91,6 +91,8 @@ interface GatewayState {
   keys: string[];
   /** The run whose recorded answers are given instead of asking models. */
   replayedFrom?: string;
+  /** A fork's parent's answers before the fork point: given first, then models are asked. */
+  prefix?: ReplayProvider;
   /** Cooldowns and retry waits: the runtime's clock (the gateway's own thread's). */
   clock: Clock;
 }
@@ -102,6 +104,8 @@ export interface GatewayArgs {
   replay?: { from: string; answers: RecordedAnswer[] };
   /** What the ledger says was spent already (`spentSoFar`): budgets go on from it. */
   spent?: Record<string, number>;
+  /** A fork: its parent's answers before the fork point, given before any model is asked. */
+  prefix?: { from: string; answers: RecordedAnswer[] };
 }
 
 function makeProvider(p: ProviderConfig, key: string): ModelProvider {
@@ -123,7 +127,7 @@ function makeProvider(p: ProviderConfig, key: string): ModelProvider {
 export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
   messages: ChatRequest,
   init(args) {
-    const { replay, spent, ...rest } = args as GatewayArgs;
+    const { replay, spent, prefix, ...rest } = args as GatewayArgs;
     const config = LlmConfig.parse(rest.config);
     const keys: string[] = [];
     // A replay keeps the providers' names and order, so routing goes as configured, and answers
@@ -144,13 +148,16 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
       latency: new Map(),
       keys,
       ...(replay ? { replayedFrom: replay.from } : {}),
+      ...(prefix ? { prefix: new ReplayProvider(prefix.from, prefix.answers) } : {}),
       clock: realClock,
     };
   },
   async receive(input, ctx): Promise<GatewayReply> {
     const request = ChatRequest.parse(input);
-    const { config, providers, cooling, spent, affinity, latency, keys, replayedFrom, clock } =
-      ctx.state;
+    const { config, providers, cooling, spent, affinity, latency, keys, clock, prefix } = ctx.state;
+    // A fork's call that its parent made before the fork point is answered as the parent got it.
+    const reused = prefix?.has(request.taskId, request.role) ? prefix : undefined;
+    const replayedFrom = reused?.from ?? ctx.state.replayedFrom;
     const redact = (text: string) =>
       keys.reduce((t, k) => k.length >= 8 ? t.replaceAll(k, "[redacted]") : t, text);
     const run = request.runId ?? "-";
@@ -163,9 +170,13 @@ export default defineActor<z.input<typeof ChatRequest>, GatewayState>({
       latency,
       now: clock.now(),
     });
-    if (!route.ok) return route;
-    const { complexity } = route;
-    const pairs = route.tries.map((t) => ({ ...providers[t.provider], model: t.model }));
+    if (!route.ok && !reused) return route;
+    const complexity = route.ok ? route.complexity : "low";
+    const pairs = reused
+      ? [{ ...providers[0], provider: reused as ModelProvider, model: "recorded" }]
+      : route.ok
+      ? route.tries.map((t) => ({ ...providers[t.provider], model: t.model }))
+      : [];
     let last: LlmError | undefined;
     for (const { config: p, provider, model } of pairs) {
       for (let attempt = 1; attempt <= p.maxRetries + 1; attempt++) {
@@ -343,6 +354,7 @@ export function gatewaySpec(
   config: LlmConfig,
   replay?: GatewayArgs["replay"],
   spent?: GatewayArgs["spent"],
+  prefix?: GatewayArgs["prefix"],
 ): ActorSpecInput {
   const env = (name: string) => Deno.env.get(name);
   const hosts = new Set<string>();
@@ -365,6 +377,7 @@ export function gatewaySpec(
       config,
       ...(replay ? { replay } : {}),
       ...(spent ? { spent } : {}),
+      ...(prefix ? { prefix } : {}),
     } satisfies GatewayArgs,
     capabilities: ["llm.chat"],
     // The openai client probes a few variables and the platform when it loads.

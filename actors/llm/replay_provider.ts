@@ -31,6 +31,11 @@ export class ReplayProvider implements ModelProvider {
     }
   }
 
+  /** Whether an answer is left for this task and role. */
+  has(taskId: string | null, role: string): boolean {
+    return (this.#queues.get(`${taskId}/${role}`)?.length ?? 0) > 0;
+  }
+
   chat(
     _model: string,
     request: z.output<typeof ChatRequest>,

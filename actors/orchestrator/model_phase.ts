@@ -91,8 +91,13 @@ export async function runWithModel(
   const replay = settings.replayModels
     ? { from: settings.replayModels, answers: await recordedAnswers(ledger, settings.replayModels) }
     : undefined;
+  // A fork reuses what its parent's models answered before the fork point.
+  const fork = settings.forkOf;
+  const prefix = fork && !replay
+    ? { from: fork.runId, answers: await recordedAnswers(ledger, fork.runId, fork.seq) }
+    : undefined;
   await team.system.spawn(
-    gatewaySpec(gateway, settings.llm, replay, await spentSoFar(ledger, runId)),
+    gatewaySpec(gateway, settings.llm, replay, await spentSoFar(ledger, runId), prefix),
     team.supervisor ? { supervisor: team.supervisor } : {},
   );
   // Every tool call of the coder is decided and recorded here, on the run's own thread.

@@ -35,6 +35,11 @@ export const RunSettings = z.object({
   llm: LlmConfig.optional(),
   /** Model calls were answered from this earlier run's recorded answers. */
   replayModels: z.string().optional(),
+  /**
+   * A fork: the run it was forked from, and where (the parent's event `seq`; `at` as the user
+   * named it). What the parent did before is reused: its finished tasks, its model answers.
+   */
+  forkOf: z.object({ runId: z.string(), at: z.string(), seq: z.number().int() }).optional(),
 });
 /** The settings of a run, as `run_started` holds them. */
 export type RunSettings = z.infer<typeof RunSettings>;
@@ -99,6 +104,8 @@ export const TaskSucceeded = eventType(
     durationMs: z.number(),
     idempotencyKey: z.string(),
     output: z.unknown(),
+    /** Done by this parent run before the fork point, reused by the fork (not done again). */
+    forkedFrom: z.string().optional(),
   }),
 );
 /** An attempt failed, with its cause; the task may be retried. */

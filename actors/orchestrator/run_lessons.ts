@@ -23,6 +23,7 @@ export async function recordLessons(
   const agents = new Map<string, string>();
   const durations = new Map<string, number>();
   const kinds = new Map<string, string>();
+  const inherited = new Set<string>();
   for await (
     const e of ledger.events([TaskStarted, TaskSucceeded, TaskDead, TaskSkipped], { runId })
   ) {
@@ -31,6 +32,8 @@ export async function recordLessons(
       agents.set(e.payload.taskId, e.actor.replace(/^[0-9a-f]{8}\./, "").replace(/-\d+$/, ""));
     }
     if (e.type === "task_succeeded") durations.set(e.payload.taskId, e.payload.durationMs);
+    // A fork's reused tasks are its parent's evidence, already learned from.
+    if (e.type === "task_succeeded" && e.payload.forkedFrom) inherited.add(e.payload.taskId);
   }
   const plan = plannedBy.source;
   const lessons: Lesson[] = [];
@@ -51,7 +54,9 @@ export async function recordLessons(
     });
   };
   add("plan", "plan", plan === "model" ? "succeeded" : "dead", plannedBy.fallback ?? null);
-  for (const [id] of outcome.outputs) add(id, kinds.get(id) ?? id, "succeeded", null);
+  for (const [id] of outcome.outputs) {
+    if (!inherited.has(id)) add(id, kinds.get(id) ?? id, "succeeded", null);
+  }
   for (const d of outcome.dead) add(d.taskId, kinds.get(d.taskId) ?? d.taskId, "dead", d.cause);
   for (const s of outcome.skipped) {
     add(s.taskId, kinds.get(s.taskId) ?? s.taskId, "skipped", s.reason);

@@ -1,23 +1,19 @@
 import { createTwoFilesPatch } from "diff";
 import { dirname, join } from "node:path";
 import type { RepairStep } from "../tasks/repo_facts.ts";
-import {
-  alreadyAppended,
-  type Detection,
-  type Finding,
-  type GeneratedFile,
-  type ScanResult,
-  type SkippedProject,
+import type {
+  Detection,
+  Finding,
+  GeneratedFile,
+  ScanResult,
+  SkippedProject,
 } from "../tasks/repo_facts.ts";
 import type { Review } from "../agents/reviewer.ts";
+import { generatedFiles, proposedFiles } from "./run_files.ts";
 import type { RunOutcome } from "./orchestrator.ts";
 import type { CodeChange } from "../agents/coder.ts";
 import type { WrittenTests } from "../agents/kit/test_writer.ts";
-import {
-  type JobVerification,
-  proposedCiFiles,
-  type VerifiedCi,
-} from "../agents/kit/ci_verifier.ts";
+import type { JobVerification, VerifiedCi } from "../agents/kit/ci_verifier.ts";
 import type { TestRun } from "../agents/kit/run_tests.ts";
 import { noTestWhy } from "../agents/kit/test_count.ts";
 
@@ -92,15 +88,7 @@ export function buildReport(
   const code = out.get("code") as CodeChange | undefined;
   const verified = out.get("verify_ci") as VerifiedCi | undefined;
   const written = out.get("write_tests") as WrittenTests | undefined;
-  const files = [
-    ...proposedCiFiles(
-      out.get("generate_ci") as GeneratedFile[] | undefined,
-      verified,
-    ),
-    ...((out.get("write_docs") as GeneratedFile[] | undefined) ?? []),
-    ...(code?.files ?? []),
-    ...(written?.files ?? []),
-  ];
+  const files = generatedFiles(out);
   return {
     files,
     report: {
@@ -302,28 +290,6 @@ export function markdown(r: RunReport): string {
     lines.push(...r.skipped.map((s) => `- ${s.taskId}: skipped: ${s.reason}`), "");
   }
   return lines.join("\n");
-}
-
-/**
- * Each generated file as the repository has it now and as the run leaves it. A resumed run may
- * find its own append already applied: the file before it is what it was before that append.
- */
-export async function proposedFiles(
-  repo: string,
-  files: GeneratedFile[],
-): Promise<{ file: GeneratedFile; before: string; after: string }[]> {
-  const proposed = [];
-  for (const f of files) {
-    const current = f.mode === "create"
-      ? ""
-      : await Deno.readTextFile(join(repo, f.path)).catch(() => "");
-    const before = alreadyAppended(current, f)
-      ? current.slice(0, current.length - f.content.length)
-      : current;
-    const after = f.mode === "append" ? before + f.content : f.mode === "delete" ? "" : f.content;
-    proposed.push({ file: f, before, after });
-  }
-  return proposed;
 }
 
 /** Writes report.md, report.json, the generated files and a patch to `out`; safe to repeat. */

@@ -40,7 +40,8 @@ import {
 import { SpendMeter } from "./run_spend.ts";
 import { type RunTeam, withRunTeam } from "./run_team.ts";
 
-function newRunId(): string {
+/** A new run's id: when it started, and a random tail. */
+export function newRunId(): string {
   return `run-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${
     crypto.randomUUID().slice(0, 8)
   }`;

@@ -2,6 +2,7 @@ import { Ledger } from "../../ledger/mod.ts";
 import { DEFAULT_APPROVALS_DIR, DEFAULT_KEY_DIR } from "../../policies/mod.ts";
 import {
   DEFAULT_GOAL,
+  forkRun,
   type Progress,
   type RunHooks,
   RunRequest,
@@ -21,6 +22,8 @@ const usage = `Usage: deno task run [GOAL] [--repo PATH] [--out DIR] [--apply] [
                      [--policy FILE]... [--compliance PACKS] [--run-tests]
                      [--max-agents N] [--resume RUN_ID] [--ledger PATH] [--json]
                      [--server URL [--token TOKEN]] [--llm KIND --model NAME | --llm-config F] [--replay-models RUN_ID]
+       deno task fork RUN_ID --at TASK_ID|SEQ [--goal TEXT] [--llm-config F | --llm KIND --model NAME]
+                     [--policy FILE]... [--autonomy N] [--out DIR] [--json]
 
 Points the repo-ops team at a repository: scan, detect toolchains, assess, plan repairs,
 generate CI (GitHub Actions, GitLab CI, Azure Pipelines), docs, review. Works offline.
@@ -58,6 +61,13 @@ Options:
   --max-agents N    agents of the team in total; a pool grows while its tasks wait and
                     shrinks after 5 idle minutes (default 10, at least ${TEAM_SIZE}: one of each)
   --resume RUN_ID   finish a run that was interrupted; completed tasks are not repeated
+  --fork RUN_ID     (deno task fork RUN_ID) a new run that reuses RUN_ID's history up to --at
+                    and goes on live from there with what you change (--goal, --llm-config,
+                    --llm/--model, --policy, --autonomy): the tasks it finished before are
+                    not done again, its model answers before are not paid again
+  --at TASK_ID|SEQ  where a fork starts: a task of the parent (done again, with all after
+                    it) or an event seq of the parent's
+  --goal TEXT       the goal (instead of GOAL); for a fork, its new goal
   --server URL      send the run to a troupe server (deno task serve) and follow it there;
                     needed when a server holds the ledger
   --token TOKEN     the bearer token for --server (default: the TROUPE_TOKEN variable,
@@ -132,6 +142,9 @@ export const run = defineCommand({
     "home-toolchains": { type: "boolean", default: false },
     "max-agents": { type: "string", default: "10" },
     resume: { type: "string" },
+    fork: { type: "string" },
+    at: { type: "string" },
+    goal: { type: "string" },
     server: { type: "string" },
     token: { type: "string" },
     llm: { type: "string" },
@@ -144,6 +157,11 @@ export const run = defineCommand({
   },
   async run(flags, positionals, fail) {
     if (positionals.length > 1) return fail("give the goal as one quoted argument");
+    if (flags.fork && !flags.at) return fail("--fork needs --at TASK_ID or --at SEQ");
+    if (flags.at && !flags.fork) return fail("--at goes with --fork RUN_ID");
+    if (flags.fork && (flags.resume || flags["replay-models"] || flags.server)) {
+      return fail("--fork makes a run of its own: not with --resume, --replay-models or --server");
+    }
     if (flags.llm && flags["llm-config"]) return fail("give --llm with --model, or --llm-config");
     if (flags.llm && !flags.model) return fail("--llm needs --model NAME");
     let llm: LlmConfig | undefined;
@@ -181,7 +199,7 @@ export const run = defineCommand({
       approvals: flags.approvals,
     };
     const request = {
-      goal: positionals[0] ?? DEFAULT_GOAL,
+      goal: flags.goal ?? positionals[0] ?? DEFAULT_GOAL,
       repo: resolve(flags.repo),
       ...(flags.out ? { out: resolve(flags.out) } : {}),
       apply: flags.apply,
@@ -256,6 +274,20 @@ export const run = defineCommand({
     if (flags.resume) {
       session = await RunSession.resume(ledger, flags.resume, where, hooks);
       console.error(`resuming ${session.runId}: ${session.completed.size} task(s) already done`);
+    } else if (flags.fork) {
+      session = await forkRun(ledger, flags.fork, {
+        at: flags.at!,
+        ...(flags.goal ?? positionals[0] ? { goal: flags.goal ?? positionals[0] } : {}),
+        ...(llm ? { llm } : {}),
+        ...(flags.policy.length ? { policies: request.policies } : {}),
+        ...(request.autonomy !== undefined ? { autonomy: request.autonomy } : {}),
+        ...(request.out ? { out: request.out } : {}),
+        ...where,
+      }, hooks);
+      console.error(
+        `run ${session.runId}: a fork of ${flags.fork} at ${flags.at}, ` +
+          `${session.completed.size} task(s) reused`,
+      );
     } else {
       session = await RunSession.start(ledger, { ...request, ...where }, hooks);
       console.error(`run ${session.runId}: ${session.settings.goal} (${session.settings.repo})`);

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { TroupeError } from "../../runtime/mod.ts";
+import { diffRuns } from "../../actors/mod.ts";
 import { ErrorBody } from "../http_errors.ts";
 import { confineRun, RemoteRunRequest } from "../run_confinement.ts";
 import { RunView } from "../run_view.ts";
@@ -61,6 +62,27 @@ export function runRoutes(ctx: ControlContext): OpenAPIHono<Env> {
       const view = await ctx.runs.view(id);
       if (!view) throw new TroupeError("not_found", `no run "${id}" in ${ctx.ledger.path}`);
       return c.json(view, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/runs/{a}/diff/{b}",
+      summary: "two runs lined up task by task and file by file (as deno task diff --json)",
+      request: {
+        params: z.object({ a: RunId.shape.id, b: RunId.shape.id }),
+      },
+      responses: {
+        200: json(z.record(z.string(), z.unknown()), "the comparison"),
+        404: json(ErrorBody, "no such run"),
+        ...errors,
+      },
+      middleware: [need("read")],
+    }),
+    async (c) => {
+      const { a, b } = c.req.valid("param");
+      return c.json(await diffRuns(ctx.ledger, a, b) as unknown as Record<string, unknown>, 200);
     },
   );
 

@@ -138,6 +138,15 @@ Deno.test("a run submitted over HTTP runs as the CLI's does: live task events, i
     await Deno.stat(join(tmp, "out", runId, "report.md"));
     const list = await (await fetch(`${server.url}/runs`)).json();
     assert.deepEqual(list.map((r: { runId: string }) => r.runId), [runId]);
+    // A run lined up with itself: every task and file the same.
+    const same = await (await fetch(`${server.url}/runs/${runId}/diff/${runId}`)).json();
+    assert.deepEqual(
+      same.tasks.map((t: { change: string }) => t.change),
+      TEAM_TASKS.map(() => "same"),
+    );
+    assert.ok(
+      same.files.length > 0 && same.files.every((f: { change: string }) => f.change === "same"),
+    );
 
     const sql = await post(`${server.url}/ledger/sql`, {
       query: "SELECT payload->>'method' AS m, payload->>'path' AS p, " +
@@ -280,6 +289,12 @@ Deno.test("bad input gets a 4xx JSON error naming what was wrong, and the server
       ],
       ["unknown route", await fetch(`${server.url}/nope`), 404, /no route GET \/nope/],
       ["unknown run", await fetch(`${server.url}/runs/run-nope`), 404, /no run "run-nope"/],
+      [
+        "a diff with an unknown run",
+        await fetch(`${server.url}/runs/run-nope/diff/run-nah`),
+        404,
+        /no run "run-nope"/,
+      ],
       [
         "a write in SQL",
         await post(`${server.url}/ledger/sql`, { query: "DELETE FROM events" }),

@@ -40,7 +40,7 @@ for (const engine of ENGINES) {
       for (
         const [query, rows] of [
           ["DESCRIBE events", 10],
-          ["SHOW TABLES", 8],
+          ["SHOW TABLES", 9],
           ["SUMMARIZE events", 10],
           ["FROM events", 1],
           ["TABLE events", 1],
@@ -162,6 +162,12 @@ const EXAMPLE_ANSWERS: Record<string, unknown[]> = {
     { cause: "invalid YAML", failures: 1 },
   ],
   llm_usage: [{ "gen_ai.request.model": "qwen", input: 120, cost: 0.002 }],
+  run_tasks: ["t0-qwen-succeeded", "t1-qwen-succeeded", "t2-qwen-succeeded"].map((task_id) => ({
+    task_id,
+    a_outcome: "succeeded",
+    b_outcome: "succeeded",
+    same_output: true,
+  })),
   tool_calls: [{
     task_id: "code",
     step: 2,

@@ -9,7 +9,7 @@ import { scan } from "../../actors/agents/scanner.ts";
 import { cli, copyRepo, USER_PERMISSIONS } from "../cli_helpers.ts";
 import { selectFrom } from "../ledger_helpers.ts";
 import { applyFiles } from "../../actors/orchestrator/apply_files.ts";
-import { proposedFiles } from "../../actors/orchestrator/run_report.ts";
+import { proposedFiles } from "../../actors/orchestrator/run_files.ts";
 import type { GeneratedFile } from "../../actors/tasks/repo_facts.ts";
 import { Ledger } from "../../ledger/mod.ts";
 import { ApprovalDesk, autonomyPreset, PolicyEngine } from "../../policies/mod.ts";
