@@ -1,6 +1,6 @@
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { z } from "zod";
-import { type LlmConfig, RunRequest } from "../actors/mod.ts";
+import { type ForkRequest, type LlmConfig, RunRequest } from "../actors/mod.ts";
 import { BUILTIN_PACKS } from "../policies/mod.ts";
 import { TroupeError } from "../runtime/mod.ts";
 import type { Caller, Role } from "./tokens.ts";
@@ -168,6 +168,57 @@ export async function confineRun(
     ...(llm ? { llm } : {}),
     ...(r.replayModels ? { replayModels: r.replayModels } : {}),
     maxAgents: r.maxAgents,
+  };
+}
+
+/** A fork as a remote caller may ask for it: where, and the changes the server allows. */
+export const RemoteForkRequest = RemoteRunRequest.pick({
+  goal: true,
+  autonomy: true,
+  policies: true,
+  llm: true,
+}).partial().extend({
+  at: z.string().min(1).max(200).describe("a task id of the parent, or an event seq"),
+}).strict();
+/** A fork as a remote caller writes it. */
+export type RemoteForkRequest = z.input<typeof RemoteForkRequest>;
+
+/**
+ * Turns a remote fork into the fork the server will start, or refuses it: the parent's
+ * repository must be under the server's roots, the autonomy within the caller's ceiling, the
+ * policies and models the server's by name; results go under the server's output root, repository
+ * code runs sandboxed, and nothing is written into the repository (no apply) nor fetched by install
+ * steps unless the server allows, whatever the parent run did.
+ */
+export async function confineFork(
+  input: RemoteForkRequest,
+  parentRepo: string,
+  caller: Caller,
+  c: RunConfinement,
+): Promise<ForkRequest> {
+  const r = RemoteForkRequest.parse(input);
+  const run = await confineRun(
+    {
+      repo: parentRepo,
+      ...(r.goal ? { goal: r.goal } : {}),
+      ...(r.autonomy !== undefined ? { autonomy: r.autonomy } : {}),
+      policies: r.policies ?? [],
+      ...(r.llm ? { llm: r.llm } : {}),
+    },
+    caller,
+    c,
+  );
+  return {
+    at: r.at,
+    ...(r.goal ? { goal: r.goal } : {}),
+    autonomy: run.autonomy!,
+    ...(r.policies ? { policies: run.policies } : {}),
+    ...(run.llm ? { llm: run.llm } : {}),
+    ownModelsOnly: true,
+    outRoot: c.outRoot,
+    apply: false,
+    unsandboxed: false,
+    allowInstallNetwork: c.allowInstallNetwork,
   };
 }
 

@@ -1,4 +1,6 @@
 import {
+  type ForkRequest,
+  forkRun,
   type RunHooks,
   type RunRequest,
   type RunResult,
@@ -37,6 +39,16 @@ export class RunDesk {
   /** Validates and starts a run; resolves with its id once `run_started` is in the ledger. */
   async submit(request: RunRequest): Promise<string> {
     const session = await RunSession.start(this.ledger, {
+      ...request,
+      ...this.#where(),
+    }, this.#environment());
+    this.#launch(session);
+    return session.runId;
+  }
+
+  /** Starts a fork in the background; resolves with its id once its history is in the ledger. */
+  async fork(parentId: string, request: ForkRequest): Promise<string> {
+    const session = await forkRun(this.ledger, parentId, {
       ...request,
       ...this.#where(),
     }, this.#environment());

@@ -19,6 +19,12 @@ export const ForkRequest = z.strictObject({
   autonomy: z.number().int().min(1).max(5).optional(),
   out: z.string().min(1).optional(),
   outRoot: RunRequest.shape.outRoot,
+  /** What a server confines a remote fork to, whatever the parent did. */
+  apply: z.boolean().optional(),
+  unsandboxed: z.literal(false).optional(),
+  allowInstallNetwork: z.boolean().optional(),
+  /** Only the models given (`llm`), or none: never the parent's own providers. */
+  ownModelsOnly: z.boolean().default(false),
   ...ResumeOptions.shape,
 });
 /** A fork request as written. */
@@ -47,7 +53,7 @@ export async function forkRun(
   const seq = await forkPoint(ledger, parentId, request.at);
   const policies = request.policies?.map((f) => resolve(f)) ?? parent.settings.policies;
   for (const f of policies) await loadPolicyFile(f);
-  const llm = request.llm ?? parent.settings.llm;
+  const llm = request.llm ?? (request.ownModelsOnly ? undefined : parent.settings.llm);
   const problems = llm ? providerProblems(LlmConfig.parse(llm), (n) => Deno.env.get(n)) : [];
   if (problems.length > 0) {
     throw new TroupeError(
@@ -56,12 +62,17 @@ export async function forkRun(
     );
   }
   const runId = newRunId();
-  const { replayModels: _, ...inherited } = parent.settings;
+  const { replayModels: _, llm: __, ...inherited } = parent.settings;
   const settings: RunSettings = {
     ...inherited,
     goal: request.goal ?? parent.settings.goal,
     autonomy: request.autonomy ?? parent.settings.autonomy,
     policies,
+    ...(request.apply !== undefined ? { apply: request.apply } : {}),
+    ...(request.unsandboxed === false ? { unsandboxed: false } : {}),
+    ...(request.allowInstallNetwork !== undefined
+      ? { allowInstallNetwork: request.allowInstallNetwork }
+      : {}),
     ...(llm ? { llm: LlmConfig.parse(llm) } : {}),
     out: resolve(request.out ?? join(request.outRoot, runId)),
     date: new Date().toISOString().slice(0, 10),

@@ -1,9 +1,14 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { TroupeError } from "../../runtime/mod.ts";
-import { diffRuns } from "../../actors/mod.ts";
+import { diffRuns, recoverRun } from "../../actors/mod.ts";
 import { ErrorBody } from "../http_errors.ts";
-import { confineRun, RemoteRunRequest } from "../run_confinement.ts";
+import {
+  confineFork,
+  confineRun,
+  RemoteForkRequest,
+  RemoteRunRequest,
+} from "../run_confinement.ts";
 import { RunView } from "../run_view.ts";
 import type { ControlContext } from "../control_context.ts";
 import type { Env } from "../control_context.ts";
@@ -171,6 +176,34 @@ export function runRoutes(ctx: ControlContext): OpenAPIHono<Env> {
     async (c) => {
       await ctx.runs.resume(c.req.valid("param").id);
       return c.json({ resuming: true as const }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/runs/{id}/fork",
+      summary:
+        "a new run that reuses this one's history up to a task (or event seq) and goes on with the changes asked, within the server's limits",
+      request: { params: RunId, ...body(RemoteForkRequest) },
+      responses: {
+        202: json(z.object({ runId: z.string() }), "started; follow it at /runs/{id}"),
+        404: json(ErrorBody, "no such run"),
+        ...errors,
+      },
+      middleware: [need("operate")],
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const parent = await recoverRun(ctx.ledger, id);
+      if (!parent) throw new TroupeError("not_found", `no run "${id}" in ${ctx.ledger.path}`);
+      const fork = await confineFork(
+        c.req.valid("json"),
+        parent.settings.repo,
+        c.get("caller"),
+        ctx.confinement,
+      );
+      return c.json({ runId: await ctx.runs.fork(id, fork) }, 202);
     },
   );
 

@@ -385,3 +385,45 @@ Deno.test("a run that an error stops says why, in the ledger and in its view", a
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("a fork over HTTP reuses its parent's history and stays within the server's limits, whatever the parent was allowed", () =>
+  withServer(async (server, tmp) => {
+    // A parent run started on this machine with more than a remote caller may ask: unsandboxed,
+    // applying, writing outside the server's output folder.
+    const parent = await (await RunSession.start(server.ledger, {
+      repo: join(tmp, "repos", "app"),
+      out: join(tmp, "local-out"),
+      unsandboxed: true,
+      apply: true,
+      autonomy: 5,
+    })).run();
+    const forks = `${server.url}/runs/${parent.runId}/fork`;
+    await refused(await post(forks, { at: "generate_ci", autonomy: 5 }), 403, /ceiling of 2/);
+    await refused(await post(forks, { at: "review", policies: ["nope"] }), 403, /no policy set/);
+    await refused(await post(forks, { at: "x", out: "/etc" }), 400, /out/);
+    await refused(
+      await post(`${server.url}/runs/run-nope/fork`, { at: "scan" }),
+      404,
+      /no run "run-nope"/,
+    );
+    await refused(await post(forks, { at: "nope" }), 400, /never started a task "nope"/);
+    const ok = await post(forks, { at: "generate_ci", goal: "propose CI again" });
+    assert.equal(ok.status, 202, await ok.clone().text());
+    const { runId } = await ok.json();
+    await server.runs.settled(runId);
+    const view = (await server.runs.view(runId))!;
+    assert.equal(view.status, "finished");
+    const s = view.settings as Record<string, unknown>;
+    assert.deepEqual(
+      [s.unsandboxed, s.apply, s.autonomy, s.goal],
+      [false, false, 2, "propose CI again"],
+    );
+    assert.match(String(s.out), new RegExp(`^${join(tmp, "runs")}/`));
+    assert.deepEqual((s.forkOf as { runId: string }).runId, parent.runId);
+    const diff = await (await fetch(`${server.url}/runs/${parent.runId}/diff/${runId}`, {
+      headers: { authorization: `Bearer ${OPERATOR}` },
+    })).json();
+    const scan = diff.tasks.find((t: { taskId: string }) => t.taskId === "scan");
+    assert.equal(scan.change, "same");
+    assert.equal(scan.b.forkedFrom, parent.runId);
+  }));
