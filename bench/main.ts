@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import os from "node:os";
 import type { Ratio, Section } from "./figure.ts";
 import { benchControlLoad } from "./control_load.ts";
+import { benchFork } from "./fork_bench.ts";
 import { benchJournal } from "./journal_bench.ts";
 import { benchLedger } from "./ledger_bench.ts";
 import { benchMessages } from "./message_bench.ts";
@@ -51,6 +52,7 @@ const sections: [string, (quick: boolean) => Promise<Section>][] = [
   ["recording every message", benchRecording],
   ["event-sourced actors", benchJournal],
   ["ledger", benchLedger],
+  ["forking a big run", benchFork],
   ["the control endpoint's reads while runs go", benchControlLoad],
 ];
 const figures: Section["figures"] = [];

@@ -79,14 +79,17 @@ export async function forkRun(
     forkOf: { runId: parentId, at: request.at, seq },
   };
   await ledger.record(RunStarted, { runId, actor: "orchestrator", payload: settings });
+  // Appended together, in order, so that they share commits.
+  const reused: Promise<unknown>[] = [];
   for await (const e of ledger.events([TaskSucceeded], { runId: parentId })) {
     if (e.seq >= seq) break;
-    await ledger.record(TaskSucceeded, {
+    reused.push(ledger.record(TaskSucceeded, {
       runId,
       actor: e.actor,
       payload: { ...e.payload, forkedFrom: parentId },
-    });
+    }));
   }
+  await Promise.all(reused);
   const { maxAgents, keys, approvals } = request;
   return await RunSession.resume(ledger, runId, { maxAgents, keys, approvals }, hooks);
 }
