@@ -1,32 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RunSession } from "../../actors/mod.ts";
+import { brokenAdder } from "../adder_repo.ts";
 import { type Behaviour, fakeOpenAI } from "../fake_models.ts";
 import { withLedger } from "../ledger_helpers.ts";
 import type { Ledger } from "../../ledger/mod.ts";
 
 Deno.env.set("TROUPE_SESSION_KEY", "sk-session-test-0123456789");
-
-/** A small project whose one test fails: `add` subtracts. */
-async function brokenRepo(root: string): Promise<string> {
-  const repo = join(root, "repo");
-  await Deno.mkdir(join(repo, "src"), { recursive: true });
-  await Deno.mkdir(join(repo, "test"), { recursive: true });
-  await Deno.mkdir(join(repo, "config"), { recursive: true });
-  await Deno.writeTextFile(
-    join(repo, "package.json"),
-    JSON.stringify({ name: "adder", type: "module", scripts: { test: "node --test" } }),
-  );
-  await Deno.writeTextFile(join(repo, "src", "add.js"), "export const add = (a, b) => a - b;\n");
-  await Deno.writeTextFile(join(repo, "config", "secret.txt"), "do not show\n");
-  await Deno.writeTextFile(
-    join(repo, "test", "add.test.js"),
-    'import test from "node:test";\nimport assert from "node:assert";\n' +
-      'import { add } from "../src/add.js";\n' +
-      'test("adds", () => assert.equal(add(2, 3), 5));\n',
-  );
-  return repo;
-}
 
 const PLAN = {
   tasks: [
@@ -128,7 +108,7 @@ for (const kind of ["openai", "anthropic"] as const) {
     withLedger(async (ledger) => {
       const tmp = await Deno.makeTempDir({ prefix: "troupe-session-" });
       try {
-        const repo = await brokenRepo(tmp);
+        const repo = await brokenAdder(tmp);
         await using fake = await fakeOpenAI(structuredClone(SESSION));
         const url = kind === "openai" ? fake.url : fake.anthropicUrl;
         const result = await session(ledger, tmp, repo, url, { kind });
@@ -173,7 +153,7 @@ Deno.test("a tool-calling run replays with zero model calls, its test runs answe
   withLedger(async (ledger) => {
     const tmp = await Deno.makeTempDir({ prefix: "troupe-session-replay-" });
     try {
-      const repo = await brokenRepo(tmp);
+      const repo = await brokenAdder(tmp);
       await using fake = await fakeOpenAI(structuredClone(SESSION));
       const first = await session(ledger, tmp, repo, fake.url);
       assert.equal(first.ok, true, JSON.stringify(first.outcome.dead));
@@ -205,7 +185,7 @@ Deno.test("a model without native tool calling (toolCalls: text) calls the same 
   withLedger(async (ledger) => {
     const tmp = await Deno.makeTempDir({ prefix: "troupe-session-text-" });
     try {
-      const repo = await brokenRepo(tmp);
+      const repo = await brokenAdder(tmp);
       const block = (tool: string, args: Record<string, unknown>) =>
         "```tool\n" + JSON.stringify({ tool, arguments: args }) + "\n```";
       await using fake = await fakeOpenAI([
@@ -238,7 +218,7 @@ Deno.test("the test writer adds tests through tools on the code with the project
   withLedger(async (ledger) => {
     const tmp = await Deno.makeTempDir({ prefix: "troupe-session-tests-" });
     try {
-      const repo = await brokenRepo(tmp);
+      const repo = await brokenAdder(tmp);
       await Deno.writeTextFile(
         join(repo, "src", "add.js"),
         "export const add = (a, b) => a + b;\n",
@@ -298,7 +278,7 @@ Deno.test("the planner reads the repository with the reading tools before it pla
   withLedger(async (ledger) => {
     const tmp = await Deno.makeTempDir({ prefix: "troupe-session-plan-" });
     try {
-      const repo = await brokenRepo(tmp);
+      const repo = await brokenAdder(tmp);
       await using fake = await fakeOpenAI([
         {
           kind: "answer",

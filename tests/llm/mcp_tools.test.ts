@@ -6,6 +6,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { RunSession } from "../../actors/mod.ts";
 import { McpServers } from "../../actors/agents/kit/mcp_servers.ts";
 import { McpServerConfig } from "../../actors/llm/llm_config.ts";
+import { brokenAdder } from "../adder_repo.ts";
 import { fakeOpenAI } from "../fake_models.ts";
 import { withLedger } from "../ledger_helpers.ts";
 
@@ -20,25 +21,7 @@ Deno.test("the coder uses a real MCP filesystem server on its scratch copy, each
   withLedger(async (ledger) => {
     const tmp = await Deno.makeTempDir({ prefix: "troupe-mcp-" });
     try {
-      const repo = join(tmp, "repo");
-      await Deno.mkdir(join(repo, "src"), { recursive: true });
-      await Deno.mkdir(join(repo, "test"), { recursive: true });
-      await Deno.mkdir(join(repo, "config"), { recursive: true });
-      await Deno.writeTextFile(
-        join(repo, "package.json"),
-        JSON.stringify({ name: "adder", type: "module", scripts: { test: "node --test" } }),
-      );
-      await Deno.writeTextFile(
-        join(repo, "src", "add.js"),
-        "export const add = (a, b) => a - b;\n",
-      );
-      await Deno.writeTextFile(join(repo, "config", "secret.txt"), "do not show\n");
-      await Deno.writeTextFile(
-        join(repo, "test", "add.test.js"),
-        'import test from "node:test";\nimport assert from "node:assert";\n' +
-          'import { add } from "../src/add.js";\n' +
-          'test("adds", () => assert.equal(add(2, 3), 5));\n',
-      );
+      const repo = await brokenAdder(tmp);
       // The preset's rule for MCP tools (at autonomy 2: approval, which a tool call is not held
       // for) is replaced by one of the same id: only what this policy allows runs, the rest is
       // denied as any privileged action no rule allows.

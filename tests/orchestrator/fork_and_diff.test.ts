@@ -3,28 +3,10 @@ import { join } from "node:path";
 import { diffRuns, forkRun, RunSession } from "../../actors/mod.ts";
 import { Ledger } from "../../ledger/mod.ts";
 import { cli } from "../cli_helpers.ts";
+import { brokenAdder } from "../adder_repo.ts";
 import { fakeOpenAI } from "../fake_models.ts";
 
 Deno.env.set("TROUPE_FORK_KEY", "sk-fork-test-0123456789");
-
-/** A small project whose one test fails: `add` subtracts. */
-async function brokenRepo(root: string): Promise<string> {
-  const repo = join(root, "repo");
-  await Deno.mkdir(join(repo, "src"), { recursive: true });
-  await Deno.mkdir(join(repo, "test"), { recursive: true });
-  await Deno.writeTextFile(
-    join(repo, "package.json"),
-    JSON.stringify({ name: "adder", type: "module", scripts: { test: "node --test" } }),
-  );
-  await Deno.writeTextFile(join(repo, "src", "add.js"), "export const add = (a, b) => a - b;\n");
-  await Deno.writeTextFile(
-    join(repo, "test", "add.test.js"),
-    'import test from "node:test";\nimport assert from "node:assert";\n' +
-      'import { add } from "../src/add.js";\n' +
-      'test("adds", () => assert.equal(add(2, 3), 5));\n',
-  );
-  return repo;
-}
 
 const fix = (id: string, text: string) => ({
   kind: "answer" as const,
@@ -49,7 +31,7 @@ const provider = (url: string, model: string) => ({
 Deno.test("a fork reuses its parent's tasks and model answers before the point, goes on live with another model or policy, forks of forks work, and diff lines the runs up", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "troupe-fork-" });
   try {
-    const repo = await brokenRepo(tmp);
+    const repo = await brokenAdder(tmp);
     const plan = {
       tasks: [
         { id: "code", kind: "code", dependsOn: ["scan", "detect"] },
