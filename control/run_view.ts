@@ -103,7 +103,21 @@ export async function viewRun(
     } else if (e.type === "run_stopped") {
       view.stopped = e.payload;
     } else {
-      const t = tasks.get(e.payload.taskId);
+      let t = tasks.get(e.payload.taskId);
+      if (!t && e.type === "task_succeeded" && e.payload.forkedFrom) {
+        // A fork's reused task, recorded before its plan: the plan adds its edges.
+        t = {
+          id: e.payload.taskId,
+          kind: e.payload.kind,
+          capability: "",
+          dependsOn: [],
+          state: "pending",
+          attempts: e.payload.attempt,
+          agent: e.actor,
+          cause: null,
+        };
+        tasks.set(t.id, t);
+      }
       if (!t) continue;
       if (e.type === "task_started") {
         Object.assign(t, { state: "running", attempts: e.payload.attempt, agent: e.actor });

@@ -56,6 +56,13 @@ let selected = localStorage.getItem("troupe.run") ?? "";
 
 async function showRuns() {
   const runs = await api("/runs");
+  const compare = $("#compare");
+  const picked = compare.value;
+  compare.replaceChildren(
+    new Option("(another run)", ""),
+    ...runs.filter((r) => r.runId !== selected).map((r) => new Option(r.runId, r.runId)),
+  );
+  compare.value = picked;
   if (!selected && runs[0]) selected = runs[0].runId;
   fill(
     "#runs",
@@ -98,9 +105,108 @@ async function showTasks() {
         String(t.attempts),
         t.dependsOn.join(", "),
         t.cause ?? "",
+        forkButton(run.runId, t.id),
       ], { "data-task": t.id })
     ),
   );
+  await showPicture(run.runId);
+}
+
+/** "fork from here": a new run that reuses this one up to the task and does it again. */
+function forkButton(runId, taskId) {
+  const b = document.createElement("button");
+  b.textContent = "fork from here";
+  b.dataset.testid = `fork-${taskId}`;
+  b.addEventListener("click", () =>
+    api(`/runs/${encodeURIComponent(runId)}/fork`, {
+      method: "POST",
+      body: JSON.stringify({ at: taskId }),
+    }).then((r) => {
+      $("output").textContent = `forked ${r.runId}`;
+      select(r.runId);
+    }).catch(report));
+  return b;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+/** An SVG element with attributes; text only through textContent. */
+function svg(name, attrs = {}, text) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/** The task graph as the server laid it out (dagre), and the timeline of tasks and model calls. */
+async function showPicture(runId) {
+  const p = await api(`/runs/${encodeURIComponent(runId)}/picture`);
+  const graph = $("#graph");
+  graph.setAttribute("viewBox", `0 0 ${p.graph.width} ${p.graph.height}`);
+  graph.setAttribute("width", p.graph.width);
+  graph.setAttribute("height", p.graph.height);
+  const parts = [];
+  for (const e of p.graph.edges) {
+    parts.push(svg("polyline", {
+      class: "edge",
+      points: e.points.map((q) => `${q.x},${q.y}`).join(" "),
+    }));
+  }
+  for (const n of p.graph.nodes) {
+    const g = svg("g", { "data-testid": `node-${n.id}`, "data-state": n.state });
+    g.append(
+      svg("rect", {
+        x: n.x - n.width / 2,
+        y: n.y - n.height / 2,
+        width: n.width,
+        height: n.height,
+        rx: 6,
+      }),
+      svg("text", { x: n.x, y: n.y + 4, "text-anchor": "middle" }, n.id),
+    );
+    parts.push(g);
+  }
+  graph.replaceChildren(...parts);
+  // One lane per task and per model role, bars scaled to the run's length.
+  const lanes = [...new Set(p.timeline.map((b) => b.lane))];
+  const end = Math.max(1, ...p.timeline.map((b) => b.end));
+  const width = 700;
+  const timeline = $("#timeline");
+  timeline.setAttribute("width", width + 160);
+  timeline.setAttribute("height", lanes.length * 20 + 10);
+  timeline.replaceChildren(
+    ...lanes.map((lane, i) => svg("text", { x: 0, y: i * 20 + 18 }, lane)),
+    ...p.timeline.map((b) => {
+      const bar = svg("rect", {
+        class: b.kind,
+        "data-testid": `bar-${b.lane}`,
+        x: 160 + (b.start / end) * width,
+        y: lanes.indexOf(b.lane) * 20 + 6,
+        width: Math.max(2, ((b.end - b.start) / end) * width),
+        height: 14,
+      });
+      bar.append(svg("title", {}, `${b.label}: ${Math.round(b.end - b.start)} ms`));
+      return bar;
+    }),
+  );
+}
+
+/** Two runs side by side: this one and the one picked, task by task and file by file. */
+async function showDiff() {
+  const other = $("#compare").value;
+  if (!other || !selected) return fill("#diff", []);
+  const d = await api(`/runs/${encodeURIComponent(selected)}/diff/${encodeURIComponent(other)}`);
+  const cell = (l) => l ? `${l.outcome} ×${l.attempts}, ${l.tokens} tokens` : "-";
+  fill("#diff", [
+    ...d.tasks.map((t) =>
+      row([
+        t.taskId,
+        { text: t.change, state: t.change, testid: `diff-${t.taskId}` },
+        cell(t.a),
+        cell(t.b),
+      ])
+    ),
+    ...d.files.map((f) => row([f.path, { text: f.change, state: f.change }, "", ""])),
+  ]);
 }
 
 function select(runId) {
@@ -298,3 +404,5 @@ function restart() {
 }
 
 restart();
+
+$("#compare").addEventListener("change", () => showDiff().catch(report));

@@ -10,6 +10,7 @@ import {
   RemoteRunRequest,
 } from "../run_confinement.ts";
 import { RunView } from "../run_view.ts";
+import { RunPicture, runPicture } from "../run_picture.ts";
 import type { ControlContext } from "../control_context.ts";
 import type { Env } from "../control_context.ts";
 import { need } from "../middleware/require_role.ts";
@@ -67,6 +68,27 @@ export function runRoutes(ctx: ControlContext): OpenAPIHono<Env> {
       const view = await ctx.runs.view(id);
       if (!view) throw new TroupeError("not_found", `no run "${id}" in ${ctx.ledger.path}`);
       return c.json(view, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/runs/{id}/picture",
+      summary: "a run's task graph laid out (dagre) and the timeline of its tasks and model calls",
+      request: { params: RunId },
+      responses: {
+        200: json(RunPicture, "the picture's data; the page draws it"),
+        404: json(ErrorBody, "no such run"),
+        ...errors,
+      },
+      middleware: [need("read")],
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const view = await ctx.runs.view(id);
+      if (!view) throw new TroupeError("not_found", `no run "${id}" in ${ctx.ledger.path}`);
+      return c.json(await runPicture(ctx.ledger, view), 200);
     },
   );
 

@@ -101,3 +101,72 @@ Deno.test("the control center in Chromium: a run submitted on the page shows its
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("the control center draws a run as a picture (its task graph laid out, its timeline), forks it from a task and shows two runs side by side", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-page-picture-" });
+  try {
+    const repo = join(tmp, "repo");
+    await cp(new URL("../fixtures/repos/go_mod", import.meta.url).pathname, repo, {
+      recursive: true,
+    });
+    await using server = await ControlServer.start({
+      port: 0,
+      ledger: join(tmp, "ledger.duckdb"),
+      keys: join(tmp, "keys"),
+      approvals: join(tmp, "approvals"),
+      plugins: join(tmp, "plugins"),
+      runs: { repos: [tmp], outRoot: join(tmp, "out") },
+    });
+    const auth = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };
+    const submitted = await fetch(`${server.url}/runs`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ repo }),
+    });
+    const { runId } = await submitted.json();
+    await server.runs.settled(runId);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+      page.setDefaultTimeout(180_000);
+      const problems: string[] = [];
+      page.on("pageerror", (err) => problems.push(err.message));
+      await page.goto(`${server.url}/page/index.html#token=${server.token}`);
+      await page.click(`[data-run="${runId}"]`);
+      await page.waitForSelector('#graph [data-testid="node-review"][data-state="succeeded"]');
+      // Laid out left to right by dependency: what a task depends on is drawn to its left.
+      const x = (id: string) =>
+        page.$eval(`#graph [data-testid="node-${id}"] rect`, (r) => Number(r.getAttribute("x")));
+      assert.ok(await x("scan") < await x("detect"));
+      assert.ok(await x("generate_ci") < await x("review"));
+      assert.equal(await page.$$eval("#graph [data-testid^=node-]", (n) => n.length), 7);
+      assert.ok(await page.$$eval("#graph .edge", (e) => e.length) >= 7);
+      assert.equal(await page.$$eval("#timeline rect.task", (b) => b.length), 7);
+
+      await page.click('[data-testid="fork-generate_ci"]');
+      await page.waitForSelector("output:has-text('forked run-')");
+      const forkId = (await page.textContent("output"))!.replace("forked ", "");
+      await server.runs.settled(forkId);
+      await page.waitForSelector(`[data-testid="run-status-${forkId}"][data-state="finished"]`);
+      // The fork is shown: the tasks it reused from its parent are done in its picture too.
+      await page.waitForSelector(`#run-title:has-text("${forkId}: finished")`);
+      await page.waitForSelector('#graph [data-testid="node-scan"][data-state="succeeded"]');
+      assert.equal(await page.textContent('[data-testid="task-scan"]'), "succeeded");
+      await page.selectOption("#compare", runId);
+      await page.waitForSelector('[data-testid="diff-scan"][data-state="same"]');
+      // Every task of the two runs is lined up; the fork's reused tasks are the same.
+      assert.equal(await page.$$eval("#diff [data-testid^=diff-]", (r) => r.length), 7);
+      const shot = join(tmp, "picture.png");
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok((await Deno.readFile(shot)).length > 40_000);
+      if (Deno.env.get("TROUPE_KEEP_SHOT")) {
+        await Deno.copyFile(shot, Deno.env.get("TROUPE_KEEP_SHOT")!);
+      }
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
