@@ -19,6 +19,12 @@ import { body, errors, json, routeGroup, RunId } from "./route_kit.ts";
 /** Runs: submit (confined by the server's configuration), list, view, page through events, cancel, resume. */
 export function runRoutes(ctx: ControlContext): OpenAPIHono<Env> {
   const app = routeGroup();
+  /** A run's view, or the 404 that names it. */
+  const viewOf = async (id: string) => {
+    const view = await ctx.runs.view(id);
+    if (!view) throw new TroupeError("not_found", `no run "${id}" in ${ctx.ledger.path}`);
+    return view;
+  };
   app.openapi(
     createRoute({
       method: "post",
@@ -64,10 +70,7 @@ export function runRoutes(ctx: ControlContext): OpenAPIHono<Env> {
       middleware: [need("read")],
     }),
     async (c) => {
-      const { id } = c.req.valid("param");
-      const view = await ctx.runs.view(id);
-      if (!view) throw new TroupeError("not_found", `no run "${id}" in ${ctx.ledger.path}`);
-      return c.json(view, 200);
+      return c.json(await viewOf(c.req.valid("param").id), 200);
     },
   );
 
@@ -85,10 +88,7 @@ export function runRoutes(ctx: ControlContext): OpenAPIHono<Env> {
       middleware: [need("read")],
     }),
     async (c) => {
-      const { id } = c.req.valid("param");
-      const view = await ctx.runs.view(id);
-      if (!view) throw new TroupeError("not_found", `no run "${id}" in ${ctx.ledger.path}`);
-      return c.json(await runPicture(ctx.ledger, view), 200);
+      return c.json(await runPicture(ctx.ledger, await viewOf(c.req.valid("param").id)), 200);
     },
   );
 

@@ -102,23 +102,10 @@ export async function toolLoop(o: LoopOptions, ports: LoopPorts): Promise<LoopRe
 
   /** Runs one call through the desk: decided, answered or run here, recorded. */
   const call = async (step: number, c: ToolCall): Promise<ToolResult> => {
-    const started = performance.now();
     // An MCP server may write the copy itself: what it changed is part of the change.
     const before = mcp.has(c.name) ? await o.workspace.snapshot() : undefined;
-    const d = await ports.desk<CallDecision>({ type: "call", ...task, step, call: c });
+    const r = await throughDesk(ports, task, step, c, () => o.workspace.call(c.name, c.arguments));
     if (before) await o.workspace.noteChanges(before);
-    if (d.effect !== "allow") return { ok: false, text: `refused by policy: ${d.reason}` };
-    if (d.result) return d.result;
-    const r = await o.workspace.call(c.name, c.arguments);
-    await ports.desk({
-      type: "done",
-      ...task,
-      step,
-      call: c,
-      ok: r.ok,
-      result: r.text,
-      durationMs: Math.round(performance.now() - started),
-    });
     return r;
   };
   const verdictOf = (r: ToolResult): Verdict => ({
@@ -278,26 +265,48 @@ export async function answerAfterReading(
     if (!reply.ok || !reply.toolCalls?.length || round > maxRounds) return reply;
     talk.push({ role: "assistant", content: reply.text, toolCalls: reply.toolCalls });
     for (const c of reply.toolCalls) {
-      const started = performance.now();
-      const d = await ports.desk<CallDecision>({ type: "call", ...task, step: round, call: c });
-      let r: ToolResult = { ok: false, text: `refused by policy: ${d.reason}` };
-      if (d.effect === "allow") {
-        r = tools.some((t) => t.name === c.name)
-          ? d.result ?? await workspace.call(c.name, c.arguments)
-          : { ok: false, text: `${c.name} is not offered here; only ${tools.map((t) => t.name)}` };
-        if (!d.result) {
-          await ports.desk({
-            type: "done",
-            ...task,
-            step: round,
-            call: c,
-            ok: r.ok,
-            result: r.text,
-            durationMs: Math.round(performance.now() - started),
-          });
-        }
-      }
+      const r = await throughDesk(
+        ports,
+        task,
+        round,
+        c,
+        () =>
+          tools.some((t) => t.name === c.name)
+            ? workspace.call(c.name, c.arguments)
+            : Promise.resolve({
+              ok: false,
+              text: `${c.name} is not offered here; only ${tools.map((t) => t.name)}`,
+            }),
+      );
       talk.push({ role: "tool", toolCallId: c.id, content: r.text });
     }
   }
+}
+
+/**
+ * One tool call through the run's desk: refused (the model is told why), answered by the desk (an
+ * MCP tool, or a recorded result on a replay), or run here by `run` and reported for the ledger.
+ */
+async function throughDesk(
+  ports: LoopPorts,
+  task: { runId: string | null; taskId: string; role: string },
+  step: number,
+  c: ToolCall,
+  run: () => Promise<ToolResult>,
+): Promise<ToolResult> {
+  const started = performance.now();
+  const d = await ports.desk<CallDecision>({ type: "call", ...task, step, call: c });
+  if (d.effect !== "allow") return { ok: false, text: `refused by policy: ${d.reason}` };
+  if (d.result) return d.result;
+  const r = await run();
+  await ports.desk({
+    type: "done",
+    ...task,
+    step,
+    call: c,
+    ok: r.ok,
+    result: r.text,
+    durationMs: Math.round(performance.now() - started),
+  });
+  return r;
 }
