@@ -57,3 +57,5 @@ export { defineAgent } from "./tasks/define_agent.ts";
 export { LlmConfig } from "./llm/llm_config.ts";
 export { ForkRequest, forkRun } from "./orchestrator/fork_run.ts";
 export { type Change, diffRuns, type RunDiff, type TaskLine } from "./orchestrator/run_diff.ts";
+export { type VerifyResult, verifyRun } from "./orchestrator/verify_run.ts";
+export { type Divergence, valueAt } from "./orchestrator/run_divergence.ts";

@@ -56,3 +56,15 @@ export {
   type ProcessWorkerOptions,
   type WorkerLike,
 } from "./process_worker.ts";
+export {
+  clockNow,
+  Effect,
+  EffectDivergence,
+  EffectLog,
+  fed,
+  pinned,
+  randomId,
+  randomNumber,
+  stablePath,
+  withEffects,
+} from "./effects.ts";

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { defineAgent } from "../tasks/define_agent.ts";
+import { readText } from "./kit/repo_reads.ts";
 import type { Detection, Finding, ScanResult } from "../tasks/repo_facts.ts";
 import { mask, PLACEHOLDER, secretOn } from "./kit/secret_patterns.ts";
 import { checkCompliance } from "./kit/compliance.ts";
@@ -17,12 +18,8 @@ async function secrets(scan: ScanResult): Promise<Finding[]> {
   const out: Finding[] = [];
   for (const f of scan.files) {
     if (f.binary || f.size > MB) continue;
-    let text: string;
-    try {
-      text = await Deno.readTextFile(join(scan.root, f.path));
-    } catch {
-      continue;
-    }
+    const text = await readText(join(scan.root, f.path));
+    if (text === null) continue;
     const lines = text.split("\n");
     // An environment file is judged by what it holds: `PORT=3000` is no secret.
     const envFile = /(^|\/)\.env(\.[^/]*)?$/.test(f.path) &&

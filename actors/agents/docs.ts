@@ -1,4 +1,5 @@
 import { defineAgent } from "../tasks/define_agent.ts";
+import { clockNow } from "../../runtime/effects.ts";
 import type { RepairStep } from "../tasks/repo_facts.ts";
 import type { Detection, GeneratedFile, ScanResult } from "../tasks/repo_facts.ts";
 import { TASK_KINDS } from "../tasks/task_kinds.ts";
@@ -131,11 +132,11 @@ export function writeDocs(
 }
 
 export default defineAgent(import.meta.url, TASK_KINDS, {
-  write_docs: (inputs, deps) =>
+  write_docs: async (inputs, deps) =>
     writeDocs(
       deps.scan as ScanResult,
       deps.detect as Detection,
       deps.plan_repairs as RepairStep[],
-      inputs.date ?? new Date().toISOString().slice(0, 10),
+      inputs.date ?? new Date(await clockNow()).toISOString().slice(0, 10),
     ),
 });

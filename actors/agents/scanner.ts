@@ -1,6 +1,7 @@
 import ignore from "ignore";
 import { join, relative } from "node:path";
 import { defineAgent } from "../tasks/define_agent.ts";
+import { fileFacts, listDir, readText } from "./kit/repo_reads.ts";
 import type { FileEntry, GitInfo, ScanResult } from "../tasks/repo_facts.ts";
 import { TASK_KINDS } from "../tasks/task_kinds.ts";
 
@@ -40,12 +41,6 @@ const KEY_FILE =
 const MAX_FILES = 20_000;
 const MAX_KEY_FILE = 64 * 1024;
 
-async function sha256(path: string): Promise<string> {
-  const bytes = await Deno.readFile(path);
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 export async function scan(root: string): Promise<ScanResult> {
   const files: FileEntry[] = [];
   const keyFiles: Record<string, string> = {};
@@ -54,15 +49,14 @@ export async function scan(root: string): Promise<ScanResult> {
   const walk = async (dir: string, rules: ReturnType<typeof ignore>): Promise<void> => {
     // .troupeignore (same syntax) names what is in git but not to be assessed, e.g. fixtures.
     const own = await Promise.all(
-      [".gitignore", ".troupeignore"].map((n) => Deno.readTextFile(join(dir, n)).catch(() => "")),
+      [".gitignore", ".troupeignore"].map(async (n) => await readText(join(dir, n)) ?? ""),
     );
     const base = relative(root, dir);
     const lines = own.join("\n").split("\n").filter((l) => l.trim() && !l.startsWith("#"));
     const here = lines.length === 0 ? rules : ignore().add(rules).add(
       lines.map((l) => base ? `${base}/${l.replace(/^\//, "")}` : l),
     );
-    const entries = [];
-    for await (const e of Deno.readDir(dir)) entries.push(e);
+    const entries = await listDir(dir);
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const e of entries) {
       const abs = join(dir, e.name);
@@ -77,18 +71,18 @@ export async function scan(root: string): Promise<ScanResult> {
         truncated = true;
         return;
       }
-      const info = await Deno.stat(abs);
+      const info = await fileFacts(abs);
       const ext = e.name.includes(".") ? e.name.split(".").pop()!.toLowerCase() : "";
       files.push({
         path: rel,
         size: info.size,
-        sha256: await sha256(abs),
+        sha256: info.sha256,
         language: LANGUAGES[ext] ?? null,
         binary: BINARY.test(e.name),
       });
       totalBytes += info.size;
       if (KEY_FILE.test(rel) && info.size <= MAX_KEY_FILE) {
-        keyFiles[rel] = await Deno.readTextFile(abs);
+        keyFiles[rel] = await readText(abs) ?? "";
       }
     }
   };
@@ -99,7 +93,7 @@ export async function scan(root: string): Promise<ScanResult> {
 
 /** The checked-out branch and the remote's default branch, from `.git` (absent: undefined). */
 async function readGit(root: string): Promise<GitInfo | undefined> {
-  const read = (path: string) => Deno.readTextFile(join(root, ".git", path)).catch(() => null);
+  const read = (path: string) => readText(join(root, ".git", path));
   const head = await read("HEAD");
   if (head === null) return undefined;
   const branch = (text: string | null, prefix: string) =>

@@ -48,6 +48,8 @@ export interface ModelPhase {
   /** The offline plan: run when the model gives no usable plan. */
   offline: TaskPacketInput[];
   completed: Map<string, unknown>;
+  /** Answer model and tool calls from this run's recording (`--replay-models`, a replay). */
+  replayFrom?: string;
   spend: SpendMeter;
   signal: AbortSignal;
   run(plan: TaskPacketInput[]): Promise<RunOutcome>;
@@ -70,7 +72,9 @@ export async function runWithModel(
   const gateway = `${team.prefix}llm`;
   // The router's ranking: models ordered by their record on each kind of task (lessons of past
   // runs), by Thompson sampling; seeded when the configuration says so.
-  const random = seededRandom(settings.llm.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]);
+  const random = seededRandom(
+    settings.llm.seed ?? settings.seed ?? crypto.getRandomValues(new Uint32Array(1))[0],
+  );
   const candidates = [...new Set(settings.llm.providers.flatMap((x) => x.models))];
   const preferFor = async (kind: string) =>
     rankModels(candidates, await modelRecords(ledger, kind), random);
@@ -88,8 +92,9 @@ export async function runWithModel(
       `the repository is private to models (${privacy.reason}); only local providers are asked`,
     );
   }
-  const replay = settings.replayModels
-    ? { from: settings.replayModels, answers: await recordedAnswers(ledger, settings.replayModels) }
+  const replayFrom = p.replayFrom ?? settings.replayModels;
+  const replay = replayFrom
+    ? { from: replayFrom, answers: await recordedAnswers(ledger, replayFrom) }
     : undefined;
   // A fork reuses what its parent's models answered before the fork point.
   const fork = settings.forkOf;
@@ -108,13 +113,8 @@ export async function runWithModel(
       runId,
       policy: p.policy,
       mcp: settings.llm.mcp,
-      ...(settings.replayModels
-        ? {
-          replay: {
-            from: settings.replayModels,
-            calls: await recordedToolCalls(ledger, settings.replayModels),
-          },
-        }
+      ...(replayFrom
+        ? { replay: { from: replayFrom, calls: await recordedToolCalls(ledger, replayFrom) } }
         : {}),
       onNews: p.onNews,
     }),

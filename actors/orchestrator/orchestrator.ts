@@ -14,7 +14,7 @@ import type {
   HealthMonitor,
   Lease,
 } from "../../runtime/mod.ts";
-import { sleep } from "../../runtime/mod.ts";
+import { type Effect, sleep } from "../../runtime/mod.ts";
 import type { TaskReply } from "../tasks/define_agent.ts";
 import { validatePlan } from "../tasks/task_graph.ts";
 import { TaskDead, TaskFailed, TaskSkipped, TaskStarted, TaskSucceeded } from "./run_events.ts";
@@ -54,6 +54,18 @@ export interface OrchestratorOptions {
   onApprovalNeeded?: (request: ApprovalRequest) => void;
   /** Cancels the run: no task starts after it aborts; tasks not started are skipped. */
   signal?: AbortSignal;
+  /** A recorded run this one re-executes (`replay --verify`): what it answers instead. */
+  replay?: RecordedOutcomes;
+}
+
+/**
+ * What a recorded run got from outside the code, per task: the effects of each attempt an
+ * agent answered, why an attempt no agent answered failed (a timeout, a crash), and why a task
+ * that waited for approval could not run (people's votes).
+ */
+export interface RecordedOutcomes {
+  attempt(taskId: string, attempt: number): { effects: Effect[] } | { failure: string } | undefined;
+  refusal(taskId: string): string | undefined;
 }
 
 /** What a run produced: each task's output, its dead letters and its skipped tasks. */
@@ -123,7 +135,12 @@ export class Orchestrator {
         capability: task.capability,
         risk: task.risk,
       });
-      const refusal = gate && gate.effect !== "allow" ? await this.#gate(task, gate) : undefined;
+      // A replay takes people's answers to approval requests from the record.
+      const refusal = gate && gate.effect !== "allow"
+        ? gate.effect === "require_approval" && this.o.replay
+          ? this.o.replay.refusal(task.id)
+          : await this.#gate(task, gate)
+        : undefined;
       if (refusal) {
         const cause = `policy: ${refusal}`;
         await record("orchestrator", TaskDead, {
@@ -150,11 +167,18 @@ export class Orchestrator {
         const t0 = system.clock.now();
         await record(agent.id, TaskStarted, { taskId: task.id, kind: task.kind, attempt });
         progress(`${task.id} started on ${agent.id} (attempt ${attempt})`);
+        let effects: Effect[] | undefined;
         try {
-          const reply = await agent.ask<TaskReply>(
-            { type: "task", task, deps } satisfies TaskRequest,
-            { timeoutMs: task.timeoutMs },
-          ).finally(() => lease.release());
+          const recorded = this.o.replay?.attempt(task.id, attempt);
+          if (recorded && "failure" in recorded) {
+            lease.release();
+            throw new Error(recorded.failure);
+          }
+          const request: TaskRequest = { type: "task", task, deps };
+          if (this.o.replay) request.replay = recorded?.effects ?? [];
+          const reply = await agent.ask<TaskReply>(request, { timeoutMs: task.timeoutMs })
+            .finally(() => lease.release());
+          effects = reply.effects;
           this.o.health?.report(agent.id, reply.ok);
           if (!reply.ok) throw new Error(reply.error);
           const output = reply.output;
@@ -166,6 +190,7 @@ export class Orchestrator {
             durationMs,
             idempotencyKey: task.idempotencyKey ?? task.id,
             output,
+            ...(effects?.length ? { effects } : {}),
           });
           outputs.set(task.id, output);
           progress(`${task.id} done`);
@@ -178,6 +203,7 @@ export class Orchestrator {
             attempt,
             durationMs: Math.round(system.clock.now() - t0),
             cause,
+            ...(effects ? { effects } : {}),
           });
           progress(`${task.id} failed (attempt ${attempt}): ${cause.split("\n")[0]}`);
           if (attempt < task.retry.maxAttempts) {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { eventType } from "../../ledger/mod.ts";
+import { Effect } from "../../runtime/mod.ts";
 import { LlmConfig } from "../llm/llm_config.ts";
 
 /**
@@ -33,6 +34,8 @@ export const RunSettings = z.object({
   homeToolchains: z.array(z.string()).default([]),
   /** The models the run may use (no keys: those stay in environment variables). */
   llm: LlmConfig.optional(),
+  /** The run's random seed: the model router samples from it (unless `llm.seed` is set). */
+  seed: z.number().int().optional(),
   /** Model calls were answered from this earlier run's recorded answers. */
   replayModels: z.string().optional(),
   /**
@@ -54,6 +57,8 @@ export const RunPlanned = eventType(
     source: z.enum(["offline", "model"]).default("offline"),
     model: z.string().optional(),
     rationale: z.string().optional(),
+    /** Each agent's code version (see `agentVersions`), so a replay can say whose changed. */
+    agents: z.record(z.string(), z.string()).optional(),
     tasks: z.array(z.object({
       id: z.string(),
       kind: z.string(),
@@ -104,14 +109,25 @@ export const TaskSucceeded = eventType(
     durationMs: z.number(),
     idempotencyKey: z.string(),
     output: z.unknown(),
+    /** What the agent learnt from outside doing it, in order: `replay --verify` feeds these. */
+    effects: z.array(Effect).optional(),
     /** Done by this parent run before the fork point, reused by the fork (not done again). */
     forkedFrom: z.string().optional(),
   }),
 );
-/** An attempt failed, with its cause; the task may be retried. */
+/**
+ * An attempt failed, with its cause; the task may be retried. With `effects` the agent answered
+ * (its handler failed); without, no answer came (a timeout, a crash).
+ */
 export const TaskFailed = eventType(
   "task_failed",
-  z.object({ ...Task, attempt: z.number().int(), durationMs: z.number(), cause: z.string() }),
+  z.object({
+    ...Task,
+    attempt: z.number().int(),
+    durationMs: z.number(),
+    cause: z.string(),
+    effects: z.array(Effect).optional(),
+  }),
 );
 /** A task out of retries, or refused by policy: the run's dead-letter list. */
 export const TaskDead = eventType(

@@ -6,7 +6,7 @@ import type { ActorSystem, HealthMonitor } from "../../runtime/mod.ts";
 import type { GeneratedFile } from "../tasks/repo_facts.ts";
 import { LlmConfig } from "../llm/llm_config.ts";
 import { DEFAULT_GOAL } from "../planning/offline_task_planner.ts";
-import type { Progress, RunOutcome } from "./orchestrator.ts";
+import type { Progress, RecordedOutcomes, RunOutcome } from "./orchestrator.ts";
 import type { PlannedBy, RunReport } from "./run_report.ts";
 import type { RunSettings } from "./run_events.ts";
 import { teamTemplates } from "./team.ts";
@@ -78,8 +78,25 @@ export interface RunHooks {
  */
 export interface RunEnvironment extends RunHooks {
   system?: ActorSystem;
+  /** Agents of the team by template name (`detector`) run from these modules instead. */
+  modules?: Record<string, string>;
+  /** Set by `verifyRun`: the run re-executes a recorded one, answered from its record. */
+  reenact?: Reenactment;
   /** The health monitor of a shared system; a session with a system of its own starts one. */
   health?: HealthMonitor;
+}
+
+/**
+ * A recorded run done again without calling out: its model and tool calls are answered from its
+ * record, its agents' effects fed back, its approvals and its apply step taken as they went.
+ */
+export interface Reenactment {
+  from: string;
+  outcomes: RecordedOutcomes;
+  /** Where the report and files go (the recorded `out` is left alone). */
+  out: string;
+  /** What the recorded run applied, and why not. */
+  finished: { applied: string[]; refused?: string };
 }
 
 /** Who planned a run; with a model that gave no usable plan, why the offline plan ran. */

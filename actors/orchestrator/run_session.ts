@@ -28,10 +28,12 @@ import {
   RunPlanned,
   type RunSettings,
   RunStarted,
+  TaskSucceeded,
 } from "./run_events.ts";
 import { recordLessons } from "./run_lessons.ts";
 import {
   type PlannedBy,
+  type Reenactment,
   ResumeOptions,
   type RunEnvironment,
   RunRequest,
@@ -139,6 +141,7 @@ export class RunSession {
       verifyCi: request.verifyCi,
       allowInstallNetwork: request.allowInstallNetwork,
       homeToolchains: request.homeToolchains ? await homeToolchains() : [],
+      seed: crypto.getRandomValues(new Uint32Array(1))[0] >>> 1,
       ...(llm ? { llm } : {}),
       ...(request.replayModels ? { replayModels: request.replayModels } : {}),
     };
@@ -146,6 +149,27 @@ export class RunSession {
     const { maxAgents, keys, approvals } = request;
     const options = { maxAgents, keys, approvals };
     return new RunSession(ledger, runId, settings, new Map(), options, hooks);
+  }
+
+  /**
+   * A recorded run done again (`verifyRun`): its settings recorded under a new run id, the
+   * tasks a fork reused recorded as they were, and `hooks.reenact` answering the rest.
+   */
+  static async reenact(
+    ledger: Ledger,
+    runId: string,
+    settings: RunSettings,
+    reused: { actor: string; payload: z.input<typeof TaskSucceeded.payload> }[],
+    hooks: RunEnvironment & { reenact: Reenactment },
+  ): Promise<RunSession> {
+    await ledger.record(RunStarted, { runId, actor: "orchestrator", payload: settings });
+    const completed = new Map<string, unknown>();
+    for (const r of reused) {
+      await ledger.record(TaskSucceeded, { runId, actor: r.actor, payload: r.payload });
+      completed.set(r.payload.taskId, r.payload.output);
+    }
+    const options = parseOrThrow(ResumeOptions, {}, "resume options");
+    return new RunSession(ledger, runId, settings, completed, options, hooks);
   }
 
   /** A run read back from the ledger; completed tasks are not done again. */
@@ -259,6 +283,7 @@ export class RunSession {
         signal,
         onProgress,
         onApprovalNeeded: hooks.onApprovalNeeded,
+        ...(hooks.reenact ? { replay: hooks.reenact.outcomes } : {}),
       }).run(plan);
     const recordPlan = (
       plan: TaskPacketInput[],
@@ -269,6 +294,7 @@ export class RunSession {
         actor: "orchestrator",
         payload: {
           ...by,
+          agents: team.versions,
           tasks: validatePlan(plan, new Set(plan.map((t) => t.capability))).map((t) => ({
             id: t.id,
             kind: t.kind,
@@ -293,6 +319,7 @@ export class RunSession {
       run,
       recordPlan,
       onNews: hooks.onNews,
+      ...(hooks.reenact ? { replayFrom: hooks.reenact.from } : {}),
     });
   }
 
@@ -322,10 +349,11 @@ export class RunSession {
       settings.llm ? this.#spend.total : undefined,
       settings.llm ? plannedBy : undefined,
     );
-    await writeOutputs(settings.out, settings.repo, report, files);
-    let applied: string[] = [];
-    let refused: string | undefined;
-    if (settings.apply && !signal.aborted) {
+    const { reenact } = hooks;
+    await writeOutputs(reenact?.out ?? settings.out, settings.repo, report, files);
+    // A replay writes nothing into the repository: what was applied is taken from the record.
+    let { applied, refused } = reenact?.finished ?? { applied: [] as string[] };
+    if (settings.apply && !signal.aborted && !reenact) {
       using desk = await ApprovalDesk.open({
         ledger,
         dir: this.options.approvals,

@@ -2,7 +2,8 @@ import { recordSystem } from "../../ledger/mod.ts";
 import type { Ledger } from "../../ledger/mod.ts";
 import { ActorSystem, type AgentFactory, HealthMonitor } from "../../runtime/mod.ts";
 import type { RunEnvironment } from "./run_request.ts";
-import { startTeam } from "./team.ts";
+import { agentVersions } from "./agent_versions.ts";
+import { startTeam, teamTemplates } from "./team.ts";
 
 /** Where a run's team lives in a shared system: its supervisor and the prefix of its agents. */
 export function teamOf(
@@ -23,6 +24,8 @@ export interface RunTeam {
   supervisor?: string;
   /** The prefix of the run's actor ids. */
   prefix: string;
+  /** Each agent's code version by template name (see `agentVersions`). */
+  versions: Record<string, string>;
 }
 
 /**
@@ -37,6 +40,12 @@ export async function withRunTeam<T>(
   work: (team: RunTeam) => Promise<T>,
 ): Promise<T> {
   const { runId, repo, scratch, coder, maxAgents } = run;
+  const templates = teamTemplates(repo, scratch, {
+    coder,
+    modules: env.modules,
+    replaying: !!env.reenact,
+  });
+  const versions = await agentVersions(templates);
   const shared = env.system;
   if (shared) {
     const { supervisor, prefix, owns } = teamOf(runId);
@@ -45,24 +54,19 @@ export async function withRunTeam<T>(
     await using _team = {
       [Symbol.asyncDispose]: async () => void await shared.remove(supervisor),
     };
-    await using agents = await startTeam(
-      shared,
-      repo,
-      { maxAgents, supervisor, prefix },
-      scratch,
-      coder,
-    );
+    await using agents = await startTeam(shared, templates, { maxAgents, supervisor, prefix });
     using own = env.health ? undefined : new HealthMonitor(shared);
-    return await work({ system: shared, agents, health: env.health ?? own!, supervisor, prefix });
+    const health = env.health ?? own!;
+    return await work({ system: shared, agents, health, supervisor, prefix, versions });
   }
   // Disposed in reverse: the monitor, the pools, the system, then the recording of its events,
   // so that the system's last events are in the ledger too.
   const system = await ActorSystem.start();
   await using _recording = recording(recordSystem(system, ledger, { runId }));
   await using _system = system;
-  await using agents = await startTeam(system, repo, { maxAgents }, scratch, coder);
+  await using agents = await startTeam(system, templates, { maxAgents });
   using health = new HealthMonitor(system);
-  return await work({ system, agents, health, prefix: "" });
+  return await work({ system, agents, health, prefix: "", versions });
 }
 
 /** The system recorder's detach as something `await using` can dispose. */

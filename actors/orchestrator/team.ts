@@ -29,18 +29,21 @@ import type { Agent } from "../tasks/define_agent.ts";
 export function teamTemplates(
   repo: string,
   scratch?: string,
-  options: { coder?: boolean } = {},
+  options: TeamOptions = {},
 ): AgentTemplateInput[] {
   const reads = { read: [repo] };
   // Repository code runs in copies below `scratch`, inside bubblewrap (or `sh` if unsandboxed).
   // Code runners may also find the Deno binary troupe runs on, to lend it to Deno projects.
   const deno = Deno.execPath();
+  // A replay starts no process: an agent that tries outside its effect log is refused, and the
+  // replay diverges there.
+  const run = options.replaying ? {} : { run: ["bwrap", "sh"], env: NETWORK_SETTINGS };
   const runsCode = scratch
-    ? { read: [repo, scratch, deno], write: [scratch], run: ["bwrap", "sh"], env: NETWORK_SETTINGS }
-    : { read: [repo, deno], run: ["bwrap", "sh"], env: NETWORK_SETTINGS };
+    ? { read: [repo, scratch, deno], write: [scratch], ...run }
+    : { read: [repo, deno], ...run };
   const template = (name: string, agent: Agent, permissions = {}): AgentTemplateInput => ({
     name,
-    behaviour: agent.module,
+    behaviour: options.modules?.[name] ?? agent.module,
     capabilities: agent.capabilities,
     permissions,
     // Every agent reads what the repository holds (files, or facts drawn from them): a hostile
@@ -64,16 +67,21 @@ export function teamTemplates(
   ];
 }
 
+/** How a run's team is made. */
+export interface TeamOptions {
+  /** With a coder (a model-planned run). */
+  coder?: boolean;
+  /** Agents by template name run from these modules instead (a user's own, a test's). */
+  modules?: Record<string, string>;
+  /** A replay: agents may start no process. */
+  replaying?: boolean;
+}
+
 /** Starts the repo-ops team's pools under the supervisor "team". */
 export function startTeam(
   system: ActorSystem,
-  repo: string,
+  templates: AgentTemplateInput[],
   options: FactoryOptions = {},
-  scratch?: string,
-  coder = false,
 ): Promise<AgentFactory> {
-  return AgentFactory.start(system, teamTemplates(repo, scratch, { coder }), {
-    supervisor: "team",
-    ...options,
-  });
+  return AgentFactory.start(system, templates, { supervisor: "team", ...options });
 }

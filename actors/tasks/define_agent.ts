@@ -1,11 +1,13 @@
 import { z } from "zod";
 import { type ActorContext, defineActor } from "../../runtime/define_actor.ts";
+import { Effect, EffectLog, withEffects } from "../../runtime/effects.ts";
 import { TaskPacket } from "./task_packet.ts";
 
 const TaskMessage = z.object({
   type: z.literal("task"),
   task: TaskPacket,
   deps: z.record(z.string(), z.unknown()),
+  replay: z.array(Effect).optional(),
 });
 
 /** A kind of task: the capability an agent needs to take it, and the inputs it reads. */
@@ -24,8 +26,13 @@ export type TaskHandler<S extends TaskKindSpec> = (
   ctx: ActorContext<unknown>,
 ) => unknown;
 
-/** An agent's answer: a task that fails is an outcome to report, not a reason to crash. */
-export type TaskReply = { ok: true; output: unknown } | { ok: false; error: string };
+/**
+ * An agent's answer: a task that fails is an outcome to report, not a reason to crash. `effects`
+ * are what the handler learnt from outside, in order (see `runtime/effects.ts`).
+ */
+export type TaskReply =
+  & ({ ok: true; output: unknown } | { ok: false; error: string })
+  & { effects?: Effect[] };
 
 /**
  * An agent behaviour, and where its module is: one handler per kind of `kinds` it does (each
@@ -57,11 +64,16 @@ export function defineAgent<T extends TaskKinds, K extends keyof T & string>(
         );
         return { ok: false, error: `task "${msg.task.id}" has bad inputs: ${issues.join("; ")}` };
       }
+      // Every outside call the handler makes goes through this log: recorded, or with `replay`
+      // answered from the recording.
+      const log = new EffectLog(msg.replay);
+      const checked = inputs.data as z.output<T[K]["inputs"]>;
       try {
-        const checked = inputs.data as z.output<T[K]["inputs"]>;
-        return { ok: true, output: await handler(checked, msg.deps, ctx) };
+        const output = await withEffects(log, async () => await handler(checked, msg.deps, ctx));
+        return { ok: true, output, effects: log.effects };
       } catch (err) {
-        return { ok: false, error: err instanceof Error ? err.message : String(err) };
+        const error = err instanceof Error ? err.message : String(err);
+        return { ok: false, error, effects: log.effects };
       }
     },
   });

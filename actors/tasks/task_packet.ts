@@ -1,3 +1,4 @@
+import type { Effect } from "../../runtime/effects.ts";
 import { z } from "zod";
 import { RiskLevel } from "../../policies/mod.ts";
 
@@ -32,9 +33,14 @@ export type TaskPacket = z.output<typeof TaskPacket>;
 /** A task as a plan states it. */
 export type TaskPacketInput = z.input<typeof TaskPacket>;
 
-/** What an agent is asked: the task and the outputs of the tasks it depends on. */
+/**
+ * What an agent is asked: the task and the outputs of the tasks it depends on; with `replay`,
+ * the effects a recorded attempt had, which answer the agent's outside calls instead of making
+ * them (`deno task replay --verify`).
+ */
 export interface TaskRequest {
   type: "task";
   task: TaskPacket;
   deps: Record<string, unknown>;
+  replay?: Effect[];
 }

@@ -4,6 +4,7 @@ import { compilePattern } from "../../../policies/pattern.ts";
 import { globs } from "../../../policies/globs.ts";
 import type { Finding, ScanResult } from "../../tasks/repo_facts.ts";
 import { mask } from "./secret_patterns.ts";
+import { readText } from "./repo_reads.ts";
 
 const MB = 1024 * 1024;
 
@@ -20,7 +21,7 @@ export async function checkCompliance(
   const texts = new Map<string, string | null>();
   const read = async (path: string) => {
     if (!texts.has(path)) {
-      texts.set(path, await Deno.readTextFile(join(scan.root, path)).catch(() => null));
+      texts.set(path, await readText(join(scan.root, path)));
     }
     return texts.get(path)!;
   };

@@ -1,3 +1,5 @@
+import { fed, stablePath } from "../../../runtime/effects.ts";
+
 /** How repository code (tests, builds) may run. */
 export interface SandboxMode {
   /** Run without bubblewrap (the user's explicit choice); PATH and HOME only, as before. */
@@ -211,7 +213,17 @@ export interface SandboxRun {
  * command that could not start (no bubblewrap, no such folder) has a null code and the reason as
  * its output; one killed at its time limit says so in its output.
  */
-export async function runSandboxed(
+export function runSandboxed(
+  dir: string,
+  script: string,
+  mode: SandboxMode,
+  timeoutMs: number,
+): Promise<SandboxRun> {
+  // A replay answers from the recording: no repository code runs.
+  return fed("process", `${stablePath(dir)} $ ${script}`, () => run(dir, script, mode, timeoutMs));
+}
+
+async function run(
   dir: string,
   script: string,
   mode: SandboxMode,

@@ -5,6 +5,7 @@ import type { GatewayReply } from "../../llm/llm_gateway.ts";
 import type { CallDecision, OpenedTools, ToolDeskMessage } from "../../llm/tool_desk_protocol.ts";
 import type { GeneratedFile } from "../../tasks/repo_facts.ts";
 import { copyTree } from "./copy_tree.ts";
+import { readText } from "./repo_reads.ts";
 import type { TestRun } from "./run_tests.ts";
 import { applyUnifiedDiff, extractPatch } from "./unified_diff.ts";
 import {
@@ -222,8 +223,7 @@ export async function changes(
   touched: Set<string>,
   reason: string,
 ): Promise<{ files: GeneratedFile[]; patch: string }> {
-  const read = (root: string, path: string) =>
-    Deno.readTextFile(join(root, path)).catch(() => null);
+  const read = (root: string, path: string) => readText(join(root, path));
   const files: GeneratedFile[] = [];
   const patches: string[] = [];
   for (const path of [...touched].sort()) {
