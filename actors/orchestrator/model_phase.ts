@@ -114,7 +114,13 @@ export async function runWithModel(
       policy: p.policy,
       mcp: settings.llm.mcp,
       ...(replayFrom
-        ? { replay: { from: replayFrom, calls: await recordedToolCalls(ledger, replayFrom) } }
+        ? {
+          replay: {
+            from: replayFrom,
+            calls: await recordedToolCalls(ledger, replayFrom),
+            agentsReplay: !!p.replayFrom,
+          },
+        }
         : {}),
       onNews: p.onNews,
     }),

@@ -19,8 +19,12 @@ export interface ToolDeskOptions {
   runId: string;
   policy: PolicyEngine;
   mcp: McpServerConfig[];
-  /** On `--replay-models`: the recorded run's tool calls, answered from instead of run. */
-  replay?: { from: string; calls: ToolCallRecord[] };
+  /**
+   * On `--replay-models`: the recorded run's tool calls, answered from instead of run. With
+   * `agentsReplay` (`replay --verify`) only MCP calls are: the agents' own effect logs answer
+   * what their test runs got.
+   */
+  replay?: { from: string; calls: ToolCallRecord[]; agentsReplay?: boolean };
   onNews?(text: string): void;
 }
 
@@ -116,9 +120,11 @@ export function toolDeskSpec(id: string, o: ToolDeskOptions): ActorSpecInput {
             await record({ ...base, reason, ok: false, result: "", durationMs: 0 });
             return { effect: d.effect, reason } satisfies CallDecision;
           }
-          // Tests and MCP tools reach outside the copy: their recorded results stand in.
-          const answered = o.replay && recorded && recorded.tool === base.tool &&
-            (mcp || m.call.name === "run_tests");
+          // Tests and MCP tools reach outside the copy: their recorded results stand in (and
+          // what the tests said last, which a replay that ran none cannot know).
+          const tests = ["run_tests", "last_failure"].includes(m.call.name) &&
+            !o.replay?.agentsReplay;
+          const answered = o.replay && recorded && recorded.tool === base.tool && (mcp || tests);
           if (answered) {
             await record({
               ...base,

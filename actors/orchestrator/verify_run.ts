@@ -38,8 +38,11 @@ const NOT_BEHAVIOUR = new Set([
   "run_cancel_requested",
   "stream_dropped",
 ]);
-/** Fields that measure how long, or say a value was given again, rather than decide. */
-const MEASURES = new Set(["durationMs", "replayedFrom"]);
+/**
+ * Fields that measure how long, say a value was given again and so not paid again (its cost),
+ * or name code versions (reported on their own, as `changed`), rather than decide.
+ */
+const MEASURES = new Set(["durationMs", "replayedFrom", "costUsd", "priced", "agents"]);
 
 /**
  * Re-executes a recorded run and compares what the code does now with what it did then, event by

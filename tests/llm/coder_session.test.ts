@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RunSession } from "../../actors/mod.ts";
+import { RunSession, verifyRun } from "../../actors/mod.ts";
 import { brokenAdder } from "../adder_repo.ts";
 import { type Behaviour, fakeOpenAI } from "../fake_models.ts";
 import { withLedger } from "../ledger_helpers.ts";
@@ -171,11 +171,36 @@ Deno.test("a tool-calling run replays with zero model calls, its test runs answe
           "read_file:deny:ran",
           "replace:allow:ran",
           `run_tests:allow:${first.runId}`,
-          "last_failure:allow:ran",
+          `last_failure:allow:${first.runId}`,
           "edit_lines:allow:ran",
           `run_tests:allow:${first.runId}`,
         ],
       );
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  }));
+
+Deno.test("replay --verify re-executes a tool-calling run with zero requests at the model server and no test process, and finds no divergence", () =>
+  withLedger(async (ledger) => {
+    const tmp = await Deno.makeTempDir({ prefix: "troupe-session-verify-" });
+    try {
+      const repo = await brokenAdder(tmp);
+      await using fake = await fakeOpenAI(structuredClone(SESSION));
+      const first = await session(ledger, tmp, repo, fake.url);
+      assert.equal(first.ok, true, JSON.stringify(first.outcome.dead));
+      const asked = fake.requests.length;
+      const result = await verifyRun(ledger, first.runId);
+      assert.equal(result.divergence, undefined, JSON.stringify(result.divergence, null, 1));
+      assert.equal(fake.requests.length, asked, "no request reached the model server");
+      assert.ok(result.compared > 20, `compared ${result.compared}`);
+      // The model calls and tool calls were among what was compared.
+      const types = await ledger.query(
+        `SELECT count(*) FILTER (type = 'llm_call') AS llm, count(*) FILTER (type = 'tool_call') AS tools
+           FROM events WHERE run_id = '${first.runId}'`,
+      );
+      assert.equal(Number(types.rows[0].llm), 4);
+      assert.equal(Number(types.rows[0].tools), 8);
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

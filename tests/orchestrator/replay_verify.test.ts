@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { RunSession, verifyRun } from "../../actors/mod.ts";
 import { Ledger } from "../../ledger/mod.ts";
 import { cli } from "../cli_helpers.ts";
@@ -21,7 +21,7 @@ const RUNS: { repo: string; compliance?: string[]; runTests?: boolean }[] = [
 
 async function runOn(ledger: Ledger, out: string, r: (typeof RUNS)[number]): Promise<string> {
   const session = await RunSession.start(ledger, {
-    repo: join(FIXTURES, r.repo),
+    repo: resolve(FIXTURES, r.repo),
     out: join(out, r.repo),
     compliance: r.compliance ?? [],
     runTests: r.runTests ?? false,
@@ -36,7 +36,11 @@ Deno.test("replay --verify re-executes the run of every fixture repository from 
       for (const r of RUNS) {
         const runId = await runOn(ledger, out, r);
         const result = await verifyRun(ledger, runId);
-        assert.equal(result.divergence, undefined, `${r.repo}: ${JSON.stringify(result.divergence)}`);
+        assert.equal(
+          result.divergence,
+          undefined,
+          `${r.repo}: ${JSON.stringify(result.divergence)}`,
+        );
         assert.deepEqual(result.changed, []);
         // At least the run's start, plan, each task's start and end, and its finish.
         assert.ok(result.compared >= 8, `${r.repo}: compared ${result.compared}`);
@@ -96,7 +100,10 @@ Deno.test("deno task replay RUN --verify: exit 0 when the code does what it did;
     }
     const same = await cli(["replay", runId, "--verify", "--ledger", path]);
     assert.equal(same.code, 0, same.stderr + same.stdout);
-    assert.match(same.stdout, /^verified: run run-\S+ re-executed from its record; \d+ of its \d+ events compared, no divergence/);
+    assert.match(
+      same.stdout,
+      /^verified: run run-\S+ re-executed from its record; \d+ of its \d+ events compared, no divergence/,
+    );
 
     await Deno.writeTextFile(join(repo, "src", "index.js"), "export const one = 2;\n");
     const changed = await cli(["replay", runId, "--verify", "--ledger", path, "--json"]);
@@ -107,7 +114,10 @@ Deno.test("deno task replay RUN --verify: exit 0 when the code does what it did;
     const text = await cli(["replay", runId, "--verify", "--ledger", path]);
     assert.equal(text.code, 1);
     assert.match(text.stdout, /diverged: .* at task scan, step 1 \(agent scanner\)/);
-    assert.match(text.stdout, /"kind":"fs\.file".*src\/index\.js|src\/index\.js.*"kind":"fs\.file"/);
+    assert.match(
+      text.stdout,
+      /"kind":"fs\.file".*src\/index\.js|src\/index\.js.*"kind":"fs\.file"/,
+    );
     assert.match(text.stdout, /the repository is not as the run read it/);
   } finally {
     await Deno.remove(tmp, { recursive: true });
