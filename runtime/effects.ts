@@ -10,6 +10,7 @@ import { TroupeError } from "./errors.ts";
  * repeatable: fed back in the same order, the same code gives the same result.
  */
 export const Effect = z.object({ kind: z.string(), key: z.string(), value: z.unknown() });
+/** One effect, as the log holds it. */
 export type Effect = z.output<typeof Effect>;
 
 /**

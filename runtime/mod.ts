@@ -43,7 +43,7 @@ export type { Registry, RegistryEntry } from "./registry.ts";
 export type { ActorLoad, CellStatus } from "./actor_cell.ts";
 export type { Fault } from "./worker_protocol.ts";
 export type { EventStream } from "./event_stream.ts";
-export type { SystemEvent, SystemEventType } from "./system_event.ts";
+export { SystemEvent, type SystemEventType } from "./system_event.ts";
 export { type ErrorCode, type ErrorInfo, TroupeError } from "./errors.ts";
 export { type ActorHealth, HealthMonitor, type HealthOptions } from "./health_monitor.ts";
 export { AgentFactory, type Lease } from "./agent_factory.ts";

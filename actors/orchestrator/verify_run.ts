@@ -1,8 +1,7 @@
 import { join } from "node:path";
 import { Ledger } from "../../ledger/mod.ts";
 import { TroupeError } from "../../runtime/errors.ts";
-import { type Effect, stablePath } from "../../runtime/mod.ts";
-import { SystemEvent } from "../../runtime/system_event.ts";
+import { type Effect, stablePath, SystemEvent } from "../../runtime/mod.ts";
 import type { RecordedOutcomes } from "./orchestrator.ts";
 import {
   comparedCount,

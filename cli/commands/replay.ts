@@ -88,7 +88,9 @@ function verificationText(r: VerifyResult): string {
     show("expected", d.expected);
     show("actual", d.actual);
     if (/^effects\[\d+\]\.value$/.test(d.field)) {
-      const kind = String((valueAt(d.expected?.payload, d.field.slice(0, -6)) as { kind?: string })?.kind);
+      const kind = String(
+        (valueAt(d.expected?.payload, d.field.slice(0, -6)) as { kind?: string })?.kind,
+      );
       if (kind.startsWith("fs.")) {
         lines.push(
           "  the repository is not as the run read it: restore it (git checkout, git stash) " +
