@@ -16,6 +16,7 @@ import { benchMessages } from "./message_bench.ts";
 import { benchPlugins } from "./plugin_bench.ts";
 import { benchRecording } from "./recording_bench.ts";
 import { benchSupervision } from "./supervision_bench.ts";
+import { benchVerify } from "./verify_bench.ts";
 import { benchWorkers } from "./worker_bench.ts";
 
 const { values: flags } = parseArgs({
@@ -53,6 +54,7 @@ const sections: [string, (quick: boolean) => Promise<Section>][] = [
   ["event-sourced actors", benchJournal],
   ["ledger", benchLedger],
   ["forking a big run", benchFork],
+  ["replay --verify: a run re-executed from its record", benchVerify],
   ["the control endpoint's reads while runs go", benchControlLoad],
 ];
 const figures: Section["figures"] = [];

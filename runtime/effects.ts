@@ -9,7 +9,13 @@ import { TroupeError } from "./errors.ts";
  * command), `value` is what came back. A handler's effects, in order, are what make its result
  * repeatable: fed back in the same order, the same code gives the same result.
  */
-export const Effect = z.object({ kind: z.string(), key: z.string(), value: z.unknown() });
+export const Effect = z.object({
+  kind: z.string(),
+  key: z.string(),
+  value: z.unknown(),
+  /** The call failed with this message (a replay fails it again). */
+  error: z.string().optional(),
+});
 /** One effect, as the log holds it. */
 export type Effect = z.output<typeof Effect>;
 
@@ -49,12 +55,19 @@ export class EffectLog {
   async fed<T>(kind: string, key: string, produce: () => Promise<T> | T): Promise<T> {
     const place = this.#take(kind, key);
     if (this.recorded) {
-      this.effects[place] = this.recorded[place];
-      return this.recorded[place].value as T;
+      const was = this.effects[place] = this.recorded[place];
+      if (was.error !== undefined) throw new Error(was.error);
+      return was.value as T;
     }
-    const value = await produce();
-    this.effects[place] = { kind, key, value: value === undefined ? null : value };
-    return value;
+    try {
+      const value = await produce();
+      this.effects[place] = { kind, key, value: value === undefined ? null : value };
+      return value;
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.effects[place] = { kind, key, value: null, error };
+      throw err;
+    }
   }
 
   /**
@@ -86,6 +99,11 @@ export class EffectLog {
 }
 
 const current = new AsyncLocalStorage<EffectLog>();
+
+/** The effect log of the message being handled, if any. */
+export function currentEffects(): EffectLog | undefined {
+  return current.getStore();
+}
 
 /** Runs `fn` with `log` as the effect log of everything it awaits. */
 export function withEffects<T>(log: EffectLog, fn: () => Promise<T>): Promise<T> {

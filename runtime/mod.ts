@@ -58,6 +58,7 @@ export {
 } from "./process_worker.ts";
 export {
   clockNow,
+  currentEffects,
   Effect,
   EffectDivergence,
   EffectLog,

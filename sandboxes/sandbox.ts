@@ -6,7 +6,8 @@ import { capMemory, checkExports, checkImports, inspectWasm } from "./wasm_modul
 import { FUEL_PER_MS, meterFuel } from "./fuel.ts";
 import { FromSandbox, type LoadRequest, type ToSandbox } from "./sandbox_protocol.ts";
 import type { HostFunctionName } from "./host_function_names.ts";
-import { ProcessWorker, type WorkerLike } from "../runtime/mod.ts";
+import { Buffer } from "node:buffer";
+import { currentEffects, ProcessWorker, type WorkerLike } from "../runtime/mod.ts";
 
 const WORKER = new URL("./sandbox_worker.ts", import.meta.url);
 // A worker without read permission cannot load a file as its main module; a data: module that
@@ -118,9 +119,20 @@ export class Sandbox {
     const bytes = input instanceof Uint8Array
       ? input
       : new TextEncoder().encode(typeof input === "string" ? input : JSON.stringify(input));
-    const run = this.#queue.then(() => this.#call(fn, bytes));
-    this.#queue = run.catch(() => {});
-    return run;
+    const direct = () => {
+      const run = this.#queue.then(() => this.#call(fn, bytes));
+      this.#queue = run.catch(() => {});
+      return run;
+    };
+    // Inside an agent's task, through its effect log: a replay answers from the record.
+    const log = currentEffects();
+    if (!log) return direct();
+    return log.fed("plugin", `${this.manifest.name}/${fn}`, async () => {
+      const out = (await direct()).bytes;
+      return out ? Buffer.from(out).toString("base64") : null;
+    }).then((b64) =>
+      new PluginResult(b64 === null ? null : new Uint8Array(Buffer.from(b64, "base64")))
+    );
   }
 
   /** Terminates the plugin's worker; calls after it fail with `closed`. */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { RunSession } from "../../actors/mod.ts";
+import { RunSession, verifyRun } from "../../actors/mod.ts";
 import { McpServers } from "../../actors/agents/kit/mcp_servers.ts";
 import { McpServerConfig } from "../../actors/llm/llm_config.ts";
 import { brokenAdder } from "../adder_repo.ts";
@@ -123,6 +123,12 @@ Deno.test("the coder uses a real MCP filesystem server on its scratch copy, each
       const sent = fake.requests.map((r) => JSON.stringify(r.body)).join("");
       assert.doesNotMatch(sent, /do not show/);
       assert.match(sent, /refused by policy/);
+
+      // Verified from the record: no server starts, the server's write is written again.
+      const asked = fake.requests.length;
+      const verified = await verifyRun(ledger, result.runId);
+      assert.equal(verified.divergence, undefined, JSON.stringify(verified.divergence, null, 1));
+      assert.equal(fake.requests.length, asked);
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

@@ -83,6 +83,36 @@ Deno.test("a deliberate change to an agent's code is reported at its exact first
     }
   }));
 
+Deno.test("an agent that starts a process around its effect log is caught: on replay it may start none, and the run diverges at its task", () =>
+  withLedger(async (ledger) => {
+    const out = await Deno.makeTempDir({ prefix: "troupe-verify-bypass-" });
+    try {
+      const modules = {
+        tester: new URL("../fixtures/actors/bypassing_tester.ts", import.meta.url).href,
+      };
+      const session = await RunSession.start(ledger, {
+        repo: resolve(FIXTURES, "node_app"),
+        out: join(out, "run"),
+        runTests: true,
+      }, { modules });
+      const run = await session.run();
+      assert.equal(run.outcome.dead.length, 0, JSON.stringify(run.outcome.dead));
+      const result = await verifyRun(ledger, run.runId, { modules });
+      const d = result.divergence;
+      assert.ok(d, "the bypass is found");
+      assert.equal(d.task, "test");
+      assert.equal(d.agent, "tester");
+      assert.equal(d.expected?.type, "task_succeeded");
+      assert.equal(d.actual?.type, "task_failed");
+      assert.match(
+        String((d.actual?.payload as { cause: string }).cause),
+        /run access|NotCapable/i,
+      );
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  }));
+
 Deno.test("deno task replay RUN --verify: exit 0 when the code does what it did; a repository changed since is named at the read that differs, exit 1", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "troupe-verify-cli-" });
   try {

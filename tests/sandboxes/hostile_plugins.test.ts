@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { inspectWasm, parseManifest, Sandbox, SandboxError } from "../../sandboxes/mod.ts";
 import { HOSTILE_IMPORTS, hostileWasm, watFixture, withSandbox } from "../plugin_helpers.ts";
 import { coresBusy } from "../cpu.ts";
+import { EffectLog, withEffects } from "../../runtime/mod.ts";
 
 const kind = (k: string, text?: RegExp) => (err: unknown) => {
   assert.ok(err instanceof SandboxError, `expected a SandboxError, got ${err}`);
@@ -149,6 +150,23 @@ Deno.test("a wasm file whose SHA-256 differs from its manifest is not loaded", a
 Deno.test("a plugin written without troupe's kit (hand-written WAT) runs unchanged", async () => {
   await withSandbox(await watFixture("reverse.wat"), { name: "reverse" }, async (sb) => {
     assert.equal((await sb.call("reverse", "stressed")).text(), "desserts");
+  });
+});
+
+Deno.test("a plugin called inside an agent's task goes through its effect log: a replay answers from the record without calling the plugin", async () => {
+  const log = new EffectLog();
+  await withSandbox(await watFixture("reverse.wat"), { name: "reverse" }, async (sb) => {
+    const out = await withEffects(log, () => sb.call("reverse", "stressed"));
+    assert.equal(out.text(), "desserts");
+    assert.deepEqual(log.effects.map((e) => `${e.kind} ${e.key}`), ["plugin reverse/reverse"]);
+    // Closed, the sandbox would refuse any call: the replay's answer is the recorded one.
+    sb.close();
+    const replay = new EffectLog(log.effects);
+    assert.equal(
+      (await withEffects(replay, () => sb.call("reverse", "stressed"))).text(),
+      "desserts",
+    );
+    await assert.rejects(sb.call("reverse", "stressed"), /closed/);
   });
 });
 

@@ -6,6 +6,7 @@ import type { CallDecision, OpenedTools, ToolDeskMessage } from "../../llm/tool_
 import type { GeneratedFile } from "../../tasks/repo_facts.ts";
 import { copyTree } from "./copy_tree.ts";
 import { readText } from "./repo_reads.ts";
+import { fed } from "../../../runtime/effects.ts";
 import type { TestRun } from "./run_tests.ts";
 import { applyUnifiedDiff, extractPatch } from "./unified_diff.ts";
 import {
@@ -103,10 +104,16 @@ export async function toolLoop(o: LoopOptions, ports: LoopPorts): Promise<LoopRe
 
   /** Runs one call through the desk: decided, answered or run here, recorded. */
   const call = async (step: number, c: ToolCall): Promise<ToolResult> => {
-    // An MCP server may write the copy itself: what it changed is part of the change.
+    // An MCP server may write the copy itself: what it changed is part of the change, and of
+    // the task's effects (a replay, where no server runs, writes it again).
     const before = mcp.has(c.name) ? await o.workspace.snapshot() : undefined;
     const r = await throughDesk(ports, task, step, c, () => o.workspace.call(c.name, c.arguments));
-    if (before) await o.workspace.noteChanges(before);
+    if (before) {
+      const key = `${task.taskId} ${step} ${c.name}`;
+      await o.workspace.absorb(
+        await fed("mcp.writes", key, () => o.workspace.changedSince(before)),
+      );
+    }
     return r;
   };
   const verdictOf = (r: ToolResult): Verdict => ({

@@ -237,11 +237,33 @@ export class Workspace {
     return seen;
   }
 
-  /** Counts as touched what changed since `before` (an MCP server's writes and deletions). */
-  async noteChanges(before: Map<string, string>): Promise<void> {
+  /** What changed since `before` (an MCP server's writes): each file's text, null if deleted. */
+  async changedSince(before: Map<string, string>): Promise<Record<string, string | null>> {
     const after = await this.snapshot();
-    for (const [f, v] of after) if (before.get(f) !== v) this.touched.add(f);
-    for (const f of before.keys()) if (!after.has(f)) this.touched.add(f);
+    const changed: Record<string, string | null> = {};
+    for (const [f, v] of after) {
+      if (before.get(f) !== v) {
+        changed[f] = await Deno.readTextFile(join(this.root, f)).catch(() => null);
+      }
+    }
+    for (const f of before.keys()) if (!after.has(f)) changed[f] = null;
+    return changed;
+  }
+
+  /**
+   * Takes changes into the copy and counts them as touched: what an MCP server wrote (already
+   * there), or on a replay, where no server runs, what it wrote then.
+   */
+  async absorb(changes: Record<string, string | null>): Promise<void> {
+    for (const [f, text] of Object.entries(changes)) {
+      const path = await this.#path(f);
+      if (text === null) await Deno.remove(path).catch(() => {});
+      else if (await Deno.readTextFile(path).catch(() => null) !== text) {
+        await Deno.mkdir(dirname(path), { recursive: true });
+        await Deno.writeTextFile(path, text);
+      }
+      this.touched.add(f);
+    }
   }
 
   /** The files under `dir` (relative to the root), sorted. */
