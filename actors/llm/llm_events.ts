@@ -36,6 +36,7 @@ export async function recordedAnswers(
       inputTokens: r.inputTokens,
       outputTokens: r.outputTokens,
       ...(r.toolCalls?.length ? { toolCalls: r.toolCalls } : {}),
+      ...(r.replayedFrom ? { replayedFrom: r.replayedFrom } : {}),
     });
   }
   return answers;

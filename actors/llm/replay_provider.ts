@@ -12,6 +12,8 @@ export interface RecordedAnswer {
   outputTokens: number;
   /** The tools the model called. */
   toolCalls?: ToolCall[];
+  /** The answer was itself given again from this run's record (a fork's reused answer). */
+  replayedFrom?: string;
 }
 
 /**

@@ -93,12 +93,19 @@ export async function runWithModel(
     );
   }
   const replayFrom = p.replayFrom ?? settings.replayModels;
-  const replay = replayFrom
-    ? { from: replayFrom, answers: await recordedAnswers(ledger, replayFrom) }
-    : undefined;
-  // A fork reuses what its parent's models answered before the fork point.
+  const recorded = replayFrom ? await recordedAnswers(ledger, replayFrom) : [];
+  // A fork reuses what its parent's models answered before the fork point; a fork done again
+  // (`replay --verify`) reuses them as it did, and its own answers from its record.
   const fork = settings.forkOf;
-  const prefix = fork && !replay
+  const reused = (a: { replayedFrom?: string }) => !!p.replayFrom && a.replayedFrom === fork?.runId;
+  const replay = replayFrom
+    ? { from: replayFrom, answers: recorded.filter((a) => !reused(a)) }
+    : undefined;
+  const prefix = !fork
+    ? undefined
+    : p.replayFrom
+    ? { from: fork.runId, answers: recorded.filter(reused) }
+    : !replay
     ? { from: fork.runId, answers: await recordedAnswers(ledger, fork.runId, fork.seq) }
     : undefined;
   await team.system.spawn(

@@ -127,6 +127,13 @@ Deno.test("a fork reuses its parent's tasks and model answers before the point, 
     assert.match(again.stderr, new RegExp(`a fork of ${forkId} at review, 4 task\\(s\\) reused`));
     assert.equal(first.requests.length + second.requests.length, 3);
     assert.deepEqual(grandchild.generated.map((g: { path: string }) => g.path), ["src/add.js"]);
+    // Forks, and forks of forks, verify from their record like any run, asking no model.
+    for (const id of [forkId, grandchild.runId]) {
+      const verified = await cli(["replay", id, "--verify", "--ledger", path], env);
+      assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+      assert.match(verified.stdout, /^verified: /);
+    }
+    assert.equal(first.requests.length + second.requests.length, 3);
 
     const diff = await cli(["diff", parentId, forkId, "--ledger", path, "--json"]);
     assert.equal(diff.code, 0, diff.stderr);
