@@ -97,7 +97,8 @@ export async function runWithModel(
   // A fork reuses what its parent's models answered before the fork point; a fork done again
   // (`replay --verify`) reuses them as it did, and its own answers from its record.
   const fork = settings.forkOf;
-  const reused = (a: { replayedFrom?: string }) => !!p.replayFrom && a.replayedFrom === fork?.runId;
+  const reused = (a: { replayedFrom?: string }) =>
+    !!p.replayFrom && !!fork && a.replayedFrom === fork.runId;
   const replay = replayFrom
     ? { from: replayFrom, answers: recorded.filter((a) => !reused(a)) }
     : undefined;

@@ -206,7 +206,8 @@ export class Orchestrator {
             ...(effects ? { effects } : {}),
           });
           progress(`${task.id} failed (attempt ${attempt}): ${cause.split("\n")[0]}`);
-          if (attempt < task.retry.maxAttempts) {
+          // A replay waits for no one: the backoff only spaces out attempts in time.
+          if (attempt < task.retry.maxAttempts && !this.o.replay) {
             await sleep(
               system.clock,
               backoffMs(attempt, task.retry.baseDelayMs, task.retry.maxDelayMs),

@@ -56,6 +56,7 @@ export async function verifyRun(
   runId: string,
   env: RunEnvironment = {},
 ): Promise<VerifyResult> {
+  if (!ledger.readOnly) await ledger.flush(); // what was just recorded is part of the run
   const recorded = await runEvents(ledger, runId);
   const started = recorded.find((e) => e.type === "run_started");
   if (!started) {
