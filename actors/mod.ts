@@ -59,3 +59,4 @@ export { ForkRequest, forkRun } from "./orchestrator/fork_run.ts";
 export { type Change, diffRuns, type RunDiff, type TaskLine } from "./orchestrator/run_diff.ts";
 export { type VerifyResult, verifyRun } from "./orchestrator/verify_run.ts";
 export { type Divergence, valueAt } from "./orchestrator/run_divergence.ts";
+export { recordedReport } from "./orchestrator/recorded_report.ts";

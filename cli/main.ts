@@ -11,6 +11,7 @@ import { diff } from "./commands/diff.ts";
 import { run } from "./commands/run.ts";
 import { lessons } from "./commands/lessons.ts";
 import { serve } from "./commands/serve.ts";
+import { mcp } from "./commands/mcp.ts";
 import { sql } from "./commands/sql.ts";
 import { verify } from "./commands/verify.ts";
 
@@ -18,6 +19,7 @@ import { verify } from "./commands/verify.ts";
 const COMMANDS: Command[] = [
   run,
   serve,
+  mcp,
   demo,
   sql,
   replay,

@@ -17,6 +17,7 @@ import { operationRoutes } from "./routes/operations.ts";
 import { pluginRoutes } from "./routes/plugins.ts";
 import type { Env } from "./control_context.ts";
 import { runRoutes } from "./routes/runs.ts";
+import { mcpRoutes } from "./routes/mcp.ts";
 
 /**
  * The control endpoint: its middleware (security headers, the Host and Origin guard, tokens,
@@ -61,7 +62,8 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
     limit,
     () => new HTTPException(408, { message: `the request took longer than ${limit} ms` }),
   );
-  app.use("*", (c, next) => c.req.path === "/events" ? next() : timeLimit(c, next));
+  // Live streams, and MCP's follow_run, last as long as what they follow.
+  app.use("*", (c, next) => ["/events", "/mcp"].includes(c.req.path) ? next() : timeLimit(c, next));
   for (
     const group of [
       operationRoutes,
@@ -73,6 +75,8 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
       pluginRoutes,
     ]
   ) app.route("/", group(ctx));
+  // MCP's tools are calls of the routes above, made in-process with the caller's token.
+  app.route("/", mcpRoutes((req) => Promise.resolve(app.fetch(req))));
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

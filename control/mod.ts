@@ -39,3 +39,5 @@ export {
 export { CONTENT_SECURITY_POLICY, requestGuard } from "./middleware/request_guard.ts";
 export { makeLocalToken, readLocalToken } from "./local_token.ts";
 export { ControlRefused, RefusalAudit } from "./middleware/refusal_audit.ts";
+export { type EndpointCall, troupeMcpServer } from "./routes/mcp_server.ts";
+export { MCP_VERSION, mcpRoutes } from "./routes/mcp.ts";

@@ -20,6 +20,8 @@ export function recordMutations(ledger: Ledger): MiddlewareHandler<Env> {
   return async (c: Context<Env>, next) => {
     await next();
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return;
+    // An MCP message is not a mutation; the tool calls it makes are, and are recorded as such.
+    if (c.req.path === "/mcp") return;
     const caller = c.get("caller");
     if (!caller) return; // refused before it was known who called
     await ledger.record(ControlCall, {

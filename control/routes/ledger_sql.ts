@@ -9,6 +9,15 @@ import { body, errors, json, routeGroup } from "./route_kit.ts";
 /** The most a SQL answer may hold, as JSON (8 MiB): a few huge rows cost as much as many. */
 const MAX_SQL_BYTES = 8 * 2 ** 20;
 
+/** A read-only query and its limits, as `POST /ledger/sql` takes it. */
+export const SqlRequest = z.strictObject({
+  query: z.string().min(1).max(100_000),
+  maxRows: z.number().int().min(1).max(10_000).default(1000),
+  maxBytes: z.number().int().min(1).max(MAX_SQL_BYTES).default(MAX_SQL_BYTES)
+    .describe("the rows' size as JSON; past it the result is cut (truncated: true)"),
+  timeoutMs: z.number().int().min(1).max(10_000).default(10_000),
+});
+
 /** One read-only SELECT over the ledger, on a connection of its own, with limits. */
 export function ledgerSqlRoutes(ctx: ControlContext): OpenAPIHono<Env> {
   const app = routeGroup();
@@ -18,13 +27,7 @@ export function ledgerSqlRoutes(ctx: ControlContext): OpenAPIHono<Env> {
       method: "post",
       path: "/ledger/sql",
       summary: "one read-only SELECT over the ledger, on a connection of its own, with limits",
-      request: body(z.strictObject({
-        query: z.string().min(1).max(100_000),
-        maxRows: z.number().int().min(1).max(10_000).default(1000),
-        maxBytes: z.number().int().min(1).max(MAX_SQL_BYTES).default(MAX_SQL_BYTES)
-          .describe("the rows' size as JSON; past it the result is cut (truncated: true)"),
-        timeoutMs: z.number().int().min(1).max(10_000).default(10_000),
-      })),
+      request: body(SqlRequest),
       responses: {
         200: json(
           z.object({

@@ -6,6 +6,13 @@ import type { Env } from "../control_context.ts";
 import { need } from "../middleware/require_role.ts";
 import { body, errors, json, routeGroup } from "./route_kit.ts";
 
+/** One call of a plugin's function, as `POST /plugins/{name}/call` takes it. */
+export const PluginCall = z.strictObject({
+  function: z.string().min(1).max(128),
+  input: z.unknown().optional(),
+  timeoutMs: z.number().int().min(1).max(600_000).optional(),
+});
+
 /** Plugins: list, upload (checked, stored), call in a sandbox. */
 export function pluginRoutes(ctx: ControlContext): OpenAPIHono<Env> {
   const app = routeGroup();
@@ -55,11 +62,7 @@ export function pluginRoutes(ctx: ControlContext): OpenAPIHono<Env> {
       summary: "call a plugin's function once, in a sandbox with its limits (or tighter)",
       request: {
         params: z.object({ name: z.string().min(1).max(64) }),
-        ...body(z.strictObject({
-          function: z.string().min(1).max(128),
-          input: z.unknown().optional(),
-          timeoutMs: z.number().int().min(1).max(600_000).optional(),
-        })),
+        ...body(PluginCall),
       },
       responses: {
         200: json(z.object({ output: z.string(), bytes: z.number(), ms: z.number() }), "output"),

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { TroupeError } from "../../runtime/mod.ts";
-import { diffRuns, recoverRun } from "../../actors/mod.ts";
+import { diffRuns, recordedReport, recoverRun } from "../../actors/mod.ts";
 import { ErrorBody } from "../http_errors.ts";
 import {
   confineFork,
@@ -15,6 +15,18 @@ import type { ControlContext } from "../control_context.ts";
 import type { Env } from "../control_context.ts";
 import { need } from "../middleware/require_role.ts";
 import { body, errors, json, routeGroup, RunId } from "./route_kit.ts";
+
+/** A run's report as `GET /runs/{id}/report` gives it. */
+export const RecordedReport = z.object({
+  report: z.record(z.string(), z.unknown()),
+  markdown: z.string(),
+  files: z.array(z.object({
+    path: z.string(),
+    mode: z.string(),
+    content: z.string(),
+    reason: z.string().optional(),
+  })),
+});
 
 /** Runs: submit (confined by the server's configuration), list, view, page through events, cancel, resume. */
 export function runRoutes(ctx: ControlContext): OpenAPIHono<Env> {
@@ -89,6 +101,27 @@ export function runRoutes(ctx: ControlContext): OpenAPIHono<Env> {
     }),
     async (c) => {
       return c.json(await runPicture(ctx.ledger, await viewOf(c.req.valid("param").id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/runs/{id}/report",
+      summary: "a run's report (as report.md and report.json) and proposed files, from the ledger",
+      request: { params: RunId },
+      responses: {
+        200: json(RecordedReport, "the report, its markdown and the files"),
+        404: json(ErrorBody, "no such run"),
+        ...errors,
+      },
+      middleware: [need("read")],
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await viewOf(id);
+      const { report, markdown, files } = await recordedReport(ctx.ledger, id);
+      return c.json({ report: { ...report }, markdown, files }, 200);
     },
   );
 
