@@ -102,6 +102,7 @@ export function controlApp(ctx: ControlContext): OpenAPIHono<Env> {
 const PAGE_FILES: Record<string, string> = {
   "index.html": "text/html; charset=utf-8",
   "app.js": "text/javascript; charset=utf-8",
+  "charts.js": "text/javascript; charset=utf-8",
   "style.css": "text/css; charset=utf-8",
 };
 

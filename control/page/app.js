@@ -1,6 +1,8 @@
 // troupe's control center: plain DOM over the control endpoint's JSON routes and its live
 // event stream. No build step; the server serves this file as it is.
 
+import { barChart, lineChart } from "./charts.js";
+
 const $ = (selector) => document.querySelector(selector);
 const tokenInput = $("#token");
 // The address a server prints carries its token after "#" (never sent to the server, never in its
@@ -308,6 +310,70 @@ async function showSpend() {
     }),
   });
   fill("#spend", rows.map((r) => row([r.run_id, r.calls, r.input, r.output, r.cost])));
+  // Tokens and cost over time, a running total per model.
+  const over = await api("/ledger/sql", {
+    method: "POST",
+    body: JSON.stringify({
+      query: `SELECT epoch_ms(ts) AS t, model,
+                sum(tokens) OVER (PARTITION BY model ORDER BY ts, seq) AS tokens,
+                sum(cost) OVER (PARTITION BY model ORDER BY ts, seq) AS cost
+              FROM (SELECT ts, row_number() OVER () AS seq,
+                      coalesce("gen_ai.response.model", "gen_ai.request.model") AS model,
+                      coalesce("gen_ai.usage.input_tokens", 0) +
+                        coalesce("gen_ai.usage.output_tokens", 0) AS tokens,
+                      coalesce(cost_usd, 0) AS cost
+                    FROM llm_usage WHERE outcome = 'ok')
+              ORDER BY t LIMIT 5000`,
+      maxRows: 5000,
+    }),
+  });
+  const byModel = (field) => {
+    const series = new Map();
+    for (const r of over.rows) {
+      const s = series.get(r.model) ?? [];
+      s.push([Number(r.t), Number(r[field])]);
+      series.set(r.model, s);
+    }
+    return [...series].map(([name, points]) => ({ name, points }));
+  };
+  lineChart($("#tokens-chart"), byModel("tokens"), "tokens");
+  lineChart($("#cost-chart"), byModel("cost"), "USD");
+}
+
+// The SQL console: a read-only query, its rows as a table, and its first numeric column as bars.
+async function runSql(query) {
+  const { columns, rows, truncated } = await api("/ledger/sql", {
+    method: "POST",
+    body: JSON.stringify({ query, maxRows: 500 }),
+  });
+  const head = document.createElement("tr");
+  for (const c of columns) {
+    const th = document.createElement("th");
+    th.textContent = c;
+    head.append(th);
+  }
+  $("#sql-result thead").replaceChildren(head);
+  fill("#sql-result", rows.map((r) => row(columns.map((c) => format(r[c])))));
+  const numeric = columns.find((c) =>
+    rows.length > 0 && rows.every((r) => r[c] === null || Number.isFinite(Number(r[c]))) &&
+    rows.some((r) => typeof r[c] === "number" || /^-?\d/.test(String(r[c])))
+  );
+  const label = columns.find((c) => c !== numeric);
+  const chart = $("#sql-chart");
+  if (numeric) {
+    barChart(
+      chart,
+      rows.map((r, i) => label ? String(r[label]) : String(i + 1)),
+      rows.map((r) => Number(r[numeric] ?? 0)),
+      numeric,
+    );
+  } else chart.replaceChildren();
+  $("#sql-status").textContent = `${rows.length} row(s)${truncated ? ", cut" : ""}` +
+    (numeric ? `; chart of ${numeric}` : "; no numeric column to chart");
+}
+
+function format(v) {
+  return v !== null && typeof v === "object" ? JSON.stringify(v) : v;
 }
 
 // The live feed: the ledger's events over SSE, read with fetch so the token travels in a header.
@@ -406,3 +472,9 @@ function restart() {
 restart();
 
 $("#compare").addEventListener("change", () => showDiff().catch(report));
+$("#sql").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  runSql(new FormData(ev.target).get("query")).catch((err) => {
+    $("#sql-status").textContent = err.message;
+  });
+});

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { ControlServer } from "../../control/mod.ts";
 import { newKey } from "../../policies/mod.ts";
+import { fakeOpenAI } from "../fake_models.ts";
+import { LlmConfig } from "../../actors/mod.ts";
 
 /** Debian's Chromium, which .ci/run installs; playwright-core drives it and downloads nothing. */
 const CHROMIUM = "/usr/bin/chromium";
@@ -161,6 +163,99 @@ Deno.test("the control center draws a run as a picture (its task graph laid out,
       assert.ok((await Deno.readFile(shot)).length > 40_000);
       if (Deno.env.get("TROUPE_KEEP_SHOT")) {
         await Deno.copyFile(shot, Deno.env.get("TROUPE_KEEP_SHOT")!);
+      }
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("the control center charts tokens and spend over time per model, and the SQL console draws its result's numeric column", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-page-charts-" });
+  try {
+    const repo = join(tmp, "repo");
+    await cp(new URL("../fixtures/repos/go_mod", import.meta.url).pathname, repo, {
+      recursive: true,
+    });
+    const plan = {
+      tasks: [
+        { id: "plan_repairs", kind: "plan_repairs", dependsOn: ["assess"] },
+        { id: "review", kind: "review", dependsOn: ["scan", "assess"] },
+      ],
+    };
+    await using fake = await fakeOpenAI([
+      { kind: "answer", text: JSON.stringify(plan), usage: { input: 1200, output: 300 } },
+    ]);
+    Deno.env.set("TROUPE_PAGE_KEY", "sk-page-test-0123456789");
+    await using server = await ControlServer.start({
+      port: 0,
+      ledger: join(tmp, "ledger.duckdb"),
+      keys: join(tmp, "keys"),
+      approvals: join(tmp, "approvals"),
+      plugins: join(tmp, "plugins"),
+      runs: {
+        repos: [tmp],
+        outRoot: join(tmp, "out"),
+        llm: LlmConfig.parse({
+          providers: [{
+            name: "fake",
+            kind: "openai",
+            baseUrl: fake.url,
+            apiKeyEnv: "TROUPE_PAGE_KEY",
+            models: ["planner-1"],
+            maxRetries: 0,
+          }],
+          prices: { "planner-1": { input: 3, output: 15 } },
+        }),
+      },
+    });
+    const auth = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };
+    for (let i = 0; i < 2; i++) {
+      const submitted = await fetch(`${server.url}/runs`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ repo, llm: true }),
+      });
+      const { runId } = await submitted.json();
+      await server.runs.settled(runId);
+    }
+    assert.ok(fake.requests.length >= 2, "each run asked the model");
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+      page.setDefaultTimeout(180_000);
+      const problems: string[] = [];
+      page.on("pageerror", (err) => problems.push(err.message));
+      await page.goto(`${server.url}/page/index.html#token=${server.token}`);
+      await page.click("#runs tbody tr");
+      await page.waitForSelector('#graph [data-testid="node-review"][data-state="succeeded"]');
+      // A running total per model: one line, its last point the two runs' tokens.
+      const line = '#tokens-chart [data-testid="series-planner-1"]';
+      await page.waitForSelector(line);
+      const points = await page.$eval(line, (l) => l.getAttribute("points")!.split(" ").length);
+      assert.equal(points, fake.requests.length);
+      await page.waitForSelector('#cost-chart [data-testid="series-planner-1"]');
+      assert.match(await page.textContent("#tokens-chart") ?? "", /planner-1: [\d,]+/);
+
+      // The console: the default query counts events by type; its bars are that column.
+      await page.click("#sql button[type=submit]");
+      await page.waitForSelector("#sql-status:has-text('chart of events')");
+      const rows = await page.$$eval("#sql-result tbody tr", (r) => r.length);
+      assert.ok(rows > 5);
+      assert.equal(await page.$$eval('#sql-chart [data-testid="sql-bar"]', (b) => b.length), rows);
+      // A query with no number to chart says so; a bad one says why, and the page goes on.
+      await page.fill("#sql textarea", "SELECT nope FROM events");
+      await page.click("#sql button[type=submit]");
+      await page.waitForSelector("#sql-status:has-text('nope')");
+
+      const shot = join(tmp, "charts.png");
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok((await Deno.readFile(shot)).length > 40_000);
+      if (Deno.env.get("TROUPE_KEEP_CHARTS")) {
+        await Deno.copyFile(shot, Deno.env.get("TROUPE_KEEP_CHARTS")!);
       }
       assert.deepEqual(problems, []);
     } finally {
