@@ -12,7 +12,7 @@ import {
   Sandbox,
   SandboxError,
 } from "../sandboxes/mod.ts";
-import { sha256Hex } from "../sandboxes/plugin_manifest.ts";
+import { sha256Hex } from "../runtime/mod.ts";
 import { checkImports } from "../sandboxes/wasm_module.ts";
 
 /** What the shelf lists of a plugin. */
@@ -64,7 +64,7 @@ export class PluginShelf {
   async store(manifestInput: unknown, wasmBase64: string): Promise<ShelvedPlugin> {
     const manifest = parseManifest(manifestInput, "the uploaded manifest");
     const wasm = new Uint8Array(Buffer.from(wasmBase64, "base64"));
-    const sha256 = await sha256Hex(wasm);
+    const sha256 = sha256Hex(wasm);
     if (manifest.sha256 && manifest.sha256 !== sha256) {
       throw new SandboxError(
         "hash_mismatch",

@@ -7,7 +7,7 @@ import {
   SandboxError,
 } from "../sandboxes/mod.ts";
 import { checkImports } from "../sandboxes/wasm_module.ts";
-import { sha256Hex } from "../sandboxes/plugin_manifest.ts";
+import { sha256Hex } from "../runtime/mod.ts";
 import { watToWasm } from "../sandboxes/wat.ts";
 
 export interface BuildResult {
@@ -57,7 +57,7 @@ export async function buildPlugin(dir: string): Promise<BuildResult> {
   const shape = await inspectWasm(wasm, manifest.name);
   checkImports(shape, manifest.hostFunctions, manifest.name);
   await Deno.writeFile(manifest.wasm, wasm);
-  const sha256 = await sha256Hex(wasm);
+  const sha256 = sha256Hex(wasm);
   const raw = JSON.parse(await Deno.readTextFile(manifestFile));
   raw.sha256 = sha256;
   await Deno.writeTextFile(manifestFile, JSON.stringify(raw, null, 2) + "\n");

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { canonicalJson } from "../runtime/canonical_json.ts";
+import { sha256Hex } from "../runtime/sha256.ts";
 import { decodeBase64Url } from "./base64url.ts";
 import { importPublicKey, type KeyFile, sign, type TrustList } from "./keys.ts";
 
@@ -37,12 +38,8 @@ export const SignedVote = z.strictObject({ vote: Vote, signature: z.string().min
 export type SignedVote = z.infer<typeof SignedVote>;
 
 /** The SHA-256 of a request's canonical JSON: what a vote signs, so it cannot count for another version. */
-export async function requestHash(request: ApprovalRequest): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(canonicalJson(request)),
-  );
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+export function requestHash(request: ApprovalRequest): string {
+  return sha256Hex(canonicalJson(request));
 }
 
 /** Signs a vote on `request` with a private key file. */
@@ -55,7 +52,7 @@ export async function signVote(
 ): Promise<SignedVote> {
   const vote: Vote = {
     approvalId: request.id,
-    requestHash: await requestHash(request),
+    requestHash: requestHash(request),
     decision,
     reason,
     signer: key.name,
@@ -95,7 +92,7 @@ export async function checkVote(
     );
   } catch { /* a malformed signature is a bad signature */ }
   if (!valid) return refuse(`bad signature: not made by "${vote.signer}"'s key, or altered`);
-  if (vote.requestHash !== await requestHash(request)) {
+  if (vote.requestHash !== requestHash(request)) {
     return refuse("the vote signs a different version of this request");
   }
   if (!request.roles.includes(key.role)) {

@@ -98,7 +98,7 @@ export async function listApprovals(dir: string, now = Date.now()): Promise<Inbo
       } catch { /* no votes yet */ }
       rows.push({
         ...request,
-        requestHash: await requestHash(request),
+        requestHash: requestHash(request),
         votes: votes.sort(),
         outcome,
       });

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { z } from "zod";
 import { canonicalJson } from "./canonical_json.ts";
 import { TroupeError } from "./errors.ts";
+import { sha256Hex } from "./sha256.ts";
 
 /**
  * One thing an actor learnt from outside while it handled a message: a file read, a directory
@@ -77,7 +78,7 @@ export class EffectLog {
   async pinned<T>(kind: string, key: string, produce: () => Promise<T> | T): Promise<T> {
     const place = this.#take(kind, key);
     const value = await produce();
-    const pin = { kind, key, value: await digest(value) };
+    const pin = { kind, key, value: digest(value) };
     this.effects[place] = pin;
     const expected = this.recorded?.[place];
     if (expected && expected.value !== pin.value) {
@@ -125,13 +126,11 @@ export function pinned<T>(kind: string, key: string, produce: () => Promise<T> |
   return log ? log.pinned(kind, key, produce) : Promise.resolve(produce());
 }
 
-/** The SHA-256 (hex) of a value: of its bytes, or of its canonical JSON. */
-async function digest(value: unknown): Promise<string> {
-  const bytes = value instanceof Uint8Array
-    ? value
-    : new TextEncoder().encode(typeof value === "string" ? value : canonicalJson(value));
-  const hash = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, "0")).join("");
+/** The SHA-256 (hex) of a value: of its bytes or text, or of its canonical JSON. */
+function digest(value: unknown): string {
+  return sha256Hex(
+    value instanceof Uint8Array || typeof value === "string" ? value : canonicalJson(value),
+  );
 }
 
 /** Wall-clock time in ms, recorded: what an actor reads as "now". */

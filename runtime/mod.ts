@@ -69,3 +69,4 @@ export {
   stablePath,
   withEffects,
 } from "./effects.ts";
+export { sha256Hex } from "./sha256.ts";

@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { sha256Hex } from "../runtime/mod.ts";
 import { SandboxError } from "./sandbox_error.ts";
 import { HOST_FUNCTION_NAMES } from "./host_function_names.ts";
 
@@ -89,7 +90,7 @@ export async function readPluginWasm(manifest: PluginManifest): Promise<Uint8Arr
     );
   }
   if (manifest.sha256) {
-    const actual = await sha256Hex(bytes);
+    const actual = sha256Hex(bytes);
     if (actual !== manifest.sha256) {
       throw new SandboxError(
         "hash_mismatch",
@@ -100,9 +101,4 @@ export async function readPluginWasm(manifest: PluginManifest): Promise<Uint8Arr
     }
   }
   return bytes;
-}
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,4 +1,4 @@
-import type { AgentTemplateInput } from "../../runtime/mod.ts";
+import { type AgentTemplateInput, sha256Hex } from "../../runtime/mod.ts";
 
 /**
  * Each agent's code version: the SHA-256 (first 12 hex digits) of its module and of every module
@@ -42,11 +42,6 @@ async function hashGraph(root: string): Promise<string> {
     for (const m of text.matchAll(IMPORT)) queue.push(new URL(m[1], url).href);
   }
   // By content only, so the same code checked out elsewhere has the same version.
-  const each = await Promise.all([...seen.values()].map(sha256));
-  return (await sha256(each.sort().join("\n"))).slice(0, 12);
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  const each = [...seen.values()].map((text) => sha256Hex(text));
+  return sha256Hex(each.sort().join("\n")).slice(0, 12);
 }

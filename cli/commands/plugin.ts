@@ -13,7 +13,7 @@ import {
   Sandbox,
   SandboxError,
 } from "../../sandboxes/mod.ts";
-import { sha256Hex } from "../../sandboxes/plugin_manifest.ts";
+import { sha256Hex } from "../../runtime/mod.ts";
 import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
 const USAGE = `Usage: deno task plugin new NAME [--dir DIR]
@@ -123,7 +123,7 @@ export const plugin = defineCommand({
         const info = {
           file: m.wasm,
           bytes: bytes.length,
-          sha256: await sha256Hex(bytes),
+          sha256: sha256Hex(bytes),
           exports: shape.exports.map((e) => ({ name: e.name, kind: e.kind })),
           imports: shape.imports.map((i) => ({ module: i.module, name: i.name, kind: i.kind })),
         };

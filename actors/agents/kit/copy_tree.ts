@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { pinned, stablePath } from "../../../runtime/effects.ts";
-import { sha256Hex } from "./repo_reads.ts";
+import { sha256Hex } from "../../../runtime/sha256.ts";
 
 /**
  * Copies a tree without `.git`, pinned in the task's effect log by the list of what it copied
@@ -26,7 +26,7 @@ async function copy(from: string, to: string, rel: string, copied: [string, stri
     if (e.isDirectory) await copy(join(from, e.name), join(to, e.name), path, copied);
     else if (e.isFile) {
       await Deno.copyFile(join(from, e.name), join(to, e.name));
-      copied.push([path, await sha256Hex(await Deno.readFile(join(to, e.name)))]);
+      copied.push([path, sha256Hex(await Deno.readFile(join(to, e.name)))]);
     }
   }
 }

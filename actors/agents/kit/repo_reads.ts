@@ -1,4 +1,5 @@
 import { pinned, stablePath } from "../../../runtime/effects.ts";
+import { sha256Hex } from "../../../runtime/sha256.ts";
 
 /**
  * Reads of the repository and of copies of it, through the task's effect log: each is pinned by
@@ -26,12 +27,6 @@ export function listDir(path: string): Promise<Deno.DirEntry[]> {
 export function fileFacts(path: string): Promise<{ size: number; sha256: string }> {
   return pinned("fs.file", stablePath(path), async () => {
     const bytes = await Deno.readFile(path);
-    return { size: bytes.byteLength, sha256: await sha256Hex(bytes) };
+    return { size: bytes.byteLength, sha256: sha256Hex(bytes) };
   });
-}
-
-/** The SHA-256 of some bytes, in hex. */
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
