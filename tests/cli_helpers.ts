@@ -1,5 +1,7 @@
 import { dirname } from "node:path";
 const ROOT = new URL("../", import.meta.url);
+/** troupe's command line, which `deno task` runs. */
+export const CLI_MAIN = new URL("cli/main.ts", ROOT).pathname;
 
 /** The `--allow-*` flags of one of deno.json's tasks: what that command runs with. */
 export function taskPermissions(task: string): string[] {
@@ -37,7 +39,7 @@ export async function cli(
       "run",
       ...(options.permissions ?? USER_PERMISSIONS),
       "--quiet",
-      new URL("cli/main.ts", ROOT).pathname,
+      CLI_MAIN,
       ...args,
     ],
     cwd: options.cwd ?? ROOT.pathname,

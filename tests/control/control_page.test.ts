@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { cp } from "node:fs/promises";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { ControlServer } from "../../control/mod.ts";
 import { newKey } from "../../policies/mod.ts";
 import { fakeOpenAI } from "../fake_models.ts";
 import { LlmConfig } from "../../actors/mod.ts";
+import { fixtureRepo, serverFolders } from "../control_helpers.ts";
 
 /** Debian's Chromium, which .ci/run installs; playwright-core drives it and downloads nothing. */
 const CHROMIUM = "/usr/bin/chromium";
@@ -19,33 +19,46 @@ const FLAGS = [
   "--disable-sync",
 ];
 
+/**
+ * The control center in Chromium, opened at the address the server prints (its own token after
+ * "#"); `fn` drives it, and no page error may have happened by its end.
+ */
+async function onPage(server: ControlServer, height: number, fn: (page: Page) => Promise<void>) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height } });
+    // A run's first agents load (and type-check) their worker modules: on a busy machine that
+    // takes longer than Playwright's 30 s default. Bounded still, and no wait is a timing claim.
+    page.setDefaultTimeout(180_000);
+    const problems: string[] = [];
+    page.on("pageerror", (err) => problems.push(err.message));
+    await page.goto(`${server.url}/page/index.html#token=${server.token}`);
+    await fn(page);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** A full-page screenshot that is a PNG and not blank; copied to `$keep` when that is set. */
+async function screenshot(page: Page, dir: string, keep: string): Promise<void> {
+  const shot = join(dir, "page.png");
+  await page.screenshot({ path: shot, fullPage: true });
+  const png = await Deno.readFile(shot);
+  assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+  // A blank page compresses to a few kB; this one holds tables of text.
+  assert.ok(png.length > 40_000, `screenshot of ${png.length} bytes looks blank`);
+  if (Deno.env.get(keep)) await Deno.copyFile(shot, Deno.env.get(keep)!);
+}
+
 Deno.test("the control center in Chromium: a run submitted on the page shows its tasks live, and an approval signed on the page unblocks it", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "troupe-page-" });
   try {
-    const repo = join(tmp, "repo");
-    await cp(new URL("../fixtures/repos/go_mod", import.meta.url).pathname, repo, {
-      recursive: true,
-    });
-    const keys = join(tmp, "keys");
-    const { keyFile } = await newKey(keys, "alice", "approver");
-    await using server = await ControlServer.start({
-      port: 0,
-      ledger: join(tmp, "ledger.duckdb"),
-      keys,
-      approvals: join(tmp, "approvals"),
-      plugins: join(tmp, "plugins"),
-      runs: { repos: [tmp] },
-    });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      // A run's first agents load (and type-check) their worker modules: on a busy machine that
-      // takes longer than Playwright's 30 s default. Bounded still, and no wait is a timing claim.
-      page.setDefaultTimeout(180_000);
-      const problems: string[] = [];
-      page.on("pageerror", (err) => problems.push(err.message));
-      // The address the server prints, with its own token after "#".
-      await page.goto(`${server.url}/page/index.html#token=${server.token}`);
+    const repo = await fixtureRepo(tmp);
+    const folders = serverFolders(tmp);
+    const { keyFile } = await newKey(folders.keys, "alice", "approver");
+    await using server = await ControlServer.start({ ...folders, runs: { repos: [tmp] } });
+    await onPage(server, 1000, async (page) => {
       await page.waitForSelector("#status.live");
 
       // Autonomy 1: every write into the repository needs one approver's signature.
@@ -88,17 +101,8 @@ Deno.test("the control center in Chromium: a run submitted on the page shows its
       await page.waitForSelector(`[data-testid="approval-${approvalId}"][data-state="granted"]`);
       await Deno.stat(join(repo, ".gitlab-ci.yml"));
       await Deno.stat(join(repo, ".github/workflows/ci.yml"));
-
-      const shot = join(tmp, "control-center.png");
-      await page.screenshot({ path: shot, fullPage: true });
-      const png = await Deno.readFile(shot);
-      assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
-      // A blank page compresses to a few kB; this one holds tables of text.
-      assert.ok(png.length > 40_000, `screenshot of ${png.length} bytes looks blank`);
-      assert.deepEqual(problems, []);
-    } finally {
-      await browser.close();
-    }
+      await screenshot(page, tmp, "TROUPE_KEEP_PAGE");
+    });
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
@@ -107,16 +111,9 @@ Deno.test("the control center in Chromium: a run submitted on the page shows its
 Deno.test("the control center draws a run as a picture (its task graph laid out, its timeline), forks it from a task and shows two runs side by side", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "troupe-page-picture-" });
   try {
-    const repo = join(tmp, "repo");
-    await cp(new URL("../fixtures/repos/go_mod", import.meta.url).pathname, repo, {
-      recursive: true,
-    });
+    const repo = await fixtureRepo(tmp);
     await using server = await ControlServer.start({
-      port: 0,
-      ledger: join(tmp, "ledger.duckdb"),
-      keys: join(tmp, "keys"),
-      approvals: join(tmp, "approvals"),
-      plugins: join(tmp, "plugins"),
+      ...serverFolders(tmp),
       runs: { repos: [tmp], outRoot: join(tmp, "out") },
     });
     const auth = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };
@@ -127,13 +124,7 @@ Deno.test("the control center draws a run as a picture (its task graph laid out,
     });
     const { runId } = await submitted.json();
     await server.runs.settled(runId);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
-      page.setDefaultTimeout(180_000);
-      const problems: string[] = [];
-      page.on("pageerror", (err) => problems.push(err.message));
-      await page.goto(`${server.url}/page/index.html#token=${server.token}`);
+    await onPage(server, 1400, async (page) => {
       await page.click(`[data-run="${runId}"]`);
       await page.waitForSelector('#graph [data-testid="node-review"][data-state="succeeded"]');
       // Laid out left to right by dependency: what a task depends on is drawn to its left.
@@ -158,16 +149,8 @@ Deno.test("the control center draws a run as a picture (its task graph laid out,
       await page.waitForSelector('[data-testid="diff-scan"][data-state="same"]');
       // Every task of the two runs is lined up; the fork's reused tasks are the same.
       assert.equal(await page.$$eval("#diff [data-testid^=diff-]", (r) => r.length), 7);
-      const shot = join(tmp, "picture.png");
-      await page.screenshot({ path: shot, fullPage: true });
-      assert.ok((await Deno.readFile(shot)).length > 40_000);
-      if (Deno.env.get("TROUPE_KEEP_SHOT")) {
-        await Deno.copyFile(shot, Deno.env.get("TROUPE_KEEP_SHOT")!);
-      }
-      assert.deepEqual(problems, []);
-    } finally {
-      await browser.close();
-    }
+      await screenshot(page, tmp, "TROUPE_KEEP_SHOT");
+    });
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
@@ -176,10 +159,7 @@ Deno.test("the control center draws a run as a picture (its task graph laid out,
 Deno.test("the control center charts tokens and spend over time per model, and the SQL console draws its result's numeric column", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "troupe-page-charts-" });
   try {
-    const repo = join(tmp, "repo");
-    await cp(new URL("../fixtures/repos/go_mod", import.meta.url).pathname, repo, {
-      recursive: true,
-    });
+    const repo = await fixtureRepo(tmp);
     const plan = {
       tasks: [
         { id: "plan_repairs", kind: "plan_repairs", dependsOn: ["assess"] },
@@ -191,11 +171,7 @@ Deno.test("the control center charts tokens and spend over time per model, and t
     ]);
     Deno.env.set("TROUPE_PAGE_KEY", "sk-page-test-0123456789");
     await using server = await ControlServer.start({
-      port: 0,
-      ledger: join(tmp, "ledger.duckdb"),
-      keys: join(tmp, "keys"),
-      approvals: join(tmp, "approvals"),
-      plugins: join(tmp, "plugins"),
+      ...serverFolders(tmp),
       runs: {
         repos: [tmp],
         outRoot: join(tmp, "out"),
@@ -223,13 +199,7 @@ Deno.test("the control center charts tokens and spend over time per model, and t
       await server.runs.settled(runId);
     }
     assert.ok(fake.requests.length >= 2, "each run asked the model");
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
-      page.setDefaultTimeout(180_000);
-      const problems: string[] = [];
-      page.on("pageerror", (err) => problems.push(err.message));
-      await page.goto(`${server.url}/page/index.html#token=${server.token}`);
+    await onPage(server, 1400, async (page) => {
       await page.click("#runs tbody tr");
       await page.waitForSelector('#graph [data-testid="node-review"][data-state="succeeded"]');
       // A running total per model: one line, its last point the two runs' tokens.
@@ -246,21 +216,12 @@ Deno.test("the control center charts tokens and spend over time per model, and t
       const rows = await page.$$eval("#sql-result tbody tr", (r) => r.length);
       assert.ok(rows > 5);
       assert.equal(await page.$$eval('#sql-chart [data-testid="sql-bar"]', (b) => b.length), rows);
-      // A query with no number to chart says so; a bad one says why, and the page goes on.
+      // A bad query says why, and the page goes on.
       await page.fill("#sql textarea", "SELECT nope FROM events");
       await page.click("#sql button[type=submit]");
       await page.waitForSelector("#sql-status:has-text('nope')");
-
-      const shot = join(tmp, "charts.png");
-      await page.screenshot({ path: shot, fullPage: true });
-      assert.ok((await Deno.readFile(shot)).length > 40_000);
-      if (Deno.env.get("TROUPE_KEEP_CHARTS")) {
-        await Deno.copyFile(shot, Deno.env.get("TROUPE_KEEP_CHARTS")!);
-      }
-      assert.deepEqual(problems, []);
-    } finally {
-      await browser.close();
-    }
+      await screenshot(page, tmp, "TROUPE_KEEP_CHARTS");
+    });
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { join } from "node:path";
 import { ControlServer } from "../../control/mod.ts";
-import { USER_PERMISSIONS } from "../cli_helpers.ts";
+import { CLI_MAIN, USER_PERMISSIONS } from "../cli_helpers.ts";
+import { serverFolders } from "../control_helpers.ts";
 
 const MODULES = new URL("../../node_modules/@modelcontextprotocol/", import.meta.url).pathname;
-const CLI = new URL("../../cli/main.ts", import.meta.url).pathname;
 /** The protocol's own suite: the scenarios that hold for any server (the rest call its tools). */
 const SCENARIOS = [
   "server-initialize",
@@ -27,7 +27,7 @@ async function inspect(tmp: string, ...method: string[]): Promise<unknown> {
       "run",
       ...USER_PERMISSIONS,
       "--quiet",
-      CLI,
+      CLI_MAIN,
       "mcp",
       "--ledger",
       join(tmp, "ledger.duckdb"),
@@ -140,11 +140,7 @@ Deno.test("the MCP conformance suite's server scenarios that apply to any server
   try {
     const port = proxy.addr.port;
     server = await ControlServer.start({
-      port: 0,
-      ledger: join(tmp, "ledger.duckdb"),
-      keys: join(tmp, "keys"),
-      approvals: join(tmp, "approvals"),
-      plugins: join(tmp, "plugins"),
+      ...serverFolders(tmp),
       runs: { repos: [tmp] },
       allowedHosts: [`127.0.0.1:${port}`, `localhost:${port}`],
     });

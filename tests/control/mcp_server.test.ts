@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -8,9 +7,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { ControlServer } from "../../control/mod.ts";
 import { type ApprovalRequest, newKey, readKeyFile, signVote } from "../../policies/mod.ts";
-import { USER_PERMISSIONS } from "../cli_helpers.ts";
-
-const CLI = new URL("../../cli/main.ts", import.meta.url).pathname;
+import { CLI_MAIN, USER_PERMISSIONS } from "../cli_helpers.ts";
+import { fixtureRepo, serverFolders } from "../control_helpers.ts";
 const TOOLS = [
   "call_plugin",
   "cancel_run",
@@ -31,13 +29,10 @@ const text = (r: unknown) => (r as Content).content[0].text;
 /** A folder with a copy of a fixture repository and an approver's key. */
 async function workspace() {
   const tmp = await Deno.makeTempDir({ prefix: "troupe-mcp-" });
-  const repo = join(tmp, "repo");
-  await cp(new URL("../fixtures/repos/go_mod", import.meta.url).pathname, repo, {
-    recursive: true,
-  });
-  const keys = join(tmp, "keys");
-  const { keyFile } = await newKey(keys, "alice", "approver");
-  return { tmp, repo, keys, keyFile };
+  const repo = await fixtureRepo(tmp);
+  const folders = serverFolders(tmp);
+  const { keyFile } = await newKey(folders.keys, "alice", "approver");
+  return { tmp, repo, folders, keyFile };
 }
 
 /**
@@ -107,14 +102,10 @@ async function driveRun(client: Client, repo: string, keyFile: string): Promise<
 }
 
 Deno.test("an MCP client drives a whole run over streamable HTTP at /mcp: start, follow with progress, sign its approval, read its report; under the caller's token and role", async () => {
-  const { tmp, repo, keys, keyFile } = await workspace();
+  const { tmp, repo, folders, keyFile } = await workspace();
   try {
     await using server = await ControlServer.start({
-      port: 0,
-      ledger: join(tmp, "ledger.duckdb"),
-      keys,
-      approvals: join(tmp, "approvals"),
-      plugins: join(tmp, "plugins"),
+      ...folders,
       runs: { repos: [tmp], outRoot: join(tmp, "runs") },
     });
     const connect = async (token: string) => {
@@ -152,7 +143,7 @@ Deno.test("an MCP client drives a whole run over streamable HTTP at /mcp: start,
 });
 
 Deno.test("deno task mcp speaks MCP on stdio: runs go under the roots the client names, and a whole run is driven through it", async () => {
-  const { tmp, repo, keys, keyFile } = await workspace();
+  const { tmp, repo, folders, keyFile } = await workspace();
   try {
     const client = new Client({ name: "test", version: "1" }, { capabilities: { roots: {} } });
     client.setRequestHandler(ListRootsRequestSchema, () => ({
@@ -164,16 +155,16 @@ Deno.test("deno task mcp speaks MCP on stdio: runs go under the roots the client
         "run",
         ...USER_PERMISSIONS,
         "--quiet",
-        CLI,
+        CLI_MAIN,
         "mcp",
         "--ledger",
-        join(tmp, "ledger.duckdb"),
+        folders.ledger,
         "--keys",
-        keys,
+        folders.keys,
         "--approvals",
-        join(tmp, "approvals"),
+        folders.approvals,
         "--plugins",
-        join(tmp, "plugins"),
+        folders.plugins,
         "--runs-out",
         join(tmp, "runs"),
       ],
