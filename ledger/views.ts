@@ -77,7 +77,7 @@ export const VIEWS: LedgerView[] = [
     example:
       `SELECT "gen_ai.request.model", sum("gen_ai.usage.input_tokens") AS input, sum(cost_usd) AS cost FROM llm_usage GROUP BY ALL`,
     sql: `CREATE OR REPLACE VIEW llm_usage AS
-      SELECT run_id, actor, ts,
+      SELECT run_id, seq, actor, ts,
              json_extract_string(payload, '$.system') AS "gen_ai.system",
              json_extract_string(payload, '$.operation') AS "gen_ai.operation.name",
              json_extract_string(payload, '$.model') AS "gen_ai.request.model",

@@ -5,6 +5,7 @@ import type { ActorSpec } from "./actor_spec.ts";
 import type { Child, Exit } from "./child.ts";
 import { waitAtMost } from "./deadline.ts";
 import { Envelope, envelopeOf, type Queued } from "./envelope.ts";
+import { inTrace, tracing } from "./trace_context.ts";
 import { messageType, toErrorInfo, TroupeError } from "./errors.ts";
 import type { EventStream } from "./event_stream.ts";
 import type { Fault } from "./worker_protocol.ts";
@@ -235,7 +236,11 @@ export class ActorCell implements Child {
       this.#observe(item);
       let result;
       try {
-        result = host.handle(item instanceof Envelope ? item.message : item);
+        const message = item instanceof Envelope ? item.message : item;
+        // Traced, a message is handled in its sender's context (or none), not the drain's.
+        result = tracing
+          ? inTrace(item instanceof Envelope ? item.trace : undefined, () => host.handle(message))
+          : host.handle(message);
       } catch (err) {
         this.#threw(host, envelopeOf(item), err);
         this.#draining = false;

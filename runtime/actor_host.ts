@@ -24,9 +24,14 @@ export interface ActorHost {
    * Handles several messages in order, one at a time, with one answer (a worker host: one
    * message between threads instead of one per message). Rejects with a `BatchFailure` when the
    * host died before answering. `asks`: the indices of the messages whose reply is wanted (the
-   * others' replies need not come back).
+   * others' replies need not come back). `traces`: each message's sender's `traceparent`, or
+   * null; absent when none has one.
    */
-  handleBatch?(messages: unknown[], asks?: number[]): Promise<BatchResult>;
+  handleBatch?(
+    messages: unknown[],
+    asks?: number[],
+    traces?: (string | null)[],
+  ): Promise<BatchResult>;
   /** Runs the behaviour's `terminate`, waiting at most `deadlineMs`, then releases the host. */
   terminate(reason: "normal" | "shutdown", deadlineMs: number): Promise<void>;
   /** Stops the host at once, without `terminate`. */

@@ -83,19 +83,24 @@ export class BatchDrain {
       const batch: Queued[] = [];
       const messages: unknown[] = [];
       const asks: number[] = [];
+      let traces: (string | null)[] | undefined;
       while (batch.length < size && mailbox.size > 0) {
         const item = mailbox.take(ahead);
         owner.observe(item);
         if (item instanceof Envelope) {
           if (item.reply) asks.push(batch.length);
+          if (item.trace) {
+            (traces ??= new Array(batch.length).fill(null))[batch.length] = item.trace;
+          }
           messages.push(item.message);
         } else messages.push(item);
         batch.push(item);
+        if (traces && traces.length < batch.length) traces.push(null);
       }
       if (ahead) this.#held = batch.length;
       if (this.#sent++ === 0) this.#flight = { messages: 0, from: host.load().processed };
       this.#flight!.messages += batch.length;
-      const answer = host.handleBatch!(messages, asks);
+      const answer = host.handleBatch!(messages, asks, traces);
       // Batches are settled in the order they were sent, each after the one before.
       owner.setCurrent(
         (owner.current() ?? RESOLVED).then(() =>

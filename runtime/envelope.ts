@@ -1,12 +1,16 @@
 import type { Priority } from "./priority_mailbox.ts";
 
-/** A message on its way to an actor, with the asker's reply handles when it is an ask. */
+/**
+ * A message on its way to an actor, with the asker's reply handles when it is an ask, and the
+ * sender's trace context (a W3C `traceparent`) when it was sent inside a traced span.
+ */
 export class Envelope {
   constructor(
     readonly message: unknown,
     readonly priority: Priority,
     readonly from?: string,
     readonly reply?: { resolve(value: unknown): void; reject(error: Error): void },
+    readonly trace?: string,
   ) {}
 }
 

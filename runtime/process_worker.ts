@@ -1,3 +1,4 @@
+import { waitAtMost } from "./deadline.ts";
 import { encodeFrame, FrameKind, FrameReader, SHARED_MARK } from "./process_frames.ts";
 
 const CHILD = new URL("./process_child.ts", import.meta.url).href;
@@ -165,6 +166,20 @@ export class ProcessWorker implements WorkerLike {
     try {
       this.#child.kill("SIGKILL");
     } catch { /* already gone */ }
+  }
+
+  /**
+   * Ends the process as it ends itself when its host goes (stdin closed, then `Deno.exit`), so
+   * that what it buffers for export (its spans) is sent; SIGKILL if it is not gone in `graceMs`.
+   */
+  async close(graceMs: number): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
+    await this.#stdin.close().catch(() => {});
+    await waitAtMost(this.#child.status, graceMs);
+    try {
+      this.#child.kill("SIGKILL");
+    } catch { /* gone, as it should be */ }
   }
 
   /** Replaces top-level shared buffers with markers and remembers them for the child's mirrors. */

@@ -6,6 +6,7 @@ import { messageType, TroupeError } from "./errors.ts";
 import type { EventStream } from "./event_stream.ts";
 import type { Priority } from "./priority_mailbox.ts";
 import type { Registry } from "./registry.ts";
+import { captureTrace } from "./trace_context.ts";
 
 /** What a send delivered at once resolves to: one shared, settled promise. */
 const DELIVERED = Promise.resolve();
@@ -29,12 +30,13 @@ export class SystemRouter implements MessageRouter {
 
   /** Delivers a message (what `ref.tell` does); false when it was refused. */
   route(to: string, message: unknown, priority: Priority, from?: string): boolean {
-    // A plain tell goes as it is; only a refusal or a sender needs an envelope.
-    if (!from && priority === "normal" && this.env.state() === "running") {
+    // A plain tell goes as it is; only a refusal, a sender or a trace needs an envelope.
+    const trace = captureTrace();
+    if (!from && !trace && priority === "normal" && this.env.state() === "running") {
       const cell = this.env.registry.cell(to);
       if (cell) return cell.enqueue(message, priority);
     }
-    const envelope = new Envelope(message, priority, from);
+    const envelope = new Envelope(message, priority, from, undefined, trace);
     const cell = this.#target(to, envelope);
     return cell ? cell.enqueue(envelope, priority) : false;
   }
@@ -62,6 +64,7 @@ export class SystemRouter implements MessageRouter {
     from?: string,
   ): Promise<unknown> {
     const pending = Promise.withResolvers<unknown>();
+    const trace = captureTrace(); // taken now: the wait for room below may lose the context
     let gaveUp: AbortController | undefined;
     const deadline = this.env.deadlines.add(timeoutMs, () => {
       gaveUp?.abort();
@@ -83,7 +86,7 @@ export class SystemRouter implements MessageRouter {
         await this.#room(to, gaveUp.signal).catch(() => {});
       }
       if (!deadline.done) {
-        const envelope = new Envelope(message, priority, from, pending);
+        const envelope = new Envelope(message, priority, from, pending, trace);
         this.#target(to, envelope)?.enqueue(envelope, priority);
       }
       return await pending.promise;

@@ -4,6 +4,7 @@ import { type ActorSpec, denoPermissions } from "./actor_spec.ts";
 import { waitAtMost } from "./deadline.ts";
 import { fromErrorInfo, toErrorInfo, TroupeError } from "./errors.ts";
 import { Pulse } from "./pulse.ts";
+import { inTrace, tracing } from "./trace_context.ts";
 import { type Fault, FromWorker, type ToWorker } from "./worker_protocol.ts";
 import { ProcessWorker, type WorkerLike } from "./process_worker.ts";
 
@@ -16,6 +17,8 @@ const NOTHING: HandleOutcome = Object.freeze({ kind: "ok", reply: undefined, sto
  * included), `unresponsiveAfterMs` applies.
  */
 const LOAD_LIMIT_MS = 30_000;
+/** How long a traced process that was asked to stop may take to export its spans and exit. */
+const FLUSH_MS = 3_000;
 
 /**
  * Runs a behaviour in a Deno Worker of its own (`isolation: "worker"`) or a Deno process of its
@@ -93,7 +96,11 @@ export class WorkerActorHost implements ActorHost {
     return outcomes[0];
   }
 
-  handleBatch(messages: unknown[], asks: number[] = []): Promise<BatchResult> {
+  handleBatch(
+    messages: unknown[],
+    asks: number[] = [],
+    traces?: (string | null)[],
+  ): Promise<BatchResult> {
     if (this.#dead) {
       return Promise.reject(
         new BatchFailure(
@@ -106,12 +113,18 @@ export class WorkerActorHost implements ActorHost {
     const pending = Promise.withResolvers<BatchResult>();
     try {
       this.#worker!.postMessage(
-        { t: "batch", n, messages, ...(asks.length > 0 ? { asks } : {}) } satisfies ToWorker,
+        {
+          t: "batch",
+          n,
+          messages,
+          ...(asks.length > 0 ? { asks } : {}),
+          ...(traces ? { traces } : {}),
+        } satisfies ToWorker,
       );
     } catch (err) {
       // One message that cannot cross (a function, say) must not sink the others: send them
       // one by one and refuse only those that cannot be copied.
-      if (messages.length > 1) return this.#oneByOne(messages, asks);
+      if (messages.length > 1) return this.#oneByOne(messages, asks, traces);
       return Promise.resolve({
         outcomes: [{
           kind: "invalid",
@@ -128,12 +141,21 @@ export class WorkerActorHost implements ActorHost {
   }
 
   /** A batch that could not be copied as a whole, sent a message at a time. */
-  async #oneByOne(messages: unknown[], asks: number[]): Promise<BatchResult> {
+  async #oneByOne(
+    messages: unknown[],
+    asks: number[],
+    traces?: (string | null)[],
+  ): Promise<BatchResult> {
     const outcomes: HandleOutcome[] = [];
     for (let i = 0; i < messages.length; i++) {
       let result: BatchResult;
       try {
-        result = await this.handleBatch([messages[i]], asks.includes(i) ? [0] : []);
+        const trace = traces?.[i];
+        result = await this.handleBatch(
+          [messages[i]],
+          asks.includes(i) ? [0] : [],
+          trace ? [trace] : undefined,
+        );
       } catch (err) {
         const e = err as BatchFailure;
         throw new BatchFailure(e.failure ?? e, outcomes.length + (e.handled ?? 0));
@@ -150,7 +172,12 @@ export class WorkerActorHost implements ActorHost {
     this.#terminating = Promise.withResolvers<void>();
     this.#watch();
     this.#post({ t: "terminate", reason });
-    await waitAtMost(this.#terminating.promise, deadlineMs);
+    let acknowledged = false;
+    await waitAtMost(this.#terminating.promise.then(() => acknowledged = true), deadlineMs);
+    // A traced process exits by itself, so that its last spans are exported, not killed with it.
+    if (acknowledged && tracing && this.#worker instanceof ProcessWorker) {
+      await this.#worker.close(FLUSH_MS);
+    }
     this.kill();
   }
 
@@ -329,11 +356,15 @@ export class WorkerActorHost implements ActorHost {
         if (!m.crash) this.#overMemory();
         return;
       }
+      // Sent from a traced span: delivered inside its context, which the envelope then carries.
       case "tell":
-        this.port.tell(id, m.to, m.message, m.priority);
+        inTrace(m.trace, () => this.port.tell(id, m.to, m.message, m.priority));
         return;
       case "ask":
-        this.#answer(m.corr, this.port.ask(id, m.to, m.message, m.timeoutMs));
+        this.#answer(
+          m.corr,
+          inTrace(m.trace, () => this.port.ask(id, m.to, m.message, m.timeoutMs)),
+        );
         return;
       case "persist":
         this.#answer(m.corr, this.port.persist(id, m.event));
@@ -345,7 +376,7 @@ export class WorkerActorHost implements ActorHost {
         this.#answer(m.corr, this.port.recover(id));
         return;
       case "publish":
-        this.port.publish(id, m.topic, m.message);
+        inTrace(m.trace, () => this.port.publish(id, m.topic, m.message));
         return;
       case "subscribe":
         this.port.subscribe(id, m.topic);

@@ -14,6 +14,7 @@ import {
 import { fromErrorInfo, toErrorInfo } from "./errors.ts";
 import type { Recovery } from "./journal.ts";
 import { Pulse } from "./pulse.ts";
+import { captureTrace, inTrace, tracing } from "./trace_context.ts";
 import type { Fault, FromWorker, ToWorker } from "./worker_protocol.ts";
 
 const post = (m: FromWorker) => self.postMessage(m);
@@ -35,14 +36,20 @@ function request(make: (corr: number) => FromWorker): Promise<unknown> {
   return pending.promise;
 }
 
+/** The `trace` field of what is sent from inside a traced span (none otherwise). */
+function traced(): { trace?: string } {
+  const trace = captureTrace();
+  return trace ? { trace } : {};
+}
+
 const port: SystemPort = {
-  tell: (_from, to, message, priority) => post({ t: "tell", to, message, priority }),
+  tell: (_from, to, message, priority) => post({ t: "tell", to, message, priority, ...traced() }),
   ask: (_from, to, message, timeoutMs) =>
-    request((corr) => ({ t: "ask", corr, to, message, timeoutMs })),
+    request((corr) => ({ t: "ask", corr, to, message, timeoutMs, ...traced() })),
   persist: async (_actor, event) => void await request((corr) => ({ t: "persist", corr, event })),
   snapshot: async (_actor, state) => void await request((corr) => ({ t: "snapshot", corr, state })),
   recover: (_actor) => request((corr) => ({ t: "recover", corr })) as Promise<Recovery>,
-  publish: (_from, topic, message) => post({ t: "publish", topic, message }),
+  publish: (_from, topic, message) => post({ t: "publish", topic, message, ...traced() }),
   subscribe: (_actor, topic) => post({ t: "subscribe", topic }),
   log: (_actor, level, text) => post({ t: "log", level, text }),
 };
@@ -98,7 +105,12 @@ let batches: Promise<void> = Promise.resolve();
 /** The incarnation crashed or was asked to stop: later batches are not handled. */
 let ended = false;
 
-async function runBatch(n: number, messages: unknown[], asks: number[] = []): Promise<void> {
+async function runBatch(
+  n: number,
+  messages: unknown[],
+  asks: number[] = [],
+  traces?: (string | null)[],
+): Promise<void> {
   if (ended) {
     post({ t: "batch_done", n, outcomes: [], skipped: true });
     return;
@@ -110,7 +122,10 @@ async function runBatch(n: number, messages: unknown[], asks: number[] = []): Pr
   for (let i = 0; i < messages.length; i++) {
     try {
       if (fault) await misbehave(fault);
-      const result = runner!.handle(messages[i]);
+      // Traced, handled in its sender's context: what it sends and records is of that trace.
+      const result = tracing
+        ? inTrace(traces?.[i] ?? undefined, () => runner!.handle(messages[i]))
+        : runner!.handle(messages[i]);
       const outcome = isPromise<HandleOutcome>(result) ? await result : result;
       const wanted = asks[ask] === i;
       if (wanted) ask++;
@@ -185,7 +200,7 @@ async function onMessage(m: ToWorker): Promise<void> {
     case "batch":
       // One batch after another, even when a handler awaits: one message at a time.
       busy();
-      batches = batches.then(() => runBatch(m.n, m.messages, m.asks)).finally(idle);
+      batches = batches.then(() => runBatch(m.n, m.messages, m.asks, m.traces)).finally(idle);
       return;
     case "ask_result": {
       const pending = pendingAsks.get(m.corr);

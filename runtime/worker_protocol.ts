@@ -34,6 +34,8 @@ export const ToWorker = z.discriminatedUnion("t", [
     messages: z.array(z.unknown()),
     /** The indices of the messages whose reply is wanted; none when absent. */
     asks: z.array(z.number().int().min(0)).optional(),
+    /** Each message's sender's trace context (`traceparent`) or null; absent when none has one. */
+    traces: z.array(z.string().nullable()).optional(),
   }),
   z.object({
     t: z.literal("ask_result"),
@@ -74,15 +76,28 @@ export const FromWorker = z.discriminatedUnion("t", [
     /** Not handled at all: an earlier batch crashed or stopped the incarnation. */
     skipped: z.boolean().optional(),
   }),
-  z.object({ t: z.literal("tell"), to: z.string(), message: z.unknown(), priority: Priority }),
+  /** `trace`: the `traceparent` of the span the behaviour sent it from, when it is traced. */
+  z.object({
+    t: z.literal("tell"),
+    to: z.string(),
+    message: z.unknown(),
+    priority: Priority,
+    trace: z.string().optional(),
+  }),
   z.object({
     t: z.literal("ask"),
     corr: z.number(),
     to: z.string(),
     message: z.unknown(),
     timeoutMs: z.number(),
+    trace: z.string().optional(),
   }),
-  z.object({ t: z.literal("publish"), topic: z.string(), message: z.unknown() }),
+  z.object({
+    t: z.literal("publish"),
+    topic: z.string(),
+    message: z.unknown(),
+    trace: z.string().optional(),
+  }),
   z.object({ t: z.literal("subscribe"), topic: z.string() }),
   z.object({
     t: z.literal("log"),

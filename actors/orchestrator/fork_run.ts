@@ -7,7 +7,8 @@ import { LlmConfig, providerProblems } from "../llm/llm_config.ts";
 import { recoverRun } from "./recover_run.ts";
 import { type RunSettings, RunStarted, TaskStarted, TaskSucceeded } from "./run_events.ts";
 import { ResumeOptions, type RunEnvironment, RunRequest } from "./run_request.ts";
-import { newRunId, RunSession } from "./run_session.ts";
+import { newRunId } from "./new_run.ts";
+import { RunSession } from "./run_session.ts";
 
 /** What a fork changes: where it starts, and what it does differently from there. */
 export const ForkRequest = z.strictObject({

@@ -1,3 +1,4 @@
+import { context } from "@opentelemetry/api";
 import type { Ledger } from "../../ledger/mod.ts";
 import type { PolicyEngine } from "../../policies/mod.ts";
 import { seededRandom } from "../../runtime/mod.ts";
@@ -20,6 +21,7 @@ import { findLessons, modelRecords, rankModels } from "../llm/lessons.ts";
 import { LocalEmbedder } from "../llm/local_embedder.ts";
 import { planWithModel, type RepoFacts } from "../planning/model_task_planner.ts";
 import { planRun, type RunOptions } from "../planning/offline_task_planner.ts";
+import { chatSpan } from "../tasks/run_trace.ts";
 import { type PlannedInputsOf, TASK_KINDS } from "../tasks/task_kinds.ts";
 import type { TaskPacketInput } from "../tasks/task_packet.ts";
 import type { RunOutcome } from "./orchestrator.ts";
@@ -138,8 +140,11 @@ export async function runWithModel(
     const record = m as LlmCallRecord;
     if (record.runId !== runId) return;
     spend.add(record);
-    ledger.record(LlmCall, { runId, actor: gateway, payload: record }).catch((err) =>
-      p.onNews?.(`could not record a model call: ${err.message}`)
+    // Published inside the asking agent's trace context: the call's span goes under it.
+    const [parent, end] = [context.active(), Date.now()];
+    ledger.record(LlmCall, { runId, actor: gateway, payload: record }).then(
+      ({ seq }) => chatSpan(record, seq, parent, end),
+      (err) => p.onNews?.(`could not record a model call: ${err.message}`),
     );
   });
   try {

@@ -16,6 +16,7 @@ import type {
 } from "../../runtime/mod.ts";
 import { type Effect, sleep } from "../../runtime/mod.ts";
 import type { TaskReply } from "../tasks/define_agent.ts";
+import { inTaskSpan, taskOutcome } from "../tasks/run_trace.ts";
 import { validatePlan } from "../tasks/task_graph.ts";
 import { TaskDead, TaskFailed, TaskSkipped, TaskStarted, TaskSucceeded } from "./run_events.ts";
 import type { TaskPacket, TaskPacketInput, TaskRequest } from "../tasks/task_packet.ts";
@@ -165,54 +166,71 @@ export class Orchestrator {
         previous = agent.id;
         on.set(task.id, agent.id);
         const t0 = system.clock.now();
-        await record(agent.id, TaskStarted, { taskId: task.id, kind: task.kind, attempt });
+        const started = await record(agent.id, TaskStarted, {
+          taskId: task.id,
+          kind: task.kind,
+          attempt,
+        });
         progress(`${task.id} started on ${agent.id} (attempt ${attempt})`);
-        let effects: Effect[] | undefined;
-        try {
-          const recorded = this.o.replay?.attempt(task.id, attempt);
-          if (recorded && "failure" in recorded) {
-            lease.release();
-            throw new Error(recorded.failure);
+        const attemptOf = { runId, taskId: task.id, kind: task.kind, attempt, agent: agent.id };
+        // The attempt's span is active while the agent's message goes out: it carries it along.
+        const done = await inTaskSpan(attemptOf, started.seq, async (span) => {
+          let effects: Effect[] | undefined;
+          try {
+            const recorded = this.o.replay?.attempt(task.id, attempt);
+            if (recorded && "failure" in recorded) {
+              lease.release();
+              throw new Error(recorded.failure);
+            }
+            const request: TaskRequest = {
+              type: "task",
+              task,
+              deps,
+              started: { runId, seq: started.seq },
+            };
+            if (this.o.replay) request.replay = recorded?.effects ?? [];
+            const reply = await agent.ask<TaskReply>(request, { timeoutMs: task.timeoutMs })
+              .finally(() => lease.release());
+            effects = reply.effects;
+            this.o.health?.report(agent.id, reply.ok);
+            if (!reply.ok) throw new Error(reply.error);
+            const output = reply.output;
+            const durationMs = Math.round(system.clock.now() - t0);
+            const ack = await record(agent.id, TaskSucceeded, {
+              taskId: task.id,
+              kind: task.kind,
+              attempt,
+              durationMs,
+              idempotencyKey: task.idempotencyKey ?? task.id,
+              output,
+              ...(effects?.length ? { effects } : {}),
+            });
+            taskOutcome(span, ack.seq);
+            outputs.set(task.id, output);
+            progress(`${task.id} done`);
+            return true;
+          } catch (err) {
+            cause = (err as Error).message;
+            const ack = await record(agent.id, TaskFailed, {
+              taskId: task.id,
+              kind: task.kind,
+              attempt,
+              durationMs: Math.round(system.clock.now() - t0),
+              cause,
+              ...(effects ? { effects } : {}),
+            });
+            taskOutcome(span, ack.seq, cause);
+            progress(`${task.id} failed (attempt ${attempt}): ${cause.split("\n")[0]}`);
+            return false;
           }
-          const request: TaskRequest = { type: "task", task, deps };
-          if (this.o.replay) request.replay = recorded?.effects ?? [];
-          const reply = await agent.ask<TaskReply>(request, { timeoutMs: task.timeoutMs })
-            .finally(() => lease.release());
-          effects = reply.effects;
-          this.o.health?.report(agent.id, reply.ok);
-          if (!reply.ok) throw new Error(reply.error);
-          const output = reply.output;
-          const durationMs = Math.round(system.clock.now() - t0);
-          await record(agent.id, TaskSucceeded, {
-            taskId: task.id,
-            kind: task.kind,
-            attempt,
-            durationMs,
-            idempotencyKey: task.idempotencyKey ?? task.id,
-            output,
-            ...(effects?.length ? { effects } : {}),
-          });
-          outputs.set(task.id, output);
-          progress(`${task.id} done`);
-          return;
-        } catch (err) {
-          cause = (err as Error).message;
-          await record(agent.id, TaskFailed, {
-            taskId: task.id,
-            kind: task.kind,
-            attempt,
-            durationMs: Math.round(system.clock.now() - t0),
-            cause,
-            ...(effects ? { effects } : {}),
-          });
-          progress(`${task.id} failed (attempt ${attempt}): ${cause.split("\n")[0]}`);
-          // A replay waits for no one: the backoff only spaces out attempts in time.
-          if (attempt < task.retry.maxAttempts && !this.o.replay) {
-            await sleep(
-              system.clock,
-              backoffMs(attempt, task.retry.baseDelayMs, task.retry.maxDelayMs),
-            );
-          }
+        });
+        if (done) return;
+        // A replay waits for no one: the backoff only spaces out attempts in time.
+        if (attempt < task.retry.maxAttempts && !this.o.replay) {
+          await sleep(
+            system.clock,
+            backoffMs(attempt, task.retry.baseDelayMs, task.retry.maxDelayMs),
+          );
         }
       }
       await record("orchestrator", TaskDead, {

@@ -1,9 +1,7 @@
-import { join, resolve } from "node:path";
 import type { z } from "zod";
 import { type Ledger, LedgerError } from "../../ledger/mod.ts";
 import {
   ApprovalDesk,
-  BUILTIN_PACKS,
   loadCompliancePack,
   loadPolicyFile,
   PolicyEngine,
@@ -11,13 +9,12 @@ import {
   tailoredPreset,
 } from "../../policies/mod.ts";
 import { parseOrThrow, TroupeError } from "../../runtime/errors.ts";
-import { LlmConfig, providerProblems } from "../llm/llm_config.ts";
-import { recordedAnswers } from "../llm/llm_events.ts";
 import { planRun, type RunOptions } from "../planning/offline_task_planner.ts";
 import { validatePlan } from "../tasks/task_graph.ts";
 import type { TaskPacketInput } from "../tasks/task_packet.ts";
-import { homeToolchains } from "../agents/kit/repo_sandbox.ts";
+import { inRunSpan } from "../tasks/run_trace.ts";
 import { applyFiles } from "./apply_files.ts";
+import { newRun } from "./new_run.ts";
 import { runWithModel } from "./model_phase.ts";
 import { Orchestrator, type Progress, type RunOutcome } from "./orchestrator.ts";
 import { recoverRun } from "./recover_run.ts";
@@ -36,18 +33,11 @@ import {
   type Reenactment,
   ResumeOptions,
   type RunEnvironment,
-  RunRequest,
+  type RunRequest,
   type RunResult,
 } from "./run_request.ts";
 import { SpendMeter } from "./run_spend.ts";
 import { type RunTeam, withRunTeam } from "./run_team.ts";
-
-/** A new run's id: when it started, and a random tail. */
-export function newRunId(): string {
-  return `run-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${
-    crypto.randomUUID().slice(0, 8)
-  }`;
-}
 
 /** What every phase of a run reads: its packs, policy and plan options, and the offline plan. */
 interface Prepared {
@@ -67,6 +57,9 @@ interface Prepared {
 export class RunSession {
   readonly #abort = new AbortController();
   readonly #spend = new SpendMeter();
+  /** The seq of its `run_started` (unknown for a resumed run), and how its span's end is marked. */
+  #started?: number;
+  #finished = (_seq: number) => {};
 
   private constructor(
     readonly ledger: Ledger,
@@ -77,78 +70,23 @@ export class RunSession {
     readonly hooks: RunEnvironment,
   ) {}
 
-  /** Checks the request (repository, policy files, packs) and records the run's start. */
+  /** Checks the request (see `newRun`) and records the run's start. */
   static async start(
     ledger: Ledger,
     input: RunRequest,
     hooks: RunEnvironment = {},
   ): Promise<RunSession> {
-    const request = parseOrThrow(RunRequest, input, "run request");
-    const repo = resolve(request.repo);
-    const info = await Deno.stat(repo).catch(() => undefined);
-    if (!info?.isDirectory) {
-      throw new TroupeError("invalid_spec", `the repository ${request.repo} is not a directory`, {
-        repo: request.repo,
-      });
-    }
-    const policies = request.policies.map((f) => resolve(f));
-    const compliance = request.compliance.map((p) => BUILTIN_PACKS.includes(p) ? p : resolve(p));
-    // A bad policy or pack file stops the run before it starts.
-    for (const f of policies) await loadPolicyFile(f);
-    for (const p of compliance) await loadCompliancePack(p);
-    let llm = request.llm;
-    if (request.replayModels) {
-      const from = request.replayModels;
-      const recorded = await recoverRun(ledger, from);
-      if (!recorded) {
-        throw new TroupeError("not_found", `no run "${from}" to replay in ${ledger.path}`, {
-          runId: from,
-        });
-      }
-      llm ??= recorded.settings.llm;
-      if (!llm || (await recordedAnswers(ledger, from)).length === 0) {
-        throw new TroupeError(
-          "invalid_spec",
-          `run ${from} got no answers from a model, so there is nothing to replay; ` +
-            "replay a run that was started with --llm or --llm-config",
-          { runId: from },
-        );
-      }
-    }
-    // Provider settings this environment completes (a base URL from OPENAI_BASE_URL) are
-    // checked before anything runs, each problem named.
-    const problems = llm && !request.replayModels
-      ? providerProblems(LlmConfig.parse(llm), (name) => Deno.env.get(name))
-      : [];
-    if (problems.length > 0) {
-      throw new TroupeError(
-        "invalid_spec",
-        `the model configuration cannot be used: ${problems.join("; ")}`,
-      );
-    }
-    const runId = newRunId();
-    const settings: RunSettings = {
-      goal: request.goal,
-      repo,
-      out: resolve(request.out ?? join(request.outRoot, runId)),
-      runTests: request.runTests,
-      date: new Date().toISOString().slice(0, 10),
-      autonomy: request.autonomy,
-      policies,
-      compliance,
-      apply: request.apply,
-      unsandboxed: request.unsandboxed,
-      verifyCi: request.verifyCi,
-      allowInstallNetwork: request.allowInstallNetwork,
-      homeToolchains: request.homeToolchains ? await homeToolchains() : [],
-      seed: crypto.getRandomValues(new Uint32Array(1))[0] >>> 1,
-      ...(llm ? { llm } : {}),
-      ...(request.replayModels ? { replayModels: request.replayModels } : {}),
-    };
-    await ledger.record(RunStarted, { runId, actor: "orchestrator", payload: settings });
+    const { request, runId, settings } = await newRun(ledger, input);
+    const started = await ledger.record(RunStarted, {
+      runId,
+      actor: "orchestrator",
+      payload: settings,
+    });
     const { maxAgents, keys, approvals } = request;
     const options = { maxAgents, keys, approvals };
-    return new RunSession(ledger, runId, settings, new Map(), options, hooks);
+    const session = new RunSession(ledger, runId, settings, new Map(), options, hooks);
+    session.#started = started.seq;
+    return session;
   }
 
   /**
@@ -208,7 +146,15 @@ export class RunSession {
    * cannot be written (a full disk, a read-only folder) stops the run: work whose events cannot
    * be stored would be done again on resume anyway, and the error says how to resume.
    */
-  async run(): Promise<RunResult> {
+  run(): Promise<RunResult> {
+    const { runId, settings: { goal } } = this;
+    return inRunSpan({ runId, goal, seq: this.#started }, (finished) => {
+      this.#finished = finished;
+      return this.#run();
+    });
+  }
+
+  async #run(): Promise<RunResult> {
     try {
       // Copies of the repository for its code to run in live here, never in the repository;
       // gone after the run.
@@ -375,11 +321,12 @@ export class RunSession {
     }
     const cancelled = signal.aborted ? String(signal.reason ?? "cancelled") : undefined;
     const ends = { ...(refused ? { refused } : {}), ...(cancelled ? { cancelled } : {}) };
-    await ledger.record(RunFinished, {
+    const finished = await ledger.record(RunFinished, {
       runId,
       actor: "orchestrator",
       payload: { dead: outcome.dead.length, skipped: outcome.skipped.length, applied, ...ends },
     });
+    this.#finished(finished.seq);
     return {
       runId,
       settings,

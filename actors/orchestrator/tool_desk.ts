@@ -1,3 +1,4 @@
+import { context } from "@opentelemetry/api";
 import type { Ledger } from "../../ledger/mod.ts";
 import type { PolicyEngine } from "../../policies/mod.ts";
 import { type ActorSpecInput, defineActor } from "../../runtime/mod.ts";
@@ -5,6 +6,7 @@ import { McpServers } from "../agents/kit/mcp_servers.ts";
 import { bounded } from "../agents/kit/workspace_tools.ts";
 import type { McpServerConfig } from "../llm/llm_config.ts";
 import { ToolCalled } from "../llm/llm_events.ts";
+import { toolSpan } from "../tasks/run_trace.ts";
 import {
   type CallDecision,
   mcpToolName,
@@ -45,10 +47,14 @@ export function toolDeskSpec(id: string, o: ToolDeskOptions): ActorSpecInput {
   }
   /** Decisions waiting for the agent's report of the built-in call they allowed. */
   const pending = new Map<string, { reason: string }>();
-  const record = (payload: ToolCallRecord) =>
-    o.ledger.record(ToolCalled, { runId: o.runId, actor: id, payload }).catch((err) =>
-      o.onNews?.(`could not record a tool call: ${err.message}`)
+  // Asked inside the calling agent's trace context: the call's span goes under it.
+  const record = (payload: ToolCallRecord) => {
+    const [parent, end] = [context.active(), Date.now()];
+    return o.ledger.record(ToolCalled, { runId: o.runId, actor: id, payload }).then(
+      ({ seq }) => toolSpan(payload, seq, parent, end),
+      (err) => o.onNews?.(`could not record a tool call: ${err.message}`),
     );
+  };
 
   const behaviour = defineActor({
     messages: ToolDeskMessage,

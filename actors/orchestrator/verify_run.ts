@@ -12,7 +12,8 @@ import {
 } from "./run_divergence.ts";
 import type { RunSettings } from "./run_events.ts";
 import type { RunEnvironment } from "./run_request.ts";
-import { newRunId, RunSession } from "./run_session.ts";
+import { newRunId } from "./new_run.ts";
+import { RunSession } from "./run_session.ts";
 
 /** What `replay --verify` found. */
 export interface VerifyResult {

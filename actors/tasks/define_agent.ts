@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type ActorContext, defineActor } from "../../runtime/define_actor.ts";
 import { Effect, EffectLog, withEffects } from "../../runtime/effects.ts";
+import { inAgentSpan } from "./run_trace.ts";
 import { TaskPacket } from "./task_packet.ts";
 
 const TaskMessage = z.object({
@@ -8,6 +9,8 @@ const TaskMessage = z.object({
   task: TaskPacket,
   deps: z.record(z.string(), z.unknown()),
   replay: z.array(Effect).optional(),
+  /** The run and the `task_started` event this message follows (for its trace span). */
+  started: z.object({ runId: z.string(), seq: z.number().int() }).optional(),
 });
 
 /** A kind of task: the capability an agent needs to take it, and the inputs it reads. */
@@ -47,36 +50,42 @@ export function defineAgent<T extends TaskKinds, K extends keyof T & string>(
 ) {
   const behaviour = defineActor({
     messages: TaskMessage,
-    async receive(msg, ctx): Promise<TaskReply> {
-      const kind = msg.task.kind as K;
-      const handler = Object.hasOwn(handlers, kind) ? handlers[kind] : undefined;
-      if (!handler) {
-        const known = Object.keys(handlers).join(", ");
-        return {
-          ok: false,
-          error: `this agent does not do "${msg.task.kind}" tasks (only ${known})`,
-        };
-      }
-      const inputs = kinds[kind].inputs.safeParse(msg.task.inputs);
-      if (!inputs.success) {
-        const issues = inputs.error.issues.map((i) =>
-          `${i.path.join(".") || "inputs"}: ${i.message}`
-        );
-        return { ok: false, error: `task "${msg.task.id}" has bad inputs: ${issues.join("; ")}` };
-      }
-      // Every outside call the handler makes goes through this log: recorded, or with `replay`
-      // answered from the recording.
-      const log = new EffectLog(msg.replay);
-      const checked = inputs.data as z.output<T[K]["inputs"]>;
-      try {
-        const output = await withEffects(log, async () => await handler(checked, msg.deps, ctx));
-        return { ok: true, output, effects: log.effects };
-      } catch (err) {
-        const error = err instanceof Error ? err.message : String(err);
-        return { ok: false, error, effects: log.effects };
-      }
+    receive(msg, ctx): Promise<TaskReply> {
+      return inAgentSpan(ctx.self, msg.task, msg.started, () => handle(msg, ctx));
     },
   });
+  async function handle(
+    msg: z.output<typeof TaskMessage>,
+    ctx: ActorContext<unknown>,
+  ): Promise<TaskReply> {
+    const kind = msg.task.kind as K;
+    const handler = Object.hasOwn(handlers, kind) ? handlers[kind] : undefined;
+    if (!handler) {
+      const known = Object.keys(handlers).join(", ");
+      return {
+        ok: false,
+        error: `this agent does not do "${msg.task.kind}" tasks (only ${known})`,
+      };
+    }
+    const inputs = kinds[kind].inputs.safeParse(msg.task.inputs);
+    if (!inputs.success) {
+      const issues = inputs.error.issues.map((i) =>
+        `${i.path.join(".") || "inputs"}: ${i.message}`
+      );
+      return { ok: false, error: `task "${msg.task.id}" has bad inputs: ${issues.join("; ")}` };
+    }
+    // Every outside call the handler makes goes through this log: recorded, or with `replay`
+    // answered from the recording.
+    const log = new EffectLog(msg.replay);
+    const checked = inputs.data as z.output<T[K]["inputs"]>;
+    try {
+      const output = await withEffects(log, async () => await handler(checked, msg.deps, ctx));
+      return { ok: true, output, effects: log.effects };
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      return { ok: false, error, effects: log.effects };
+    }
+  }
   const capabilities = [...new Set(Object.keys(handlers).map((k) => kinds[k].capability))];
   return Object.assign(behaviour, { module, capabilities });
 }

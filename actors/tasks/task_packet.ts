@@ -43,4 +43,6 @@ export interface TaskRequest {
   task: TaskPacket;
   deps: Record<string, unknown>;
   replay?: Effect[];
+  /** The run and the `task_started` event this message follows (for its trace span). */
+  started?: { runId: string; seq: number };
 }
