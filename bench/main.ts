@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import os from "node:os";
 import type { Ratio, Section } from "./figure.ts";
+import { benchCluster } from "./cluster_bench.ts";
 import { benchControlLoad } from "./control_load.ts";
 import { benchFork } from "./fork_bench.ts";
 import { benchJournal } from "./journal_bench.ts";
@@ -47,6 +48,7 @@ const say = flags.json ? (s = "") => console.error(s) : (s = "") => console.log(
 const sections: [string, (quick: boolean) => Promise<Section>][] = [
   ["messages: Savina's workloads, asks, worker rings", benchMessages],
   ["worker actors", benchWorkers],
+  ["a cluster of two nodes over NATS", benchCluster],
   ["supervision and idle cost", benchSupervision],
   ["plugins", benchPlugins],
   // Last: with DuckDB loaded and no ledger open, Deno 2.8.2 can miss timers (see the README).

@@ -12,6 +12,7 @@ import { run } from "./commands/run.ts";
 import { lessons } from "./commands/lessons.ts";
 import { serve } from "./commands/serve.ts";
 import { mcp } from "./commands/mcp.ts";
+import { node } from "./commands/node.ts";
 import { sql } from "./commands/sql.ts";
 import { verify } from "./commands/verify.ts";
 
@@ -20,6 +21,7 @@ const COMMANDS: Command[] = [
   run,
   serve,
   mcp,
+  node,
   demo,
   sql,
   replay,

@@ -24,6 +24,7 @@ import {
 } from "./supervisor_spec.ts";
 import { Topics } from "./topics.ts";
 import type { Journal } from "./journal.ts";
+import type { RemoteRoutes } from "./remote_routes.ts";
 import { type Clock, realClock } from "./clock.ts";
 
 /** How an actor system is started. */
@@ -68,6 +69,7 @@ export class ActorSystem {
   readonly #deadlines: Deadlines;
   readonly #router: SystemRouter;
   #state: "running" | "stopping" | "stopped" = "running";
+  #remote?: RemoteRoutes;
 
   private constructor(options: SystemOptions) {
     this.#deadLetterCapacity = options.deadLetterCapacity ?? 1000;
@@ -80,6 +82,7 @@ export class ActorSystem {
       deadlines: this.#deadlines,
       state: () => this.#state,
       deadLetter: (to, envelope, reason) => this.#deadLetter(to, envelope, reason),
+      remote: () => this.#remote,
     });
     const spec = parseOrThrow(
       SupervisorSpec,
@@ -130,9 +133,21 @@ export class ActorSystem {
     return new ActorRef(id, this.#router);
   }
 
-  /** Running actors with a capability, least loaded first. */
+  /** Running actors with a capability, least loaded first; on every node of a cluster. */
   find(capability: string): ActorRef[] {
-    return this.registry.find(capability).map((e) => this.ref(e.id));
+    const here = this.registry.find(capability);
+    if (!this.#remote) return here.map((e) => this.ref(e.id));
+    return [...here, ...this.#remote.find(capability)]
+      .sort((a, b) => a.load.mailbox - b.load.mailbox || a.load.busyMs - b.load.busyMs)
+      .map((e) => this.ref(e.id));
+  }
+
+  /**
+   * Joins this system to the other nodes of a cluster (see `ClusterNode`), or leaves it with
+   * `undefined`: refs to actors it does not hold then go to the node that does.
+   */
+  connect(remote: RemoteRoutes | undefined): void {
+    this.#remote = remote;
   }
 
   /**
@@ -151,8 +166,17 @@ export class ActorSystem {
     return await supervisor?.removeChild(id, options.deadlineMs ?? 5000) ?? false;
   }
 
-  /** Sends `message` to every actor and listener subscribed to `topic`; returns how many. */
+  /**
+   * Sends `message` to every actor and listener subscribed to `topic`, on every node of a
+   * cluster; returns how many here.
+   */
   publish(topic: string, message: unknown, from?: string): number {
+    this.#remote?.publish(topic, message, from);
+    return this.publishHere(topic, message, from);
+  }
+
+  /** `publish` to this node's subscribers only (what a publish from another node comes as). */
+  publishHere(topic: string, message: unknown, from?: string): number {
     const actors = this.topics.actors(topic);
     for (const id of actors) this.#router.route(id, message, "normal", from);
     const listeners = this.topics.listeners(topic);

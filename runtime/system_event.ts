@@ -107,6 +107,16 @@ export const SystemEvent = z.discriminatedUnion("type", [
     type: z.literal("unregistered"),
     actor: z.string(),
   }),
+  /** A node of the cluster (`actor`: its id) was seen (`up`), or missed heartbeats or left. */
+  z.object({
+    ...base,
+    type: z.literal("node"),
+    actor: z.string(),
+    state: z.enum(["up", "down"]),
+    /** The node's actors (those it had, when it went down). */
+    actors: z.array(z.string()),
+    reason: z.string(),
+  }),
   z.object({
     ...base,
     type: z.literal("log"),

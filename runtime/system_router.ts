@@ -6,6 +6,7 @@ import { messageType, TroupeError } from "./errors.ts";
 import type { EventStream } from "./event_stream.ts";
 import type { Priority } from "./priority_mailbox.ts";
 import type { Registry } from "./registry.ts";
+import type { RemoteRoutes } from "./remote_routes.ts";
 import { captureTrace } from "./trace_context.ts";
 
 /** What a send delivered at once resolves to: one shared, settled promise. */
@@ -19,6 +20,8 @@ export interface RouterEnvironment {
   /** running, or stopping/stopped: then only messages between actors are delivered. */
   state(): "running" | "stopping" | "stopped";
   deadLetter(to: string, envelope: Envelope, reason: string): void;
+  /** The other nodes, when this system is part of a cluster. */
+  remote(): RemoteRoutes | undefined;
 }
 
 /**
@@ -36,6 +39,8 @@ export class SystemRouter implements MessageRouter {
       const cell = this.env.registry.cell(to);
       if (cell) return cell.enqueue(message, priority);
     }
+    const remote = this.#remote(to);
+    if (remote) return remote.tell(to, message, priority, from, trace);
     const envelope = new Envelope(message, priority, from, undefined, trace);
     const cell = this.#target(to, envelope);
     return cell ? cell.enqueue(envelope, priority) : false;
@@ -63,8 +68,11 @@ export class SystemRouter implements MessageRouter {
     timeoutMs: number,
     from?: string,
   ): Promise<unknown> {
-    const pending = Promise.withResolvers<unknown>();
     const trace = captureTrace(); // taken now: the wait for room below may lose the context
+    // On another node: its own timeout and dead letters apply, there.
+    const remote = this.#remote(to);
+    if (remote) return await remote.ask(to, message, priority, timeoutMs, from, trace);
+    const pending = Promise.withResolvers<unknown>();
     let gaveUp: AbortController | undefined;
     const deadline = this.env.deadlines.add(timeoutMs, () => {
       gaveUp?.abort();
@@ -112,6 +120,12 @@ export class SystemRouter implements MessageRouter {
   #full(to: string): boolean {
     const cell = this.env.registry.cell(to);
     return !!cell && cell.spec.mailbox.overflow === "backpressure" && cell.mailbox.full;
+  }
+
+  /** The cluster, when `to` is not here and another node holds it. */
+  #remote(to: string): RemoteRoutes | undefined {
+    const remote = this.env.remote();
+    return remote && !this.env.registry.has(to) && remote.has(to) ? remote : undefined;
   }
 
   #target(to: string, envelope: Envelope): ActorCell | undefined {

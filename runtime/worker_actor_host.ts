@@ -18,7 +18,7 @@ const NOTHING: HandleOutcome = Object.freeze({ kind: "ok", reply: undefined, sto
  */
 const LOAD_LIMIT_MS = 30_000;
 /** How long a traced process that was asked to stop may take to export its spans and exit. */
-const FLUSH_MS = 3_000;
+const FLUSH_MS = 10_000;
 
 /**
  * Runs a behaviour in a Deno Worker of its own (`isolation: "worker"`) or a Deno process of its

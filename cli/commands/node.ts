@@ -1,0 +1,109 @@
+import { ActorSystem, ClusterNode, type SystemEvent } from "../../runtime/mod.ts";
+import { defineCommand, JSON_FLAG } from "../command.ts";
+
+const usage =
+  `Usage: deno task node --cluster nats://HOST:PORT[,…] [--name ID] [--offer demo] [--count N] [--json]
+
+Starts a troupe node: an actor system that joins the cluster whose NATS servers (with
+JetStream: nats-server -js) are at --cluster, and offers its actors to every node of it.
+Any node finds them by capability and asks or tells them as if they were its own. Runs
+until stopped (Ctrl-C or SIGTERM), then leaves the cluster; a node that dies is noticed by
+the others within three heartbeats.
+
+Options:
+  --cluster URLS  the NATS servers, comma-separated (required)
+  --name ID       this node's id (default: host name, process id, a random tail)
+  --offer SET     what the node offers: demo ("ponger" actors, capability pong, each in a
+                  process of its own)
+  --count N       how many of each (1-50, default 1)
+  --json          print what happens as JSON lines
+  -h, --help      show this help`;
+
+const OFFERS: Record<string, { name: string; module: string; capabilities: string[] }[]> = {
+  demo: [{
+    name: "ponger",
+    module: new URL("../../actors/demo/ponger.ts", import.meta.url).href,
+    capabilities: ["pong"],
+  }],
+};
+
+export const node = defineCommand({
+  name: "node",
+  summary: "a node of a cluster over NATS JetStream, offering actors to every node",
+  usage,
+  flags: {
+    cluster: { type: "string", default: "" },
+    name: { type: "string", default: "" },
+    offer: { type: "string", default: "demo" },
+    count: { type: "string", default: "1" },
+    json: JSON_FLAG,
+  },
+  run: (flags, _positionals, fail) => {
+    const servers = flags.cluster.split(",").map((s) => s.trim()).filter(Boolean);
+    if (servers.length === 0) {
+      return Promise.resolve(fail("--cluster is required: the NATS servers, nats://HOST:PORT"));
+    }
+    const offer = OFFERS[flags.offer];
+    if (!offer) {
+      return Promise.resolve(
+        fail(`--offer must be one of ${Object.keys(OFFERS).join(", ")}, not "${flags.offer}"`),
+      );
+    }
+    const count = Number(flags.count);
+    if (!Number.isInteger(count) || count < 1 || count > 50) {
+      return Promise.resolve(
+        fail(`--count must be a whole number from 1 to 50, not "${flags.count}"`),
+      );
+    }
+    return runNode(servers, flags.name || undefined, offer, count, flags.json);
+  },
+});
+
+async function runNode(
+  servers: string[],
+  name: string | undefined,
+  offer: (typeof OFFERS)[string],
+  count: number,
+  json: boolean,
+): Promise<number> {
+  const system = await ActorSystem.start();
+  const say = (line: string, data: Record<string, unknown>) =>
+    console.log(json ? JSON.stringify(data) : line);
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  let cluster: ClusterNode | undefined;
+  try {
+    cluster = await ClusterNode.join(system, { servers, ...(name ? { node: name } : {}) });
+    const id = cluster.id;
+    for (const o of offer) {
+      for (let i = 1; i <= count; i++) {
+        await system.spawn({
+          id: `${o.name}-${i}.${id}`,
+          behaviour: o.module,
+          isolation: "process",
+          capabilities: o.capabilities,
+        });
+      }
+    }
+    system.events.subscribe((e: SystemEvent) => {
+      if (e.type !== "node") return;
+      say(`node ${e.actor} is ${e.state}: ${e.reason}`, { event: "node", ...e });
+    });
+    const actors = system.registry.list().map((e) => e.id);
+    say(`node ${id} joined ${servers.join(",")} offering ${actors.join(", ")}`, {
+      event: "joined",
+      node: id,
+      servers,
+      actors,
+    });
+    await stopped.promise;
+    return 0;
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+    await cluster?.leave();
+    await system.stop();
+  }
+}

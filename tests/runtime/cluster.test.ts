@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import { z } from "zod";
+import {
+  ActorSystem,
+  ClusterNode,
+  defineActor,
+  type SystemEvent,
+  TroupeError,
+} from "../../runtime/mod.ts";
+import { CLI_MAIN, USER_PERMISSIONS } from "../cli_helpers.ts";
+import { natsServer } from "../nats_server.ts";
+
+/** Waits for `check` to hold, up to `ms`; fails with `what` otherwise. */
+async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const echo = defineActor({
+  messages: z.object({ type: z.literal("echo"), value: z.unknown() }),
+  receive: (m, ctx) => ({ value: m.value, by: ctx.self }),
+});
+
+const sink = defineActor<{ type: "put" | "get"; value?: unknown }, unknown[]>({
+  init: () => [],
+  receive: (m, ctx) => {
+    if (m.type === "put") ctx.state.push(m.value);
+    else return ctx.state;
+  },
+});
+
+Deno.test("two nodes on a real nats-server: asks and tells cross nodes, discovery by capability spans them, topics reach both, and a node that leaves is down at once", async () => {
+  await using nats = await natsServer();
+  const a = await ActorSystem.start();
+  const b = await ActorSystem.start();
+  const events: SystemEvent[] = [];
+  a.events.subscribe((e) => events.push(e));
+  try {
+    await b.spawn({ id: "echo-b", behaviour: echo, isolation: "inline", capabilities: ["echo"] });
+    await b.spawn({ id: "sink-b", behaviour: sink, isolation: "inline" });
+    await a.spawn({ id: "echo-a", behaviour: echo, isolation: "inline", capabilities: ["echo"] });
+    const nodeA = await ClusterNode.join(a, { servers: [nats.url], node: "a", heartbeatMs: 200 });
+    const nodeB = await ClusterNode.join(b, { servers: [nats.url], node: "b", heartbeatMs: 200 });
+    await until(() => a.find("echo").length === 2, "a finds both echo actors");
+    assert.deepEqual(a.find("echo").map((r) => r.id).sort(), ["echo-a", "echo-b"]);
+    assert.deepEqual(nodeA.nodes().map((n) => n.node).sort(), ["a", "b"]);
+
+    // An ask across nodes: the value is copied as between workers (a Map and a Date survive).
+    const value = { when: new Date(0), tags: new Map([["k", 1]]) };
+    const reply = await a.ref("echo-b").ask<{ value: typeof value; by: string }>({
+      type: "echo",
+      value,
+    });
+    assert.equal(reply.by, "echo-b");
+    assert.deepEqual(reply.value, value);
+
+    // Tells keep their order; the remote actor's state shows them.
+    for (let i = 0; i < 20; i++) {
+      assert.equal(a.ref("sink-b").tell({ type: "put", value: i }), true);
+    }
+    await until(() => b.registry.cell("sink-b")!.load().processed >= 20, "sink-b got the tells");
+    assert.deepEqual(await a.ref("sink-b").ask({ type: "get" }), [...Array(20).keys()]);
+
+    // An invalid message is refused on its node, and the asker hears why.
+    await assert.rejects(
+      a.ref("echo-b").ask({ type: "nope" }),
+      (err: Error & { code?: string }) =>
+        err.code === "invalid_message" && /invalid message/.test(err.message),
+    );
+
+    // A publish on one node reaches subscribers on the other (and its own).
+    const heard: unknown[] = [];
+    a.subscribe("news", (m) => heard.push(m));
+    b.subscribe("news", (m) => heard.push(m));
+    b.publish("news", { headline: "hello" });
+    await until(() => heard.length === 2, "both nodes heard the publish");
+
+    // A node that leaves is down at once for the others, and its actors leave discovery.
+    await nodeB.leave();
+    await until(
+      () => events.some((e) => e.type === "node" && e.state === "down" && e.actor === "b"),
+      "a saw b leave",
+      10_000,
+    );
+    assert.deepEqual(a.find("echo").map((r) => r.id), ["echo-a"]);
+    await assert.rejects(
+      a.ref("echo-b").ask({ type: "echo", value: 1 }),
+      (err: Error) => err instanceof TroupeError && err.code === "actor_not_found",
+    );
+    await nodeA.leave();
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
+/** Starts `deno task node` in a process of its own; resolves once it has joined. */
+async function startNode(url: string, name: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...USER_PERMISSIONS,
+      "--quiet",
+      CLI_MAIN,
+      "node",
+      "--cluster",
+      url,
+      "--name",
+      name,
+      "--json",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) {
+      const err = await new Response(child.stderr).text();
+      throw new Error(`node ${name} ended before joining: ${err}`);
+    }
+    text += value;
+  }
+  void (async () => {
+    while (!(await lines.read()).done) { /* drained */ }
+  })();
+  void child.stderr.cancel();
+  return { child, joined: JSON.parse(text.split("\n")[0]) as { node: string; actors: string[] } };
+}
+
+Deno.test("deno task node: actors on other processes are found by capability and asked; a node killed with SIGKILL is marked down and its work goes to the node left", async () => {
+  await using nats = await natsServer();
+  const system = await ActorSystem.start();
+  const events: SystemEvent[] = [];
+  system.events.subscribe((e) => events.push(e));
+  const n1 = await startNode(nats.url, "n1");
+  const n2 = await startNode(nats.url, "n2");
+  let cluster: ClusterNode | undefined;
+  try {
+    assert.deepEqual(n1.joined.actors, ["ponger-1.n1"]);
+    cluster = await ClusterNode.join(system, {
+      servers: [nats.url],
+      node: "here",
+      heartbeatMs: 250,
+    });
+    await until(() => system.find("pong").length === 2, "both nodes' pongers are found");
+    for (const ref of system.find("pong")) {
+      assert.equal(await ref.ask({ type: "ping", n: 7 }, { timeoutMs: 30_000 }), "pong 7");
+    }
+
+    n1.child.kill("SIGKILL");
+    await n1.child.status;
+    // Noticed by missed heartbeats (n1 had no chance to leave); its actor leaves discovery.
+    await until(
+      () => events.some((e) => e.type === "node" && e.state === "down" && e.actor === "n1"),
+      "n1 is marked down",
+    );
+    const down = events.find((e) => e.type === "node" && e.state === "down")!;
+    assert.match((down as { reason: string }).reason, /no heartbeat/);
+    const left = system.find("pong");
+    assert.deepEqual(left.map((r) => r.id), ["ponger-1.n2"], JSON.stringify(events.slice(-5)));
+    // Work asked by capability now goes to the node left.
+    assert.equal(await left[0].ask({ type: "ping", n: 8 }, { timeoutMs: 30_000 }), "pong 8");
+  } finally {
+    await cluster?.leave();
+    await system.stop();
+    for (const n of [n1, n2]) {
+      try {
+        n.child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await n.child.status;
+    }
+  }
+});
