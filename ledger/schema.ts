@@ -3,6 +3,8 @@ import { VIEWS } from "./views.ts";
 
 /** Marks a DuckDB file as a troupe ledger, so that foreign databases are never written to. */
 export const LEDGER_MARK = "troupe-ledger v1";
+/** Marks a cluster's projection (`projectCluster`): every node's events, open for reading only. */
+export const PROJECTION_MARK = "troupe-cluster-projection v1";
 
 /** `payloadType` is JSON where DuckDB has its JSON extension, VARCHAR where it has not (wasm). */
 const createEvents = (payloadType: "JSON" | "VARCHAR") => `
@@ -44,7 +46,12 @@ export async function ensureSchema(
     }
     await conn.run(createEvents(options.payloadType));
     await conn.run(`COMMENT ON TABLE events IS '${LEDGER_MARK}'`);
-  } else if (!tables.some((t) => t.table_name === "events" && t.comment === LEDGER_MARK)) {
+  } else if (
+    !tables.some((t) =>
+      t.table_name === "events" &&
+      (t.comment === LEDGER_MARK || (!options.writable && t.comment === PROJECTION_MARK))
+    )
+  ) {
     throw new LedgerError(
       "not_a_ledger",
       `${path} is a DuckDB database but not a troupe ledger (it has tables ${

@@ -1,14 +1,19 @@
+import { join } from "node:path";
+import { Ledger, LedgerShipper, recordSystem } from "../../ledger/mod.ts";
 import { ActorSystem, ClusterNode, type SystemEvent } from "../../runtime/mod.ts";
 import { defineCommand, JSON_FLAG } from "../command.ts";
 
 const usage =
-  `Usage: deno task node --cluster nats://HOST:PORT[,…] [--name ID] [--offer demo] [--count N] [--json]
+  `Usage: deno task node --cluster nats://HOST:PORT[,…] [--name ID] [--offer demo] [--count N]
+                      [--ledger PATH] [--json]
 
 Starts a troupe node: an actor system that joins the cluster whose NATS servers (with
 JetStream: nats-server -js) are at --cluster, and offers its actors to every node of it.
 Any node finds them by capability and asks or tells them as if they were its own. Runs
 until stopped (Ctrl-C or SIGTERM), then leaves the cluster; a node that dies is noticed by
-the others within three heartbeats.
+the others within three heartbeats. Its events go to its own ledger file and from there to
+the cluster's ledger stream (see deno task ledger project), from where it stopped if it was
+offline.
 
 Options:
   --cluster URLS  the NATS servers, comma-separated (required)
@@ -16,6 +21,7 @@ Options:
   --offer SET     what the node offers: demo ("ponger" actors, capability pong, each in a
                   process of its own)
   --count N       how many of each (1-50, default 1)
+  --ledger PATH   this node's ledger (default .troupe/nodes/ID.duckdb)
   --json          print what happens as JSON lines
   -h, --help      show this help`;
 
@@ -36,6 +42,7 @@ export const node = defineCommand({
     name: { type: "string", default: "" },
     offer: { type: "string", default: "demo" },
     count: { type: "string", default: "1" },
+    ledger: { type: "string", default: "" },
     json: JSON_FLAG,
   },
   run: (flags, _positionals, fail) => {
@@ -55,7 +62,7 @@ export const node = defineCommand({
         fail(`--count must be a whole number from 1 to 50, not "${flags.count}"`),
       );
     }
-    return runNode(servers, flags.name || undefined, offer, count, flags.json);
+    return runNode(servers, flags.name || undefined, offer, count, flags.ledger, flags.json);
   },
 });
 
@@ -64,6 +71,7 @@ async function runNode(
   name: string | undefined,
   offer: (typeof OFFERS)[string],
   count: number,
+  ledgerPath: string,
   json: boolean,
 ): Promise<number> {
   const system = await ActorSystem.start();
@@ -74,9 +82,16 @@ async function runNode(
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   let cluster: ClusterNode | undefined;
+  let ledger: Ledger | undefined;
+  let shipper: LedgerShipper | undefined;
   try {
     cluster = await ClusterNode.join(system, { servers, ...(name ? { node: name } : {}) });
     const id = cluster.id;
+    const path = ledgerPath || join(".troupe", "nodes", `${id}.duckdb`);
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    ledger = await Ledger.open(path);
+    recordSystem(system, ledger, { runId: `node-${id}` });
+    shipper = await LedgerShipper.start(ledger, cluster.nc, { cluster: "troupe", node: id });
     for (const o of offer) {
       for (let i = 1; i <= count; i++) {
         await system.spawn({
@@ -103,7 +118,11 @@ async function runNode(
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
-    await cluster?.leave();
     await system.stop();
+    // What it recorded last goes to the stream before it leaves (or on its next start).
+    await shipper?.caughtUp(5_000);
+    await shipper?.stop();
+    await cluster?.leave();
+    await ledger?.close();
   }
 }

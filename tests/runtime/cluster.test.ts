@@ -7,7 +7,8 @@ import {
   type SystemEvent,
   TroupeError,
 } from "../../runtime/mod.ts";
-import { CLI_MAIN, USER_PERMISSIONS } from "../cli_helpers.ts";
+import { join } from "node:path";
+import { cli, CLI_MAIN, USER_PERMISSIONS } from "../cli_helpers.ts";
 import { natsServer } from "../nats_server.ts";
 
 /** Waits for `check` to hold, up to `ms`; fails with `what` otherwise. */
@@ -98,7 +99,7 @@ Deno.test("two nodes on a real nats-server: asks and tells cross nodes, discover
 });
 
 /** Starts `deno task node` in a process of its own; resolves once it has joined. */
-async function startNode(url: string, name: string) {
+async function startNode(url: string, name: string, dir: string) {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -110,6 +111,8 @@ async function startNode(url: string, name: string) {
       url,
       "--name",
       name,
+      "--ledger",
+      join(dir, `${name}.duckdb`),
       "--json",
     ],
     stdout: "piped",
@@ -134,11 +137,12 @@ async function startNode(url: string, name: string) {
 
 Deno.test("deno task node: actors on other processes are found by capability and asked; a node killed with SIGKILL is marked down and its work goes to the node left", async () => {
   await using nats = await natsServer();
+  const dir = await Deno.makeTempDir({ prefix: "troupe-nodes-" });
   const system = await ActorSystem.start();
   const events: SystemEvent[] = [];
   system.events.subscribe((e) => events.push(e));
-  const n1 = await startNode(nats.url, "n1");
-  const n2 = await startNode(nats.url, "n2");
+  const n1 = await startNode(nats.url, "n1", dir);
+  const n2 = await startNode(nats.url, "n2", dir);
   let cluster: ClusterNode | undefined;
   try {
     assert.deepEqual(n1.joined.actors, ["ponger-1.n1"]);
@@ -165,6 +169,43 @@ Deno.test("deno task node: actors on other processes are found by capability and
     assert.deepEqual(left.map((r) => r.id), ["ponger-1.n2"], JSON.stringify(events.slice(-5)));
     // Work asked by capability now goes to the node left.
     assert.equal(await left[0].ask({ type: "ping", n: 8 }, { timeoutMs: 30_000 }), "pong 8");
+
+    // n2 stops (and ships what it recorded last); the cluster's ledger has both nodes' events,
+    // each node's chain verified, and one SQL query sees them.
+    n2.child.kill("SIGTERM");
+    assert.equal((await n2.child.status).code, 0);
+    const into = join(dir, "cluster.duckdb");
+    const projected = await cli([
+      "ledger",
+      "project",
+      "--cluster",
+      nats.url,
+      "--into",
+      into,
+      "--json",
+    ]);
+    assert.equal(projected.code, 0, projected.stdout + projected.stderr);
+    const chains = JSON.parse(projected.stdout).nodes as { node: string; problem?: string }[];
+    assert.deepEqual(chains.map((c) => `${c.node}:${c.problem ?? "verified"}`).sort(), [
+      "n1:verified",
+      "n2:verified",
+    ]);
+    const sql = await cli([
+      "sql",
+      "SELECT node, count(*) FILTER (type = 'spawned') AS spawned, count(*) FILTER (type = 'stopped') AS stopped FROM events GROUP BY node ORDER BY node",
+      "--ledger",
+      into,
+      "--format",
+      "json",
+    ]);
+    assert.equal(sql.code, 0, sql.stderr);
+    // n1 was killed: it spawned its ponger and never stopped it; n2 stopped its own.
+    assert.deepEqual(
+      JSON.parse(sql.stdout).map((r: Record<string, unknown>) =>
+        `${r.node}:${r.spawned}:${r.stopped}`
+      ),
+      ["n1:1:0", "n2:1:1"],
+    );
   } finally {
     await cluster?.leave();
     await system.stop();
@@ -174,5 +215,6 @@ Deno.test("deno task node: actors on other processes are found by capability and
       } catch { /* already gone */ }
       await n.child.status;
     }
+    await Deno.remove(dir, { recursive: true });
   }
 });
