@@ -24,7 +24,7 @@ export {
   type RunResult,
   TEAM_SIZE,
 } from "./orchestrator/run_request.ts";
-export { teamOf } from "./orchestrator/run_team.ts";
+export { type RepoOpsArgs, repoOpsTeam, teamOf } from "./orchestrator/run_team.ts";
 export {
   FileApplied,
   RUN_EVENTS,

@@ -6,7 +6,8 @@
  */
 import { serialize } from "node:v8";
 import { connect } from "@nats-io/transport-node";
-import { ActorSystem, ClusterNode, defineActor } from "../runtime/mod.ts";
+import { ActorSystem, defineActor } from "../runtime/mod.ts";
+import { ClusterNode } from "../runtime/cluster_node.ts";
 import { natsServer } from "../tests/nats_server.ts";
 import { rate, type Section } from "./figure.ts";
 

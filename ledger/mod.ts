@@ -32,5 +32,3 @@ export {
   type RecordInput,
   type TypedEvent,
 } from "./event_type.ts";
-export { ensureLedgerStream, LedgerShipper, ledgerStream } from "./ledger_shipper.ts";
-export { type NodeChain, projectCluster, type Projection } from "./cluster_projection.ts";

@@ -37,6 +37,8 @@ export interface NodeEntry {
   seenAt: number;
   /** How long it may be unseen before it is down (its own setting: its heartbeats' pace). */
   downAfterMs: number;
+  /** The teams it leases agents of to other nodes (`RemoteAgents`). */
+  teams?: string[];
 }
 
 /**
@@ -79,6 +81,10 @@ export class ClusterNode implements RemoteRoutes {
   #watching?: Promise<void>;
   #stopWatch?: () => void;
   #left = false;
+  /** Per node, what settles when it goes down: asks waiting on it give up then. */
+  readonly #gone = new Map<string, PromiseWithResolvers<never>>();
+  /** The teams this node leases agents of (set by `RemoteAgents.serve`). */
+  teams: string[] = [];
 
   private constructor(
     readonly system: ActorSystem,
@@ -208,20 +214,41 @@ export class ClusterNode implements RemoteRoutes {
     this.#flush(node);
     let msg: Msg;
     try {
-      msg = await this.nc.request(`${this.prefix}.node.${node}`, serialize(e), {
-        timeout: timeoutMs,
-      });
+      msg = await Promise.race([
+        this.nc.request(`${this.prefix}.node.${node}`, serialize(e), { timeout: timeoutMs }),
+        this.gone(node),
+      ]);
     } catch (err) {
-      const code = /timeout/i.test((err as Error).message) ? "ask_timeout" : "actor_not_found";
+      const message = (err as Error).message;
+      const code = /timeout/i.test(message)
+        ? "ask_timeout"
+        : / is down: /.test(message)
+        ? "node_down"
+        : "actor_not_found";
       throw new TroupeError(
         code,
-        `ask to actor "${to}" on node ${node}: ${(err as Error).message}`,
+        `ask to actor "${to}" on node ${node}: ${message}`,
         { actor: to, node, timeoutMs },
       );
     }
     const reply = deserialize(msg.data) as Reply;
     if (!reply.ok) throw fromErrorInfo(reply.e);
     return reply.v;
+  }
+
+  /** Rejects when `node` goes down (never, while it is up); what waits on it races this. */
+  gone(node: string): Promise<never> {
+    let g = this.#gone.get(node);
+    if (!g) {
+      this.#gone.set(node, g = Promise.withResolvers<never>());
+      g.promise.catch(() => {});
+    }
+    return g.promise;
+  }
+
+  /** Records that `node` holds actor `id` (an agent it just leased), before its next heartbeat. */
+  hold(id: string, node: string): void {
+    if (this.#nodes.has(node)) this.#owners.set(id, node);
   }
 
   /** Sends a publish of this node's to the other nodes' subscribers. */
@@ -289,6 +316,7 @@ export class ClusterNode implements RemoteRoutes {
       })),
       seenAt: Date.now(),
       downAfterMs: this.downAfterMs,
+      ...(this.teams.length ? { teams: this.teams } : {}),
     };
   }
 
@@ -320,9 +348,9 @@ export class ClusterNode implements RemoteRoutes {
     const entry = this.#nodes.get(node);
     if (!entry) return;
     this.#nodes.delete(node);
-    for (const a of entry.actors) {
-      if (this.#owners.get(a.id) === node) this.#owners.delete(a.id);
-    }
+    for (const [id, owner] of this.#owners) if (owner === node) this.#owners.delete(id);
+    this.#gone.get(node)?.reject(new Error(`node ${node} is down: ${reason}`));
+    this.#gone.delete(node);
     this.system.events.emit({
       type: "node",
       actor: node,

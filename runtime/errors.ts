@@ -20,7 +20,9 @@ export type ErrorCode =
   | "unhealthy"
   | "system_stopping"
   | "init_failed"
-  | "too_large";
+  | "too_large"
+  /** The node of the cluster that held the actor went down while it was asked. */
+  | "node_down";
 
 /** The one base of troupe's errors: a `code`, a message that says what to do, and the `context` (actor, message type, file, field). */
 export class TroupeError<C extends string = ErrorCode> extends Error {

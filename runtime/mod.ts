@@ -70,5 +70,5 @@ export {
   withEffects,
 } from "./effects.ts";
 export { sha256Hex } from "./sha256.ts";
-export { ClusterNode, type ClusterOptions, type NodeEntry } from "./cluster_node.ts";
 export type { RemoteRoutes } from "./remote_routes.ts";
+export type { AgentSource } from "./remote_agents.ts";

@@ -10,7 +10,7 @@ import {
 import type {
   ActorRef,
   ActorSystem,
-  AgentFactory,
+  AgentSource,
   HealthMonitor,
   Lease,
 } from "../../runtime/mod.ts";
@@ -40,7 +40,7 @@ export interface OrchestratorOptions {
   ledger: Ledger;
   runId: string;
   /** Where agents for the capabilities its templates offer are leased from, one task each. */
-  agents?: AgentFactory;
+  agents?: AgentSource;
   /** Told how each task went on which agent, so that failing agents get restarted. */
   health?: HealthMonitor;
   /** How many tasks run at once (default 4). */
@@ -155,7 +155,9 @@ export class Orchestrator {
       }
       let cause = "";
       let previous: string | undefined;
-      for (let attempt = 1; attempt <= task.retry.maxAttempts; attempt++) {
+      // Attempts lost with a node of the cluster are not the task's: they do not count (3 at most).
+      let lost = 0;
+      for (let attempt = 1; attempt <= task.retry.maxAttempts + lost; attempt++) {
         const lease = await this.#lease(task, previous);
         if (typeof lease === "string") {
           cause = lease;
@@ -211,6 +213,7 @@ export class Orchestrator {
             return true;
           } catch (err) {
             cause = (err as Error).message;
+            if ((err as { code?: string }).code === "node_down" && lost < 3) lost++;
             const ack = await record(agent.id, TaskFailed, {
               taskId: task.id,
               kind: task.kind,
@@ -226,7 +229,7 @@ export class Orchestrator {
         });
         if (done) return;
         // A replay waits for no one: the backoff only spaces out attempts in time.
-        if (attempt < task.retry.maxAttempts && !this.o.replay) {
+        if (attempt < task.retry.maxAttempts + lost && !this.o.replay) {
           await sleep(
             system.clock,
             backoffMs(attempt, task.retry.baseDelayMs, task.retry.maxDelayMs),
@@ -236,10 +239,10 @@ export class Orchestrator {
       await record("orchestrator", TaskDead, {
         taskId: task.id,
         kind: task.kind,
-        attempts: task.retry.maxAttempts,
+        attempts: task.retry.maxAttempts + lost,
         cause,
       });
-      dead.push({ taskId: task.id, attempts: task.retry.maxAttempts, cause });
+      dead.push({ taskId: task.id, attempts: task.retry.maxAttempts + lost, cause });
     };
 
     await this.#loop(pending, running, outputs, dead, skipped, execute, record, progress);

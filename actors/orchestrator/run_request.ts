@@ -84,6 +84,12 @@ export interface RunEnvironment extends RunHooks {
   reenact?: Reenactment;
   /** The health monitor of a shared system; a session with a system of its own starts one. */
   health?: HealthMonitor;
+  /**
+   * Spread the run's tasks over a cluster: its system joins it, and its agents are leased from
+   * the nodes that offer the repo-ops team (`deno task node --offer repo-ops`) and, unless
+   * `localAgents` is false, from its own node too.
+   */
+  cluster?: { servers: string[]; localAgents?: boolean };
 }
 
 /**

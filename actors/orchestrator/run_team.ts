@@ -1,6 +1,10 @@
 import { recordSystem } from "../../ledger/mod.ts";
+import { LedgerShipper } from "../../ledger/ledger_shipper.ts";
+import { sha256Hex } from "../../runtime/sha256.ts";
 import type { Ledger } from "../../ledger/mod.ts";
-import { ActorSystem, type AgentFactory, HealthMonitor } from "../../runtime/mod.ts";
+import { ActorSystem, type AgentSource, HealthMonitor } from "../../runtime/mod.ts";
+import { ClusterNode } from "../../runtime/cluster_node.ts";
+import { ClusterAgents } from "../../runtime/remote_agents.ts";
 import type { RunEnvironment } from "./run_request.ts";
 import { agentVersions } from "./agent_versions.ts";
 import { startTeam, teamTemplates } from "./team.ts";
@@ -18,7 +22,7 @@ export function teamOf(
 /** A run's team, where it runs: the system, its pools and health, and how its actors are named. */
 export interface RunTeam {
   system: ActorSystem;
-  agents: AgentFactory;
+  agents: AgentSource;
   health: HealthMonitor;
   /** The supervisor the run's other actors (the gateway) go under, in a shared system. */
   supervisor?: string;
@@ -66,7 +70,46 @@ export async function withRunTeam<T>(
   await using _system = system;
   await using agents = await startTeam(system, templates, { maxAgents });
   using health = new HealthMonitor(system);
-  return await work({ system, agents, health, prefix: "", versions });
+  if (!env.cluster) return await work({ system, agents, health, prefix: "", versions });
+  // Spread over a cluster: the nodes that lease the repo-ops team make its agents from the
+  // same arguments, so each has the run's repository and scratch folder and nothing else.
+  const tag = runId.slice(-8);
+  const node = await ClusterNode.join(system, { servers: env.cluster.servers, node: `run-${tag}` });
+  const spread = new ClusterAgents(node, env.cluster.localAgents === false ? undefined : agents, {
+    name: "repo-ops",
+    key: tag,
+    args: { repo, scratch, coder } satisfies RepoOpsArgs,
+    capabilities: agents.capabilities(),
+  });
+  // This ledger's events go to the cluster's ledger stream too, under a name of its own.
+  const shipper = await LedgerShipper.start(ledger, node.nc, {
+    cluster: "troupe",
+    node: `ledger-${Deno.hostname().replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 20)}-${
+      sha256Hex(ledger.path).slice(0, 8)
+    }`,
+  });
+  try {
+    return await work({ system, agents: spread, health, prefix: "", versions });
+  } finally {
+    spread.close();
+    await ledger.flush();
+    await shipper.caughtUp(10_000);
+    await shipper.stop();
+    await node.leave();
+  }
+}
+
+/** What a node that leases the repo-ops team makes a run's agents from. */
+export interface RepoOpsArgs {
+  repo: string;
+  scratch: string;
+  coder: boolean;
+}
+
+/** The repo-ops team's templates for a run another node leases them for. */
+export function repoOpsTeam(args: unknown) {
+  const { repo, scratch, coder } = args as RepoOpsArgs;
+  return teamTemplates(repo, scratch, { coder });
 }
 
 /** The system recorder's detach as something `await using` can dispose. */

@@ -1,5 +1,6 @@
 import { connect } from "@nats-io/transport-node";
-import { exportParquet, type LedgerEngine, projectCluster } from "../../ledger/mod.ts";
+import { exportParquet, type LedgerEngine } from "../../ledger/mod.ts";
+import { projectCluster } from "../../ledger/cluster_projection.ts";
 import { defineCommand, ENGINE_FLAG, engineHelp, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
 export const ledgerCommand = defineCommand({

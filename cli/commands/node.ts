@@ -1,6 +1,10 @@
 import { join } from "node:path";
-import { Ledger, LedgerShipper, recordSystem } from "../../ledger/mod.ts";
-import { ActorSystem, ClusterNode, type SystemEvent } from "../../runtime/mod.ts";
+import { Ledger, recordSystem } from "../../ledger/mod.ts";
+import { LedgerShipper } from "../../ledger/ledger_shipper.ts";
+import { repoOpsTeam } from "../../actors/mod.ts";
+import { ActorSystem, type SystemEvent } from "../../runtime/mod.ts";
+import { ClusterNode } from "../../runtime/cluster_node.ts";
+import { serveTeams } from "../../runtime/remote_agents.ts";
 import { defineCommand, JSON_FLAG } from "../command.ts";
 
 const usage =
@@ -18,14 +22,17 @@ offline.
 Options:
   --cluster URLS  the NATS servers, comma-separated (required)
   --name ID       this node's id (default: host name, process id, a random tail)
-  --offer SET     what the node offers: demo ("ponger" actors, capability pong, each in a
-                  process of its own)
+  --offer SET     what the node offers: repo-ops (the default: leases the repo-ops team's
+                  agents to runs started with deno task run --cluster, each made for its
+                  run with that run's repository and scratch folder, which this machine
+                  must see at the same paths), or demo ("ponger" actors, capability pong)
   --count N       how many of each (1-50, default 1)
   --ledger PATH   this node's ledger (default .troupe/nodes/ID.duckdb)
   --json          print what happens as JSON lines
   -h, --help      show this help`;
 
 const OFFERS: Record<string, { name: string; module: string; capabilities: string[] }[]> = {
+  "repo-ops": [], // agents made per run, when one leases them (serveTeams)
   demo: [{
     name: "ponger",
     module: new URL("../../actors/demo/ponger.ts", import.meta.url).href,
@@ -40,7 +47,7 @@ export const node = defineCommand({
   flags: {
     cluster: { type: "string", default: "" },
     name: { type: "string", default: "" },
-    offer: { type: "string", default: "demo" },
+    offer: { type: "string", default: "repo-ops" },
     count: { type: "string", default: "1" },
     ledger: { type: "string", default: "" },
     json: JSON_FLAG,
@@ -87,6 +94,7 @@ async function runNode(
   try {
     cluster = await ClusterNode.join(system, { servers, ...(name ? { node: name } : {}) });
     const id = cluster.id;
+    if (offer === OFFERS["repo-ops"]) serveTeams(cluster, { "repo-ops": repoOpsTeam });
     const path = ledgerPath || join(".troupe", "nodes", `${id}.duckdb`);
     await Deno.mkdir(join(path, ".."), { recursive: true });
     ledger = await Ledger.open(path);
@@ -107,7 +115,8 @@ async function runNode(
       say(`node ${e.actor} is ${e.state}: ${e.reason}`, { event: "node", ...e });
     });
     const actors = system.registry.list().map((e) => e.id);
-    say(`node ${id} joined ${servers.join(",")} offering ${actors.join(", ")}`, {
+    const offering = actors.length ? actors.join(", ") : "the repo-ops team's agents, per run";
+    say(`node ${id} joined ${servers.join(",")} offering ${offering}`, {
       event: "joined",
       node: id,
       servers,

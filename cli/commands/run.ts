@@ -4,7 +4,7 @@ import {
   DEFAULT_GOAL,
   forkRun,
   type Progress,
-  type RunHooks,
+  type RunEnvironment,
   RunRequest,
   RunSession,
   TEAM_SIZE,
@@ -22,6 +22,7 @@ const usage = `Usage: deno task run [GOAL] [--repo PATH] [--out DIR] [--apply] [
                      [--policy FILE]... [--compliance PACKS] [--run-tests]
                      [--max-agents N] [--resume RUN_ID] [--ledger PATH] [--json]
                      [--server URL [--token TOKEN]] [--llm KIND --model NAME | --llm-config F] [--replay-models RUN_ID]
+                     [--cluster nats://HOST:PORT[,…]]
        deno task fork RUN_ID --at TASK_ID|SEQ [--goal TEXT] [--llm-config F | --llm KIND --model NAME]
                      [--policy FILE]... [--autonomy N] [--out DIR] [--json]
 
@@ -68,6 +69,9 @@ Options:
   --at TASK_ID|SEQ  where a fork starts: a task of the parent (done again, with all after
                     it) or an event seq of the parent's
   --goal TEXT       the goal (instead of GOAL); for a fork, its new goal
+  --cluster URLS    spread the run's tasks over a cluster (NATS servers, comma-separated):
+                    its agents are leased from the nodes started with deno task node
+                    --offer repo-ops (which must see the repository's path) and from here
   --server URL      send the run to a troupe server (deno task serve) and follow it there;
                     needed when a server holds the ledger
   --token TOKEN     the bearer token for --server (default: the TROUPE_TOKEN variable,
@@ -146,6 +150,7 @@ export const run = defineCommand({
     at: { type: "string" },
     goal: { type: "string" },
     server: { type: "string" },
+    cluster: { type: "string" },
     token: { type: "string" },
     llm: { type: "string" },
     model: { type: "string" },
@@ -183,7 +188,9 @@ export const run = defineCommand({
       if (err instanceof TroupeError) throw err;
       return fail((err as Error).message);
     }
-    const hooks: RunHooks = {
+    const cluster = flags.cluster?.split(",").map((u) => u.trim()).filter(Boolean);
+    const hooks: RunEnvironment = {
+      ...(cluster?.length ? { cluster: { servers: cluster } } : {}),
       onProgress: progressPrinter(),
       onNews: (text) => console.error(text),
       onApprovalNeeded: (r) =>

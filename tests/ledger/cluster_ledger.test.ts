@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { connect } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
-import { Ledger, LedgerShipper, ledgerStream, projectCluster } from "../../ledger/mod.ts";
+import { Ledger } from "../../ledger/mod.ts";
+import { LedgerShipper, ledgerStream } from "../../ledger/ledger_shipper.ts";
+import { projectCluster } from "../../ledger/cluster_projection.ts";
 import { natsServer } from "../nats_server.ts";
 
 async function appendSome(ledger: Ledger, n: number, runId: string): Promise<void> {

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import {
-  ActorSystem,
-  ClusterNode,
-  defineActor,
-  type SystemEvent,
-  TroupeError,
-} from "../../runtime/mod.ts";
+import { ActorSystem, defineActor, type SystemEvent, TroupeError } from "../../runtime/mod.ts";
+import { ClusterNode } from "../../runtime/cluster_node.ts";
 import { join } from "node:path";
 import { cli, CLI_MAIN, USER_PERMISSIONS } from "../cli_helpers.ts";
 import { natsServer } from "../nats_server.ts";
@@ -111,6 +106,8 @@ async function startNode(url: string, name: string, dir: string) {
       url,
       "--name",
       name,
+      "--offer",
+      "demo",
       "--ledger",
       join(dir, `${name}.duckdb`),
       "--json",
