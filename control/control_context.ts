@@ -1,6 +1,7 @@
 import type { Registry } from "prom-client";
 import type { Ledger } from "../ledger/mod.ts";
 import type { ActorSystem } from "../runtime/mod.ts";
+import type { ClusterNode } from "../runtime/cluster_node.ts";
 import type { FeedBounds } from "./event_feed.ts";
 import type { PluginShelf } from "./plugin_shelf.ts";
 import type { RunConfinement } from "./run_confinement.ts";
@@ -44,6 +45,8 @@ export interface ControlContext {
   maxStreamsPerToken?: number;
   /** How long a request may take, event streams aside (default 70 s: an ask may wait 60 s). */
   requestTimeoutMs?: number;
+  /** The cluster the server's system joined (`serve --cluster`), whose nodes /nodes lists. */
+  cluster?: ClusterNode;
   /** Aborts when the server closes: live streams end so that it can. */
   closing?: AbortSignal;
 }

@@ -1,3 +1,4 @@
+import type { ClusterNode } from "../runtime/cluster_node.ts";
 import {
   type ForkRequest,
   forkRun,
@@ -22,6 +23,8 @@ export interface RunDeskOptions {
   /** The server's actor system, where each run's team runs beside the others. */
   system?: ActorSystem;
   health?: HealthMonitor;
+  /** The cluster `system` belongs to: runs spread their tasks over its nodes. */
+  cluster?: ClusterNode;
 }
 
 /**
@@ -125,6 +128,7 @@ export class RunDesk {
       ...this.options.hooks,
       ...(this.options.system ? { system: this.options.system } : {}),
       ...(this.options.health ? { health: this.options.health } : {}),
+      ...(this.options.cluster ? { clusterNode: this.options.cluster } : {}),
     };
   }
 

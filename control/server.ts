@@ -1,3 +1,4 @@
+import { ClusterNode } from "../runtime/cluster_node.ts";
 import { dirname, resolve } from "node:path";
 import { DEFAULT_LEDGER_PATH, Ledger } from "../ledger/mod.ts";
 import { DEFAULT_APPROVALS_DIR, DEFAULT_KEY_DIR } from "../policies/mod.ts";
@@ -46,6 +47,8 @@ export interface ServeOptions {
   allowedHosts?: string[];
   /** What one live event stream may hold for a client that does not read. */
   streamBounds?: ControlContext["streamBounds"];
+  /** NATS servers of a cluster to join: runs spread over its nodes, /nodes lists them. */
+  cluster?: string[];
   /** Keep the team on this repository: a change starts an assessment run. */
   watch?: Omit<WatchOptions, "repo"> & { repo: string };
 }
@@ -108,12 +111,16 @@ export class ControlServer {
       ledger = await Ledger.open(ledgerPath);
       // One actor system for the server: each run's team joins it, beside what people spawn.
       const system = await ActorSystem.start();
+      const cluster = o.cluster?.length
+        ? await ClusterNode.join(system, { servers: o.cluster })
+        : undefined;
       const health = new HealthMonitor(system);
       const runs = new RunDesk(ledger, {
         keys,
         approvals,
         system,
         health,
+        ...(cluster ? { cluster } : {}),
         ...(o.hooks ? { hooks: o.hooks } : {}),
       });
       // Actors of no run are recorded with no run id; each run records its own team.
@@ -132,12 +139,14 @@ export class ControlServer {
         keys,
         approvals,
         confinement: await confinement(o.runs),
+        ...(cluster ? { cluster } : {}),
         ...(o.streamBounds ? { streamBounds: o.streamBounds } : {}),
         closing: closing.signal,
       });
       const teardown = async () => {
         metrics.stop();
         health.stop();
+        await cluster?.leave();
         await system.stop({ deadlineMs: 2000 });
         await detach();
       };

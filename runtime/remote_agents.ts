@@ -176,9 +176,10 @@ export class ClusterAgents implements AgentSource {
 
   /** The node an agent of this run is on (remote agents' ids carry it). */
   #nodeOf(agent: string): string {
+    // KEY.NODE.NAME on another node; KEY.NAME or NAME in this one's own team.
     const prefix = `${this.team.key}.`;
-    if (!agent.startsWith(prefix)) return this.node.id;
-    return agent.slice(prefix.length).split(".")[0];
+    const rest = agent.startsWith(prefix) ? agent.slice(prefix.length) : "";
+    return rest.includes(".") ? rest.split(".")[0] : this.node.id;
   }
 
   async #leaseOn(

@@ -1,3 +1,4 @@
+import type { ClusterNode } from "../../runtime/cluster_node.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import type { ApprovalRequest } from "../../policies/mod.ts";
@@ -90,6 +91,8 @@ export interface RunEnvironment extends RunHooks {
    * `localAgents` is false, from its own node too.
    */
   cluster?: { servers: string[]; localAgents?: boolean };
+  /** The cluster a shared `system` already belongs to (a server's): its runs spread over it. */
+  clusterNode?: ClusterNode;
 }
 
 /**

@@ -2,7 +2,12 @@ import { recordSystem } from "../../ledger/mod.ts";
 import { LedgerShipper } from "../../ledger/ledger_shipper.ts";
 import { sha256Hex } from "../../runtime/sha256.ts";
 import type { Ledger } from "../../ledger/mod.ts";
-import { ActorSystem, type AgentSource, HealthMonitor } from "../../runtime/mod.ts";
+import {
+  ActorSystem,
+  type AgentFactory,
+  type AgentSource,
+  HealthMonitor,
+} from "../../runtime/mod.ts";
 import { ClusterNode } from "../../runtime/cluster_node.ts";
 import { ClusterAgents } from "../../runtime/remote_agents.ts";
 import type { RunEnvironment } from "./run_request.ts";
@@ -61,7 +66,15 @@ export async function withRunTeam<T>(
     await using agents = await startTeam(shared, templates, { maxAgents, supervisor, prefix });
     using own = env.health ? undefined : new HealthMonitor(shared);
     const health = env.health ?? own!;
-    return await work({ system: shared, agents, health, supervisor, prefix, versions });
+    if (!env.clusterNode) {
+      return await work({ system: shared, agents, health, supervisor, prefix, versions });
+    }
+    const spread = spreadOver(env.clusterNode, agents, runId, { repo, scratch, coder });
+    try {
+      return await work({ system: shared, agents: spread, health, supervisor, prefix, versions });
+    } finally {
+      spread.close();
+    }
   }
   // Disposed in reverse: the monitor, the pools, the system, then the recording of its events,
   // so that the system's last events are in the ledger too.
@@ -71,16 +84,10 @@ export async function withRunTeam<T>(
   await using agents = await startTeam(system, templates, { maxAgents });
   using health = new HealthMonitor(system);
   if (!env.cluster) return await work({ system, agents, health, prefix: "", versions });
-  // Spread over a cluster: the nodes that lease the repo-ops team make its agents from the
-  // same arguments, so each has the run's repository and scratch folder and nothing else.
   const tag = runId.slice(-8);
   const node = await ClusterNode.join(system, { servers: env.cluster.servers, node: `run-${tag}` });
-  const spread = new ClusterAgents(node, env.cluster.localAgents === false ? undefined : agents, {
-    name: "repo-ops",
-    key: tag,
-    args: { repo, scratch, coder } satisfies RepoOpsArgs,
-    capabilities: agents.capabilities(),
-  });
+  const local = env.cluster.localAgents === false ? undefined : agents;
+  const spread = spreadOver(node, local, runId, { repo, scratch, coder }, agents);
   // This ledger's events go to the cluster's ledger stream too, under a name of its own.
   const shipper = await LedgerShipper.start(ledger, node.nc, {
     cluster: "troupe",
@@ -97,6 +104,25 @@ export async function withRunTeam<T>(
     await shipper.stop();
     await node.leave();
   }
+}
+
+/**
+ * A run's agents over a cluster: the nodes that lease the repo-ops team make them from the same
+ * arguments, so each has the run's repository and scratch folder and nothing else.
+ */
+function spreadOver(
+  node: ClusterNode,
+  local: AgentFactory | undefined,
+  runId: string,
+  args: RepoOpsArgs,
+  team: AgentFactory = local!,
+): ClusterAgents {
+  return new ClusterAgents(node, local, {
+    name: "repo-ops",
+    key: runId.slice(-8),
+    args,
+    capabilities: team.capabilities(),
+  });
 }
 
 /** What a node that leases the repo-ops team makes a run's agents from. */

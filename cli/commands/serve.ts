@@ -10,6 +10,7 @@ export const serve = defineCommand({
   summary: "the HTTP control endpoint: runs, live events, SQL and approvals (--help)",
   usage: `Usage: deno task serve [--port 8787] [--host 127.0.0.1] [--ledger PATH] [--tokens FILE]
                        [--keys DIR] [--approvals DIR] [--plugins DIR] [--watch REPO]
+                       [--cluster nats://HOST:PORT[,…]]
                        [--repos DIR]... [--runs-out DIR] [--autonomy ROLE=N]...
                        [--policy NAME=FILE]... [--pack NAME=FILE]... [--llm-config F]
                        [--allow-install-network] [--allowed-host HOST:PORT]... [--json]
@@ -31,6 +32,8 @@ Options:
   --keys DIR        the key folder whose trust.json says who may sign (default ${DEFAULT_KEY_DIR})
   --approvals DIR   the approvals inbox (default ${DEFAULT_APPROVALS_DIR})
   --plugins DIR     where uploaded plugins are kept (default .troupe/plugins)
+  --cluster URLS    join the cluster at these NATS servers: runs spread their tasks over
+                    its nodes (deno task node), GET /nodes and the page list them
   --watch REPO      keep the team on REPO: when its files change (2 s quiet after the
                     last change) an assessment run starts; one at a time
 
@@ -58,6 +61,7 @@ What runs submitted over HTTP may do is this server's to decide, never the reque
     approvals: { type: "string", default: DEFAULT_APPROVALS_DIR },
     plugins: { type: "string", default: ".troupe/plugins" },
     watch: { type: "string" },
+    cluster: { type: "string" },
     repos: { type: "string", multiple: true },
     "runs-out": { type: "string" },
     autonomy: { type: "string", multiple: true },
@@ -111,6 +115,9 @@ What runs submitted over HTTP may do is this server's to decide, never the reque
       approvals: flags.approvals,
       plugins: flags.plugins,
       ...(flags.watch ? { watch: { repo: flags.watch } } : {}),
+      ...(flags.cluster
+        ? { cluster: flags.cluster.split(",").map((u) => u.trim()).filter(Boolean) }
+        : {}),
       ...(flags["allowed-host"] ? { allowedHosts: flags["allowed-host"] } : {}),
       runs: {
         ...(flags.repos ? { repos: flags.repos } : {}),

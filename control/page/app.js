@@ -300,6 +300,22 @@ async function showActors() {
   );
 }
 
+async function showNodes() {
+  const nodes = await api("/nodes");
+  fill(
+    "#nodes",
+    nodes.map((n) =>
+      row([
+        n.here ? `${n.node} (here)` : n.node,
+        String(n.actors.length),
+        String(n.actors.reduce((sum, a) => sum + a.mailbox, 0)),
+        n.teams.join(", ") || "-",
+        n.here ? "now" : `${(n.seenAgoMs / 1000).toFixed(1)} s ago`,
+      ])
+    ),
+  );
+}
+
 async function showSpend() {
   const { rows } = await api("/ledger/sql", {
     method: "POST",
@@ -420,7 +436,10 @@ function onEvent(e) {
 }
 
 const refreshApprovals = debounce(() => showApprovals().catch(report), 100);
-const refreshActors = debounce(() => showActors().catch(report), 200);
+const refreshActors = debounce(
+  () => Promise.all([showActors(), showNodes()]).catch(report),
+  200,
+);
 
 $("#submit").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -460,10 +479,12 @@ function restart() {
   refreshRuns();
   showApprovals().catch(report);
   showActors().catch(report);
+  showNodes().catch(report);
   showSpend().catch(report);
-  // Actors and approvals also change without a ledger event the page follows (load, votes).
+  // Actors, nodes and approvals also change without a ledger event the page follows.
   polling = setInterval(() => {
     showActors().catch(report);
+    showNodes().catch(report);
     showApprovals().catch(report);
   }, 2000);
   follow().catch((err) => err.name !== "AbortError" && report(err));

@@ -9,7 +9,10 @@ import type { Env } from "../control_context.ts";
 import { need } from "../middleware/require_role.ts";
 import { body, errors, json, routeGroup } from "./route_kit.ts";
 
-/** Actors: list with load, the supervision tree, spawn from a template, stop, tell, ask. */
+/**
+ * Actors: list with load, the cluster's nodes, the supervision tree, spawn from a template,
+ * stop, tell, ask.
+ */
 export function actorRoutes(ctx: ControlContext): OpenAPIHono<Env> {
   const app = routeGroup();
   const restarts = new Map<string, number>();
@@ -48,6 +51,54 @@ export function actorRoutes(ctx: ControlContext): OpenAPIHono<Env> {
         })),
         200,
       ),
+  );
+
+  const NodeView = z.object({
+    node: z.string(),
+    here: z.boolean(),
+    actors: z.array(z.object({
+      id: z.string(),
+      capabilities: z.array(z.string()),
+      mailbox: z.number(),
+      busyMs: z.number(),
+    })),
+    teams: z.array(z.string()),
+    /** How long ago its last heartbeat came (0 for this server's own node). */
+    seenAgoMs: z.number(),
+  });
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/nodes",
+      summary: "the cluster's live nodes (this server alone without --cluster): actors and load",
+      responses: { 200: json(z.array(NodeView), "nodes"), ...errors },
+      middleware: [need("read")],
+    }),
+    (c) => {
+      const cluster = ctx.cluster;
+      const now = Date.now();
+      const nodes = cluster ? cluster.nodes() : [{
+        node: "this server",
+        actors: ctx.system.registry.list().filter((e) => e.status === "running").map((e) => ({
+          id: e.id,
+          capabilities: [...e.capabilities],
+          mailbox: e.load.mailbox,
+          busyMs: Math.round(e.load.busyMs),
+        })),
+        seenAt: now,
+        downAfterMs: 0,
+      }];
+      return c.json(
+        nodes.map((n, i) => ({
+          node: n.node,
+          here: i === 0,
+          actors: n.actors,
+          teams: "teams" in n ? n.teams ?? [] : [],
+          seenAgoMs: i === 0 ? 0 : Math.max(0, now - n.seenAt),
+        })),
+        200,
+      );
+    },
   );
 
   type TreeNode = { id: string; kind: "supervisor" | "actor"; children?: TreeNode[] };
