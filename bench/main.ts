@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import os from "node:os";
 import type { Ratio, Section } from "./figure.ts";
 import { benchCluster } from "./cluster_bench.ts";
+import { benchClusterSim } from "./cluster_sim.ts";
 import { benchControlLoad } from "./control_load.ts";
 import { benchFork } from "./fork_bench.ts";
 import { benchJournal } from "./journal_bench.ts";
@@ -49,6 +50,7 @@ const sections: [string, (quick: boolean) => Promise<Section>][] = [
   ["messages: Savina's workloads, asks, worker rings", benchMessages],
   ["worker actors", benchWorkers],
   ["a cluster of two nodes over NATS", benchCluster],
+  ["a cluster simulation: node processes, many agents, one node killed", benchClusterSim],
   ["supervision and idle cost", benchSupervision],
   ["plugins", benchPlugins],
   // Last: with DuckDB loaded and no ledger open, Deno 2.8.2 can miss timers (see the README).

@@ -293,9 +293,15 @@ export class ClusterNode implements RemoteRoutes {
     })().catch(() => {});
     await this.nc.flush();
     await this.#beat();
+    let lastLook = Date.now();
     this.#timer = setInterval(() => {
       void this.#beat();
       const now = Date.now();
+      // A look that comes late found this thread busy: the heartbeats it has not read yet may
+      // be waiting behind it. It judges no one this time.
+      const late = now - lastLook > 2 * this.heartbeatMs;
+      lastLook = now;
+      if (late) return;
       for (const n of this.#nodes.values()) {
         if (now - n.seenAt > n.downAfterMs) {
           this.#down(n.node, `no heartbeat for ${now - n.seenAt} ms`);

@@ -168,6 +168,9 @@ Deno.test("a stdio MCP server runs inside bubblewrap with only the environment i
 Deno.test("an MCP server over streamable HTTP on 127.0.0.1 is listed and called; one that cannot be reached is named, not thrown", async () => {
   // A server made with the official SDK, stateless: a server and transport per request.
   const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    // Stateless, it offers no stream of its own (GET): a client's stream opened as it closes
+    // would be held open, and the server's shutdown would wait for it.
+    if (req.method !== "POST") return new Response(null, { status: 405 });
     const mcp = new McpServer({ name: "calc", version: "1.0.0" });
     mcp.registerTool("add", {
       description: "Adds two numbers",
