@@ -4,7 +4,6 @@
  * and their p99 with 100 in flight, and, after one node is killed with SIGKILL, how long until
  * the driver's node marks it down and until the work it held is answered by another node.
  */
-import { z } from "zod";
 import { ActorSystem, type SystemEvent } from "../runtime/mod.ts";
 import { ClusterNode } from "../runtime/cluster_node.ts";
 import { natsServer } from "../tests/nats_server.ts";
