@@ -7,11 +7,14 @@ import {
 } from "@nats-io/transport-node";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { ActorSystem } from "./actor_system.ts";
-import { type ErrorInfo, fromErrorInfo, toErrorInfo, TroupeError } from "./errors.ts";
+import { fromErrorInfo, messageType, toErrorInfo, TroupeError } from "./errors.ts";
 import type { Priority } from "./priority_mailbox.ts";
 import type { RegistryEntry } from "./registry.ts";
 import type { RemoteRoutes } from "./remote_routes.ts";
 import { inTrace } from "./trace_context.ts";
+import { BATCH, type Envelope, type NodeEntry, type Reply } from "./cluster_wire.ts";
+
+export type { NodeEntry };
 
 /** How a node joins a cluster. */
 export interface ClusterOptions {
@@ -28,37 +31,6 @@ export interface ClusterOptions {
   /** Passed through to the NATS client: credentials, TLS, reconnect settings. */
   connection?: Partial<ConnectionOptions>;
 }
-
-/** A node as the registry holds it, with the actors it offers. */
-export interface NodeEntry {
-  node: string;
-  actors: { id: string; capabilities: string[]; mailbox: number; busyMs: number }[];
-  /** When its entry was last seen here (this node's clock). */
-  seenAt: number;
-  /** How long it may be unseen before it is down (its own setting: its heartbeats' pace). */
-  downAfterMs: number;
-  /** The teams it leases agents of to other nodes (`RemoteAgents`). */
-  teams?: string[];
-}
-
-/**
- * A message between nodes: kind, actor, message, priority, sender, trace, ask timeout. Tells go
- * as an array of these, an ask as one.
- */
-interface Envelope {
-  k: "tell" | "ask";
-  to: string;
-  m: unknown;
-  p: Priority;
-  f?: string;
-  t?: string;
-  ms?: number;
-}
-
-type Reply = { ok: true; v: unknown } | { ok: false; e: ErrorInfo };
-
-/** The most tells sent to a node as one NATS message. */
-const BATCH = 512;
 
 /**
  * This actor system's part of a cluster of systems over NATS. Each node listens on its own
@@ -85,6 +57,13 @@ export class ClusterNode implements RemoteRoutes {
   readonly #gone = new Map<string, PromiseWithResolvers<never>>();
   /** The teams this node leases agents of (set by `RemoteAgents.serve`). */
   teams: string[] = [];
+  /** Where tells to actors with durable mailboxes go (set by `DurableMailboxes.start`). */
+  durable?: {
+    readonly hosted: string[];
+    send(to: string, message: unknown, o?: { from?: string }): Promise<void>;
+  };
+  /** Actors some node hosts a durable mailbox for: kept while their node is down. */
+  readonly #durableIds = new Set<string>();
 
   private constructor(
     readonly system: ActorSystem,
@@ -148,9 +127,14 @@ export class ClusterNode implements RemoteRoutes {
     return [this.#entry(), ...this.#nodes.values()];
   }
 
+  /** True when some node hosts a durable mailbox for actor `id` (tells to it are stored). */
+  hasMailbox(id: string): boolean {
+    return this.#durableIds.has(id);
+  }
+
   /** True when another live node holds actor `id`. */
   has(id: string): boolean {
-    return this.#owners.has(id);
+    return this.#owners.has(id) || (!!this.durable && this.#durableIds.has(id));
   }
 
   /** Running actors on other live nodes offering `capability`, with the load they last sent. */
@@ -167,6 +151,20 @@ export class ClusterNode implements RemoteRoutes {
 
   /** Sends a tell to the node holding `to`; false when no live node does. */
   tell(to: string, message: unknown, priority: Priority, from?: string, trace?: string): boolean {
+    if (this.durable && this.#durableIds.has(to) && !this.#left) {
+      // Stored until handled, whether or not its node is up now.
+      this.durable.send(to, message, from ? { from } : {}).catch((err: Error) =>
+        this.system.events.emit({
+          type: "dead_letter",
+          actor: to,
+          messageType: messageType(message),
+          reason: `its durable mailbox could not store it: ${err.message}`,
+          message,
+          ...(from ? { from } : {}),
+        })
+      );
+      return true;
+    }
     const node = this.#owners.get(to);
     if (!node || this.#left) return false;
     // Tells to a node in one turn go as one NATS message: one copy and one publish for many.
@@ -323,6 +321,7 @@ export class ClusterNode implements RemoteRoutes {
       seenAt: Date.now(),
       downAfterMs: this.downAfterMs,
       ...(this.teams.length ? { teams: this.teams } : {}),
+      ...(this.durable?.hosted.length ? { durable: this.durable.hosted } : {}),
     };
   }
 
@@ -339,6 +338,7 @@ export class ClusterNode implements RemoteRoutes {
     for (const a of entry.actors) {
       if (!this.system.registry.has(a.id)) this.#owners.set(a.id, entry.node);
     }
+    for (const id of entry.durable ?? []) this.#durableIds.add(id);
     if (fresh) {
       this.system.events.emit({
         type: "node",
