@@ -1,3 +1,6 @@
+import { join } from "node:path";
+import { CLI_MAIN, USER_PERMISSIONS } from "./cli_helpers.ts";
+
 /**
  * A real `nats-server` with JetStream on a free 127.0.0.1 port, its store in a temporary folder;
  * stopped and removed when disposed. The suite's launcher installs it from the system's packages
@@ -46,4 +49,60 @@ export async function natsServer(): Promise<NatsServer> {
       await Deno.remove(store, { recursive: true });
     },
   };
+}
+
+/** Waits for `check` to hold, looking every 20 ms, up to `ms`; fails naming `what` otherwise. */
+export async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * `deno task node` in a process of its own, with the permissions users' commands get, its
+ * ledger in `dir`; resolves once it has joined, with what it said then.
+ */
+export async function startNode(
+  url: string,
+  name: string,
+  dir: string,
+  offer: "demo" | "repo-ops",
+): Promise<{ child: Deno.ChildProcess; joined: { node: string; actors: string[] } }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...USER_PERMISSIONS,
+      "--quiet",
+      CLI_MAIN,
+      "node",
+      "--cluster",
+      url,
+      "--name",
+      name,
+      "--offer",
+      offer,
+      "--ledger",
+      join(dir, `${name}.duckdb`),
+      "--json",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) {
+      const err = await new Response(child.stderr).text();
+      throw new Error(`node ${name} ended before joining: ${err}`);
+    }
+    text += value;
+  }
+  void (async () => {
+    while (!(await lines.read()).done) { /* drained */ }
+  })();
+  void child.stderr.cancel();
+  return { child, joined: JSON.parse(text.split("\n")[0]) };
 }

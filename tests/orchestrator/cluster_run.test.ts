@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RunSession } from "../../actors/mod.ts";
 import { Ledger } from "../../ledger/mod.ts";
-import { cli, CLI_MAIN, USER_PERMISSIONS } from "../cli_helpers.ts";
-import { natsServer } from "../nats_server.ts";
+import { cli } from "../cli_helpers.ts";
+import { natsServer, startNode } from "../nats_server.ts";
 
 /** A node project whose one test takes a few seconds: a node dies while it runs. */
 async function slowRepo(root: string): Promise<string> {
@@ -21,47 +21,12 @@ async function slowRepo(root: string): Promise<string> {
   return repo;
 }
 
-/** `deno task node --offer repo-ops` in a process of its own, once it has joined. */
-async function startNode(url: string, name: string, dir: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...USER_PERMISSIONS,
-      "--quiet",
-      CLI_MAIN,
-      "node",
-      "--cluster",
-      url,
-      "--name",
-      name,
-      "--offer",
-      "repo-ops",
-      "--ledger",
-      join(dir, `${name}.duckdb`),
-      "--json",
-    ],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`node ${name} ended before joining`);
-    text += value;
-  }
-  void (async () => {
-    while (!(await reader.read()).done) { /* drained */ }
-  })();
-  return child;
-}
-
 Deno.test("a run spread over three nodes survives one node's SIGKILL: its task goes to another node, every task ends once, and the cluster's ledger verifies", async () => {
   await using nats = await natsServer();
   const dir = await Deno.makeTempDir({ prefix: "troupe-cluster-run-" });
   const nodes = {
-    n2: await startNode(nats.url, "n2", dir),
-    n3: await startNode(nats.url, "n3", dir),
+    n2: (await startNode(nats.url, "n2", dir, "repo-ops")).child,
+    n3: (await startNode(nats.url, "n3", dir, "repo-ops")).child,
   };
   const ledger = await Ledger.open(join(dir, "run.duckdb"));
   let killed: string | undefined;

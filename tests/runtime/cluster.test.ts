@@ -3,17 +3,8 @@ import { z } from "zod";
 import { ActorSystem, defineActor, type SystemEvent, TroupeError } from "../../runtime/mod.ts";
 import { ClusterNode } from "../../runtime/cluster_node.ts";
 import { join } from "node:path";
-import { cli, CLI_MAIN, USER_PERMISSIONS } from "../cli_helpers.ts";
-import { natsServer } from "../nats_server.ts";
-
-/** Waits for `check` to hold, up to `ms`; fails with `what` otherwise. */
-async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { cli } from "../cli_helpers.ts";
+import { natsServer, startNode, until } from "../nats_server.ts";
 
 const echo = defineActor({
   messages: z.object({ type: z.literal("echo"), value: z.unknown() }),
@@ -93,53 +84,14 @@ Deno.test("two nodes on a real nats-server: asks and tells cross nodes, discover
   }
 });
 
-/** Starts `deno task node` in a process of its own; resolves once it has joined. */
-async function startNode(url: string, name: string, dir: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...USER_PERMISSIONS,
-      "--quiet",
-      CLI_MAIN,
-      "node",
-      "--cluster",
-      url,
-      "--name",
-      name,
-      "--offer",
-      "demo",
-      "--ledger",
-      join(dir, `${name}.duckdb`),
-      "--json",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await lines.read();
-    if (done) {
-      const err = await new Response(child.stderr).text();
-      throw new Error(`node ${name} ended before joining: ${err}`);
-    }
-    text += value;
-  }
-  void (async () => {
-    while (!(await lines.read()).done) { /* drained */ }
-  })();
-  void child.stderr.cancel();
-  return { child, joined: JSON.parse(text.split("\n")[0]) as { node: string; actors: string[] } };
-}
-
 Deno.test("deno task node: actors on other processes are found by capability and asked; a node killed with SIGKILL is marked down and its work goes to the node left", async () => {
   await using nats = await natsServer();
   const dir = await Deno.makeTempDir({ prefix: "troupe-nodes-" });
   const system = await ActorSystem.start();
   const events: SystemEvent[] = [];
   system.events.subscribe((e) => events.push(e));
-  const n1 = await startNode(nats.url, "n1", dir);
-  const n2 = await startNode(nats.url, "n2", dir);
+  const n1 = await startNode(nats.url, "n1", dir, "demo");
+  const n2 = await startNode(nats.url, "n2", dir, "demo");
   let cluster: ClusterNode | undefined;
   try {
     assert.deepEqual(n1.joined.actors, ["ponger-1.n1"]);

@@ -3,15 +3,7 @@ import { z } from "zod";
 import { ActorSystem, defineActor, type SystemEvent } from "../../runtime/mod.ts";
 import { ClusterNode } from "../../runtime/cluster_node.ts";
 import { DurableMailboxes } from "../../runtime/durable_mailboxes.ts";
-import { natsServer } from "../nats_server.ts";
-
-async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { natsServer, until } from "../nats_server.ts";
 
 /** Keeps what it is told in `seen` (shared by every incarnation, for the test to read). */
 function inbox(seen: number[]) {
