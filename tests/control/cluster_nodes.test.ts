@@ -28,7 +28,7 @@ Deno.test("serve --cluster: GET /nodes lists every live node with its actors, an
       isolation: "inline",
       capabilities: ["echo"],
     });
-    const b = await ClusterNode.join(other, { servers: [nats.url], node: "b", heartbeatMs: 200 });
+    const b = await ClusterNode.join(other, { servers: [nats.url], node: "b", heartbeatMs: 500 });
     await using server = await ControlServer.start({ ...serverFolders(dir), cluster: [nats.url] });
     const get = async (path: string) => {
       const res = await fetch(`${server.url}${path}`, {

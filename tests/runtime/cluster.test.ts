@@ -29,8 +29,8 @@ Deno.test("two nodes on a real nats-server: asks and tells cross nodes, discover
     await b.spawn({ id: "echo-b", behaviour: echo, isolation: "inline", capabilities: ["echo"] });
     await b.spawn({ id: "sink-b", behaviour: sink, isolation: "inline" });
     await a.spawn({ id: "echo-a", behaviour: echo, isolation: "inline", capabilities: ["echo"] });
-    const nodeA = await ClusterNode.join(a, { servers: [nats.url], node: "a", heartbeatMs: 200 });
-    const nodeB = await ClusterNode.join(b, { servers: [nats.url], node: "b", heartbeatMs: 200 });
+    const nodeA = await ClusterNode.join(a, { servers: [nats.url], node: "a", heartbeatMs: 500 });
+    const nodeB = await ClusterNode.join(b, { servers: [nats.url], node: "b", heartbeatMs: 500 });
     await until(() => a.find("echo").length === 2, "a finds both echo actors");
     assert.deepEqual(a.find("echo").map((r) => r.id).sort(), ["echo-a", "echo-b"]);
     assert.deepEqual(nodeA.nodes().map((n) => n.node).sort(), ["a", "b"]);
@@ -98,7 +98,7 @@ Deno.test("deno task node: actors on other processes are found by capability and
     cluster = await ClusterNode.join(system, {
       servers: [nats.url],
       node: "here",
-      heartbeatMs: 250,
+      heartbeatMs: 500,
     });
     await until(() => system.find("pong").length === 2, "both nodes' pongers are found");
     for (const ref of system.find("pong")) {

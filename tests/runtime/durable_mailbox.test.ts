@@ -19,7 +19,7 @@ async function host(url: string, name: string, seen: number[]) {
   const events: SystemEvent[] = [];
   system.events.subscribe((e) => events.push(e));
   await system.spawn({ id: "inbox", behaviour: inbox(seen), isolation: "inline" });
-  const node = await ClusterNode.join(system, { servers: [url], node: name, heartbeatMs: 200 });
+  const node = await ClusterNode.join(system, { servers: [url], node: name, heartbeatMs: 500 });
   const mailboxes = await DurableMailboxes.start(node, { ackWaitMs: 2_000, redeliveries: 2 });
   await mailboxes.host("inbox");
   return { system, node, mailboxes, events };
@@ -28,7 +28,7 @@ async function host(url: string, name: string, seen: number[]) {
 Deno.test("a durable mailbox outlives its node: tells sent while its node is down are stored and handled by the next host, a resend with the same id is kept once, a message that keeps failing is dead-lettered", async () => {
   await using nats = await natsServer();
   const sender = await ActorSystem.start();
-  const here = await ClusterNode.join(sender, { servers: [nats.url], node: "a", heartbeatMs: 200 });
+  const here = await ClusterNode.join(sender, { servers: [nats.url], node: "a", heartbeatMs: 500 });
   const out = await DurableMailboxes.start(here);
   const seenB: number[] = [];
   const b = await host(nats.url, "b", seenB);
