@@ -1,4 +1,4 @@
-import { DuckDBInstance, DuckDBTimestampValue } from "@duckdb/node-api";
+import type { DuckDBAppender } from "@duckdb/node-api";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { chainHash, GENESIS_HASH } from "./hash_chain.ts";
@@ -49,6 +49,8 @@ export async function projectCluster(
   o: { cluster: string; into: string },
 ): Promise<Projection> {
   const stream = await ensureLedgerStream(nc, o.cluster);
+  // Loaded here: its native library needs FFI, which a command that never projects need not have.
+  const { DuckDBInstance, DuckDBTimestampValue } = await import("@duckdb/node-api");
   const instance = await DuckDBInstance.create(o.into);
   const conn = await instance.connect();
   try {
@@ -144,11 +146,7 @@ export async function projectCluster(
   }
 }
 
-type Appender = Awaited<
-  ReturnType<Awaited<ReturnType<DuckDBInstance["connect"]>>["createAppender"]>
->;
-
-function appendNullable(appender: Appender, value: string | null): void {
+function appendNullable(appender: DuckDBAppender, value: string | null): void {
   if (value === null) appender.appendNull();
   else appender.appendVarchar(value);
 }
