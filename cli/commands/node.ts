@@ -8,7 +8,7 @@ import { serveTeams } from "../../runtime/remote_agents.ts";
 import { defineCommand, JSON_FLAG } from "../command.ts";
 
 const usage =
-  `Usage: deno task node --cluster nats://HOST:PORT[,…] [--name ID] [--offer demo] [--count N]
+  `Usage: deno task node --cluster nats://HOST:PORT[,…] [--name ID] [--offer repo-ops|demo] [--count N]
                       [--ledger PATH] [--json]
 
 Starts a troupe node: an actor system that joins the cluster whose NATS servers (with
