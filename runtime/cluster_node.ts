@@ -22,7 +22,7 @@ export interface ClusterOptions {
   servers: string[];
   /** The cluster's name: its subjects and registry bucket (default `troupe`). */
   cluster?: string;
-  /** This node's id (default: host name, process id and a random tail). */
+  /** This node's id, 1 to 28 characters (default: host name, process id and a random tail). */
   node?: string;
   /** How often this node writes its entry in the registry (default 1000 ms). */
   heartbeatMs?: number;
@@ -78,8 +78,16 @@ export class ClusterNode implements RemoteRoutes {
   /** Connects `system` to the cluster at `options.servers`; throws, naming them, when it cannot. */
   static async join(system: ActorSystem, options: ClusterOptions): Promise<ClusterNode> {
     const cluster = (options.cluster ?? "troupe").replace(/[^A-Za-z0-9_-]/g, "_");
-    const id = (options.node ?? `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 6)}`)
+    const id = (options.node ??
+      `${Deno.hostname().slice(0, 12)}-${Deno.pid}-${crypto.randomUUID().slice(0, 6)}`)
       .replace(/[^A-Za-z0-9_-]/g, "_");
+    // It goes into the ids of the agents it leases (RUN.NODE.NAME), which are bounded.
+    if (id.length === 0 || id.length > 28) {
+      throw new TroupeError(
+        "invalid_spec",
+        `a node's id must be 1 to 28 characters, not "${id}" (${id.length}); give a shorter --name`,
+      );
+    }
     const heartbeatMs = options.heartbeatMs ?? 1000;
     let nc: NatsConnection;
     try {
@@ -93,10 +101,10 @@ export class ClusterNode implements RemoteRoutes {
     }
     try {
       const downAfterMs = options.downAfterMs ?? 3 * heartbeatMs;
-      // Entries not refreshed expire from the bucket too: a node joining later never sees them.
       const kvm = new Kvm(nc);
       const bucket = `${cluster}_nodes`;
-      // Made by the first node; one that finds it made with other settings uses it as it is.
+      // Entries not refreshed expire, so a node joining later never sees them. Made by the first
+      // node; one that finds it made with other settings uses it as it is.
       const kv = await kvm.create(bucket, { history: 1, ttl: downAfterMs })
         .catch(() => kvm.open(bucket));
       const node = new ClusterNode(
@@ -112,12 +120,11 @@ export class ClusterNode implements RemoteRoutes {
       return node;
     } catch (err) {
       await nc.close().catch(() => {});
+      const why = (err as Error).message;
+      const at = options.servers.join(", ");
       throw new TroupeError(
         "invalid_spec",
-        `NATS at ${options.servers.join(", ")} has no usable JetStream (${
-          (err as Error).message
-        }); ` +
-          "start the server with -js",
+        `NATS at ${at} has no usable JetStream (${why}); use -js`,
       );
     }
   }
