@@ -14,6 +14,14 @@ export function taskPermissions(task: string): string[] {
 /** The permissions users' commands get: the `--allow-*` flags of deno.json's `troupe` task. */
 export const USER_PERMISSIONS: string[] = taskPermissions("troupe");
 
+/**
+ * Deno's arguments for running the CLI with `args`, as `deno task` runs it: with the permissions
+ * users get (or the `--allow-*` flags given). For tests that start it as a process of their own.
+ */
+export function cliArgs(args: string[], permissions: string[] = USER_PERMISSIONS): string[] {
+  return ["run", ...permissions, "--quiet", CLI_MAIN, ...args];
+}
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -35,13 +43,7 @@ export async function cli(
   } = {},
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...(options.permissions ?? USER_PERMISSIONS),
-      "--quiet",
-      CLI_MAIN,
-      ...args,
-    ],
+    args: cliArgs(args, options.permissions),
     cwd: options.cwd ?? ROOT.pathname,
     ...(options.env ? { env: options.env } : {}),
     stdin: options.stdin === undefined ? "null" : "piped",

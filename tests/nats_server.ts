@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { CLI_MAIN, USER_PERMISSIONS } from "./cli_helpers.ts";
+import { cli, cliArgs } from "./cli_helpers.ts";
 
 /**
  * A real `nats-server` with JetStream on a free 127.0.0.1 port, its store in a temporary folder;
@@ -71,11 +71,7 @@ export async function startNode(
   offer: "demo" | "repo-ops",
 ): Promise<{ child: Deno.ChildProcess; joined: { node: string; actors: string[] } }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...USER_PERMISSIONS,
-      "--quiet",
-      CLI_MAIN,
+    args: cliArgs([
       "node",
       "--cluster",
       url,
@@ -86,7 +82,7 @@ export async function startNode(
       "--ledger",
       join(dir, `${name}.duckdb`),
       "--json",
-    ],
+    ]),
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -105,4 +101,17 @@ export async function startNode(
   })();
   void child.stderr.cancel();
   return { child, joined: JSON.parse(text.split("\n")[0]) };
+}
+
+/**
+ * `deno task ledger project` of the cluster at `url` into `into`: its exit code, and each node's
+ * chain as it found it (`problem` when broken).
+ */
+export async function projectLedger(
+  url: string,
+  into: string,
+): Promise<{ code: number; output: string; nodes: { node: string; problem?: string }[] }> {
+  const r = await cli(["ledger", "project", "--cluster", url, "--into", into, "--json"]);
+  const output = r.stdout + r.stderr;
+  return { code: r.code, output, nodes: r.code <= 1 ? JSON.parse(r.stdout).nodes : [] };
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { join } from "node:path";
 import { ControlServer } from "../../control/mod.ts";
-import { CLI_MAIN, USER_PERMISSIONS } from "../cli_helpers.ts";
+import { cliArgs } from "../cli_helpers.ts";
 import { serverFolders } from "../control_helpers.ts";
 
 const MODULES = new URL("../../node_modules/@modelcontextprotocol/", import.meta.url).pathname;
@@ -24,17 +24,15 @@ async function inspect(tmp: string, ...method: string[]): Promise<unknown> {
     args: [
       "index.js",
       Deno.execPath(),
-      "run",
-      ...USER_PERMISSIONS,
-      "--quiet",
-      CLI_MAIN,
-      "mcp",
-      "--ledger",
-      join(tmp, "ledger.duckdb"),
-      "--repos",
-      tmp,
-      "--plugins",
-      join(tmp, "plugins"),
+      ...cliArgs([
+        "mcp",
+        "--ledger",
+        join(tmp, "ledger.duckdb"),
+        "--repos",
+        tmp,
+        "--plugins",
+        join(tmp, "plugins"),
+      ]),
       ...method,
     ],
     // It finds its own package.json relative to the working folder.

@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { ControlServer } from "../../control/mod.ts";
 import { type ApprovalRequest, newKey, readKeyFile, signVote } from "../../policies/mod.ts";
-import { CLI_MAIN, USER_PERMISSIONS } from "../cli_helpers.ts";
+import { cliArgs } from "../cli_helpers.ts";
 import { fixtureRepo, serverFolders } from "../control_helpers.ts";
 const TOOLS = [
   "call_plugin",
@@ -151,11 +151,7 @@ Deno.test("deno task mcp speaks MCP on stdio: runs go under the roots the client
     }));
     const transport = new StdioClientTransport({
       command: Deno.execPath(),
-      args: [
-        "run",
-        ...USER_PERMISSIONS,
-        "--quiet",
-        CLI_MAIN,
+      args: cliArgs([
         "mcp",
         "--ledger",
         folders.ledger,
@@ -167,7 +163,7 @@ Deno.test("deno task mcp speaks MCP on stdio: runs go under the roots the client
         folders.plugins,
         "--runs-out",
         join(tmp, "runs"),
-      ],
+      ]),
       stderr: "pipe",
     });
     await client.connect(transport);

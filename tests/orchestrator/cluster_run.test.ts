@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { RunSession } from "../../actors/mod.ts";
 import { Ledger } from "../../ledger/mod.ts";
-import { cli } from "../cli_helpers.ts";
-import { natsServer, startNode } from "../nats_server.ts";
+import { natsServer, projectLedger, startNode } from "../nats_server.ts";
 
 /** A node project whose one test takes a few seconds: a node dies while it runs. */
 async function slowRepo(root: string): Promise<string> {
@@ -89,18 +88,9 @@ Deno.test("a run spread over three nodes survives one node's SIGKILL: its task g
     const other = killed === "n2" ? "n3" : "n2";
     nodes[other].kill("SIGTERM");
     await nodes[other].status;
-    const into = join(dir, "cluster.duckdb");
-    const projected = await cli([
-      "ledger",
-      "project",
-      "--cluster",
-      nats.url,
-      "--into",
-      into,
-      "--json",
-    ]);
-    assert.equal(projected.code, 0, projected.stdout);
-    const chains = JSON.parse(projected.stdout).nodes as { node: string; problem?: string }[];
+    const projected = await projectLedger(nats.url, join(dir, "cluster.duckdb"));
+    assert.equal(projected.code, 0, projected.output);
+    const chains = projected.nodes;
     assert.deepEqual(chains.filter((c) => c.problem), []);
     assert.deepEqual(
       chains.map((c) => c.node.replace(/^ledger-.*/, "the run's ledger")).sort(),

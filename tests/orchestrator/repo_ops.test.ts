@@ -6,7 +6,7 @@ import { assess } from "../../actors/agents/assessor.ts";
 import { CI_SCHEMAS } from "../../actors/agents/kit/ci_config.ts";
 import { detect } from "../../actors/agents/detector.ts";
 import { scan } from "../../actors/agents/scanner.ts";
-import { cli, copyRepo, USER_PERMISSIONS } from "../cli_helpers.ts";
+import { cli, cliArgs, copyRepo } from "../cli_helpers.ts";
 import { selectFrom } from "../ledger_helpers.ts";
 import { applyFiles } from "../../actors/orchestrator/apply_files.ts";
 import { proposedFiles } from "../../actors/orchestrator/run_files.ts";
@@ -212,11 +212,7 @@ Deno.test("a run killed with SIGKILL mid-run is finished by --resume without doi
     const out = join(tmp, "out");
 
     const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...USER_PERMISSIONS,
-        "--quiet",
-        new URL("../../cli/main.ts", import.meta.url).pathname,
+      args: cliArgs([
         "run",
         "--repo",
         repo,
@@ -225,7 +221,7 @@ Deno.test("a run killed with SIGKILL mid-run is finished by --resume without doi
         "--run-tests",
         "--ledger",
         ledger,
-      ],
+      ]),
       stdout: "null",
       stderr: "piped",
     }).spawn();

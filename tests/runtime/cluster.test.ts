@@ -4,7 +4,7 @@ import { ActorSystem, defineActor, type SystemEvent, TroupeError } from "../../r
 import { ClusterNode } from "../../runtime/cluster_node.ts";
 import { join } from "node:path";
 import { cli } from "../cli_helpers.ts";
-import { natsServer, startNode, until } from "../nats_server.ts";
+import { natsServer, projectLedger, startNode, until } from "../nats_server.ts";
 
 const echo = defineActor({
   messages: z.object({ type: z.literal("echo"), value: z.unknown() }),
@@ -124,17 +124,9 @@ Deno.test("deno task node: actors on other processes are found by capability and
     n2.child.kill("SIGTERM");
     assert.equal((await n2.child.status).code, 0);
     const into = join(dir, "cluster.duckdb");
-    const projected = await cli([
-      "ledger",
-      "project",
-      "--cluster",
-      nats.url,
-      "--into",
-      into,
-      "--json",
-    ]);
-    assert.equal(projected.code, 0, projected.stdout + projected.stderr);
-    const chains = JSON.parse(projected.stdout).nodes as { node: string; problem?: string }[];
+    const projected = await projectLedger(nats.url, into);
+    assert.equal(projected.code, 0, projected.output);
+    const chains = projected.nodes;
     assert.deepEqual(chains.map((c) => `${c.node}:${c.problem ?? "verified"}`).sort(), [
       "n1:verified",
       "n2:verified",
