@@ -1,6 +1,6 @@
 import type { ActorHost, HostLoad } from "./actor_host.ts";
 import { BatchDrain } from "./batch_drain.ts";
-import { type HandleOutcome, isPromise, type SystemPort } from "./behaviour_runner.ts";
+import { type HandleOutcome, isPromise, NOTHING, type SystemPort } from "./behaviour_runner.ts";
 import type { ActorSpec } from "./actor_spec.ts";
 import type { Child, Exit } from "./child.ts";
 import { waitAtMost } from "./deadline.ts";
@@ -10,8 +10,7 @@ import { messageType, toErrorInfo, TroupeError } from "./errors.ts";
 import type { EventStream } from "./event_stream.ts";
 import type { Fault } from "./worker_protocol.ts";
 import { type Priority, PriorityMailbox } from "./priority_mailbox.ts";
-
-const RESOLVED = Promise.resolve();
+import { schedule } from "./run_queue.ts";
 
 /** What a cell needs from its system. */
 export interface CellEnvironment {
@@ -52,15 +51,20 @@ export class ActorCell implements Child {
   #draining = false;
   /** What the drain awaits: an asynchronous handler, or the end of a stop the behaviour asked for. */
   #current?: Promise<void>;
-  /** A worker's drain, by batches. */
-  readonly #batches: BatchDrain;
+  /** A worker's drain, by batches: made when a host that takes batches first drains. */
+  #batchDrain?: BatchDrain;
+  /** This actor's turn on the thread's run queue (made once, not per drain). */
+  readonly #turn = () => this.#drain();
   onExit: (exit: Exit) => void = () => {};
 
   constructor(readonly spec: ActorSpec, readonly env: CellEnvironment, readonly parent?: string) {
     this.mailbox = new PriorityMailbox(spec.mailbox.capacity, spec.mailbox.overflow);
-    // The batched drain works on this cell through what it is lent here, and nothing else.
-    this.#batches = new BatchDrain({
-      id: spec.id,
+  }
+
+  /** The batched drain, which works on this cell through what it is lent here and nothing else. */
+  get #batches(): BatchDrain {
+    return this.#batchDrain ??= new BatchDrain({
+      id: this.spec.id,
       mailbox: this.mailbox,
       status: () =>
         this.#status === "running"
@@ -92,7 +96,8 @@ export class ActorCell implements Child {
 
   load(): ActorLoad {
     const host = this.#host?.load() ?? { busyMs: 0, processed: 0, lastSeen: 0 };
-    return { ...host, mailbox: this.#batches.queued(host.processed) };
+    const mailbox = this.#batchDrain?.queued(host.processed) ?? this.mailbox.size;
+    return { ...host, mailbox };
   }
 
   /**
@@ -100,7 +105,9 @@ export class ActorCell implements Child {
    * batch counts as queued until the worker reaches each message).
    */
   get queued(): number {
-    return this.#batches.queued(this.#batches.inFlight ? this.#host?.load().processed ?? 0 : 0);
+    const batches = this.#batchDrain;
+    if (!batches) return this.mailbox.size;
+    return batches.queued(batches.inFlight ? this.#host?.load().processed ?? 0 : 0);
   }
 
   async start(): Promise<void> {
@@ -144,6 +151,14 @@ export class ActorCell implements Child {
    * evicted becomes a dead letter, never silently lost.
    */
   enqueue(item: Queued, priority: Priority): boolean {
+    // The common case first: a normal message to a running actor with room.
+    if (priority === "normal" && this.#status === "running" && this.mailbox.offerNormal(item)) {
+      if (!this.#draining) {
+        this.#draining = true;
+        schedule(this.#turn);
+      }
+      return true;
+    }
     if (this.#status === "disposed" || this.#status === "stopped") {
       this.#refuse(envelopeOf(item), "actor_stopped", `actor "${this.id}" is stopped`);
       return false;
@@ -208,15 +223,14 @@ export class ActorCell implements Child {
   }
 
   /**
-   * Starts a drain unless one is scheduled or running. The drain begins on a later microtask and
-   * `#draining` is set before it does, so a `receive` that tells this actor (or one that tells
-   * back) only queues: no actor's `receive` ever runs inside another's stack frame.
+   * Starts a drain unless one is scheduled or running. The drain is a later turn of the run
+   * queue and `#draining` is set before it begins, so a `receive` that tells this actor (or one
+   * that tells back) only queues: no actor's `receive` ever runs inside another's stack frame.
    */
   #pump(): void {
     if (this.#draining || this.#status !== "running" || this.mailbox.size === 0) return;
     this.#draining = true;
-    // A resolved promise's then() queues a V8 microtask directly; queueMicrotask() is an op call.
-    RESOLVED.then(() => this.#drain());
+    schedule(this.#turn);
   }
 
   /**
@@ -230,10 +244,13 @@ export class ActorCell implements Child {
       this.#draining = false;
       return;
     }
+    // Asked once a drain: whether anyone records deliveries (a listener added meanwhile sees the
+    // next drain's).
+    const observing = this.env.events.observed && this.spec.observeMessages !== false;
     while (this.#status === "running" && this.mailbox.size > 0) {
       // A plain tell is handled without an envelope unless one is needed (a refusal, a crash).
       const item = this.mailbox.take();
-      this.#observe(item);
+      if (observing) this.#observe(item);
       let result;
       try {
         const message = item instanceof Envelope ? item.message : item;
@@ -251,6 +268,8 @@ export class ActorCell implements Child {
           (outcome) => this.#settle(host, item, outcome),
           (err) => this.#threw(host, envelopeOf(item), err),
         )
+        : result === NOTHING && !(item instanceof Envelope)
+        ? undefined // a told message that asked for nothing: nothing to settle
         : this.#settle(host, item, result);
       if (ending) {
         // Wait for the handler (or the stop it asked for), then take the next message.

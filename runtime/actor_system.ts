@@ -1,6 +1,5 @@
 import { type DeadLetter, keepable } from "./dead_letter.ts";
 import { Deadlines } from "./deadlines.ts";
-import type { z } from "zod";
 import { ActorCell, type CellEnvironment } from "./actor_cell.ts";
 import { ActorRef } from "./actor_ref.ts";
 import { SystemRouter } from "./system_router.ts";
@@ -16,7 +15,8 @@ import { Registry } from "./registry.ts";
 import { Supervisor } from "./supervisor.ts";
 import {
   type Backoff,
-  ChildSpec,
+  type ChildSpec,
+  ChildTerms,
   type RestartType,
   type Strategy,
   SupervisorSpec,
@@ -26,6 +26,9 @@ import { Topics } from "./topics.ts";
 import type { Journal } from "./journal.ts";
 import type { RemoteRoutes } from "./remote_routes.ts";
 import { type Clock, realClock } from "./clock.ts";
+
+/** Supervision terms of a child spawned without options. */
+const DEFAULT_TERMS: ChildTerms = Object.freeze(ChildTerms.parse({}));
 
 /** How an actor system is started. */
 export interface SystemOptions {
@@ -111,21 +114,22 @@ export class ActorSystem {
       spec,
       `actor spec${typeof spec?.id === "string" ? ` "${spec.id}"` : ""}`,
     );
-    await this.#startChild(
-      { actor, restart: options.restart, shutdownMs: options.shutdownMs },
-      options.supervisor,
-    );
+    await this.#startChild({ ...this.#terms(options), actor }, options.supervisor);
     return this.ref(actor.id);
   }
 
   /** Starts a supervision tree, declared as data, under a supervisor (the root by default). */
   async supervise(spec: SupervisorSpecInput, options: ChildOptions = {}): Promise<Supervisor> {
     const supervisor = parseOrThrow(SupervisorSpec, spec, `supervisor spec "${spec?.id}"`);
-    await this.#startChild(
-      { supervisor, restart: options.restart, shutdownMs: options.shutdownMs },
-      options.supervisor,
-    );
+    await this.#startChild({ ...this.#terms(options), supervisor }, options.supervisor);
     return this.#supervisors.get(supervisor.id)!;
+  }
+
+  /** A child's restart type and shutdown time; the defaults, shared, when none is given. */
+  #terms(options: ChildOptions): ChildTerms {
+    if (options.restart === undefined && options.shutdownMs === undefined) return DEFAULT_TERMS;
+    const { restart, shutdownMs } = options;
+    return parseOrThrow(ChildTerms, { restart, shutdownMs }, "child options");
   }
 
   /** A ref to the actor `id`; it stays valid across restarts. */
@@ -235,8 +239,8 @@ export class ActorSystem {
     this.events.emit({ type: "dead_letter", actor, ...rest });
   }
 
-  async #startChild(input: z.input<typeof ChildSpec>, supervisorId = "root"): Promise<Child> {
-    const spec = parseOrThrow(ChildSpec, input, "child spec");
+  /** Starts a child whose spec was parsed (the actor's or tree's once, not again as a child). */
+  async #startChild(spec: ChildSpec, supervisorId = "root"): Promise<Child> {
     const id = "actor" in spec ? spec.actor.id : spec.supervisor.id;
     if (this.registry.has(id) || this.#supervisors.has(id)) {
       throw new TroupeError(

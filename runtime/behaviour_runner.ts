@@ -23,7 +23,8 @@ export type HandleOutcome =
 export const DEFAULT_ASK_TIMEOUT_MS = 5_000;
 
 const RESOLVED = Promise.resolve();
-const NOTHING: HandleOutcome = Object.freeze({ kind: "ok", reply: undefined, stop: false });
+/** The outcome of most messages: no reply, no stop, nothing persisted (shared, not made each time). */
+export const NOTHING: HandleOutcome = Object.freeze({ kind: "ok", reply: undefined, stop: false });
 
 /** Runs one behaviour: the part of an actor that is identical inline and in a worker. */
 export class BehaviourRunner {

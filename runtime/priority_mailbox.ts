@@ -14,6 +14,10 @@ export type OverflowPolicy = z.infer<typeof OverflowPolicy>;
 /** The answer to most offers, shared: one allocation less per message. */
 const ACCEPTED: Offer<never> = Object.freeze({ accepted: true as const });
 
+/** An empty lane shared by every mailbox until it needs its own (see `#lane`). */
+// deno-lint-ignore no-explicit-any
+const NO_LANE = new Fifo<any>(1);
+
 const RANK: Record<Priority, number> = { critical: 0, high: 1, normal: 2, low: 3 };
 const PRIORITIES: readonly Priority[] = ["critical", "high", "normal", "low"];
 
@@ -26,7 +30,8 @@ export type Offer<T> =
  * the highest non-empty lane, so a critical message overtakes everything already queued.
  */
 export class PriorityMailbox<T> {
-  readonly #lanes: Fifo<T>[] = PRIORITIES.map(() => new Fifo<T>());
+  /** A lane per priority; all but normal made when first used (most actors never use them). */
+  readonly #lanes: Fifo<T>[] = [NO_LANE, NO_LANE, new Fifo<T>(), NO_LANE];
   #size = 0;
   /** Taken but still holding their room: messages sent ahead to a worker, not yet begun. */
   #held = 0;
@@ -47,6 +52,14 @@ export class PriorityMailbox<T> {
     return this.#size + this.#held >= this.capacity;
   }
 
+  /** Queues a normal-priority message if there is room (the common case, without a lookup). */
+  offerNormal(item: T): boolean {
+    if (this.#size + this.#held >= this.capacity) return false;
+    this.#lanes[2].push(item);
+    this.#size++;
+    return true;
+  }
+
   /**
    * Queue a message. When full: `reject` and `backpressure` refuse it (backpressure callers
    * await `room()` first); `drop_oldest` evicts the oldest message of the lowest lane present,
@@ -54,7 +67,7 @@ export class PriorityMailbox<T> {
    */
   offer(item: T, priority: Priority = "normal"): Offer<T> {
     if (this.#size + this.#held < this.capacity) {
-      this.#lanes[RANK[priority]].push(item);
+      this.#lane(RANK[priority]).push(item);
       this.#size++;
       return ACCEPTED;
     }
@@ -70,7 +83,7 @@ export class PriorityMailbox<T> {
         };
       }
       const dropped = this.#lanes[rank].shift() as T;
-      this.#lanes[RANK[priority]].push(item);
+      this.#lane(RANK[priority]).push(item);
       return { accepted: true, dropped };
     }
     return { accepted: false, reason: "unreachable: full mailbox with empty lanes" };
@@ -107,7 +120,7 @@ export class PriorityMailbox<T> {
    */
   putBack(items: { item: T; priority: Priority }[]): void {
     for (let i = items.length - 1; i >= 0; i--) {
-      this.#lanes[RANK[items[i].priority]].unshift(items[i].item);
+      this.#lane(RANK[items[i].priority]).unshift(items[i].item);
       this.#size++;
     }
   }
@@ -138,6 +151,12 @@ export class PriorityMailbox<T> {
   /** How many callers wait for room. */
   get waiting(): number {
     return this.#roomWaiters.length;
+  }
+
+  /** The lane of `rank`, made on first use. */
+  #lane(rank: number): Fifo<T> {
+    const lane = this.#lanes[rank];
+    return lane !== NO_LANE ? lane : (this.#lanes[rank] = new Fifo<T>());
   }
 
   /** Empties the mailbox, returning what was queued in delivery order. */

@@ -26,6 +26,11 @@ const childCommon = {
   shutdownMs: z.number().int().positive().default(5000),
 };
 
+/** How a child is supervised: its restart type and shutdown time, without the child itself. */
+export const ChildTerms = z.strictObject(childCommon);
+/** How a child is supervised: its restart type and shutdown time, without the child itself. */
+export type ChildTerms = z.infer<typeof ChildTerms>;
+
 /** A supervision tree as written: `{ id, strategy, intensity, periodMs, backoff, children }`. */
 export type SupervisorSpecInput = {
   id: string;

@@ -7,7 +7,7 @@ import type { EventStream } from "./event_stream.ts";
 import type { Priority } from "./priority_mailbox.ts";
 import type { Registry } from "./registry.ts";
 import type { RemoteRoutes } from "./remote_routes.ts";
-import { captureTrace } from "./trace_context.ts";
+import { captureTrace, tracing } from "./trace_context.ts";
 
 /** What a send delivered at once resolves to: one shared, settled promise. */
 const DELIVERED = Promise.resolve();
@@ -30,6 +30,16 @@ export interface RouterEnvironment {
  */
 export class SystemRouter implements MessageRouter {
   constructor(readonly env: RouterEnvironment) {}
+
+  /** Plain tells may be queued straight to a cell: the system runs and nothing is traced. */
+  get direct(): boolean {
+    return !tracing && this.env.state() === "running";
+  }
+
+  /** The cell of actor `to` when it is in this system. */
+  cell(to: string): ActorCell | undefined {
+    return this.env.registry.cell(to);
+  }
 
   /** Delivers a message (what `ref.tell` does); false when it was refused. */
   route(to: string, message: unknown, priority: Priority, from?: string): boolean {
