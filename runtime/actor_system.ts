@@ -211,6 +211,7 @@ export class ActorSystem {
   async stop(options: { deadlineMs?: number } = {}): Promise<void> {
     if (this.#state !== "running") return;
     this.#state = "stopping";
+    this.#router.direct = false;
     const deadline = performance.now() + (options.deadlineMs ?? 5000);
     const busy = () => [...this.registry.cells()].some((c) => c.status === "running" && !c.idle);
     while (busy() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));

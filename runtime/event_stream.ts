@@ -8,17 +8,20 @@ export type EventListener = (event: SystemEvent) => void;
  */
 export class EventStream {
   #listeners = new Set<EventListener>();
+  /** Whether anyone listens, kept as a field: it is read on every drain. */
+  #observed = false;
   #seq = 0;
 
   /** True while someone listens, so that per-message events can be skipped when nobody does. */
   get observed(): boolean {
-    return this.#listeners.size > 0;
+    return this.#observed;
   }
 
   /** Calls `listener` with every event from now on; returns the unsubscribe function. */
   subscribe(listener: EventListener): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    this.#observed = true;
+    return () => this.#remove(listener);
   }
 
   /** Collects events matching `predicate` until the returned stop function is called. */
@@ -45,14 +48,25 @@ export class EventStream {
     });
   }
 
+  #remove(listener: EventListener): boolean {
+    const removed = this.#listeners.delete(listener);
+    this.#observed = this.#listeners.size > 0;
+    return removed;
+  }
+
   /** Stamps an event with `seq` and `ts` and gives it to every listener. */
   emit(input: EventInput): void {
+    // Unheard, an event costs its number only (spawning many actors emits two each).
+    if (!this.#observed) {
+      ++this.#seq;
+      return;
+    }
     const event = { ...input, seq: ++this.#seq, ts: Date.now() } as SystemEvent;
     for (const listener of this.#listeners) {
       try {
         listener(event);
       } catch (err) {
-        this.#listeners.delete(listener);
+        this.#remove(listener);
         console.error(`troupe: event listener removed after it threw: ${err}`);
       }
     }

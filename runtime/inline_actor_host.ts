@@ -29,7 +29,11 @@ export class InlineActorHost implements ActorHost {
     const { behaviour } = this.spec;
     const definition = typeof behaviour === "string" ? await loadBehaviour(behaviour) : behaviour;
     this.#runner = new BehaviourRunner(this.spec.id, definition, this.port);
-    await this.#runner.init(structuredClone(this.spec.args));
+    // Copied as a worker's would be (structuredClone is an op call: not for a primitive).
+    const args = this.spec.args;
+    await this.#runner.init(
+      typeof args === "object" && args !== null ? structuredClone(args) : args,
+    );
   }
 
   handle(message: unknown): HandleOutcome | Promise<HandleOutcome> {

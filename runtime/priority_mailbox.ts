@@ -33,6 +33,8 @@ export class PriorityMailbox<T> {
   /** A lane per priority; all but normal made when first used (most actors never use them). */
   readonly #lanes: Fifo<T>[] = [NO_LANE, NO_LANE, new Fifo<T>(), NO_LANE];
   #size = 0;
+  /** The highest lane made so far: `take` need not look above it. */
+  #top = 2;
   /** Taken but still holding their room: messages sent ahead to a worker, not yet begun. */
   #held = 0;
   #roomWaiters: (() => void)[] = [];
@@ -96,7 +98,7 @@ export class PriorityMailbox<T> {
   take(hold = false): T | undefined {
     if (this.#size === 0) return undefined;
     const lanes = this.#lanes;
-    for (let i = 0; i < lanes.length; i++) {
+    for (let i = this.#top; i < lanes.length; i++) {
       if (lanes[i].length > 0) {
         this.#size--;
         const item = lanes[i].shift();
@@ -156,7 +158,9 @@ export class PriorityMailbox<T> {
   /** The lane of `rank`, made on first use. */
   #lane(rank: number): Fifo<T> {
     const lane = this.#lanes[rank];
-    return lane !== NO_LANE ? lane : (this.#lanes[rank] = new Fifo<T>());
+    if (lane !== NO_LANE) return lane;
+    if (rank < this.#top) this.#top = rank;
+    return this.#lanes[rank] = new Fifo<T>();
   }
 
   /** Empties the mailbox, returning what was queued in delivery order. */

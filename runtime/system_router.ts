@@ -31,10 +31,11 @@ export interface RouterEnvironment {
 export class SystemRouter implements MessageRouter {
   constructor(readonly env: RouterEnvironment) {}
 
-  /** Plain tells may be queued straight to a cell: the system runs and nothing is traced. */
-  get direct(): boolean {
-    return !tracing && this.env.state() === "running";
-  }
+  /**
+   * Plain tells may be queued straight to a cell: nothing is traced and the system runs (it sets
+   * this false as it begins to stop). A field, read on every tell.
+   */
+  direct: boolean = !tracing;
 
   /** The cell of actor `to` when it is in this system. */
   cell(to: string): ActorCell | undefined {
