@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { canonicalJson, chainHash, GENESIS_HASH } from "./hash_chain.ts";
+import { GroupCommit } from "./group_commit.ts";
 import { type Ack, LedgerEventInput, type LedgerRow } from "./ledger_event.ts";
 import { LedgerError } from "./ledger_error.ts";
 import { checkLedgerFile, DEFAULT_LEDGER_PATH } from "./ledger_file.ts";
@@ -18,13 +18,6 @@ export interface LedgerOptions {
   maxBatch?: number;
   /** Group commit: an append waits at most this long for others to share its commit. */
   maxDelayMs?: number;
-}
-
-interface Pending {
-  input: z.output<typeof LedgerEventInput>;
-  ts: number;
-  resolve(ack: Ack): void;
-  reject(err: Error): void;
 }
 
 /**
@@ -71,6 +64,8 @@ async function loadNative(): Promise<typeof import("./native_store.ts")> {
   }
 }
 
+const ignore = () => {};
+
 function toRow(r: Record<string, unknown>): LedgerRow {
   return {
     seq: Number(r.seq),
@@ -95,13 +90,10 @@ const ROW_COLUMNS =
  * There is no update or delete path.
  */
 export class Ledger {
-  #queue: Pending[] = [];
   #ticker?: ReturnType<typeof setInterval>;
   #closed = false;
   #queries: Promise<unknown> = Promise.resolve();
-  #seq = 0;
-  #hash = GENESIS_HASH;
-  readonly #listeners = new Set<(rows: readonly LedgerRow[]) => void>();
+  #commits: GroupCommit;
 
   private constructor(
     readonly path: string,
@@ -109,7 +101,9 @@ export class Ledger {
     readonly readOnly: boolean,
     readonly maxBatch: number,
     readonly maxDelayMs: number,
-  ) {}
+  ) {
+    this.#commits = new GroupCommit(store, path, maxBatch);
+  }
 
   /** Opens (or creates) a ledger file; `:memory:` for a throwaway one. Refuses a file that is not a troupe ledger. */
   static async open(
@@ -131,9 +125,12 @@ export class Ledger {
     await checkLedgerFile(path, readOnly);
     // Loaded on demand, so that a host without FFI never loads the native engine.
     const storeOptions = { readOnly, externalAccess: options.externalAccess ?? false };
-    const store: LedgerStore = engine === "native"
+    // A native ledger that is written commits on a writer thread; one only read needs none.
+    const store: LedgerStore = engine === "wasm"
+      ? await (await import("./wasm_store.ts")).WasmStore.open(path, storeOptions)
+      : readOnly
       ? await (await loadNative()).NativeStore.open(path, storeOptions)
-      : await (await import("./wasm_store.ts")).WasmStore.open(path, storeOptions);
+      : await (await import("./thread_store.ts")).ThreadStore.open(path, storeOptions);
     const ledger = new Ledger(
       path,
       store,
@@ -144,11 +141,10 @@ export class Ledger {
     try {
       const [last] = await store.select("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
       if (last) {
-        ledger.#seq = Number(last.seq);
-        ledger.#hash = String(last.hash);
+        ledger.#commits.start({ seq: Number(last.seq), hash: String(last.hash) });
       }
     } catch (err) {
-      store.close();
+      await store.close();
       throw err;
     }
     // The group-commit clock, referenced for as long as the ledger is open. Deno 2.8.2 with
@@ -156,7 +152,7 @@ export class Ledger {
     // (sleeps never ended); a standing, referenced interval keeps the whole process's event
     // loop waking. So a process with an open ledger lives until the ledger is closed.
     ledger.#ticker = setInterval(() => {
-      if (ledger.#queue.length > 0) ledger.#commitNext();
+      ledger.#commits.tick();
     }, ledger.maxDelayMs);
     return ledger;
   }
@@ -168,30 +164,32 @@ export class Ledger {
 
   /** The last committed event. */
   get head(): Ack {
-    return { seq: this.#seq, hash: this.#hash };
+    return this.#commits.head;
   }
 
   /** Appends an event; resolves once it is committed, with its sequence number and hash. */
   append(event: LedgerEventInput): Promise<Ack> {
-    if (this.#closed) {
-      return Promise.reject(new LedgerError("closed", `the ledger ${this.path} is closed`));
-    }
+    const pending = Promise.withResolvers<Ack>();
+    this.#enqueue(event, pending.resolve, pending.reject);
+    return pending.promise;
+  }
+
+  /**
+   * Appends an event without a promise of its own, for writers of many events that wait once
+   * (`flush`): a refused event or a failed commit goes to `onError`. Durable as `append` is.
+   */
+  write(event: LedgerEventInput, onError: (err: Error) => void): void {
+    this.#enqueue(event, ignore, onError);
+  }
+
+  #enqueue(event: LedgerEventInput, resolve: (ack: Ack) => void, reject: (e: Error) => void) {
+    if (this.#closed) return reject(new LedgerError("closed", `the ledger ${this.path} is closed`));
     if (this.readOnly) {
-      return Promise.reject(
-        new LedgerError("append_failed", `the ledger ${this.path} is open read-only`),
-      );
+      return reject(new LedgerError("append_failed", `the ledger ${this.path} is open read-only`));
     }
     const input = normalize(event);
-    if (input instanceof LedgerError) return Promise.reject(input);
-    const pending = Promise.withResolvers<Ack>();
-    this.#queue.push({
-      input,
-      ts: Date.now(),
-      resolve: pending.resolve,
-      reject: pending.reject,
-    });
-    this.#flushSoon(this.#queue.length >= this.maxBatch ? 0 : this.maxDelayMs);
-    return pending.promise;
+    if (input instanceof LedgerError) return reject(input);
+    this.#commits.push(input, resolve, reject);
   }
 
   /**
@@ -280,14 +278,12 @@ export class Ledger {
    * the unsubscribe function. A listener that throws is dropped, never the commit.
    */
   onCommit(listener: (rows: readonly LedgerRow[]) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#commits.onCommit(listener);
   }
 
   /** Commits everything appended so far (each append still resolves or rejects itself). */
   flush(): Promise<void> {
-    while (this.#queue.length > 0) this.#commitNext();
-    return Promise.resolve();
+    return this.#commits.flush();
   }
 
   /** One read-only SELECT; queries run one at a time, each in its own read-only transaction. */
@@ -333,59 +329,8 @@ export class Ledger {
     if (this.#closed) return;
     await this.flush();
     this.#closed = true;
+    this.#commits.closed = true;
     clearInterval(this.#ticker);
-    this.store.close();
-  }
-
-  /** Commits a full batch at once; smaller ones wait for the group-commit clock. */
-  #flushSoon(delayMs: number): void {
-    if (delayMs === 0) this.#commitNext();
-  }
-
-  /**
-   * Commits one batch, synchronously: DuckDB's appender has no asynchronous flush, and a commit
-   * that never yields cannot interleave with another. Seq and hashes are assigned here, so a
-   * failed commit leaves no gap in the chain.
-   */
-  #commitNext(): void {
-    const batch = this.#queue.splice(0, this.maxBatch);
-    if (batch.length === 0) return;
-    let seq = this.#seq;
-    let hash = this.#hash;
-    const rows: LedgerRow[] = batch.map(({ input, ts }) => {
-      const row = {
-        seq: ++seq,
-        ts,
-        runId: input.runId,
-        actor: input.actor,
-        type: input.type,
-        causationId: input.causationId,
-        correlationId: input.correlationId,
-        payload: canonicalJson(input.payload),
-      };
-      const prevHash = hash;
-      hash = chainHash(prevHash, row);
-      return { ...row, prevHash, hash };
-    });
-    try {
-      this.store.commit(rows);
-    } catch (err) {
-      const error = new LedgerError(
-        "append_failed",
-        `could not commit ${batch.length} ledger events to ${this.path}: ${(err as Error).message}`,
-      );
-      for (const p of batch) p.reject(error);
-      return;
-    }
-    this.#seq = seq;
-    this.#hash = hash;
-    batch.forEach((p, i) => p.resolve({ seq: rows[i].seq, hash: rows[i].hash }));
-    for (const listener of this.#listeners) {
-      try {
-        listener(rows);
-      } catch {
-        this.#listeners.delete(listener);
-      }
-    }
+    await this.store.close();
   }
 }

@@ -21,15 +21,16 @@ export interface StoreOptions {
 export interface LedgerStore {
   readonly engine: LedgerEngine;
   /**
-   * Stores rows in one commit, synchronously (a commit never interleaves with another), or
-   * throws and stores none of them.
+   * Stores rows in one commit, or throws (or rejects) and stores none of them. Synchronous on the
+   * calling thread, or a promise when the commit runs on a writer thread; the ledger has one
+   * commit at a time in flight either way.
    */
-  commit(rows: LedgerRow[]): void;
+  commit(rows: LedgerRow[]): void | Promise<void>;
   /** One of troupe's own fixed queries, with `$name` parameters. */
   select(sql: string, params?: Record<string, string | number>): Promise<Record<string, unknown>[]>;
   /** One user SELECT: read-only, limited in time and rows. The ledger runs one at a time. */
   query(sql: string, options?: QueryOptions): Promise<QueryResult>;
   /** Writes the events table, in seq order, to a Parquet file. */
   exportParquet(file: string): Promise<void>;
-  close(): void;
+  close(): void | Promise<void>;
 }

@@ -25,7 +25,6 @@ export function recordSystem(
 ): () => Promise<void> {
   const messages = options.messages ?? "all";
   const onError = options.onError ?? ((err) => console.error(`troupe: ledger: ${err.message}`));
-  const pending = new Set<Promise<unknown>>();
   const stop = system.events.subscribe((event: SystemEvent) => {
     if (options.actors && !options.actors(event.actor)) return;
     if (event.type === "delivered") {
@@ -33,12 +32,11 @@ export function recordSystem(
       if (typeof messages === "number" && Math.random() >= messages) return;
     }
     const { seq: _seq, ts: _ts, type, actor, ...payload } = event;
-    const write = ledger.append({ runId: options.runId, actor, type, payload }).catch(onError);
-    pending.add(write);
-    write.finally(() => pending.delete(write));
+    // No promise per event: one wait for all of them when detached.
+    ledger.write({ runId: options.runId, actor, type, payload }, onError);
   });
   return async () => {
     stop();
-    await Promise.all(pending);
+    await ledger.flush();
   };
 }
