@@ -60,3 +60,22 @@ export { type Change, diffRuns, type RunDiff, type TaskLine } from "./orchestrat
 export { type VerifyResult, verifyRun } from "./orchestrator/verify_run.ts";
 export { type Divergence, valueAt } from "./orchestrator/run_divergence.ts";
 export { recordedReport } from "./orchestrator/recorded_report.ts";
+export {
+  deploy,
+  environmentStatus,
+  resumeDeploy,
+  stopEnvironment,
+} from "./deploy/deploy_release.ts";
+export { type DeployOptions, type DeployOutcome } from "./deploy/deployment.ts";
+export { detectService, ServicePlan } from "./deploy/service_plan.ts";
+export {
+  DeployRefused,
+  DeployResumed,
+  DeployStarted,
+  ReleaseBuilt,
+  ReleaseChecked,
+  ReleaseLive,
+  ReleaseRolledBack,
+  ReleaseStarted,
+  ReleaseSwitched,
+} from "./deploy/deploy_events.ts";

@@ -2,6 +2,7 @@ import type { Command } from "./command.ts";
 import { approvals, approve, reject } from "./commands/approve.ts";
 import { chaos } from "./commands/chaos.ts";
 import { demo } from "./commands/demo.ts";
+import { deploy } from "./commands/deploy.ts";
 import { keys } from "./commands/keys.ts";
 import { ledgerCommand } from "./commands/ledger.ts";
 import { plugin } from "./commands/plugin.ts";
@@ -22,6 +23,7 @@ const COMMANDS: Command[] = [
   serve,
   mcp,
   node,
+  deploy,
   demo,
   sql,
   replay,

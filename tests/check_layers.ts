@@ -33,6 +33,7 @@ const FLOORS: Record<string, number> = {
   "actors/agents/ecosystems/": 2,
   "actors/agents/": 3,
   "actors/planning/": 3,
+  "actors/deploy/": 3,
   "actors/demo/": 3,
   "actors/examples/": 3,
   "actors/orchestrator/": 4,

@@ -16,6 +16,7 @@ const SYSTEM_PACKAGES: { file: string; debian: string; why: string }[] = [
   { file: "/usr/bin/chromium", debian: "chromium", why: "the control center's browser test" },
   { file: "/usr/bin/bwrap", debian: "bubblewrap", why: "the repository and plugin sandboxes" },
   { file: "/usr/sbin/nats-server", debian: "nats-server", why: "the cluster tests (JetStream)" },
+  { file: "/usr/sbin/nginx", debian: "nginx", why: "deploy's reverse proxy (blue-green)" },
   { file: "/usr/bin/javac", debian: "default-jdk-headless", why: "Java in the repository sandbox" },
   {
     file: "/usr/share/doc/python3-venv",

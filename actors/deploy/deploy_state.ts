@@ -1,0 +1,71 @@
+import { join } from "node:path";
+import { z } from "zod";
+import { ReleaseProcess } from "./release_process.ts";
+import { ServicePlan } from "./service_plan.ts";
+
+/** A release folder kept under the deploy root, and how its service runs. */
+export const ReleaseRecord = z.object({ id: z.string(), plan: ServicePlan, builtAt: z.number() });
+export type ReleaseRecord = z.infer<typeof ReleaseRecord>;
+
+/** How far a deploy in progress got: what `--resume` reads after the deployer was killed. */
+export const Phase = z.enum(["building", "started", "switched"]);
+
+/**
+ * One environment's deployment, in `<root>/<env>/state.json`, rewritten (atomically) at every
+ * step: where the proxy listens, the live release, the releases kept, the deploy in progress.
+ */
+export const DeployState = z.object({
+  env: z.string(),
+  host: z.string(),
+  proxyPort: z.number().int(),
+  live: ReleaseProcess.nullable(),
+  releases: z.array(ReleaseRecord),
+  candidate: z.object({
+    id: z.string(),
+    phase: Phase,
+    process: ReleaseProcess.optional(),
+  }).nullable(),
+});
+export type DeployState = z.infer<typeof DeployState>;
+
+/** An environment's folder under the deploy root: its state, releases and proxy. */
+export class EnvFolder {
+  constructor(readonly root: string, readonly env: string) {}
+  get dir(): string {
+    return join(this.root, this.env);
+  }
+  get stateFile(): string {
+    return join(this.dir, "state.json");
+  }
+  release(id: string): string {
+    return join(this.dir, "releases", id);
+  }
+  get proxyDir(): string {
+    return join(this.dir, "nginx");
+  }
+
+  async read(): Promise<DeployState | undefined> {
+    let text;
+    try {
+      text = await Deno.readTextFile(this.stateFile);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return undefined;
+      throw err;
+    }
+    return DeployState.parse(JSON.parse(text));
+  }
+
+  /** Written to a new file, then renamed over the old: a kill never leaves half a state. */
+  async write(state: DeployState): Promise<void> {
+    await Deno.mkdir(this.dir, { recursive: true });
+    const temp = `${this.stateFile}.${crypto.randomUUID().slice(0, 8)}`;
+    await Deno.writeTextFile(temp, JSON.stringify(DeployState.parse(state), null, 2) + "\n");
+    await Deno.rename(temp, this.stateFile);
+  }
+}
+
+/** A new release's id: when it was made (UTC) and a few random letters, sortable by time. */
+export function newReleaseId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${stamp}-${crypto.randomUUID().slice(0, 4)}`;
+}
