@@ -1,4 +1,6 @@
-import { resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import process from "node:process";
+import { parse } from "yaml";
 import {
   deploy as deployRelease,
   type DeployOutcome,
@@ -16,11 +18,13 @@ import {
   recordDecisions,
   tailoredPreset,
 } from "../../policies/mod.ts";
+import { TroupeError } from "../../runtime/mod.ts";
 import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
 
 const usage = `Usage: deno task deploy --repo DIR [--env NAME] [--port N] [--health PATH] [--json]
        deno task deploy --rollback [--to ID] [--env NAME]
        deno task deploy --resume | --status | --stop [--env NAME]
+       deno task deploy --repo DIR --emit OUT [--env NAME] [--health PATH]
 
 Deploys the repository's web service (a Procfile's web process, a package.json start script or
 main, a deno.json start task, an app.py) to a local environment, blue-green behind nginx: the
@@ -41,6 +45,12 @@ Options:
   --watch-ms N       how long a switched release is watched before the old one stops (10000)
   --check-tries N    health checks before the switch, 250 ms apart (default 40)
   --root DIR         the deploy root (default .troupe/deploy)
+  --emit OUT         deploy nothing: write what deploys to a hosted target into OUT, checked:
+                     k8s/NAME.yaml (Deployment with readiness and liveness probes, rolled
+                     out one pod at a time, and its Service; validated against Kubernetes'
+                     schema) and .github/workflows/deploy.yml (image, then kubectl in the
+                     GitHub environment --env, which waits for its required reviewers, and
+                     rollout undo when the rollout fails)
   --rollback         deploy the release before the live one again (--to ID: that release)
   --resume           finish a deploy that was interrupted: one release serves after it
   --status           print the environment's releases and what serves
@@ -55,6 +65,32 @@ Options:
 Exit code: 0 when the release is live (or the operation done), 1 when it was refused or rolled
 back, 2 on a usage error.`;
 
+/** Writes the hosted target's files into `out`, each checked first; loaded only when asked. */
+async function emitHosted(repo: string, out: string, env: string, health: string) {
+  // The validators' dependencies load node:punycode, whose deprecation notice is not the user's.
+  process.noDeprecation = true;
+  const hosted = await import("../../actors/deploy/hosted_targets.ts");
+  const o = { name: hosted.serviceName(basename(resolve(repo))), env, health, port: 8080 };
+  const manifests = hosted.kubernetesManifests(o);
+  const workflow = hosted.githubDeployWorkflow(o);
+  const problems = [
+    ...hosted.validateManifests(manifests),
+    ...(hosted.WorkflowShape.safeParse(parse(workflow)).error?.issues.map((i) => i.message) ?? []),
+  ];
+  if (problems.length > 0) {
+    throw new TroupeError(
+      "invalid_spec",
+      `the generated files do not check: ${problems.join("; ")}`,
+    );
+  }
+  const files = [join(out, "k8s", `${o.name}.yaml`), join(out, ".github/workflows/deploy.yml")];
+  for (const [file, text] of [[files[0], manifests], [files[1], workflow]]) {
+    await Deno.mkdir(dirname(file), { recursive: true });
+    await Deno.writeTextFile(file, text);
+  }
+  return { name: o.name, env, files };
+}
+
 export const deploy = defineCommand({
   name: "deploy",
   summary: "deploy a repository's service blue-green behind nginx, with rollback",
@@ -68,6 +104,7 @@ export const deploy = defineCommand({
     "watch-ms": { type: "string", default: "10000" },
     "check-tries": { type: "string", default: "40" },
     root: { type: "string", default: ".troupe/deploy" },
+    emit: { type: "string" },
     rollback: { type: "boolean", default: false },
     to: { type: "string" },
     resume: { type: "boolean", default: false },
@@ -87,6 +124,7 @@ export const deploy = defineCommand({
       return fail("give one of --repo DIR, --rollback, --resume, --status or --stop");
     }
     if (flags.to && !flags.rollback) return fail("--to goes with --rollback");
+    if (flags.emit && !flags.repo) return fail("--emit goes with --repo DIR");
     if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(flags.env)) {
       return fail(`--env must be 1-32 lowercase letters, digits, - or _; got "${flags.env}"`);
     }
@@ -123,6 +161,16 @@ export const deploy = defineCommand({
         { env: flags.env, stopped },
         `${flags.env}: stopped ${stopped.join(", ") || "nothing running"} and its proxy`,
       );
+      return 0;
+    }
+    if (flags.emit) {
+      const written = await emitHosted(
+        flags.repo!,
+        flags.emit,
+        flags.env,
+        flags.health ?? "/health",
+      );
+      print(written, written.files.map((f) => `wrote ${f} (checked)`).join("\n"));
       return 0;
     }
     const ledger = await Ledger.open(flags.ledger);
