@@ -3,6 +3,7 @@ import { clockNow } from "../../runtime/effects.ts";
 import type { RepairStep } from "../tasks/repo_facts.ts";
 import type { Detection, GeneratedFile, ScanResult } from "../tasks/repo_facts.ts";
 import { TASK_KINDS } from "../tasks/task_kinds.ts";
+import { moduleDiagram } from "./kit/import_graph.ts";
 
 /** A README's markup: headings and code blocks are written in it. */
 type Markup = "md" | "rst" | "adoc";
@@ -57,6 +58,39 @@ export function placeChangelogEntry(text: string, changes: string[], date: strin
   return lines.join("\n");
 }
 
+/** Test and fixture folders: in the code's imports, but not in the picture of its structure. */
+const TESTS = /(^|\/)(tests?|spec|specs|__tests__|e2e|fixtures?|testdata|bench(marks)?)(\/|$)/;
+
+/**
+ * `docs/architecture.md`, when the repository has none: a Mermaid diagram of which of its modules
+ * (folders) import which, read from its own imports (tests left out). Nothing when the code shows
+ * no imports between its folders.
+ */
+function architecturePage(scan: ScanResult): GeneratedFile | undefined {
+  const path = "docs/architecture.md";
+  const edges = (scan.modules ?? []).filter(([from, to]) => !TESTS.test(from) && !TESTS.test(to));
+  if (edges.length === 0 || scan.files.some((f) => f.path.toLowerCase() === path)) return undefined;
+  const shown = Math.min(edges.length, 40);
+  return {
+    path,
+    content: [
+      "# Architecture",
+      "",
+      `Which parts of the code import which: each box is a folder, each arrow says its files import`,
+      `the other's, with how many import statements do. Read from the code's own imports${
+        edges.length > shown ? ` (the ${shown} busiest of ${edges.length} links)` : ""
+      }; tests left out.`,
+      "",
+      "```mermaid",
+      moduleDiagram(edges, shown),
+      "```",
+      "",
+    ].join("\n"),
+    mode: "create",
+    reason: "architecture diagram",
+  };
+}
+
 /** Docs: README set-up and test sections (with a CI badge) and a CHANGELOG entry. */
 export function writeDocs(
   scan: ScanResult,
@@ -97,6 +131,8 @@ export function writeDocs(
       reason: "readme has no set-up section",
     });
   }
+  const architecture = architecturePage(scan);
+  if (architecture) files.push(architecture);
   const changes = plan.filter((s) => s.automated && s.id !== "changelog").map((s) =>
     `- ${s.action}`
   );

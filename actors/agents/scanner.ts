@@ -2,6 +2,7 @@ import ignore from "ignore";
 import { join, relative } from "node:path";
 import { defineAgent } from "../tasks/define_agent.ts";
 import { fileFacts, listDir, readText } from "./kit/repo_reads.ts";
+import { moduleEdges } from "./kit/import_graph.ts";
 import type { FileEntry, GitInfo, ScanResult } from "../tasks/repo_facts.ts";
 import { TASK_KINDS } from "../tasks/task_kinds.ts";
 
@@ -40,12 +41,18 @@ const KEY_FILE =
   /(^|\/)(package\.json|deno\.jsonc?|tsconfig\.json|go\.mod|Cargo\.toml|pyproject\.toml|setup\.py|setup\.cfg|requirements[^/]*\.txt|Pipfile|pom\.xml|build\.gradle(\.kts)?|[^/]+\.csproj|Gemfile|composer\.json|CMakeLists\.txt|Makefile|Dockerfile|\.gitignore|README(\.[a-z]+)?|CHANGELOG\.md|mix\.exs|\.tool-versions|\.ruby-version|[^/]+\.gemspec|\.nvmrc|\.node-version|\.python-version|global\.json|rust-toolchain(\.toml)?|settings\.gradle(\.kts)?|go\.work|pnpm-workspace\.yaml|\.yarnrc\.yml|tox\.ini|noxfile\.py|\.travis\.yml|\.?appveyor\.yml|\.circleci\/config\.yml)$/i;
 const MAX_FILES = 20_000;
 const MAX_KEY_FILE = 64 * 1024;
+/** Source files read for their imports: the first this many bytes of each, and this many files. */
+const MAX_SOURCE = 256 * 1024;
+const MAX_SOURCES = 5_000;
+const SOURCE = /\.(m|c)?(j|t)sx?$|\.py$|\.go$/;
 
 export async function scan(root: string): Promise<ScanResult> {
   const files: FileEntry[] = [];
   const keyFiles: Record<string, string> = {};
   let totalBytes = 0;
   let truncated = false;
+  // Only the lines that can import are kept: a repository's sources are not held in memory.
+  const sources: { path: string; text: string }[] = [];
   const walk = async (dir: string, rules: ReturnType<typeof ignore>): Promise<void> => {
     // .troupeignore (same syntax) names what is in git but not to be assessed, e.g. fixtures.
     const own = await Promise.all(
@@ -84,11 +91,18 @@ export async function scan(root: string): Promise<ScanResult> {
       if (KEY_FILE.test(rel) && info.size <= MAX_KEY_FILE) {
         keyFiles[rel] = await readText(abs) ?? "";
       }
+      if (SOURCE.test(rel) && info.size <= MAX_SOURCE && sources.length < MAX_SOURCES) {
+        const text = await readText(abs);
+        const lines = text?.split("\n").filter((l) => /import|require|from|^\s*"|^\)/.test(l));
+        if (lines?.length) sources.push({ path: rel, text: lines.join("\n") });
+      }
     }
   };
   await walk(root, ignore());
   const git = await readGit(root);
-  return { root, files, keyFiles, totalBytes, truncated, ...(git ? { git } : {}) };
+  const goModule = keyFiles["go.mod"]?.match(/^module\s+(\S+)/m)?.[1];
+  const modules = moduleEdges(sources, files.map((f) => f.path), goModule);
+  return { root, files, keyFiles, totalBytes, truncated, modules, ...(git ? { git } : {}) };
 }
 
 /** The checked-out branch and the remote's default branch, from `.git` (absent: undefined). */

@@ -1,3 +1,4 @@
+import type { PlannedTask } from "./run_diagram.ts";
 import type { Ledger } from "../../ledger/mod.ts";
 import { TroupeError } from "../../runtime/errors.ts";
 import type { GeneratedFile } from "../tasks/repo_facts.ts";
@@ -17,10 +18,12 @@ export async function recordedReport(
   const outcome: RunOutcome = { outputs: new Map(), dead: [], skipped: [] };
   let started: { goal: string; repo: string } | undefined;
   let plannedBy: { source: "offline" | "model"; model?: string } | undefined;
+  let tasks: PlannedTask[] | undefined;
   const kinds = [RunStarted, RunPlanned, TaskSucceeded, TaskDead, TaskSkipped] as const;
   for await (const e of ledger.events(kinds, { runId })) {
     if (e.type === "run_started") started = e.payload;
     else if (e.type === "run_planned") {
+      tasks = e.payload.tasks;
       plannedBy = {
         source: e.payload.source,
         ...(e.payload.model ? { model: e.payload.model } : {}),
@@ -39,6 +42,7 @@ export async function recordedReport(
     outcome,
     undefined,
     plannedBy?.source === "model" ? plannedBy : undefined,
+    tasks,
   );
   return { report, markdown: markdown(report), files };
 }

@@ -1,4 +1,6 @@
 import { createTwoFilesPatch } from "diff";
+import { checkDiagrams, type DiagramCheck } from "./diagram_check.ts";
+import { type PlannedTask, taskGraph } from "./run_diagram.ts";
 import { dirname, join } from "node:path";
 import type { RepairStep } from "../tasks/repo_facts.ts";
 import type {
@@ -58,6 +60,10 @@ export interface RunReport {
   testsWritten?: { attempts: number; model: string; mutants: WrittenTests["mutants"] };
   dead: RunOutcome["dead"];
   skipped: RunOutcome["skipped"];
+  /** The task graph as a Mermaid flowchart, each task with how it ended. */
+  taskGraph?: string;
+  /** The run's Mermaid diagrams (report and generated docs), parsed by Mermaid's own parser. */
+  diagrams?: DiagramCheck;
 }
 
 /** Model calls, tokens and dollars, in all and by model. */
@@ -81,6 +87,7 @@ export function buildReport(
   outcome: RunOutcome,
   cost?: ModelSpend,
   plannedBy?: PlannedBy,
+  tasks?: PlannedTask[],
 ): { report: RunReport; files: GeneratedFile[] } {
   const out = outcome.outputs;
   const scan = out.get("scan") as ScanResult | undefined;
@@ -130,6 +137,7 @@ export function buildReport(
         : {}),
       dead: outcome.dead,
       skipped: outcome.skipped,
+      ...(tasks?.length ? { taskGraph: taskGraph(tasks, outcome) } : {}),
     },
   };
 }
@@ -289,6 +297,8 @@ export function markdown(r: RunReport): string {
     );
     lines.push(...r.skipped.map((s) => `- ${s.taskId}: skipped: ${s.reason}`), "");
   }
+  if (r.taskGraph) lines.push("## Task graph", "", "```mermaid", r.taskGraph, "```", "");
+  if (r.diagrams) lines.push(diagramLine(r.diagrams), "");
   return lines.join("\n");
 }
 
@@ -300,6 +310,10 @@ export async function writeOutputs(
   files: GeneratedFile[],
 ): Promise<void> {
   await Deno.mkdir(join(out, "files"), { recursive: true });
+  // The report's diagrams and the proposed docs' are parsed before they are written.
+  const docs = files.filter((f) => /\.md$/i.test(f.path) && f.mode !== "delete")
+    .map((f) => ({ path: f.path, text: f.content }));
+  report.diagrams = await checkDiagrams([{ path: "report.md", text: markdown(report) }, ...docs]);
   await Deno.writeTextFile(join(out, "report.md"), markdown(report));
   await Deno.writeTextFile(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   const patches: string[] = [];
@@ -318,6 +332,13 @@ export async function writeOutputs(
     );
   }
   await Deno.writeTextFile(join(out, "changes.patch"), patches.join(""));
+}
+
+/** What the diagram check found, as the report says it. */
+function diagramLine(d: DiagramCheck): string {
+  if (d.problems.length === 0) return `Diagrams: ${d.checked} parsed by Mermaid's own parser.`;
+  return `Diagrams: ${d.checked - d.problems.length} of ${d.checked} parsed by Mermaid's own ` +
+    `parser; not: ${d.problems.map((p) => `${p.path}: ${p.error}`).join("; ")}`;
 }
 
 /** Projects without a job, one line each; those in test data folders (often many) on one line. */

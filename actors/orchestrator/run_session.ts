@@ -287,6 +287,9 @@ export class RunSession {
         this.#spend.byTask,
       );
     }
+    // The plan as recorded (a resumed run's last), for the report's task graph.
+    let tasks;
+    for await (const e of ledger.events([RunPlanned], { runId })) tasks = e.payload.tasks;
     const { report, files } = buildReport(
       runId,
       settings.goal,
@@ -294,6 +297,7 @@ export class RunSession {
       outcome,
       settings.llm ? this.#spend.total : undefined,
       settings.llm ? plannedBy : undefined,
+      tasks,
     );
     const { reenact } = hooks;
     await writeOutputs(reenact?.out ?? settings.out, settings.repo, report, files);

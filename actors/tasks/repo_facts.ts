@@ -24,6 +24,11 @@ export interface ScanResult {
   keyFiles: Record<string, string>;
   totalBytes: number;
   truncated: boolean;
+  /**
+   * Which modules (folders, two levels deep) import which, by how many import statements, from
+   * the code's own imports (JavaScript/TypeScript, Python, Go); absent in older scans.
+   */
+  modules?: [from: string, to: string, count: number][];
 }
 
 export interface Project {
