@@ -14,7 +14,7 @@ export interface LedgerOptions {
   readOnly?: boolean;
   /** Lets SQL reach files (for export); only with readOnly. */
   externalAccess?: boolean;
-  /** Group commit: at most this many events per commit. */
+  /** Group commit: at most this many events per commit (1024 native, 4096 wasm). */
   maxBatch?: number;
   /** Group commit: an append waits at most this long for others to share its commit. */
   maxDelayMs?: number;
@@ -135,7 +135,8 @@ export class Ledger {
       path,
       store,
       readOnly,
-      options.maxBatch ?? 4096,
+      // On a writer thread, smaller batches overlap: one is stored while the next is hashed.
+      options.maxBatch ?? (engine === "native" ? 1024 : 4096),
       options.maxDelayMs ?? 2,
     );
     try {

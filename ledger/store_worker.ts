@@ -7,7 +7,7 @@
 import { GENESIS_HASH } from "./hash_chain.ts";
 import { LedgerError } from "./ledger_error.ts";
 import { NativeStore } from "./native_store.ts";
-import type { StoreReply, StoreRequest } from "./thread_store.ts";
+import { fromColumns, type StoreReply, type StoreRequest } from "./thread_store.ts";
 
 let store: NativeStore | undefined;
 /** The hash of the last event stored: a batch must be chained on it. */
@@ -24,15 +24,16 @@ async function serve(r: StoreRequest): Promise<unknown> {
   switch (r.op) {
     case "commit": {
       // Batches come chained on the ones before; one after a batch that failed is refused.
-      if (r.rows.length === 0) return undefined;
-      if (r.rows[0].prevHash !== head) {
+      const rows = fromColumns(r.rows);
+      if (rows.length === 0) return undefined;
+      if (rows[0].prevHash !== head) {
         throw new LedgerError(
           "append_failed",
           "an earlier batch was not stored, and this one was chained on it",
         );
       }
-      store.commit(r.rows);
-      head = r.rows[r.rows.length - 1].hash;
+      store.commit(rows);
+      head = rows[rows.length - 1].hash;
       return undefined;
     }
     case "select":

@@ -6,13 +6,68 @@ import type { QueryOptions, QueryResult } from "./readonly_sql.ts";
 /** What the main thread asks the writer thread (`store_worker.ts`). */
 export type StoreCall =
   | { op: "open"; path: string; options: StoreOptions }
-  | { op: "commit"; rows: LedgerRow[] }
+  | { op: "commit"; rows: RowColumns }
   | { op: "select"; sql: string; params?: Record<string, string | number> }
   | { op: "query"; sql: string; options?: QueryOptions }
   | { op: "export"; file: string }
   | { op: "close" };
 /** A call with the number its reply carries. */
 export type StoreRequest = StoreCall & { id: number };
+
+/**
+ * Rows as columns, to cross to the writer thread: arrays of strings and numbers copy several
+ * times faster than as many small objects (structured clone walks each object's keys).
+ */
+export type RowColumns = { [K in keyof LedgerRow]: LedgerRow[K][] };
+
+/** Rows to columns. */
+export function toColumns(rows: LedgerRow[]): RowColumns {
+  const c: RowColumns = {
+    seq: [],
+    ts: [],
+    runId: [],
+    actor: [],
+    type: [],
+    causationId: [],
+    correlationId: [],
+    payload: [],
+    prevHash: [],
+    hash: [],
+  };
+  for (const r of rows) {
+    c.seq.push(r.seq);
+    c.ts.push(r.ts);
+    c.runId.push(r.runId);
+    c.actor.push(r.actor);
+    c.type.push(r.type);
+    c.causationId.push(r.causationId);
+    c.correlationId.push(r.correlationId);
+    c.payload.push(r.payload);
+    c.prevHash.push(r.prevHash);
+    c.hash.push(r.hash);
+  }
+  return c;
+}
+
+/** Columns back to rows. */
+export function fromColumns(c: RowColumns): LedgerRow[] {
+  const rows: LedgerRow[] = new Array(c.seq.length);
+  for (let i = 0; i < rows.length; i++) {
+    rows[i] = {
+      seq: c.seq[i],
+      ts: c.ts[i],
+      runId: c.runId[i],
+      actor: c.actor[i],
+      type: c.type[i],
+      causationId: c.causationId[i],
+      correlationId: c.correlationId[i],
+      payload: c.payload[i],
+      prevHash: c.prevHash[i],
+      hash: c.hash[i],
+    };
+  }
+  return rows;
+}
 
 /** The writer thread's answer to one request. */
 export type StoreReply =
@@ -62,7 +117,7 @@ export class ThreadStore implements LedgerStore {
   }
 
   commit(rows: LedgerRow[]): Promise<void> {
-    return this.#ask({ op: "commit", rows }) as Promise<void>;
+    return this.#ask({ op: "commit", rows: toColumns(rows) }) as Promise<void>;
   }
 
   select(

@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from "diff";
-import { checkDiagrams, type DiagramCheck } from "./diagram_check.ts";
+import { checkDiagrams, type DiagramCheck, mermaidBlocks } from "./diagram_check.ts";
 import { type PlannedTask, taskGraph } from "./run_diagram.ts";
 import { dirname, join } from "node:path";
 import type { RepairStep } from "../tasks/repo_facts.ts";
@@ -310,10 +310,15 @@ export async function writeOutputs(
   files: GeneratedFile[],
 ): Promise<void> {
   await Deno.mkdir(join(out, "files"), { recursive: true });
-  // The report's diagrams and the proposed docs' are parsed before they are written.
-  const docs = files.filter((f) => /\.md$/i.test(f.path) && f.mode !== "delete")
-    .map((f) => ({ path: f.path, text: f.content }));
-  report.diagrams = await checkDiagrams([{ path: "report.md", text: markdown(report) }, ...docs]);
+  // Proposed docs with diagrams (a repository's own data drawn) are parsed before they are
+  // written, with the report's; loading Mermaid takes a second or two, so only then. The task
+  // graph alone is drawn from task ids and kinds troupe checks (see the tests).
+  const docs = files.filter((f) =>
+    /\.md$/i.test(f.path) && f.mode !== "delete" && mermaidBlocks(f.content).length > 0
+  ).map((f) => ({ path: f.path, text: f.content }));
+  if (docs.length > 0) {
+    report.diagrams = await checkDiagrams([{ path: "report.md", text: markdown(report) }, ...docs]);
+  }
   await Deno.writeTextFile(join(out, "report.md"), markdown(report));
   await Deno.writeTextFile(join(out, "report.json"), JSON.stringify(report, null, 2) + "\n");
   const patches: string[] = [];
