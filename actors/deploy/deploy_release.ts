@@ -96,7 +96,13 @@ export async function deploy(o: DeployOptions): Promise<DeployOutcome> {
   }
   const process = await d.startAndCheck();
   if (typeof process === "string") return await d.refuse(process);
-  await d.switchTo(process);
+  try {
+    await d.switchTo(process);
+  } catch (err) {
+    // The proxy could not take it (its port taken, say): nothing was switched; the release goes.
+    await stopRelease(process);
+    return await d.refuse(`the proxy could not be switched to it: ${(err as Error).message}`);
+  }
   return await d.watch(process);
 }
 
