@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Ledger } from "../../ledger/mod.ts";
 import { cliArgs } from "../cli_helpers.ts";
-import { DeployBench, releaseRuns, steadyClient, writeService } from "./deploy_helpers.ts";
+import {
+  DeployBench,
+  freePort,
+  releaseRuns,
+  steadyClient,
+  writeService,
+} from "./deploy_helpers.ts";
 
-const freePort = () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = l.addr as Deno.NetAddr;
-  l.close();
-  return port;
-};
 /** Fast timings for a test (a user's defaults are longer). */
 const QUICK = ["--autonomy", "4", "--watch-ms", "2500", "--check-tries", "40"];
 const released = (stdout: string) =>
@@ -26,17 +26,7 @@ Deno.test("deploy: blue-green behind nginx; a release failing its health check i
   const app = join(dir, "app");
   let client: ReturnType<typeof steadyClient> | undefined;
   try {
-    await writeService(app, { version: "v1" });
-    const first = await bench.deploy([
-      "--repo",
-      app,
-      "--port",
-      String(bench.port),
-      ...QUICK,
-      "--json",
-    ]);
-    assert.equal(first.code, 0, first.stderr);
-    const v1 = released(first.stdout);
+    const v1 = await bench.first(app, QUICK);
     assert.equal(v1.status, "live");
     assert.equal(await bench.served(), "v1");
     client = steadyClient(`http://127.0.0.1:${bench.port}/`);
@@ -130,17 +120,7 @@ Deno.test("deploy: killed with SIGKILL after the switch, deploy --resume leaves 
   const bench = new DeployBench(dir, freePort());
   const app = join(dir, "app");
   try {
-    await writeService(app, { version: "v1" });
-    const first = await bench.deploy([
-      "--repo",
-      app,
-      "--port",
-      String(bench.port),
-      ...QUICK,
-      "--json",
-    ]);
-    assert.equal(first.code, 0, first.stderr);
-    const v1 = released(first.stdout);
+    const v1 = await bench.first(app, QUICK);
 
     await writeService(app, { version: "v2" });
     const child = new Deno.Command(Deno.execPath(), {

@@ -28,6 +28,14 @@ ${o.crashAfterMs ? `setTimeout(() => process.exit(3), ${o.crashAfterMs});` : ""}
   return dir;
 }
 
+/** A port nothing listens on now (for a test's proxy). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = l.addr as Deno.NetAddr;
+  l.close();
+  return port;
+}
+
 /** A deploy environment of a test: its root, ledger, proxy port and a way to run the command. */
 export class DeployBench {
   constructor(readonly dir: string, readonly port: number) {}
@@ -42,6 +50,16 @@ export class DeployBench {
   }
   deploy(more: string[]): Promise<CliResult> {
     return cli(this.args(more));
+  }
+  /**
+   * The environment's first deploy (its proxy on `port`): version v1 of the service in `app`,
+   * with `more` options; fails the test unless it goes live. Returns its JSON outcome.
+   */
+  async first(app: string, more: string[]): Promise<{ status: string; releaseId: string }> {
+    await writeService(app, { version: "v1" });
+    const r = await this.deploy(["--repo", app, "--port", String(this.port), ...more, "--json"]);
+    if (r.code !== 0) throw new Error(`the first deploy failed: ${r.stderr}`);
+    return JSON.parse(r.stdout);
   }
   /** What the proxy serves now (the body of `/`). */
   async served(): Promise<string> {
