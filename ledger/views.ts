@@ -181,4 +181,22 @@ export const VIEWS: LedgerView[] = [
         FROM events WHERE type = 'lesson'
       ) WHERE outcome <> 'skipped' GROUP BY ALL`,
   },
+  {
+    name: "coverage",
+    about:
+      "each project's tests per run: verdict, time, and the share of lines they ran where the ecosystem's tool measured it",
+    example:
+      "SELECT run_id, project, verdict, coverage_pct FROM coverage WHERE coverage_pct IS NOT NULL ORDER BY seq",
+    sql: `CREATE OR REPLACE VIEW coverage AS
+      SELECT run_id, seq, ts,
+             json_extract_string(payload, '$.project') AS project,
+             json_extract_string(payload, '$.command') AS command,
+             json_extract_string(payload, '$.verdict') AS verdict,
+             CAST(json_extract_string(payload, '$.durationMs') AS DOUBLE) AS duration_ms,
+             CAST(json_extract_string(payload, '$.coveragePct') AS DOUBLE) AS coverage_pct,
+             CAST(json_extract_string(payload, '$.linesCovered') AS BIGINT) AS lines_covered,
+             CAST(json_extract_string(payload, '$.linesTotal') AS BIGINT) AS lines_total,
+             json_extract_string(payload, '$.coverageTool') AS coverage_tool
+      FROM events WHERE type = 'test_result'`,
+  },
 ];

@@ -43,3 +43,10 @@ export async function checkDiagrams(docs: { path: string; text: string }[]): Pro
     worker.terminate();
   }
 }
+
+/** What the diagram check found, as the report says it. */
+export function diagramLine(d: DiagramCheck): string {
+  if (d.problems.length === 0) return `Diagrams: ${d.checked} parsed by Mermaid's own parser.`;
+  return `Diagrams: ${d.checked - d.problems.length} of ${d.checked} parsed by Mermaid's own ` +
+    `parser; not: ${d.problems.map((p) => `${p.path}: ${p.error}`).join("; ")}`;
+}

@@ -1,6 +1,7 @@
 import { createTwoFilesPatch } from "diff";
-import { checkDiagrams, type DiagramCheck, mermaidBlocks } from "./diagram_check.ts";
+import { checkDiagrams, type DiagramCheck, diagramLine, mermaidBlocks } from "./diagram_check.ts";
 import { type PlannedTask, taskGraph } from "./run_diagram.ts";
+import type { Regressions } from "./test_history.ts";
 import { dirname, join } from "node:path";
 import type { RepairStep } from "../tasks/repo_facts.ts";
 import type {
@@ -60,6 +61,8 @@ export interface RunReport {
   testsWritten?: { attempts: number; model: string; mutants: WrittenTests["mutants"] };
   dead: RunOutcome["dead"];
   skipped: RunOutcome["skipped"];
+  /** What got worse in the tests since the repository's last run with tests. */
+  regressions?: Regressions;
   /** The task graph as a Mermaid flowchart, each task with how it ended. */
   taskGraph?: string;
   /** The run's Mermaid diagrams (report and generated docs), parsed by Mermaid's own parser. */
@@ -88,6 +91,7 @@ export function buildReport(
   cost?: ModelSpend,
   plannedBy?: PlannedBy,
   tasks?: PlannedTask[],
+  regressions?: Regressions,
 ): { report: RunReport; files: GeneratedFile[] } {
   const out = outcome.outputs;
   const scan = out.get("scan") as ScanResult | undefined;
@@ -138,6 +142,7 @@ export function buildReport(
       dead: outcome.dead,
       skipped: outcome.skipped,
       ...(tasks?.length ? { taskGraph: taskGraph(tasks, outcome) } : {}),
+      ...(regressions ? { regressions } : {}),
     },
   };
 }
@@ -197,6 +202,11 @@ export function markdown(r: RunReport): string {
   ];
   if (r.tests) {
     lines.push("## Tests run here", "", ...testLines(r.tests), "");
+    if (r.regressions) {
+      const { since, found } = r.regressions;
+      lines.push(`Since run ${since}: ${found.length ? "" : "no regression."}`, "");
+      if (found.length) lines.push(...found.map((f) => `- regression: ${f}`), "");
+    }
   }
   if (r.review) {
     lines.push("## Review", "", `Verdict: **${r.review.verdict}**`, "");
@@ -339,13 +349,6 @@ export async function writeOutputs(
   await Deno.writeTextFile(join(out, "changes.patch"), patches.join(""));
 }
 
-/** What the diagram check found, as the report says it. */
-function diagramLine(d: DiagramCheck): string {
-  if (d.problems.length === 0) return `Diagrams: ${d.checked} parsed by Mermaid's own parser.`;
-  return `Diagrams: ${d.checked - d.problems.length} of ${d.checked} parsed by Mermaid's own ` +
-    `parser; not: ${d.problems.map((p) => `${p.path}: ${p.error}`).join("; ")}`;
-}
-
 /** Projects without a job, one line each; those in test data folders (often many) on one line. */
 function skippedLines(skipped: SkippedProject[]): string[] {
   const testData = skipped.filter((p) => p.why.startsWith("test data"));
@@ -379,7 +382,10 @@ export function testLines(tests: TestRun[]): string[] {
       : t.verdict === "ran no test"
       ? ` (${noTestWhy(c)})`
       : "";
-    return `- ${t.project} \`${t.command}\`: **${t.verdict}**${how}${figures}`;
+    const coverage = t.coverage
+      ? `; lines run ${t.coverage.pct}% (${t.coverage.linesCovered} of ${t.coverage.linesTotal}, ${t.coverage.tool})`
+      : "";
+    return `- ${t.project} \`${t.command}\`: **${t.verdict}**${how}${figures}${coverage}`;
   });
 }
 

@@ -1,4 +1,6 @@
 import type { z } from "zod";
+import type { TestRun } from "../agents/kit/run_tests.ts";
+import { recordTestResults, regressionsSince } from "./test_history.ts";
 import { type Ledger, LedgerError } from "../../ledger/mod.ts";
 import {
   ApprovalDesk,
@@ -290,6 +292,13 @@ export class RunSession {
     // The plan as recorded (a resumed run's last), for the report's task graph.
     let tasks;
     for await (const e of ledger.events([RunPlanned], { runId })) tasks = e.payload.tasks;
+    // The tests' results, kept for the next run of this repository to compare with.
+    const tested = outcome.outputs.get("test") as TestRun[] | undefined;
+    let regressions;
+    if (tested) {
+      await recordTestResults(ledger, runId, tested);
+      regressions = await regressionsSince(ledger, { runId, repo: settings.repo }, tested);
+    }
     const { report, files } = buildReport(
       runId,
       settings.goal,
@@ -298,6 +307,7 @@ export class RunSession {
       settings.llm ? this.#spend.total : undefined,
       settings.llm ? plannedBy : undefined,
       tasks,
+      regressions,
     );
     const { reenact } = hooks;
     await writeOutputs(reenact?.out ?? settings.out, settings.repo, report, files);

@@ -40,7 +40,7 @@ for (const engine of ENGINES) {
       for (
         const [query, rows] of [
           ["DESCRIBE events", 10],
-          ["SHOW TABLES", 9],
+          ["SHOW TABLES", 10],
           ["SUMMARIZE events", 10],
           ["FROM events", 1],
           ["TABLE events", 1],
@@ -89,6 +89,23 @@ async function seedLearning(ledger: Ledger): Promise<void> {
   const run = "run-views";
   const e = (actor: string, type: string, payload: unknown) =>
     ledger.append({ runId: run, actor, type, payload });
+  // Two runs' tests: one measured and passing, a later one failing with less covered.
+  const tested = (runId: string, verdict: string, linesCovered: number) =>
+    ledger.append({
+      runId,
+      actor: "orchestrator",
+      type: "test_result",
+      payload: {
+        project: "node .",
+        command: "npm test",
+        verdict,
+        durationMs: 900,
+        coveragePct: (linesCovered / 160) * 100,
+        linesCovered,
+        linesTotal: 160,
+        coverageTool: "V8 (NODE_V8_COVERAGE)",
+      },
+    });
   await e("ci", "spawned", { isolation: "worker", incarnation: 1 });
   await e("ci", "delivered", { messageType: "plan", priority: "normal", from: "orchestrator" });
   await e("ci", "delivered", { messageType: "plan", priority: "normal", from: "orchestrator" });
@@ -147,6 +164,8 @@ async function seedLearning(ledger: Ledger): Promise<void> {
     durationMs: 3,
   });
   await e("ci", "stopped", { reason: "shutdown" });
+  await tested("run-views", "passed", 130);
+  await tested("run-later", "failed", 100);
 }
 
 /** What each view's documented example answers on the seeded run. */
@@ -177,6 +196,10 @@ const EXAMPLE_ANSWERS: Record<string, unknown[]> = {
     ok: true,
   }],
   lessons: [{ kind: "ci_config", agent: "ci", model: "qwen", success_rate: 1 }],
+  coverage: [
+    { run_id: "run-views", project: "node .", verdict: "passed", coverage_pct: 81.25 },
+    { run_id: "run-later", project: "node .", verdict: "failed", coverage_pct: 62.5 },
+  ],
 };
 
 async function checkViews(ledger: Ledger): Promise<void> {
@@ -279,7 +302,7 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
     const exported = await cli(["ledger", "export", "--parquet", out, "--ledger", path, "--json"]);
     assert.equal(exported.code, 0, exported.stderr);
     const { file, events } = JSON.parse(exported.stdout);
-    assert.equal(events, 16);
+    assert.equal(events, 18);
     const db = await DuckDBInstance.create(":memory:");
     const conn = await db.connect();
     const back = (await conn.runAndReadAll(
@@ -287,6 +310,6 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
     )).getRowObjectsJS();
     conn.closeSync();
     db.closeSync();
-    assert.deepEqual(back, [{ n: 16n, last: 16n }]);
+    assert.deepEqual(back, [{ n: 18n, last: 18n }]);
   });
 });

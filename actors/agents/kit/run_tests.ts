@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Detection } from "../../tasks/repo_facts.ts";
+import { type Coverage, readCoverage, withNodeCoverage } from "./node_coverage.ts";
 import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
 import {
   countReports,
@@ -23,6 +24,8 @@ export interface TestRun {
   timedOut: boolean;
   durationMs: number;
   tail: string;
+  /** Lines the tests ran, where the ecosystem's tool measured them (Node: V8's coverage). */
+  coverage?: Coverage;
 }
 
 /**
@@ -40,7 +43,10 @@ export async function runTests(
   const results: TestRun[] = [];
   for (const p of detection.projects.filter((p) => p.test)) {
     const dir = join(root, p.dir);
-    const r = await runSandboxed(dir, p.test!, mode, timeoutMs);
+    const node = p.type === "node" || p.type === "typescript";
+    const script = node ? await withNodeCoverage(dir, p.test!) : p.test!;
+    const r = await runSandboxed(dir, script, mode, timeoutMs);
+    const coverage = node ? readCoverage(r.output) : undefined;
     const tests = countTests(r.output) ?? await countReports(dir);
     const verdict = testVerdict(r.code, tests);
     results.push({
@@ -53,6 +59,7 @@ export async function runTests(
       timedOut: r.timedOut,
       durationMs: r.durationMs,
       tail: r.output.slice(-2000),
+      ...(coverage ? { coverage } : {}),
     });
   }
   return results;
