@@ -39,6 +39,6 @@ export default defineAgent(import.meta.url, TASK_KINDS, {
     return await runTests(copy, deps.detect as Detection, inputs.timeoutMs, {
       unsandboxed: inputs.unsandboxed,
       homeToolchains: inputs.homeToolchains,
-    });
+    }, { coverage: true });
   },
 });

@@ -39,11 +39,14 @@ export async function runTests(
   detection: Detection,
   timeoutMs: number,
   mode: SandboxMode = {},
+  /** Measure line coverage where the ecosystem allows (the tester's run; not a coder's loop,
+   * whose workspace must hold only its own changes). */
+  options: { coverage?: boolean } = {},
 ): Promise<TestRun[]> {
   const results: TestRun[] = [];
   for (const p of detection.projects.filter((p) => p.test)) {
     const dir = join(root, p.dir);
-    const node = p.type === "node" || p.type === "typescript";
+    const node = !!options.coverage && (p.type === "node" || p.type === "typescript");
     const script = node ? await withNodeCoverage(dir, p.test!) : p.test!;
     const r = await runSandboxed(dir, script, mode, timeoutMs);
     const coverage = node ? readCoverage(r.output) : undefined;
