@@ -168,28 +168,23 @@ export class Deployment {
     if (!copy.success) return `copying ${repo}: ${new TextDecoder().decode(copy.stderr).trim()}`;
     const build = this.release.plan.build;
     if (!build) return undefined;
-    const log = await Deno.open(`${dir}.log`, { create: true, append: true });
     try {
-      const child = new Deno.Command(build[0], {
+      const out = await new Deno.Command(build[0], {
         args: build.slice(1),
         cwd: dir,
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
         signal: AbortSignal.timeout(this.o.buildTimeoutMs ?? 600_000),
-      }).spawn();
-      const [out] = await Promise.all([
-        child.status,
-        child.stdout.pipeTo(log.writable, { preventClose: true }),
-        child.stderr.pipeTo(log.writable, { preventClose: true }),
-      ]);
+      }).output();
+      await Deno.writeFile(`${dir}.log`, new Uint8Array([...out.stdout, ...out.stderr]), {
+        append: true,
+      });
       return out.success
         ? undefined
         : `${build.join(" ")} exited with ${out.code} (see ${dir}.log)`;
     } catch (err) {
       return `${build.join(" ")}: ${(err as Error).message}`;
-    } finally {
-      log.close();
     }
   }
 

@@ -31,12 +31,13 @@ Deno.test("deploy: blue-green behind nginx; a release failing its health check i
     assert.equal(await bench.served(), "v1");
     client = steadyClient(`http://127.0.0.1:${bench.port}/`);
 
-    await writeService(app, { version: "v2" });
+    // v2 has a build script: it runs in the release's folder before the release starts.
+    await writeService(app, { version: "v2", built: true });
     const second = await bench.deploy(["--repo", app, ...QUICK, "--json"]);
     assert.equal(second.code, 0, second.stderr);
     const v2 = released(second.stdout);
     assert.equal(v2.live, v2.releaseId);
-    assert.equal(await bench.served(), "v2");
+    assert.equal(await bench.served(), "built-v2");
     assert.ok(
       !await releaseRuns(v1.releaseId),
       "the release before is stopped once the new one held",
@@ -63,7 +64,7 @@ Deno.test("deploy: blue-green behind nginx; a release failing its health check i
       /failed its watch after the switch: its process ended|answered nothing/,
     );
     assert.equal(rolled.live, v2.releaseId);
-    assert.equal(await bench.served(), "v2");
+    assert.equal(await bench.served(), "built-v2");
 
     // By hand: back to the release before the live one.
     const back = await bench.deploy(["--rollback", ...QUICK, "--json"]);

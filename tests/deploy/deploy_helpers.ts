@@ -3,24 +3,30 @@ import { cli, type CliResult, writeFiles } from "../cli_helpers.ts";
 
 /**
  * A web service a test deploys: a Node package whose `start` script serves its version on `/`
- * and its health on `/health`. `health` is the status `/health` answers; `crashAfterMs` makes the
+ * and its health on `/health` (`built`: a build script writes what `/` answers). `health` is the status `/health` answers; `crashAfterMs` makes the
  * process exit that long after it starts (healthy until then).
  */
 export async function writeService(
   dir: string,
-  o: { version: string; health?: number; crashAfterMs?: number },
+  o: { version: string; health?: number; crashAfterMs?: number; built?: boolean },
 ): Promise<string> {
   await Deno.remove(dir, { recursive: true }).catch(() => {});
+  // `built`: what `/` answers is written by the package's build script, in the release's folder.
+  const build = o.built
+    ? { build: `node -e "require('fs').writeFileSync('built.txt', 'built-${o.version}')"` }
+    : {};
   await writeFiles(dir, {
     "package.json": JSON.stringify({
       name: "fixture-service",
-      scripts: { start: "node server.js" },
+      scripts: { start: "node server.js", ...build },
     }),
     "server.js": `const http = require("node:http");
 http.createServer((req, res) => {
   if (req.url === "/health") { res.writeHead(${o.health ?? 200}); return res.end("health"); }
   res.writeHead(200, { "content-type": "text/plain" });
-  res.end(${JSON.stringify(o.version)});
+  res.end(${
+      o.built ? 'require("fs").readFileSync("built.txt", "utf8")' : JSON.stringify(o.version)
+    });
 }).listen(Number(process.env.PORT), "127.0.0.1");
 ${o.crashAfterMs ? `setTimeout(() => process.exit(3), ${o.crashAfterMs});` : ""}
 `,
