@@ -138,6 +138,9 @@ export const deploy = defineCommand({
       }
       numbers[name] = n;
     }
+    if (numbers.autonomy !== undefined && (numbers.autonomy < 1 || numbers.autonomy > 5)) {
+      return fail("--autonomy must be 1 to 5");
+    }
     const root = resolve(flags.root);
     const print = (value: unknown, text: string) =>
       console.log(flags.json ? JSON.stringify(value) : text);
