@@ -95,17 +95,23 @@ for (const engine of ENGINES) {
   });
 }
 
-Deno.test("a commit that cannot be written (file size limit, as on a full disk) fails its appends; every acknowledged event is stored", async () => {
+for (const burst of [100, 5000]) {
+  Deno.test(`a commit that cannot be written (file size limit, as on a full disk) fails its appends; every acknowledged event is stored (${burst} appends at once${burst > 1024 ? ": batches in flight on the writer thread" : ""})`, () =>
+    fullDisk(burst));
+}
+
+async function fullDisk(burst: number) {
   const path = await tempLedgerPath();
   const script = new URL("../fixtures/ledger/fill_disk.ts", import.meta.url).pathname;
   // Writes past a few MiB fail with EFBIG instead of killing the process (SIGXFSZ ignored).
   const out = await new Deno.Command("sh", {
     args: [
       "-c",
-      'trap "" XFSZ; ulimit -f 8192; exec "$0" run -A --quiet "$1" "$2"',
+      'trap "" XFSZ; ulimit -f 8192; exec "$0" run -A --quiet "$1" "$2" "$3"',
       Deno.execPath(),
       script,
       path,
+      String(burst),
     ],
     stdout: "piped",
     stderr: "piped",
@@ -128,4 +134,4 @@ Deno.test("a commit that cannot be written (file size limit, as on a full disk) 
     await ledger.close();
     await Deno.remove(path.replace(/\/ledger\.duckdb$/, ""), { recursive: true });
   }
-});
+}
