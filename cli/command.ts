@@ -26,6 +26,17 @@ export const engineHelp = (width: number) =>
 
 export const JSON_FLAG = { type: "boolean", default: false } as const;
 
+/** Tells the user an action waits for their signatures, and how to give them. */
+export function printApprovalNeeded(
+  r: { id: string; threshold: number; roles: string[]; summary: string },
+): void {
+  console.error(
+    `approval ${r.id} needed (${r.threshold} of ${r.roles.join("/")}) to ${r.summary}\n` +
+      `  sign it: deno task approve ${r.id} --key KEY_FILE` +
+      `   (or: deno task reject ${r.id} --key KEY_FILE --reason TEXT)`,
+  );
+}
+
 /**
  * Defines a command once: strict flag parsing (a mistyped flag is an error naming it), `--help`,
  * and expected errors (bad ledger, refused query, bad spec) turned into a message and exit 1.

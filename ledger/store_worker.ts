@@ -5,6 +5,7 @@
  * in the order they arrive, a commit start to end before the next.
  */
 import { GENESIS_HASH } from "./hash_chain.ts";
+import { toErrorInfo } from "../runtime/errors.ts";
 import { LedgerError } from "./ledger_error.ts";
 import { NativeStore } from "./native_store.ts";
 import { fromColumns, type StoreReply, type StoreRequest } from "./thread_store.ts";
@@ -55,8 +56,9 @@ self.onmessage = async (e: MessageEvent<StoreRequest>) => {
   try {
     reply = { id, ok: true, value: await serve(e.data) };
   } catch (err) {
-    const { name, message, code, context } = err as LedgerError;
-    reply = { id, ok: false, error: { name, message, code, context } };
+    // A ledger error keeps its context (what was refused, and why) across the thread.
+    const context = err instanceof LedgerError ? { context: err.context } : {};
+    reply = { id, ok: false, error: { ...toErrorInfo(err), ...context } };
   }
   self.postMessage(reply);
 };

@@ -1,3 +1,4 @@
+import { type ErrorInfo, fromErrorInfo } from "../runtime/errors.ts";
 import { LedgerError, type LedgerErrorCode } from "./ledger_error.ts";
 import type { LedgerRow } from "./ledger_event.ts";
 import type { LedgerStore, StoreOptions } from "./ledger_store.ts";
@@ -75,7 +76,7 @@ export type StoreReply =
   | {
     id: number;
     ok: false;
-    error: { name: string; message: string; code?: string; context?: Record<string, unknown> };
+    error: ErrorInfo & { context?: Record<string, unknown> };
   };
 
 /**
@@ -158,11 +159,11 @@ export class ThreadStore implements LedgerStore {
     if (!pending) return;
     this.#waiting.delete(reply.id);
     if (reply.ok) return pending.resolve(reply.value);
-    const { name, message, code, context } = reply.error;
+    const error = reply.error;
     pending.reject(
-      name === "LedgerError"
-        ? new LedgerError(code as LedgerErrorCode, message, context)
-        : Object.assign(new Error(message), { name }),
+      error.name === "LedgerError"
+        ? new LedgerError(error.code as LedgerErrorCode, error.message, error.context)
+        : fromErrorInfo(error),
     );
   }
 

@@ -1,7 +1,13 @@
 import { resolve } from "node:path";
 import { TroupeError } from "../../runtime/mod.ts";
 import { DeployResumed, DeployStarted, ReleaseBuilt } from "./deploy_events.ts";
-import { type DeployState, EnvFolder, newReleaseId, type ReleaseRecord } from "./deploy_state.ts";
+import {
+  type DeployState,
+  EnvFolder,
+  newReleaseId,
+  type ReleaseRecord,
+  urlOf,
+} from "./deploy_state.ts";
 import { Deployment, type DeployOptions, type DeployOutcome } from "./deployment.ts";
 import { NginxProxy } from "./nginx_proxy.ts";
 import { isRunning, stopRelease } from "./release_process.ts";
@@ -14,7 +20,7 @@ async function stateOf(o: DeployOptions): Promise<DeployState> {
   if (state?.candidate) {
     throw new TroupeError(
       "invalid_spec",
-      `a deploy of release ${state.candidate.id} to ${o.env} did not finish (it stopped at ` +
+      `a deploy of release ${state.candidate.release.id} to ${o.env} did not finish (it stopped at ` +
         `"${state.candidate.phase}"); run deploy --resume first`,
     );
   }
@@ -82,7 +88,7 @@ export async function deploy(o: DeployOptions): Promise<DeployOutcome> {
   });
   const refusal = await d.authorize();
   if (refusal) return await d.refuse(refusal);
-  await d.save({ id: release.id, phase: "building" });
+  await d.save("building");
   if (!rollback) {
     const started = performance.now();
     const error = await d.build(repo!);
@@ -116,9 +122,7 @@ export async function resumeDeploy(o: DeployOptions): Promise<DeployOutcome | un
   const state = await folder.read();
   const candidate = state?.candidate;
   if (!state || !candidate) return undefined;
-  const record = state.releases.find((r) => r.id === candidate.id) ??
-    { id: candidate.id, plan: { from: "resumed", start: ["true"] }, builtAt: 0 };
-  const d = new Deployment(o, state, record);
+  const d = new Deployment(o, state, candidate.release);
   const process = candidate.process;
   if (candidate.phase === "switched" && process && await isRunning(process)) {
     await d.record(DeployResumed, { ...d.ids, phase: candidate.phase, action: "watched again" });
@@ -154,7 +158,7 @@ export async function environmentStatus(root: string, env: string) {
   if (!state) return undefined;
   return {
     ...state,
-    url: `http://${state.host}:${state.proxyPort}/`,
+    url: urlOf(state),
     liveRunning: state.live ? await isRunning(state.live) : false,
   };
 }

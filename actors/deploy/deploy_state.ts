@@ -9,6 +9,8 @@ export type ReleaseRecord = z.infer<typeof ReleaseRecord>;
 
 /** How far a deploy in progress got: what `--resume` reads after the deployer was killed. */
 export const Phase = z.enum(["building", "started", "switched"]);
+/** How far a deploy in progress got. */
+export type Phase = z.infer<typeof Phase>;
 
 /**
  * One environment's deployment, in `<root>/<env>/state.json`, rewritten (atomically) at every
@@ -20,8 +22,9 @@ export const DeployState = z.object({
   proxyPort: z.number().int(),
   live: ReleaseProcess.nullable(),
   releases: z.array(ReleaseRecord),
+  /** The release being deployed, with its plan (a resumed deploy starts it as planned). */
   candidate: z.object({
-    id: z.string(),
+    release: ReleaseRecord,
     phase: Phase,
     process: ReleaseProcess.optional(),
   }).nullable(),
@@ -62,6 +65,11 @@ export class EnvFolder {
     await Deno.writeTextFile(temp, JSON.stringify(DeployState.parse(state), null, 2) + "\n");
     await Deno.rename(temp, this.stateFile);
   }
+}
+
+/** Where an environment's proxy serves. */
+export function urlOf(state: DeployState): string {
+  return `http://${state.host}:${state.proxyPort}/`;
 }
 
 /** A new release's id: when it was made (UTC) and a few random letters, sortable by time. */

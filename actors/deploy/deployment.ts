@@ -15,7 +15,14 @@ import {
   ReleaseStarted,
   ReleaseSwitched,
 } from "./deploy_events.ts";
-import { type DeployState, EnvFolder, type ReleaseRecord } from "./deploy_state.ts";
+import { realClock, sleep } from "../../runtime/mod.ts";
+import {
+  type DeployState,
+  EnvFolder,
+  type Phase,
+  type ReleaseRecord,
+  urlOf,
+} from "./deploy_state.ts";
 import { NginxProxy } from "./nginx_proxy.ts";
 import {
   checkHealth,
@@ -68,8 +75,6 @@ export interface DeployOutcome {
   reason?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** One deploy in progress: its environment's folder, state and proxy, and each of its steps. */
 export class Deployment {
   readonly folder: EnvFolder;
@@ -100,14 +105,24 @@ export class Deployment {
       env: this.o.env,
       releaseId: this.release.id,
       live: this.state.live?.id ?? null,
-      url: `http://${this.state.host}:${this.state.proxyPort}/`,
+      url: urlOf(this.state),
       ...(reason ? { reason } : {}),
     };
   }
 
-  async save(candidate: DeployState["candidate"]): Promise<void> {
+  /** Writes the state: this release at `phase` of its deploy, or (null) no deploy in progress. */
+  async save(phase: Phase | null, process?: ReleaseProcess): Promise<void> {
+    const candidate = phase
+      ? { release: this.release, phase, ...(process ? { process } : {}) }
+      : null;
     this.state = { ...this.state, candidate };
     await this.folder.write(this.state);
+  }
+
+  /** The live release, if its processes still run. */
+  async #live(): Promise<ReleaseProcess | undefined> {
+    const live = this.state.live;
+    return live && await isRunning(live) ? live : undefined;
   }
 
   async refuse(reason: string): Promise<DeployOutcome> {
@@ -199,7 +214,7 @@ export class Deployment {
       port: freePort(),
       log: `${dir}.log`,
     });
-    await this.save({ id: this.release.id, phase: "started", process });
+    await this.save("started", process);
     await this.record(ReleaseStarted, { ...this.ids, port: process.port, pid: process.pid });
     const health = await checkHealth(process.port, {
       path: o.health,
@@ -216,10 +231,10 @@ export class Deployment {
 
   /** Routes the proxy to the new release, the live one kept as its backup. */
   async switchTo(process: ReleaseProcess): Promise<void> {
-    const live = this.state.live && await isRunning(this.state.live) ? this.state.live : undefined;
+    const live = await this.#live();
     await this.proxy.route({ primary: process.port, backup: live?.port });
     await this.proxy.serves(process.port);
-    await this.save({ id: this.release.id, phase: "switched", process });
+    await this.save("switched", process);
     await this.record(ReleaseSwitched, { ...this.ids, from: live?.id ?? null, port: process.port });
     this.o.onNews?.(`switched ${this.o.env} to ${this.release.id}; watching it`);
   }
@@ -232,27 +247,23 @@ export class Deployment {
     const { o } = this;
     const interval = o.watchIntervalMs ?? 250;
     let checks = 0;
+    // The last check seen (none yet: the watch may be shorter than one interval).
+    let last = { healthy: true, path: o.health ?? "/health", status: 0 };
     for (const end = Date.now() + (o.watchMs ?? 10_000); Date.now() < end;) {
-      await sleep(interval);
+      await sleep(realClock, interval);
       checks++;
-      const health = await isRunning(process)
+      const running = await isRunning(process);
+      last = running
         ? await checkHealth(process.port, { path: o.health, tries: 1, intervalMs: 0 })
-        : { healthy: false, path: o.health ?? "/health", status: 0, tries: 1 };
-      if (health.healthy) continue;
-      await this.record(ReleaseChecked, { ...this.ids, stage: "watch", ...health, tries: checks });
-      const why = await isRunning(process)
-        ? `GET ${health.path} answered ${health.status || "nothing"}`
+        : { healthy: false, path: last.path, status: 0 };
+      if (last.healthy) continue;
+      await this.record(ReleaseChecked, { ...this.ids, stage: "watch", ...last, tries: checks });
+      const why = running
+        ? `GET ${last.path} answered ${last.status || "nothing"}`
         : "its process ended";
       return await this.rollBack(process, `it failed its watch after the switch: ${why}`);
     }
-    await this.record(ReleaseChecked, {
-      ...this.ids,
-      stage: "watch",
-      healthy: true,
-      path: o.health ?? "/health",
-      status: 200,
-      tries: checks,
-    });
+    await this.record(ReleaseChecked, { ...this.ids, stage: "watch", ...last, tries: checks });
     await this.proxy.route({ primary: process.port });
     await this.proxy.serves(process.port);
     const old = this.state.live;
@@ -263,7 +274,7 @@ export class Deployment {
     };
     await this.save(null);
     if (old && old.id !== process.id) {
-      await sleep(o.drainMs ?? 1000);
+      await sleep(realClock, o.drainMs ?? 1000);
       await stopRelease(old);
     }
     await this.record(ReleaseLive, { ...this.ids, retired: old?.id ?? null });
@@ -273,11 +284,11 @@ export class Deployment {
 
   /** Back to the live release (when there is one), and the switched one stopped. */
   async rollBack(process: ReleaseProcess, reason: string): Promise<DeployOutcome> {
-    const live = this.state.live && await isRunning(this.state.live) ? this.state.live : undefined;
+    const live = await this.#live();
     if (live) {
       await this.proxy.route({ primary: live.port });
       await this.proxy.serves(live.port);
-      await sleep(this.o.drainMs ?? 1000);
+      await sleep(realClock, this.o.drainMs ?? 1000);
     }
     await stopRelease(process);
     await this.save(null);

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { TroupeError } from "../../runtime/mod.ts";
+import { realClock, sleep, TroupeError } from "../../runtime/mod.ts";
 import { readProc } from "./release_process.ts";
 
 /** Where each release is reached: the live one, and the one it falls back on while watched. */
@@ -70,7 +70,7 @@ export class NginxProxy {
         await res.body?.cancel();
         if (res.headers.get("x-troupe-upstream") === `127.0.0.1:${port}`) return true;
       } catch { /* not up yet */ }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(realClock, 100);
     }
     return false;
   }

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { z } from "zod";
+import { realClock, sleep } from "../../runtime/mod.ts";
 
 /** A release's service process: which release, where it listens, its process (group) id. */
 export const ReleaseProcess = z.object({
@@ -89,7 +90,7 @@ export async function stopRelease(release: ReleaseProcess, graceMs = 3000): Prom
   let pids = await releasePids(release.id);
   signal(pids, "SIGTERM");
   for (const end = Date.now() + graceMs; pids.length > 0 && Date.now() < end;) {
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(realClock, 50);
     pids = await releasePids(release.id);
   }
   signal(pids, "SIGKILL");
@@ -133,7 +134,7 @@ export async function checkHealth(
     if (status === 404 && o.path === undefined) status = await probe(port, path = "/");
     last = { healthy: status >= 200 && status < 400, path, status, tries: i };
     if (last.healthy) return last;
-    if (i < o.tries) await new Promise((r) => setTimeout(r, o.intervalMs));
+    if (i < o.tries) await sleep(realClock, o.intervalMs);
   }
   return last;
 }

@@ -22,19 +22,20 @@ export async function checkDiagrams(docs: { path: string; text: string }[]): Pro
   const worker = new Worker(new URL("./diagram_worker.ts", import.meta.url).href, {
     type: "module",
   });
+  // The worker's next message (its answers come one at a time: "ready", then the parses).
+  const next = () =>
+    new Promise<unknown>((resolve, reject) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.onerror = (e) => {
+        e.preventDefault();
+        reject(new Error(`the diagram checker failed: ${e.message}`));
+      };
+    });
   try {
-    const answers = new ReadableStream<unknown>({
-      start(c) {
-        worker.onmessage = (e) => c.enqueue(e.data);
-        worker.onerror = (e) => {
-          e.preventDefault();
-          c.error(new Error(`the diagram checker failed: ${e.message}`));
-        };
-      },
-    }).getReader();
-    await answers.read(); // "ready": Mermaid is loaded
+    await next(); // "ready": Mermaid is loaded
+    const answer = next();
     worker.postMessage(diagrams.map((d) => d.text));
-    const errors = (await answers.read()).value as (string | null)[];
+    const errors = await answer as (string | null)[];
     return {
       checked: diagrams.length,
       problems: diagrams.flatMap((d, i) => errors[i] ? [{ path: d.path, error: errors[i]! }] : []),

@@ -19,7 +19,7 @@ import {
   tailoredPreset,
 } from "../../policies/mod.ts";
 import { TroupeError } from "../../runtime/mod.ts";
-import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
+import { defineCommand, JSON_FLAG, LEDGER_FLAG, printApprovalNeeded } from "../command.ts";
 
 const usage = `Usage: deno task deploy --repo DIR [--env NAME] [--port N] [--health PATH] [--json]
        deno task deploy --rollback [--to ID] [--env NAME]
@@ -202,13 +202,7 @@ export const deploy = defineCommand({
         policy,
         desk,
         onNews: (text: string) => console.error(text),
-        onApprovalNeeded: (
-          r: { id: string; threshold: number; roles: string[]; summary: string },
-        ) =>
-          console.error(
-            `approval ${r.id} needed (${r.threshold} of ${r.roles.join("/")}) to ${r.summary}\n` +
-              `  sign it: deno task approve ${r.id} --key KEY_FILE`,
-          ),
+        onApprovalNeeded: printApprovalNeeded,
       };
       let outcome: DeployOutcome | undefined;
       if (flags.resume) {

@@ -14,7 +14,7 @@ import { readLocalToken, servedBy } from "../../control/mod.ts";
 import { configFromFlags, LlmConfig } from "../../actors/llm/llm_config.ts";
 import { loadPolicyData } from "../../policies/load_policy.ts";
 import { TroupeError } from "../../runtime/mod.ts";
-import { defineCommand, JSON_FLAG, LEDGER_FLAG } from "../command.ts";
+import { defineCommand, JSON_FLAG, LEDGER_FLAG, printApprovalNeeded } from "../command.ts";
 import { submitToServer } from "./submit_run.ts";
 import { dirname, join, resolve } from "node:path";
 
@@ -193,12 +193,7 @@ export const run = defineCommand({
       ...(cluster?.length ? { cluster: { servers: cluster } } : {}),
       onProgress: progressPrinter(),
       onNews: (text) => console.error(text),
-      onApprovalNeeded: (r) =>
-        console.error(
-          `approval ${r.id} needed (${r.threshold} of ${r.roles.join("/")}) to ${r.summary}\n` +
-            `  sign it: deno task approve ${r.id} --key KEY_FILE` +
-            `   (or: deno task reject ${r.id} --key KEY_FILE --reason TEXT)`,
-        ),
+      onApprovalNeeded: printApprovalNeeded,
     };
     const where = {
       maxAgents: Number(flags["max-agents"]),

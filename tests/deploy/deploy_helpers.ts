@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { cli, type CliResult, writeFiles } from "../cli_helpers.ts";
+export { freePort } from "../../actors/deploy/release_process.ts";
 
 /**
  * A web service a test deploys: a Node package whose `start` script serves its version on `/`
@@ -32,14 +33,6 @@ ${o.crashAfterMs ? `setTimeout(() => process.exit(3), ${o.crashAfterMs});` : ""}
 `,
   });
   return dir;
-}
-
-/** A port nothing listens on now (for a test's proxy). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = l.addr as Deno.NetAddr;
-  l.close();
-  return port;
 }
 
 /** A deploy environment of a test: its root, ledger, proxy port and a way to run the command. */
