@@ -184,7 +184,7 @@ export const VIEWS: LedgerView[] = [
   {
     name: "coverage",
     about:
-      "each project's tests per run: verdict, time, and the share of lines they ran where the ecosystem's tool measured it",
+      "each project's tests per run: verdict, time, and the share of lines (Go: statements, coverage_unit) they ran where the ecosystem's tool measured it",
     example:
       "SELECT run_id, project, verdict, coverage_pct FROM coverage WHERE coverage_pct IS NOT NULL ORDER BY seq",
     sql: `CREATE OR REPLACE VIEW coverage AS
@@ -196,7 +196,10 @@ export const VIEWS: LedgerView[] = [
              CAST(json_extract_string(payload, '$.coveragePct') AS DOUBLE) AS coverage_pct,
              CAST(json_extract_string(payload, '$.linesCovered') AS BIGINT) AS lines_covered,
              CAST(json_extract_string(payload, '$.linesTotal') AS BIGINT) AS lines_total,
-             json_extract_string(payload, '$.coverageTool') AS coverage_tool
+             json_extract_string(payload, '$.coverageTool') AS coverage_tool,
+             CASE WHEN json_extract_string(payload, '$.coveragePct') IS NOT NULL
+                  THEN coalesce(json_extract_string(payload, '$.coverageUnit'), 'lines') END
+               AS coverage_unit
       FROM events WHERE type = 'test_result'`,
   },
 ];

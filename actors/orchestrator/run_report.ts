@@ -383,7 +383,9 @@ export function testLines(tests: TestRun[]): string[] {
       ? ` (${noTestWhy(c)})`
       : "";
     const coverage = t.coverage
-      ? `; lines run ${t.coverage.pct}% (${t.coverage.linesCovered} of ${t.coverage.linesTotal}, ${t.coverage.tool})`
+      ? `; ${
+        t.coverage.unit ?? "lines"
+      } run ${t.coverage.pct}% (${t.coverage.linesCovered} of ${t.coverage.linesTotal}, ${t.coverage.tool})`
       : "";
     return `- ${t.project} \`${t.command}\`: **${t.verdict}**${how}${figures}${coverage}`;
   });

@@ -18,6 +18,8 @@ export const TestResult = eventType(
     linesCovered: z.number().int().optional(),
     linesTotal: z.number().int().optional(),
     coverageTool: z.string().optional(),
+    /** Absent: lines. */
+    coverageUnit: z.enum(["lines", "statements"]).optional(),
   }),
 );
 type Result = z.infer<typeof TestResult.payload>;
@@ -51,6 +53,7 @@ export async function recordTestResults(
             linesCovered: t.coverage.linesCovered,
             linesTotal: t.coverage.linesTotal,
             coverageTool: t.coverage.tool,
+            ...(t.coverage.unit ? { coverageUnit: t.coverage.unit } : {}),
           }
           : {}),
       },
@@ -91,7 +94,9 @@ export async function regressionsSince(
         was.coveragePct !== undefined && now.coverage && was.coveragePct - now.coverage.pct >= 0.5
       ) {
         found.push(
-          `${now.project}: line coverage fell from ${was.coveragePct}% to ${now.coverage.pct}%`,
+          `${now.project}: ${
+            now.coverage.unit === "statements" ? "statement" : "line"
+          } coverage fell from ${was.coveragePct}% to ${now.coverage.pct}%`,
         );
       }
       if (now.durationMs >= 1.5 * was.durationMs && now.durationMs - was.durationMs >= 1000) {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Detection } from "../../tasks/repo_facts.ts";
-import { type Coverage, readCoverage, withNodeCoverage } from "./node_coverage.ts";
+import { type Coverage, readCoverage, withCoverage } from "./test_coverage.ts";
 import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
 import {
   countReports,
@@ -24,7 +24,7 @@ export interface TestRun {
   timedOut: boolean;
   durationMs: number;
   tail: string;
-  /** Lines the tests ran, where the ecosystem's tool measured them (Node: V8's coverage). */
+  /** What the tests ran, where the ecosystem's own tool measured it (see `test_coverage.ts`). */
   coverage?: Coverage;
 }
 
@@ -46,10 +46,11 @@ export async function runTests(
   const results: TestRun[] = [];
   for (const p of detection.projects.filter((p) => p.test)) {
     const dir = join(root, p.dir);
-    const node = !!options.coverage && (p.type === "node" || p.type === "typescript");
-    const script = node ? await withNodeCoverage(dir, p.test!) : p.test!;
-    const r = await runSandboxed(dir, script, mode, timeoutMs);
-    const coverage = node ? readCoverage(r.output) : undefined;
+    const script = options.coverage ? await withCoverage(p.type, dir, p.test!) : p.test!;
+    // Deno is here whatever else is not: the one troupe runs on.
+    const tools = p.type === "deno" ? { tools: { deno: Deno.execPath() } } : {};
+    const r = await runSandboxed(dir, script, { ...mode, ...tools }, timeoutMs);
+    const coverage = options.coverage ? readCoverage(r.output) : undefined;
     const tests = countTests(r.output) ?? await countReports(dir);
     const verdict = testVerdict(r.code, tests);
     results.push({
