@@ -19,6 +19,7 @@ export const RemoteRunRequest = RunRequest.pick({
   apply: true,
   runTests: true,
   verifyCi: true,
+  apiDocs: true,
   allowInstallNetwork: true,
   replayModels: true,
 }).extend({
@@ -164,6 +165,7 @@ export async function confineRun(
     runTests: r.runTests,
     unsandboxed: false,
     verifyCi: r.verifyCi,
+    apiDocs: r.apiDocs,
     allowInstallNetwork: r.allowInstallNetwork,
     ...(llm ? { llm } : {}),
     ...(r.replayModels ? { replayModels: r.replayModels } : {}),

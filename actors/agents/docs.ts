@@ -4,6 +4,7 @@ import type { RepairStep } from "../tasks/repo_facts.ts";
 import type { Detection, GeneratedFile, ScanResult } from "../tasks/repo_facts.ts";
 import { TASK_KINDS } from "../tasks/task_kinds.ts";
 import { moduleDiagram } from "./kit/import_graph.ts";
+import type { ApiDoc } from "./kit/api_docs.ts";
 
 /** A README's markup: headings and code blocks are written in it. */
 type Markup = "md" | "rst" | "adoc";
@@ -91,12 +92,45 @@ function architecturePage(scan: ScanResult): GeneratedFile | undefined {
   };
 }
 
-/** Docs: README set-up and test sections (with a CI badge) and a CHANGELOG entry. */
+/**
+ * The README's "API documentation" section, in its own markup: a link to each page made here,
+ * and the command that builds each website a tool makes. Undefined when nothing was made.
+ */
+function apiSection(markup: Markup, docs: ApiDoc[]): string | undefined {
+  const made = docs.filter((d) => d.outcome === "made");
+  if (made.length === 0) return undefined;
+  const link = (text: string, href: string) =>
+    ({ md: `[${text}](${href})`, rst: `\`${text} <${href}>\`_`, adoc: `link:${href}[${text}]` })[
+      markup
+    ];
+  const code = (c: string) => markup === "rst" ? `\`\`${c}\`\`` : `\`${c}\``;
+  const heading = {
+    md: "## API documentation",
+    rst: "API documentation\n-----------------",
+    adoc: "== API documentation",
+  }[markup];
+  return [
+    heading,
+    "",
+    ...made.map((d) =>
+      d.page
+        ? `- ${link(d.project, d.page.path)}, made by ${d.tool} (${code(d.command)})`
+        : `- ${d.project}: ${code(d.command)} (${d.tool}) writes ${code(d.site ?? "")}`
+    ),
+    "",
+  ].join("\n");
+}
+
+/**
+ * Docs: README set-up and test sections (with a CI badge), the API pages the ecosystems' tools
+ * made (`--api-docs`) linked from a README section, and a CHANGELOG entry.
+ */
 export function writeDocs(
   scan: ScanResult,
   detection: Detection,
   plan: RepairStep[],
   date: string,
+  apiDocs: ApiDoc[] = [],
 ): GeneratedFile[] {
   const files: GeneratedFile[] = [];
   // README.md, README.rst, README.adoc, README: whichever the project has at its top.
@@ -130,6 +164,31 @@ export function writeDocs(
       mode: "append",
       reason: "readme has no set-up section",
     });
+  }
+  for (const d of apiDocs) {
+    if (!d.page) continue;
+    const exists = scan.files.some((f) => f.path === d.page!.path);
+    files.push({
+      ...d.page,
+      mode: exists ? "replace" : "create",
+      reason: `API reference (${d.tool})`,
+    });
+  }
+  const api = apiSection(markupOf(readme?.path ?? "README.md"), apiDocs);
+  if (api && !/^(##+|==+)?\s*API (documentation|reference)\b/im.test(text)) {
+    // After the new README's set-up section, or at the end of the existing one.
+    const created = files.find((f) => f.path === "README.md" && f.mode === "create");
+    if (created) created.content = `${created.content.trimEnd()}\n\n${api}`;
+    else {
+      const appended = files.find((f) => f.path === readme!.path && f.mode === "append");
+      if (appended) appended.content = `${appended.content.trimEnd()}\n\n${api}`;
+      else {files.push({
+          path: readme!.path,
+          content: `\n${api}`,
+          mode: "append",
+          reason: "API docs",
+        });}
+    }
   }
   const architecture = architecturePage(scan);
   if (architecture) files.push(architecture);
@@ -174,5 +233,6 @@ export default defineAgent(import.meta.url, TASK_KINDS, {
       deps.detect as Detection,
       deps.plan_repairs as RepairStep[],
       inputs.date ?? new Date(await clockNow()).toISOString().slice(0, 10),
+      (deps.api_docs as ApiDoc[] | undefined) ?? [],
     ),
 });

@@ -82,6 +82,7 @@ export async function newRun(
     apply: request.apply,
     unsandboxed: request.unsandboxed,
     verifyCi: request.verifyCi,
+    apiDocs: request.apiDocs,
     allowInstallNetwork: request.allowInstallNetwork,
     homeToolchains: request.homeToolchains ? await homeToolchains() : [],
     seed: crypto.getRandomValues(new Uint32Array(1))[0] >>> 1,

@@ -27,6 +27,8 @@ export const RunSettings = z.object({
   apply: z.boolean(),
   /** Repository code ran without bubblewrap (the user's choice). */
   unsandboxed: z.boolean().default(false),
+  /** Each ecosystem's API documentation tool ran, and its pages were proposed. */
+  apiDocs: z.boolean().default(false),
   /** The proposed CI was run here before it was proposed. */
   verifyCi: z.boolean().default(false),
   allowInstallNetwork: z.boolean().default(false),

@@ -18,7 +18,8 @@ import type { CodeChange } from "../agents/coder.ts";
 import type { WrittenTests } from "../agents/kit/test_writer.ts";
 import type { JobVerification, VerifiedCi } from "../agents/kit/ci_verifier.ts";
 import type { TestRun } from "../agents/kit/run_tests.ts";
-import { noTestWhy } from "../agents/kit/test_count.ts";
+import type { ApiDoc } from "../agents/kit/api_docs.ts";
+import { apiDocLines, skippedLines, testLines } from "./report_lines.ts";
 
 /** Who planned a run. */
 export type PlannedBy = {
@@ -51,6 +52,8 @@ export interface RunReport {
   code?: { attempts: number; steps?: number; model: string; files: string[]; tests: TestRun[] };
   /** Who planned the run (offline or a model), why a model's plan fell back, privacy. */
   plannedBy?: PlannedBy;
+  /** Each project's API documentation tool, as it ran here (`--api-docs`). */
+  apiDocs?: ApiDoc[];
   /** The proposed CI jobs run here (`--verify-ci`). */
   ciVerification?: JobVerification[];
   /** Projects that get no CI job, and why. */
@@ -129,6 +132,7 @@ export function buildReport(
       ...(plannedBy ? { plannedBy } : {}),
       ...(cost ? { cost } : {}),
       ...(verified ? { ciVerification: verified.jobs } : {}),
+      ...(out.has("api_docs") ? { apiDocs: out.get("api_docs") as ApiDoc[] } : {}),
       ...(detection?.skipped?.length ? { skippedProjects: detection.skipped } : {}),
       ...(written
         ? {
@@ -235,6 +239,7 @@ export function markdown(r: RunReport): string {
     }
     lines.push("");
   }
+  if (r.apiDocs) lines.push("## API documentation", "", ...apiDocLines(r.apiDocs), "");
   if (r.plannedBy) {
     const p = r.plannedBy;
     lines.push(
@@ -347,48 +352,6 @@ export async function writeOutputs(
     );
   }
   await Deno.writeTextFile(join(out, "changes.patch"), patches.join(""));
-}
-
-/** Projects without a job, one line each; those in test data folders (often many) on one line. */
-function skippedLines(skipped: SkippedProject[]): string[] {
-  const testData = skipped.filter((p) => p.why.startsWith("test data"));
-  const dirs = testData.slice(0, 3).map((p) => `\`${p.dir}\``).join(", ");
-  return [
-    ...skipped.filter((p) => !testData.includes(p)).map((p) =>
-      `- no CI job for ${p.type} in \`${p.dir}\`: ${p.why}`
-    ),
-    ...(testData.length
-      ? [
-        `- no CI job for ${testData.length} project(s) in test data folders: ${dirs}${
-          testData.length > 3 ? ", …" : ""
-        }`,
-      ]
-      : []),
-  ];
-}
-
-/** Each test command with its verdict and the runner's own figures. */
-export function testLines(tests: TestRun[]): string[] {
-  if (tests.length === 0) return ["- no project has a test command"];
-  return tests.map((t) => {
-    const c = t.tests;
-    const figures = c
-      ? `: ${c.ran} run, ${c.passed} passed, ${c.failed} failed${
-        c.skipped ? `, ${c.skipped} skipped` : ""
-      } (${c.runner})`
-      : "";
-    const how = t.verdict === "failed" && !c?.failed
-      ? t.timedOut ? " (past its time limit)" : ` (exit ${t.code})`
-      : t.verdict === "ran no test"
-      ? ` (${noTestWhy(c)})`
-      : "";
-    const coverage = t.coverage
-      ? `; ${
-        t.coverage.unit ?? "lines"
-      } run ${t.coverage.pct}% (${t.coverage.linesCovered} of ${t.coverage.linesTotal}, ${t.coverage.tool})`
-      : "";
-    return `- ${t.project} \`${t.command}\`: **${t.verdict}**${how}${figures}${coverage}`;
-  });
 }
 
 /** The project's own tests failed, as `--run-tests` ran them. */

@@ -12,8 +12,8 @@ import type { PlannedBy, RunReport } from "./run_report.ts";
 import type { RunSettings } from "./run_events.ts";
 import { teamTemplates } from "./team.ts";
 
-/** The team keeps one agent of each template, so it needs at least this many. */
-export const TEAM_SIZE = teamTemplates(".").length;
+/** The team keeps one agent of each template it always runs, so it needs at least this many. */
+export const TEAM_SIZE = teamTemplates(".").filter((t) => (t.pool?.min ?? 1) > 0).length;
 
 /**
  * What a person asks for: the CLI's flags and the HTTP endpoint's body. The one validator of run
@@ -35,6 +35,11 @@ export const RunRequest = z.strictObject({
   unsandboxed: z.boolean().default(false),
   /** Run the proposed CI jobs' steps here, sandboxed, before proposing them. */
   verifyCi: z.boolean().default(false),
+  /**
+   * Run each ecosystem's API documentation tool (deno doc, go doc, pydoc, cargo doc, TypeDoc),
+   * sandboxed, and propose its pages, linked from the README.
+   */
+  apiDocs: z.boolean().default(false),
   /** Let install steps reach the network while CI is verified. */
   allowInstallNetwork: z.boolean().default(false),
   /**

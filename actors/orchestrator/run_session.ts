@@ -199,6 +199,7 @@ export class RunSession {
       scratch,
       unsandboxed: settings.unsandboxed,
       verifyCi: settings.verifyCi,
+      apiDocs: settings.apiDocs,
       allowInstallNetwork: settings.allowInstallNetwork,
       homeToolchains: settings.homeToolchains,
     };

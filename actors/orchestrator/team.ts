@@ -5,6 +5,7 @@ import {
   type FactoryOptions,
 } from "../../runtime/mod.ts";
 
+import apiDocumenter from "../agents/api_documenter.ts";
 import assessor from "../agents/assessor.ts";
 import coder from "../agents/coder.ts";
 import delivery from "../agents/delivery.ts";
@@ -24,7 +25,8 @@ import type { Agent } from "../tasks/define_agent.ts";
  * environment variables; the others get nothing. One agent of each is kept running; a pool
  * grows to three when tasks of its capability wait, within the factory's total. With a
  * `scratch` folder the team has a coder, started when a model-planned run needs one: it reads
- * the repository, writes only below `scratch`, and may start `sh` for the tests.
+ * the repository, writes only below `scratch`, and may start `sh` for the tests. The API
+ * documenter has the tester's permissions and starts only when a run asks for API docs.
  */
 export function teamTemplates(
   repo: string,
@@ -61,6 +63,8 @@ export function teamTemplates(
     // The YAML parser probes two debug variables when it loads.
     template("reviewer", reviewer, { env: ["LOG_TOKENS", "LOG_STREAM"] }),
     template("tester", tester, runsCode),
+    // Started only for a run that asks for API documentation (`--api-docs`).
+    { ...template("api-docs", apiDocumenter, runsCode), pool: { min: 0, max: 1 } },
     ...(scratch && options.coder
       ? [{ ...template("coder", coder, runsCode), pool: { min: 0, max: 1 } }]
       : []),

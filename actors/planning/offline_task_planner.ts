@@ -16,6 +16,8 @@ export interface RunOptions {
   unsandboxed?: boolean;
   /** Run the proposed CI jobs' steps here before proposing them. */
   verifyCi?: boolean;
+  /** Run each project's API documentation tool and propose its pages. */
+  apiDocs?: boolean;
   /** Let install steps reach the network when CI is verified. */
   allowInstallNetwork?: boolean;
   /** Toolchain folders of the user's home the sandbox shows, read-only. */
@@ -55,7 +57,13 @@ export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
   if (!assessOnly) {
     plan.push(
       task("generate_ci", ["detect", "plan_repairs"]),
-      task("write_docs", ["scan", "detect", "plan_repairs"], { date: o.date }),
+      task(
+        "write_docs",
+        ["scan", "detect", "plan_repairs", ...(o.apiDocs ? ["api_docs"] : [])],
+        { date: o.date },
+        // A tool that failed leaves the README without its pages, not the run without docs.
+        o.apiDocs ? { optional: ["api_docs"] } : {},
+      ),
       task("review", [
         "scan",
         "assess",
@@ -66,6 +74,14 @@ export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
         ...(o.runTests ? ["test"] : []),
       ]),
     );
+    if (o.apiDocs) {
+      plan.push(task("api_docs", ["detect"], {
+        repo: o.repo,
+        scratch: o.scratch ?? "",
+        unsandboxed: o.unsandboxed ?? false,
+        homeToolchains: o.homeToolchains ?? [],
+      }, { timeoutMs: 1_800_000, retry: { maxAttempts: 1 }, risk: "medium" }));
+    }
     if (o.verifyCi) {
       plan.push(task("verify_ci", ["scan", "detect", "generate_ci"], {
         repo: o.repo,

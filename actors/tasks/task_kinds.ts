@@ -66,6 +66,14 @@ export const TASK_KINDS = {
       timeoutMs: z.number().int().positive().default(300_000),
     }),
   },
+  /** Each ecosystem's API documentation tool, run sandboxed (`--api-docs`). */
+  api_docs: {
+    capability: "docs.api",
+    inputs: z.object({
+      ...RunsRepositoryCode,
+      timeoutMs: z.number().int().positive().default(300_000),
+    }),
+  },
   code: { capability: "code.write", inputs: ModelStepInputs },
   write_tests: { capability: "tests.write", inputs: ModelStepInputs },
 } as const;

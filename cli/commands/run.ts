@@ -55,6 +55,9 @@ Options:
   --verify-ci       run each proposed CI job's steps here, sandboxed, before proposing them;
                     the report says per job what ran, passed, failed or could not run here,
                     and a failing job blocks the review
+  --api-docs        run each project's API documentation tool, sandboxed (deno doc, go doc,
+                    pydoc, cargo doc, TypeDoc where the project installed it) and propose
+                    its pages (docs/api/), linked from a README section
   --allow-install-network  let install steps reach the network while CI is verified (with
                     the proxy and registry settings of this environment: HTTPS_PROXY, …)
   --home-toolchains let repository code use the toolchains in your home, read-only
@@ -142,6 +145,7 @@ export const run = defineCommand({
     "run-tests": { type: "boolean", default: false },
     unsandboxed: { type: "boolean", default: false },
     "verify-ci": { type: "boolean", default: false },
+    "api-docs": { type: "boolean", default: false },
     "allow-install-network": { type: "boolean", default: false },
     "home-toolchains": { type: "boolean", default: false },
     "max-agents": { type: "string", default: "10" },
@@ -211,6 +215,7 @@ export const run = defineCommand({
       runTests: flags["run-tests"],
       unsandboxed: flags.unsandboxed,
       verifyCi: flags["verify-ci"],
+      apiDocs: flags["api-docs"],
       allowInstallNetwork: flags["allow-install-network"],
       homeToolchains: flags["home-toolchains"],
       ...(llm ? { llm } : {}),
@@ -252,6 +257,7 @@ export const run = defineCommand({
           compliance: request.compliance,
           runTests: request.runTests,
           verifyCi: request.verifyCi,
+          apiDocs: request.apiDocs,
           allowInstallNetwork: request.allowInstallNetwork,
           ...(llm ? { llm: true as const } : {}),
           ...(request.replayModels ? { replayModels: request.replayModels } : {}),

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, writeFiles } from "../cli_helpers.ts";
+
+/** Whether a toolchain runs here (the tests install Debian's Go; a user's machine may lack it). */
+const have = (tool: string, args = ["--version"]) =>
+  new Deno.Command(tool, { args, stdout: "null", stderr: "null" }).output()
+    .then((r) => r.success, () => false);
+
+Deno.test("--api-docs runs each project's own documentation tool in the sandbox, proposes its pages and links them from the README; a tool that is missing is named, not guessed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "troupe-apidocs-" });
+  try {
+    const repo = join(dir, "shop");
+    const out = join(dir, "out");
+    await writeFiles(repo, {
+      "README.md": "# shop\n\nA shop.\n",
+      "deno.json": JSON.stringify({ exports: "./mod.ts" }),
+      "mod.ts":
+        "/** Adds two prices, in cents. */\nexport function addPrices(a: number, b: number)" +
+        ": number {\n  return a + b;\n}\n",
+      "py/pyproject.toml": '[project]\nname = "basket"\nversion = "0.1.0"\n',
+      "py/basket/__init__.py": '"""Baskets of goods."""\n\n\ndef total(items):\n' +
+        '    """The sum of the items\' prices."""\n    return sum(items)\n',
+      "gosvc/go.mod": "module example.com/gosvc\n\ngo 1.19\n",
+      "gosvc/stock.go": "// Package stock counts what is on the shelves.\npackage stock\n\n" +
+        "// Count says how many of an item are left.\nfunc Count(item string) int {\n" +
+        "\treturn len(item)\n}\n",
+      "web/package.json": JSON.stringify({ name: "web", scripts: { test: "node --test" } }),
+      "web/index.js": "exports.hello = () => 'hi';\n",
+      "crate/Cargo.toml": '[package]\nname = "tiny-lib"\nversion = "0.1.0"\nedition = "2021"\n',
+      "crate/src/lib.rs": "/// Doubles a number.\npub fn double(x: i32) -> i32 {\n    x * 2\n}\n",
+    });
+    const r = await cli([
+      "run",
+      "--repo",
+      repo,
+      "--out",
+      out,
+      "--api-docs",
+      "--home-toolchains",
+      "--ledger",
+      join(dir, "l.duckdb"),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+
+    const deno = await Deno.readTextFile(join(out, "files/docs/api/deno.md"));
+    assert.match(deno, /Made by deno doc/);
+    assert.match(deno, /addPrices\(a: number, b: number\): number/);
+    assert.match(deno, /Adds two prices, in cents\./);
+    const python = await Deno.readTextFile(join(out, "files/docs/api/python-py.md"));
+    assert.match(python, /python3 -m pydoc basket/);
+    assert.match(python, /total\(items\)/);
+    assert.match(python, /The sum of the items' prices\./);
+
+    const readme = await Deno.readTextFile(join(out, "files/README.md"));
+    assert.match(readme, /^## API documentation$/m);
+    assert.match(readme, /\[deno \.\]\(docs\/api\/deno\.md\), made by deno doc/);
+    assert.match(readme, /\[python py\]\(docs\/api\/python-py\.md\), made by pydoc/);
+
+    const report = await Deno.readTextFile(join(out, "report.md"));
+    assert.match(report, /^## API documentation$/m);
+    assert.match(
+      report,
+      /- node web: not run `npx typedoc[^`]*` \(TypeDoc is not installed in the project/,
+    );
+    if (await have("cargo")) {
+      // A website: checked that it builds, and the README says how to make it.
+      assert.match(
+        report,
+        /- rust crate: made by cargo doc .*builds into `crate\/target\/doc\/tiny_lib\/index\.html`/,
+      );
+      assert.match(readme, /- rust crate: `cargo doc --no-deps --offline` \(cargo doc\) writes/);
+    } else {
+      console.log("could not check cargo doc: cargo is not installed");
+    }
+    if (await have("go", ["version"])) {
+      const go = await Deno.readTextFile(join(out, "files/docs/api/go-gosvc.md"));
+      assert.match(go, /Package stock counts what is on the shelves\./);
+      assert.match(go, /func Count\(item string\) int/);
+      assert.match(readme, /\[go gosvc\]\(docs\/api\/go-gosvc\.md\)/);
+    } else {
+      assert.match(report, /- go gosvc: not run .*\(go is not installed here\)/);
+      console.log("could not check go doc: Go is not installed (apt-get install golang-go)");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
