@@ -36,6 +36,8 @@ import {
 /** How a deploy runs; the timings' defaults suit a small web service. */
 export interface DeployOptions {
   ledger: Ledger;
+  /** The run its steps are recorded under (a run's deploy task); default `deploy-RELEASE_ID`. */
+  runId?: string;
   /** The deploy root: `<root>/<env>/` holds the state, the releases and the proxy. */
   root: string;
   env: string;
@@ -88,7 +90,7 @@ export class Deployment {
   ) {
     this.folder = new EnvFolder(o.root, o.env);
     this.proxy = new NginxProxy(this.folder.proxyDir, state.proxyPort, state.host);
-    this.runId = `deploy-${release.id}`;
+    this.runId = o.runId ?? `deploy-${release.id}`;
   }
 
   get ids() {

@@ -83,6 +83,9 @@ export async function newRun(
     unsandboxed: request.unsandboxed,
     verifyCi: request.verifyCi,
     apiDocs: request.apiDocs,
+    ...(request.deploy
+      ? { deploy: { ...request.deploy, root: resolve(request.deploy.root) } }
+      : {}),
     allowInstallNetwork: request.allowInstallNetwork,
     homeToolchains: request.homeToolchains ? await homeToolchains() : [],
     seed: crypto.getRandomValues(new Uint32Array(1))[0] >>> 1,

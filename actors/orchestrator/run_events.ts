@@ -2,6 +2,7 @@ import { z } from "zod";
 import { eventType } from "../../ledger/mod.ts";
 import { Effect } from "../../runtime/mod.ts";
 import { LlmConfig } from "../llm/llm_config.ts";
+import { DeployTarget } from "../tasks/task_kinds.ts";
 
 /**
  * A run's ledger events. A run's state lives in them: `--resume` and the HTTP endpoint read a
@@ -27,6 +28,8 @@ export const RunSettings = z.object({
   apply: z.boolean(),
   /** Repository code ran without bubblewrap (the user's choice). */
   unsandboxed: z.boolean().default(false),
+  /** Where the repository was deployed once the review approved it. */
+  deploy: DeployTarget.optional(),
   /** Each ecosystem's API documentation tool ran, and its pages were proposed. */
   apiDocs: z.boolean().default(false),
   /** The proposed CI was run here before it was proposed. */

@@ -19,6 +19,7 @@ import type { WrittenTests } from "../agents/kit/test_writer.ts";
 import type { JobVerification, VerifiedCi } from "../agents/kit/ci_verifier.ts";
 import type { TestRun } from "../agents/kit/run_tests.ts";
 import type { ApiDoc } from "../agents/kit/api_docs.ts";
+import type { DeployOutcome } from "../deploy/deployment.ts";
 import { apiDocLines, skippedLines, testLines } from "./report_lines.ts";
 
 /** Who planned a run. */
@@ -52,6 +53,8 @@ export interface RunReport {
   code?: { attempts: number; steps?: number; model: string; files: string[]; tests: TestRun[] };
   /** Who planned the run (offline or a model), why a model's plan fell back, privacy. */
   plannedBy?: PlannedBy;
+  /** Where the approved repository was deployed (`--deploy ENV`), when it went live. */
+  deployed?: DeployOutcome;
   /** Each project's API documentation tool, as it ran here (`--api-docs`). */
   apiDocs?: ApiDoc[];
   /** The proposed CI jobs run here (`--verify-ci`). */
@@ -133,6 +136,7 @@ export function buildReport(
       ...(cost ? { cost } : {}),
       ...(verified ? { ciVerification: verified.jobs } : {}),
       ...(out.has("api_docs") ? { apiDocs: out.get("api_docs") as ApiDoc[] } : {}),
+      ...(out.has("deploy") ? { deployed: out.get("deploy") as DeployOutcome } : {}),
       ...(detection?.skipped?.length ? { skippedProjects: detection.skipped } : {}),
       ...(written
         ? {
@@ -238,6 +242,10 @@ export function markdown(r: RunReport): string {
       }
     }
     lines.push("");
+  }
+  if (r.deployed) {
+    const d = r.deployed;
+    lines.push("## Deployed", "", `Release ${d.releaseId} is live on ${d.env} at ${d.url}.`, "");
   }
   if (r.apiDocs) lines.push("## API documentation", "", ...apiDocLines(r.apiDocs), "");
   if (r.plannedBy) {

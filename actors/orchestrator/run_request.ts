@@ -6,6 +6,7 @@ import { DEFAULT_APPROVALS_DIR, DEFAULT_KEY_DIR } from "../../policies/mod.ts";
 import type { ActorSystem, HealthMonitor } from "../../runtime/mod.ts";
 import type { GeneratedFile } from "../tasks/repo_facts.ts";
 import { LlmConfig } from "../llm/llm_config.ts";
+import { DeployTarget } from "../tasks/task_kinds.ts";
 import { DEFAULT_GOAL } from "../planning/offline_task_planner.ts";
 import type { Progress, RecordedOutcomes, RunOutcome } from "./orchestrator.ts";
 import type { PlannedBy, RunReport } from "./run_report.ts";
@@ -40,6 +41,11 @@ export const RunRequest = z.strictObject({
    * sandboxed, and propose its pages, linked from the README.
    */
   apiDocs: z.boolean().default(false),
+  /**
+   * Deploy the repository to this local environment once the review approves it (and, with
+   * `runTests`, its tests pass): blue-green behind nginx, as `deno task deploy` does.
+   */
+  deploy: DeployTarget.optional(),
   /** Let install steps reach the network while CI is verified. */
   allowInstallNetwork: z.boolean().default(false),
   /**

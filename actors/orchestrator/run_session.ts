@@ -21,6 +21,7 @@ import { runWithModel } from "./model_phase.ts";
 import { Orchestrator, type Progress, type RunOutcome } from "./orchestrator.ts";
 import { recoverRun } from "./recover_run.ts";
 import { buildReport, testsFailed, writeOutputs } from "./run_report.ts";
+import { runDeployerSpec } from "./run_deployer.ts";
 import {
   RunCancelRequested,
   RunFinished,
@@ -200,6 +201,7 @@ export class RunSession {
       unsandboxed: settings.unsandboxed,
       verifyCi: settings.verifyCi,
       apiDocs: settings.apiDocs,
+      ...(settings.deploy ? { deploy: settings.deploy } : {}),
       allowInstallNetwork: settings.allowInstallNetwork,
       homeToolchains: settings.homeToolchains,
     };
@@ -221,6 +223,30 @@ export class RunSession {
     const onProgress = hooks.onProgress &&
       ((p: Progress) =>
         hooks.onProgress!(settings.llm ? { ...p, spend: this.#spend.progress() } : p));
+    // A run that deploys has a deployer on its own thread (see run_deployer.ts).
+    using desk = settings.deploy
+      ? await ApprovalDesk.open({
+        ledger,
+        dir: this.options.approvals,
+        keyDir: this.options.keys,
+        onNews: hooks.onNews,
+      })
+      : undefined;
+    if (desk) {
+      await team.system.spawn(
+        runDeployerSpec(`${team.prefix}deployer`, {
+          ledger,
+          runId,
+          policy: prepared.policy,
+          desk,
+          signal,
+          replaying: !!hooks.reenact,
+          onNews: hooks.onNews,
+          onApprovalNeeded: hooks.onApprovalNeeded,
+        }),
+        team.supervisor ? { supervisor: team.supervisor } : {},
+      );
+    }
     const run = (plan: TaskPacketInput[]) =>
       new Orchestrator({
         system: team.system,

@@ -1,5 +1,10 @@
 import type { CompliancePack } from "../../policies/compliance_pack.ts";
-import { type PlannedInputsOf, TASK_KINDS, type TaskKind } from "../tasks/task_kinds.ts";
+import {
+  type DeployTarget,
+  type PlannedInputsOf,
+  TASK_KINDS,
+  type TaskKind,
+} from "../tasks/task_kinds.ts";
 import type { TaskPacketInput } from "../tasks/task_packet.ts";
 
 /** The goal of a run that is given none. */
@@ -18,6 +23,8 @@ export interface RunOptions {
   verifyCi?: boolean;
   /** Run each project's API documentation tool and propose its pages. */
   apiDocs?: boolean;
+  /** Deploy the repository to this local environment once the review approves it. */
+  deploy?: DeployTarget;
   /** Let install steps reach the network when CI is verified. */
   allowInstallNetwork?: boolean;
   /** Toolchain folders of the user's home the sandbox shows, read-only. */
@@ -74,6 +81,13 @@ export function planRun(goal: string, o: RunOptions): TaskPacketInput[] {
         ...(o.runTests ? ["test"] : []),
       ]),
     );
+    if (o.deploy) {
+      // After the review (which waits for the tests): only an approved repository is deployed.
+      plan.push(task("deploy", ["review", ...(o.runTests ? ["test"] : [])], {
+        repo: o.repo,
+        ...o.deploy,
+      }, { timeoutMs: 3_600_000, retry: { maxAttempts: 1 }, risk: "high" }));
+    }
     if (o.apiDocs) {
       plan.push(task("api_docs", ["detect"], {
         repo: o.repo,

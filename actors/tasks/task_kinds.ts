@@ -39,6 +39,17 @@ export type ModelStepInputs = z.output<typeof ModelStepInputs>;
 
 const Nothing = z.object({});
 
+/** Where a run deploys what its review approved (`--deploy ENV`): a local environment. */
+export const DeployTarget = z.object({
+  env: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "1-32 lowercase letters, digits, - or _"),
+  /** The deploy root: `<root>/<env>/` holds the state, the releases and the proxy. */
+  root: z.string().min(1),
+  /** Where the proxy listens, the first time an environment is deployed to. */
+  port: z.number().int().min(1).max(65535).optional(),
+  health: z.string().startsWith("/").optional(),
+});
+export type DeployTarget = z.infer<typeof DeployTarget>;
+
 export const TASK_KINDS = {
   scan: { capability: "repo.scan", inputs: z.object({ repo: z.string().min(1) }) },
   detect: { capability: "repo.detect", inputs: Nothing },
@@ -73,6 +84,14 @@ export const TASK_KINDS = {
       ...RunsRepositoryCode,
       timeoutMs: z.number().int().positive().default(300_000),
     }),
+  },
+  /**
+   * Deploys the repository, once the run's review approved it (and its tests passed), to a local
+   * environment: blue-green behind nginx with rollback (`--deploy ENV`; see `deno task deploy`).
+   */
+  deploy: {
+    capability: "service.deploy",
+    inputs: DeployTarget.extend({ repo: z.string().min(1) }),
   },
   code: { capability: "code.write", inputs: ModelStepInputs },
   write_tests: { capability: "tests.write", inputs: ModelStepInputs },

@@ -58,6 +58,13 @@ Options:
   --api-docs        run each project's API documentation tool, sandboxed (deno doc, go doc,
                     pydoc, cargo doc, TypeDoc where the project installed it) and propose
                     its pages (docs/api/), linked from a README section
+  --deploy ENV      once the review approves (and, with --run-tests, the tests pass), deploy
+                    the repository to the local environment ENV, blue-green behind nginx
+                    with rollback, as \`deno task deploy\` does (docs/deploy.md); policy
+                    decides deploy.ENV (production: signed approvals)
+  --deploy-port N   where ENV's proxy listens (its first deploy; kept after)
+  --deploy-root DIR the deploy root (default .troupe/deploy)
+  --deploy-health PATH  the health check (default /health, then /)
   --allow-install-network  let install steps reach the network while CI is verified (with
                     the proxy and registry settings of this environment: HTTPS_PROXY, …)
   --home-toolchains let repository code use the toolchains in your home, read-only
@@ -123,10 +130,16 @@ const FLAG_OF: Record<string, string> = {
   approvals: "--approvals",
   llm: "--llm/--llm-config",
   replayModels: "--replay-models",
+  deploy: "--deploy",
+  "deploy.port": "--deploy-port",
+  "deploy.health": "--deploy-health",
 };
 const FLAG_GIVEN: Record<string, (f: Record<string, unknown>) => unknown> = {
   "--autonomy": (f) => f.autonomy,
   "--max-agents": (f) => f["max-agents"],
+  "--deploy": (f) => f.deploy,
+  "--deploy-port": (f) => f["deploy-port"],
+  "--deploy-health": (f) => f["deploy-health"],
 };
 
 export const run = defineCommand({
@@ -146,6 +159,10 @@ export const run = defineCommand({
     unsandboxed: { type: "boolean", default: false },
     "verify-ci": { type: "boolean", default: false },
     "api-docs": { type: "boolean", default: false },
+    deploy: { type: "string" },
+    "deploy-port": { type: "string" },
+    "deploy-root": { type: "string", default: ".troupe/deploy" },
+    "deploy-health": { type: "string" },
     "allow-install-network": { type: "boolean", default: false },
     "home-toolchains": { type: "boolean", default: false },
     "max-agents": { type: "string", default: "10" },
@@ -216,6 +233,16 @@ export const run = defineCommand({
       unsandboxed: flags.unsandboxed,
       verifyCi: flags["verify-ci"],
       apiDocs: flags["api-docs"],
+      ...(flags.deploy
+        ? {
+          deploy: {
+            env: flags.deploy,
+            root: resolve(flags["deploy-root"]),
+            ...(flags["deploy-port"] !== undefined ? { port: Number(flags["deploy-port"]) } : {}),
+            ...(flags["deploy-health"] ? { health: flags["deploy-health"] } : {}),
+          },
+        }
+        : {}),
       allowInstallNetwork: flags["allow-install-network"],
       homeToolchains: flags["home-toolchains"],
       ...(llm ? { llm } : {}),
@@ -226,7 +253,9 @@ export const run = defineCommand({
     if (!checked.success) {
       return fail(
         checked.error.issues.map((i) => {
-          const field = String(i.path[0] ?? "");
+          const field = i.path[0] === "deploy" && i.path[1] !== "env"
+            ? `deploy.${String(i.path[1])}`
+            : String(i.path[0] ?? "");
           const flag = FLAG_OF[field] ?? field;
           const given = flag in FLAG_GIVEN ? ` (given "${FLAG_GIVEN[flag](flags)}")` : "";
           return `${flag}: ${i.message}${given}`;
@@ -235,11 +264,18 @@ export const run = defineCommand({
     }
     if (flags.server) {
       // What widens a server's power is its own configuration's to decide, not a client's.
-      const local = flags.out ? "--out" : flags.unsandboxed ? "--unsandboxed" : undefined;
+      const local = flags.out
+        ? "--out"
+        : flags.unsandboxed
+        ? "--unsandboxed"
+        : flags.deploy
+        ? "--deploy"
+        : undefined;
       if (local) {
         return fail(
           `${local} cannot be sent to a server: the server decides where runs write ` +
-            "(its --runs-out) and never runs repository code unsandboxed",
+            "(its --runs-out), never runs repository code unsandboxed and deploys nothing " +
+            "a client asks for",
         );
       }
       // A server started without tokens keeps its own beside the ledger it serves.
