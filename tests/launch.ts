@@ -42,6 +42,9 @@ const SYSTEM_PACKAGES: { file: string; debian: string; why: string }[] = [
   { file: "/usr/bin/bundle", debian: "ruby-bundler", why: "--verify-ci of Ruby projects" },
 ];
 
+/** Where the set-up installs TypeDoc for the tests, relative to the repository. */
+export const TYPEDOC_TOOLS = ".troupe/test-tools/typedoc";
+
 /** The `--allow-*` flags of the `troupe` task, with the network narrowed to 127.0.0.1. */
 export function suitePermissions(): string[] {
   return taskPermissions("troupe").map((f) => f === "--allow-net" ? "--allow-net=127.0.0.1" : f);
@@ -106,6 +109,15 @@ if (import.meta.main) {
   // with node, which only a module that imports them would otherwise bring.
   if (!await succeeds(Deno.execPath(), ["install", "--quiet"])) {
     console.error("set-up: deno install failed; the MCP servers' tests will fail");
+  }
+  // TypeDoc as a project installs it (npm's own layout), for the API documentation test to copy
+  // into the project it makes: the sandbox it runs in has no network.
+  const typedoc = new URL(TYPEDOC_TOOLS, ROOT).pathname;
+  if (what === "test" && !exists(`${typedoc}/node_modules/typedoc/bin/typedoc`)) {
+    const args = ["install", "--no-save", "--no-audit", "--no-fund", "--prefix", typedoc];
+    if (!await succeeds("npm", [...args, "typedoc@0.28.20", "typescript@5.9.3"])) {
+      console.error("set-up: npm could not install TypeDoc; its API documentation test says so");
+    }
   }
   const args = what === "bench"
     ? ["run", ...suitePermissions(), new URL("bench/main.ts", ROOT).pathname, ...given]

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, writeFiles } from "../cli_helpers.ts";
+import { TYPEDOC_TOOLS } from "../launch.ts";
 
 /** Whether a toolchain runs here (the tests install Debian's Go; a user's machine may lack it). */
 const have = (tool: string, args = ["--version"]) =>
@@ -82,6 +83,56 @@ Deno.test("--api-docs runs each project's own documentation tool in the sandbox,
       assert.match(report, /- go gosvc: not run .*\(go is not installed here\)/);
       console.log("could not check go doc: Go is not installed (apt-get install golang-go)");
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--api-docs: TypeDoc, as the project installed it, builds its website in the sandbox, and the README names the command", async () => {
+  const tools = new URL(`../../${TYPEDOC_TOOLS}/node_modules`, import.meta.url).pathname;
+  const installed = await Deno.stat(`${tools}/typedoc/bin/typedoc`).then(() => true, () => false);
+  if (!installed) {
+    console.log("could not check TypeDoc: the set-up could not install it (npm install typedoc)");
+    return;
+  }
+  const dir = await Deno.makeTempDir({ prefix: "troupe-typedoc-" });
+  try {
+    const repo = join(dir, "prices");
+    const out = join(dir, "out");
+    await writeFiles(repo, {
+      "package.json": JSON.stringify({ name: "prices", version: "1.0.0", main: "src/index.ts" }),
+      "tsconfig.json": JSON.stringify({
+        compilerOptions: { strict: true, target: "ES2022", module: "NodeNext" },
+        include: ["src"],
+      }),
+      "typedoc.json": JSON.stringify({ entryPoints: ["src/index.ts"] }),
+      "src/index.ts": "/** Adds two prices. */\nexport function addPrices(a: number, b: number)" +
+        ": number {\n  return a + b;\n}\n",
+    });
+    const cp = await new Deno.Command("cp", { args: ["-r", tools, join(repo, "node_modules")] })
+      .output();
+    assert.ok(cp.success, "TypeDoc copied into the project");
+    const r = await cli([
+      "run",
+      "--repo",
+      repo,
+      "--out",
+      out,
+      "--api-docs",
+      "--ledger",
+      join(dir, "l.duckdb"),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = await Deno.readTextFile(join(out, "report.md"));
+    assert.match(
+      report,
+      /- (node|typescript) \.: made by TypeDoc \(`npx typedoc --out docs\/api\/site`\): builds into `docs\/api\/site\/index\.html`/,
+    );
+    const readme = await Deno.readTextFile(join(out, "files/README.md"));
+    assert.match(
+      readme,
+      /`npx typedoc --out docs\/api\/site` \(TypeDoc\) writes `docs\/api\/site\/index\.html`/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

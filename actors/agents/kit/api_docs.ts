@@ -37,6 +37,8 @@ interface Project {
 interface DocPlan {
   tool: string;
   command: string;
+  /** What runs here, when it is not `command` (a copy of the project keeps no symlinks). */
+  run?: string;
   /** Probe whose success means the tool is here. */
   probe: string;
   missing: string;
@@ -133,7 +135,8 @@ async function planFor(p: Project, dir: string): Promise<DocPlan | string> {
       return {
         tool: "TypeDoc",
         command: "npx typedoc --out docs/api/site",
-        probe: "test -x node_modules/.bin/typedoc",
+        run: "node node_modules/typedoc/bin/typedoc --out docs/api/site",
+        probe: "test -f node_modules/typedoc/bin/typedoc",
         missing: "TypeDoc is not installed in the project (npm install --save-dev typedoc)",
         text: false,
         site: "docs/api/site/index.html",
@@ -211,7 +214,7 @@ export async function makeApiDocs(
       continue;
     }
     // Text tools print to stdout; errors are told apart by the exit code.
-    const script = `export NO_COLOR=1\n( ${plan.command} ) 2>/tmp/troupe-doc.err\n` +
+    const script = `export NO_COLOR=1\n( ${plan.run ?? plan.command} ) 2>/tmp/troupe-doc.err\n` +
       "s=$?; [ $s -ne 0 ] && tail -c 2000 /tmp/troupe-doc.err; exit $s";
     const r = await runSandboxed(dir, script, m, timeoutMs);
     if (r.code !== 0 || (plan.text && !r.output.trim())) {
