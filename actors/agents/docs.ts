@@ -176,19 +176,13 @@ export function writeDocs(
   }
   const api = apiSection(markupOf(readme?.path ?? "README.md"), apiDocs);
   if (api && !/^(##+|==+)?\s*API (documentation|reference)\b/im.test(text)) {
-    // After the new README's set-up section, or at the end of the existing one.
-    const created = files.find((f) => f.path === "README.md" && f.mode === "create");
-    if (created) created.content = `${created.content.trimEnd()}\n\n${api}`;
-    else {
-      const appended = files.find((f) => f.path === readme!.path && f.mode === "append");
-      if (appended) appended.content = `${appended.content.trimEnd()}\n\n${api}`;
-      else {files.push({
-          path: readme!.path,
-          content: `\n${api}`,
-          mode: "append",
-          reason: "API docs",
-        });}
-    }
+    // After the set-up section this run adds (to a new README or an existing one), else at the end.
+    const added = files.find((f) =>
+      f.path === (readme?.path ?? "README.md") && (f.mode === "create" || f.mode === "append")
+    );
+    const append = { path: readme?.path ?? "README.md", content: `\n${api}`, reason: "API docs" };
+    if (added) added.content = `${added.content.trimEnd()}\n\n${api}`;
+    else files.push({ ...append, mode: "append" });
   }
   const architecture = architecturePage(scan);
   if (architecture) files.push(architecture);

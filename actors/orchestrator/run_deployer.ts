@@ -37,9 +37,11 @@ export function runDeployerSpec(id: string, o: RunDeployerOptions): ActorSpecInp
             (review?.problems.length ? ` (${review.problems.join("; ")})` : ""),
         );
       }
-      const failed = ((deps.test as TestRun[] | undefined) ?? []).filter((t) => !t.passed);
+      // "ran no test" is the review's note, not a failure.
+      const failed = ((deps.test as TestRun[] | undefined) ?? [])
+        .filter((t) => t.verdict === "failed");
       if (failed.length) {
-        throw new Error(`not deployed: tests did not pass (${failed.map((t) => t.project)})`);
+        throw new Error(`not deployed: tests failed (${failed.map((t) => t.project).join(", ")})`);
       }
       const { replaying: _, ...options } = o;
       const outcome = await deploy({ ...options, ...inputs });
