@@ -37,6 +37,8 @@ export function review(
       );
     } else if (t.verdict === "ran no test") {
       notes.push(`\`${t.command}\` (${t.project}) ran no test: ${noTestWhy(t.tests)}`);
+    } else if (t.verdict === "could not run here") {
+      notes.push(`\`${t.command}\` (${t.project}) could not run here: ${t.why}`);
     }
   }
   // A proposal whose jobs failed here is not verified: it is blocked, with the failing step.

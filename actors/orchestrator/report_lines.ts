@@ -33,6 +33,8 @@ export function testLines(tests: TestRun[]): string[] {
       : "";
     const how = t.verdict === "failed" && !c?.failed
       ? t.timedOut ? " (past its time limit)" : ` (exit ${t.code})`
+      : t.verdict === "could not run here"
+      ? ` (${t.why})`
       : t.verdict === "ran no test"
       ? ` (${noTestWhy(c)})`
       : "";

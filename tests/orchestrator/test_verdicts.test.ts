@@ -79,3 +79,21 @@ Deno.test("a test command that runs no test is 'ran no test': not passed, noted 
   );
   assert.match(r.stdout, /"verdict": "ran no test"/);
 });
+
+Deno.test("a test command whose tool is not installed here 'could not run here', naming it: not 'failed', and the review does not block", async () => {
+  const r = await runTests(
+    `${HEAD}test("adds", () => assert.equal(1 + 1, 2));\n`,
+    true,
+    "uv run pytest",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.tests[0].verdict, "could not run here");
+  assert.equal(report.tests[0].why, "uv is not installed here");
+  assert.notEqual(report.review.verdict, "block");
+  assert.ok(
+    report.review.notes.some((n: string) => /could not run here: uv is not installed here/.test(n)),
+    report.review.notes.join("\n"),
+  );
+  assert.match(r.md, /`npm test`: \*\*could not run here\*\* \(uv is not installed here\)/);
+});

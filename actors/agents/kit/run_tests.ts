@@ -5,6 +5,7 @@ import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
 import {
   countReports,
   countTests,
+  missingTool,
   type TestCount,
   type TestVerdict,
   testVerdict,
@@ -16,6 +17,8 @@ export interface TestRun {
   command: string;
   /** `passed` only when the runner reported at least one test run and none failed. */
   verdict: TestVerdict;
+  /** Why it could not run here (`could not run here`). */
+  why?: string;
   /** What the runner reported, read from its own summary (or its JUnit XML reports). */
   tests?: TestCount;
   /** Kept for readers of older reports: true exactly when `verdict` is `passed`. */
@@ -52,11 +55,13 @@ export async function runTests(
     const r = await runSandboxed(dir, script, { ...mode, ...tools }, timeoutMs);
     const coverage = options.coverage ? readCoverage(r.output) : undefined;
     const tests = countTests(r.output) ?? await countReports(dir);
-    const verdict = testVerdict(r.code, tests);
+    const missing = missingTool(r.code, r.output, tests);
+    const verdict = missing ? "could not run here" : testVerdict(r.code, tests);
     results.push({
       project: `${p.type} ${p.dir}`,
       command: p.test!,
       verdict,
+      ...(missing ? { why: `${missing} is not installed here` } : {}),
       ...(tests ? { tests } : {}),
       passed: verdict === "passed",
       code: r.code,

@@ -12,8 +12,24 @@ export interface TestCount {
   skipped: number;
 }
 
-/** What a test command came to: only a run that reported at least one test and no failure passed. */
-export type TestVerdict = "passed" | "failed" | "ran no test";
+/**
+ * What a test command came to: only a run that reported at least one test and no failure passed;
+ * one whose tool is not installed here "could not run here" (not "failed": nothing was tested).
+ */
+export type TestVerdict = "passed" | "failed" | "ran no test" | "could not run here";
+
+/**
+ * The program a command could not find, when that is why it stopped: exit 127 and the shell's
+ * `sh: 1: uv: not found` (or bash's `uv: command not found`) with no test counted.
+ */
+export function missingTool(
+  code: number | null,
+  output: string,
+  tests: TestCount | undefined,
+): string | undefined {
+  if (code !== 127 || (tests && tests.ran > 0)) return undefined;
+  return output.match(/(?:^|: )([^\s:]+): (?:command )?not found\s*$/m)?.[1];
+}
 
 // deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
