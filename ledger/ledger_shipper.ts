@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient, jetstreamManager } from "@nats-io/jetstream";
+import { ensureStream } from "../runtime/jetstream_stream.ts";
 import type { Ledger } from "./ledger.ts";
 import type { LedgerRow } from "./ledger_event.ts";
 
@@ -17,10 +18,7 @@ export function ledgerStream(
 /** Makes the cluster's ledger stream when it is not there: file storage, kept until removed. */
 export async function ensureLedgerStream(nc: NatsConnection, cluster: string): Promise<string> {
   const { stream, subject } = ledgerStream(cluster);
-  const jsm = await jetstreamManager(nc);
-  const exists = await jsm.streams.info(stream).then(() => true, () => false);
-  if (!exists) await jsm.streams.add({ name: stream, subjects: [subject(">")] });
-  return stream;
+  return await ensureStream(nc, { name: stream, subjects: [subject(">")] });
 }
 
 /**

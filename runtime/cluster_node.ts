@@ -70,10 +70,15 @@ export class ClusterNode implements RemoteRoutes {
     readonly nc: NatsConnection,
     readonly kv: KV,
     readonly id: string,
-    readonly prefix: string,
+    /** The cluster's name (its subjects, registry, ledger and mailbox streams are named by it). */
+    readonly cluster: string,
     readonly heartbeatMs: number,
     readonly downAfterMs: number,
-  ) {}
+  ) {
+    this.prefix = `troupe.${cluster}`;
+  }
+  /** The cluster's NATS subjects begin with this. */
+  readonly prefix: string;
 
   /** Connects `system` to the cluster at `options.servers`; throws, naming them, when it cannot. */
   static async join(system: ActorSystem, options: ClusterOptions): Promise<ClusterNode> {
@@ -107,15 +112,7 @@ export class ClusterNode implements RemoteRoutes {
       // node; one that finds it made with other settings uses it as it is.
       const kv = await kvm.create(bucket, { history: 1, ttl: downAfterMs })
         .catch(() => kvm.open(bucket));
-      const node = new ClusterNode(
-        system,
-        nc,
-        kv,
-        id,
-        `troupe.${cluster}`,
-        heartbeatMs,
-        downAfterMs,
-      );
+      const node = new ClusterNode(system, nc, kv, id, cluster, heartbeatMs, downAfterMs);
       await node.#start();
       return node;
     } catch (err) {

@@ -10,6 +10,7 @@ import {
 } from "@nats-io/jetstream";
 import type { ClusterNode } from "./cluster_node.ts";
 import { messageType } from "./errors.ts";
+import { ensureStream } from "./jetstream_stream.ts";
 
 /** How durable mailboxes keep and redeliver messages. */
 export interface DurableOptions {
@@ -56,17 +57,12 @@ export class DurableMailboxes {
       ackWaitMs: options.ackWaitMs ?? 60_000,
       redeliveries: options.redeliveries ?? 2,
     };
-    const stream = `${node.prefix.split(".")[1]}_mailboxes`;
-    const jsm = await jetstreamManager(node.nc);
-    const exists = await jsm.streams.info(stream).then(() => true, () => false);
-    if (!exists) {
-      await jsm.streams.add({
-        name: stream,
-        subjects: [`${node.prefix}.mbox.>`],
-        retention: RetentionPolicy.Workqueue,
-        duplicate_window: nanos(o.duplicateWindowMs),
-      });
-    }
+    const stream = await ensureStream(node.nc, {
+      name: `${node.cluster}_mailboxes`,
+      subjects: [`${node.prefix}.mbox.>`],
+      retention: RetentionPolicy.Workqueue,
+      duplicate_window: nanos(o.duplicateWindowMs),
+    });
     const mailboxes = new DurableMailboxes(node, jetstream(node.nc), stream, o);
     node.durable = mailboxes;
     return mailboxes;

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
+import { TroupeError } from "../../runtime/errors.ts";
 import { ReleaseProcess } from "./release_process.ts";
 import { ServicePlan } from "./service_plan.ts";
 
@@ -55,7 +56,27 @@ export class EnvFolder {
       if (err instanceof Deno.errors.NotFound) return undefined;
       throw err;
     }
-    return DeployState.parse(JSON.parse(text));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw this.#unreadable((err as Error).message);
+    }
+    const parsed = DeployState.safeParse(json);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "top"}: ${i.message}`);
+      throw this.#unreadable(issues.join("; "));
+    }
+    return parsed.data;
+  }
+
+  #unreadable(why: string): TroupeError {
+    return new TroupeError(
+      "invalid_spec",
+      `${this.stateFile} is not a deploy state (${why}): troupe writes it at every step and never ` +
+        `half; restore it, or move it aside to start ${this.env} afresh (its releases still ` +
+        `running are found by TROUPE_RELEASE in their environment)`,
+    );
   }
 
   /** Written to a new file, then renamed over the old: a kill never leaves half a state. */

@@ -1,5 +1,4 @@
 import { parseAllDocuments, stringify } from "yaml";
-import { z } from "zod";
 import { Service } from "kubernetes-models/v1";
 import { Deployment } from "kubernetes-models/apps/v1";
 
@@ -97,7 +96,7 @@ export function validateManifests(text: string): string[] {
   return problems;
 }
 
-/** The workflow, in the shape GitHub reads (see `WorkflowShape`). */
+/** The workflow, in the shape GitHub reads (see `validateWorkflow`). */
 export function githubDeployWorkflow(o: HostedOptions): string {
   const image = "ghcr.io/${{ github.repository }}:${{ github.sha }}";
   const workflow = {
@@ -152,34 +151,26 @@ export function githubDeployWorkflow(o: HostedOptions): string {
   return stringify(workflow, { lineWidth: 0 }); // no folded lines inside `${{ }}`
 }
 
-const Step = z.union([
-  z.object({ uses: z.string().regex(/^[\w.-]+\/[\w./-]+@[\w.-]+$/) }).loose(),
-  z.object({ run: z.string().min(1) }).loose(),
-]);
+/** A schema error as action-validator reports it: leaves under `states` say what failed. */
+interface SchemaError {
+  path?: string;
+  title?: string;
+  detail?: string;
+  states?: { errors: SchemaError[] }[];
+}
+/** The innermost errors of one, each with its path ("/jobs/deploy/runs-on: required"). */
+function leaves(e: SchemaError): string[] {
+  const inner = (e.states ?? []).flatMap((s) => s.errors.flatMap(leaves));
+  return inner.length > 0 ? inner : [`${e.path || "/"}: ${e.detail ?? e.title ?? "invalid"}`];
+}
+
 /**
- * The parts of a GitHub Actions workflow GitHub requires of what troupe writes: triggers, and
- * jobs each with a runner and steps that use an action (`owner/repo@ref`) or run a command, and
- * `needs` naming jobs of the workflow. (GitHub's own parser, `@actions/workflow-parser`, does not
- * load in Deno: it imports JSON without an import attribute.)
+ * Checks a GitHub Actions workflow against SchemaStore's workflow schema, which GitHub's editor
+ * tooling uses, and that every `needs` names a job of it (action-validator, in WebAssembly).
+ * Returns what is wrong; for a choice between shapes, what each failed on.
  */
-export const WorkflowShape = z.object({
-  name: z.string().min(1),
-  on: z.record(z.string(), z.unknown()),
-  jobs: z.record(
-    z.string().regex(/^[A-Za-z_][\w-]*$/),
-    z.object({
-      "runs-on": z.string().min(1),
-      needs: z.union([z.string(), z.array(z.string())]).optional(),
-      environment: z.union([z.string(), z.object({ name: z.string().min(1) }).loose()]).optional(),
-      steps: z.array(Step).min(1),
-    }).loose(),
-  ),
-}).loose().superRefine((w, ctx) => {
-  for (const [id, job] of Object.entries(w.jobs)) {
-    for (const need of [job.needs ?? []].flat()) {
-      if (!(need in w.jobs)) {
-        ctx.addIssue({ code: "custom", message: `job ${id} needs unknown job ${need}` });
-      }
-    }
-  }
-});
+export async function validateWorkflow(text: string): Promise<string[]> {
+  const { validateWorkflow: check } = await import("@action-validator/core");
+  const { errors } = check(text) as { errors: SchemaError[] };
+  return [...new Set(errors.flatMap(leaves))];
+}

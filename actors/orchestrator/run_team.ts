@@ -90,7 +90,7 @@ export async function withRunTeam<T>(
   const spread = spreadOver(node, local, runId, { repo, scratch, coder }, agents);
   // This ledger's events go to the cluster's ledger stream too, under a name of its own.
   const shipper = await LedgerShipper.start(ledger, node.nc, {
-    cluster: "troupe",
+    cluster: node.cluster,
     node: `ledger-${Deno.hostname().replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 20)}-${
       sha256Hex(ledger.path).slice(0, 8)
     }`,

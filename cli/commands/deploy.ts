@@ -1,6 +1,5 @@
 import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { parse } from "yaml";
 import {
   deploy as deployRelease,
   type DeployOutcome,
@@ -75,7 +74,7 @@ async function emitHosted(repo: string, out: string, env: string, health: string
   const workflow = hosted.githubDeployWorkflow(o);
   const problems = [
     ...hosted.validateManifests(manifests),
-    ...(hosted.WorkflowShape.safeParse(parse(workflow)).error?.issues.map((i) => i.message) ?? []),
+    ...(await hosted.validateWorkflow(workflow)),
   ];
   if (problems.length > 0) {
     throw new TroupeError(

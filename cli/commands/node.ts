@@ -99,7 +99,7 @@ async function runNode(
     await Deno.mkdir(join(path, ".."), { recursive: true });
     ledger = await Ledger.open(path);
     recordSystem(system, ledger, { runId: `node-${id}` });
-    shipper = await LedgerShipper.start(ledger, cluster.nc, { cluster: "troupe", node: id });
+    shipper = await LedgerShipper.start(ledger, cluster.nc, { cluster: cluster.cluster, node: id });
     for (const o of offer) {
       for (let i = 1; i <= count; i++) {
         await system.spawn({

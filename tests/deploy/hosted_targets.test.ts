@@ -5,7 +5,7 @@ import {
   githubDeployWorkflow,
   kubernetesManifests,
   validateManifests,
-  WorkflowShape,
+  validateWorkflow,
 } from "../../actors/deploy/hosted_targets.ts";
 import { cli } from "../cli_helpers.ts";
 import { writeService } from "./deploy_helpers.ts";
@@ -31,23 +31,29 @@ Deno.test("hosted targets: the Kubernetes manifests pass Kubernetes' schema, wit
   assert.match(problems[0], /port/);
 });
 
-Deno.test("hosted targets: the GitHub Actions workflow deploys in an environment that waits for approval and undoes a failed rollout", () => {
-  const workflow = parse(githubDeployWorkflow(options));
-  assert.equal(WorkflowShape.safeParse(workflow).success, true);
+Deno.test("hosted targets: the GitHub Actions workflow deploys in an environment that waits for approval and undoes a failed rollout", async () => {
+  const text = githubDeployWorkflow(options);
+  assert.deepEqual(await validateWorkflow(text), []);
+  const workflow = parse(text);
   const deploy = workflow.jobs.deploy;
   assert.deepEqual(deploy.environment, { name: "production" });
   assert.equal(deploy.needs, "image");
   const rollback = deploy.steps.find((s: { if?: string }) => s.if === "failure()");
   assert.match(rollback.run, /kubectl rollout undo deployment\/shop/);
-  // The shape check catches what GitHub would refuse.
-  const issues = (w: unknown) =>
-    WorkflowShape.safeParse(w).error?.issues.map((i) => i.message).join("; ") ?? "";
+  // The workflow schema catches what GitHub would refuse.
+  const issues = async (w: unknown) => (await validateWorkflow(stringify(w))).join("; ");
   const noRunner = structuredClone(workflow);
   delete noRunner.jobs.image["runs-on"];
-  assert.match(issues(noRunner), /expected string/);
+  assert.match(await issues(noRunner), /\/jobs\/image\/runs-on: This property is required/);
   const badNeed = structuredClone(workflow);
   badNeed.jobs.deploy.needs = "build";
-  assert.match(issues(badNeed), /job deploy needs unknown job build/);
+  assert.match(await issues(badNeed), /\/jobs\/deploy\/needs: unresolved job build/);
+  const badStep = structuredClone(workflow);
+  badStep.jobs.deploy.steps.push({ name: "nothing to do" });
+  assert.match(
+    await issues(badStep),
+    /\/jobs\/deploy\/steps\/7\/(uses|run): This property is required/,
+  );
 });
 
 Deno.test("deploy --emit writes the checked files a user commits, and deploys nothing", async () => {
@@ -69,5 +75,27 @@ Deno.test("deploy --emit writes the checked files a user commits, and deploys no
     assert.equal(wf.jobs.deploy.environment.name, "production");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deploy: a state file damaged by hand is named, with what is wrong and what to do", async () => {
+  const root = await Deno.makeTempDir({ prefix: "troupe-state-" });
+  try {
+    const file = join(root, "staging", "state.json");
+    await Deno.mkdir(join(root, "staging"));
+    for (const [text, why] of [["{ not json", /JSON/], ['{"env":"staging"}', /host/]] as const) {
+      await Deno.writeTextFile(file, text);
+      const r = await cli(["deploy", "--status", "--env", "staging", "--root", root]);
+      assert.notEqual(r.code, 0);
+      assert.match(
+        r.stderr,
+        new RegExp(`${file.replace(/[.\\/]/g, "\\$&")} is not a deploy state`),
+      );
+      assert.match(r.stderr, why);
+      assert.match(r.stderr, /move it aside to start staging afresh/);
+      assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, "no stack trace");
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });
