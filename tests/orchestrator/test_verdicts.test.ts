@@ -97,3 +97,62 @@ Deno.test("a test command whose tool is not installed here 'could not run here',
   );
   assert.match(r.md, /`npm test`: \*\*could not run here\*\* \(uv is not installed here\)/);
 });
+
+Deno.test("a test command that needed the network 'could not run here', saying so: the sandbox has none", async () => {
+  const lookup = "require('node:dns').lookup('registry.npmjs.org', (e) => " +
+    "{ if (e) { console.error(e.message); process.exit(1); } })";
+  const r = await runTests(
+    `${HEAD}test("adds", () => assert.equal(1 + 1, 2));\n`,
+    true,
+    `node -e "${lookup}" && node --test`,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.tests[0].verdict, "could not run here");
+  assert.match(
+    report.tests[0].why,
+    /^it needs the network, which the sandbox does not have \(getaddrinfo \w+ registry\.npmjs\.org\)$/,
+  );
+  assert.notEqual(report.review.verdict, "block");
+});
+
+Deno.test("a project's tests see the rest of the repository: a folder's test that imports its neighbour runs and passes", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-neighbour-" });
+  try {
+    const repo = join(tmp, "repo");
+    const files: Record<string, string> = {
+      "shared/add.js": "export const add = (a, b) => a + b;\n",
+      "app/package.json": JSON.stringify({
+        name: "app",
+        type: "module",
+        scripts: { test: "node --test" },
+      }),
+      "app/test/add.test.js": `${HEAD}import { add } from "../../shared/add.js";\n` +
+        `test("adds", () => assert.equal(add(1, 2), 3));\n`,
+    };
+    for (const [path, text] of Object.entries(files)) {
+      await Deno.mkdir(join(repo, path, ".."), { recursive: true });
+      await Deno.writeTextFile(join(repo, path), text);
+    }
+    const out = join(tmp, "out");
+    const ledger = join(tmp, "ledger.duckdb");
+    const r = await cli([
+      "run",
+      "--repo",
+      repo,
+      "--out",
+      out,
+      "--run-tests",
+      "--ledger",
+      ledger,
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const [run] = JSON.parse(r.stdout).tests;
+    assert.equal(run.project, "node app");
+    assert.equal(run.verdict, "passed", run.tail);
+    assert.equal(run.tests.passed, 1);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

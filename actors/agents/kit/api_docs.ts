@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Detection } from "../../tasks/repo_facts.ts";
 import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
+import { whyNotHere } from "./not_here.ts";
 
 /**
  * API documentation made by each ecosystem's own tool, run in the repository sandbox (pydoc
@@ -206,7 +207,7 @@ export async function makeApiDocs(
     }
     const base = { project, tool: plan.tool, command: plan.command };
     // Deno is here whatever else is not: the one troupe runs on.
-    const m = p.type === "deno" ? { ...mode, tools: { deno: Deno.execPath() } } : mode;
+    const m = { ...mode, root, ...(p.type === "deno" ? { tools: { deno: Deno.execPath() } } : {}) };
     const probe = await runSandboxed(dir, plan.probe, m, 10_000);
     if (probe.code !== 0) {
       const why = probe.code === null ? probe.output.split("\n")[0] : plan.missing;
@@ -217,6 +218,11 @@ export async function makeApiDocs(
     const script = `export NO_COLOR=1\n( ${plan.run ?? plan.command} ) 2>/tmp/troupe-doc.err\n` +
       "s=$?; [ $s -ne 0 ] && tail -c 2000 /tmp/troupe-doc.err; exit $s";
     const r = await runSandboxed(dir, script, m, timeoutMs);
+    const notHere = whyNotHere(r.code, r.output);
+    if (notHere) {
+      docs.push({ ...base, outcome: "not run", why: notHere });
+      continue;
+    }
     if (r.code !== 0 || (plan.text && !r.output.trim())) {
       const tail = r.output.trim().split("\n").slice(-3).join(" ").slice(0, 500);
       docs.push({ ...base, outcome: "failed", why: tail || `exit ${r.code}, no output` });

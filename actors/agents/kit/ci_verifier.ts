@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Detection, GeneratedFile, Project } from "../../tasks/repo_facts.ts";
 import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
 import { copyTree } from "./copy_tree.ts";
+import { MACHINE, NETWORK } from "./not_here.ts";
 import { commands, jobName } from "./ci_config.ts";
 import { countReports, countTests, noTestWhy, type TestCount, testVerdict } from "./test_count.ts";
 
@@ -110,27 +111,6 @@ export function repairFor(
   return undefined;
 }
 
-const NETWORK =
-  /ENOTFOUND|EAI_AGAIN|getaddrinfo|ECONNREFUSED|network is unreachable|Could not resolve host|Temporary failure in name resolution|Unknown host|UnknownHostException|Could not reach host/i;
-
-/**
- * Failures of this machine or its sandbox, not of the project: a hosted runner would not meet
- * them, so the step could not run here (and is never "failed").
- */
-const MACHINE: [RegExp, string][] = [
-  [/externally-managed-environment/, "this machine's Python refuses installs (PEP 668)"],
-  [/Error loading java\.security file/, "the JDK could not read its security settings here"],
-  [/^bwrap: .*$/m, "the sandbox could not start the command"],
-  [
-    /The iconv OR mbstring extension is required/,
-    "this machine's PHP lacks mbstring (php-mbstring)",
-  ],
-  [
-    /NoSuchFileException: \/(etc|usr|opt)\/\S+/,
-    "a file of this machine's toolchain is not in the sandbox",
-  ],
-];
-
 /** The folder, in the job's copy, of the virtual environment a Python job runs in. */
 const VENV = ".troupe-venv";
 /** Runs a command with the virtual environment first on PATH, as setup-python's Python is. */
@@ -198,7 +178,10 @@ async function runJob(
   // so a Python job runs in a virtual environment made for it, as uv's does by itself.
   const venv = p.type === "python" && p.packageManager !== "uv";
   if (venv) {
-    const made = await runSandboxed(join(copy, p.dir), `python3 -m venv ${VENV}`, o, 120_000);
+    const made = await runSandboxed(join(copy, p.dir), `python3 -m venv ${VENV}`, {
+      ...o,
+      root: copy,
+    }, 120_000);
     if (made.code !== 0) {
       const first = made.output.split("\n").find((l) => l.trim()) ?? "no output";
       stopped = `this machine's Python could not make a virtual environment, as setup-python's ` +
@@ -214,6 +197,7 @@ async function runJob(
     const tool = command.split(/\s+/)[0];
     const mode = {
       ...o,
+      root: copy,
       network: name === "Install" && !!o.allowInstallNetwork,
       // Deno is here whatever else is not: the one troupe runs on.
       ...(tool === "deno" ? { tools: { deno: Deno.execPath() } } : {}),

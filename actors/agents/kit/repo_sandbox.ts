@@ -13,6 +13,11 @@ export interface SandboxMode {
    * those named `bin` go on PATH.
    */
   homeToolchains?: string[];
+  /**
+   * The scratch copy the working folder is in, writable and seen whole: a project may use its
+   * neighbours (a Cargo path dependency on `..`, a workspace's root). Without it, only the folder.
+   */
+  root?: string;
 }
 
 /**
@@ -182,8 +187,8 @@ export function bubblewrapArgs(
     ...(mode.homeToolchains ?? []).flatMap((d) => ["--ro-bind-try", d, d]),
     ...readOnly.flatMap((d) => ["--ro-bind", d, d]),
     "--bind",
-    dir,
-    dir,
+    mode.root ?? dir,
+    mode.root ?? dir,
     "--chdir",
     dir,
     "--unshare-all",

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import type { Detection } from "../../tasks/repo_facts.ts";
 import { type Coverage, readCoverage, withCoverage } from "./test_coverage.ts";
+import { whyNotHere } from "./not_here.ts";
 import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
 import {
   countReports,
   countTests,
-  missingTool,
   type TestCount,
   type TestVerdict,
   testVerdict,
@@ -52,16 +52,17 @@ export async function runTests(
     const script = options.coverage ? await withCoverage(p.type, dir, p.test!) : p.test!;
     // Deno is here whatever else is not: the one troupe runs on.
     const tools = p.type === "deno" ? { tools: { deno: Deno.execPath() } } : {};
-    const r = await runSandboxed(dir, script, { ...mode, ...tools }, timeoutMs);
+    const r = await runSandboxed(dir, script, { ...mode, root, ...tools }, timeoutMs);
     const coverage = options.coverage ? readCoverage(r.output) : undefined;
     const tests = countTests(r.output) ?? await countReports(dir);
-    const missing = missingTool(r.code, r.output, tests);
-    const verdict = missing ? "could not run here" : testVerdict(r.code, tests);
+    // A missing tool, the network or this machine: nothing of the project's was tested.
+    const why = r.timedOut ? undefined : whyNotHere(r.code, r.output, (tests?.ran ?? 0) > 0);
+    const verdict = why ? "could not run here" : testVerdict(r.code, tests);
     results.push({
       project: `${p.type} ${p.dir}`,
       command: p.test!,
       verdict,
-      ...(missing ? { why: `${missing} is not installed here` } : {}),
+      ...(why ? { why } : {}),
       ...(tests ? { tests } : {}),
       passed: verdict === "passed",
       code: r.code,

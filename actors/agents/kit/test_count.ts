@@ -18,19 +18,6 @@ export interface TestCount {
  */
 export type TestVerdict = "passed" | "failed" | "ran no test" | "could not run here";
 
-/**
- * The program a command could not find, when that is why it stopped: exit 127 and the shell's
- * `sh: 1: uv: not found` (or bash's `uv: command not found`) with no test counted.
- */
-export function missingTool(
-  code: number | null,
-  output: string,
-  tests: TestCount | undefined,
-): string | undefined {
-  if (code !== 127 || (tests && tests.ran > 0)) return undefined;
-  return output.match(/(?:^|: )([^\s:]+): (?:command )?not found\s*$/m)?.[1];
-}
-
 // deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const num = (s: string | undefined) => Number(s ?? 0) || 0;
