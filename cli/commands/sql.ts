@@ -3,7 +3,7 @@ import { Ledger, type LedgerEngine, VIEWS } from "../../ledger/mod.ts";
 import { defineCommand, ENGINE_FLAG, engineHelp, LEDGER_FLAG } from "../command.ts";
 import { formatTable } from "../format_table.ts";
 
-const usage = `Usage: deno task sql ["SELECT …"] [--ledger PATH] [--format table|json|csv]
+const usage = `Usage: deno task sql ["SELECT …"] [--ledger PATH] [--format table|json|csv | --json]
                      [--engine native|wasm] [--timeout-ms N] [--max-rows N]
 
 Runs one read-only SELECT over the ledger (reads it from stdin when not given). Writes, DDL,
@@ -17,6 +17,7 @@ Options:
   --ledger PATH     the ledger file (default .troupe/ledger.duckdb)
 ${engineHelp(20)}
   --format F        table (default), json or csv
+  --json            the same as --format json
   --timeout-ms N    stop the query after N ms (default 10000)
   --max-rows N      print at most N rows (default 10000)
   -h, --help        show this help`;
@@ -33,10 +34,12 @@ export const sql = defineCommand({
     ledger: LEDGER_FLAG,
     engine: ENGINE_FLAG,
     format: { type: "string", default: "table" },
+    json: { type: "boolean", default: false },
     "timeout-ms": { type: "string", default: "10000" },
     "max-rows": { type: "string", default: "10000" },
   },
   async run(flags, positionals, fail) {
+    if (flags.json) flags.format = "json";
     if (!["table", "json", "csv"].includes(flags.format)) {
       return fail(`--format must be table, json or csv, not "${flags.format}"`);
     }

@@ -263,6 +263,10 @@ Deno.test("deno task sql prints table, json and csv, reads stdin, and exports Pa
         stdin: "SELECT actor, type FROM events WHERE seq = 1",
       });
       assert.equal(csv.stdout.trim(), "actor,type\nci,spawned");
+      const short = await cli(["sql", "--ledger", path, "--json", "--engine", engine], {
+        stdin: "SELECT actor, type FROM events WHERE seq = 1",
+      });
+      assert.deepEqual(JSON.parse(short.stdout), [{ actor: "ci", type: "spawned" }]);
       const table = await cli([
         "sql",
         "SELECT seq, actor FROM events WHERE seq <= 2",

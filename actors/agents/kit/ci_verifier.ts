@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Detection, GeneratedFile, Project } from "../../tasks/repo_facts.ts";
-import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
+import { runSandboxed, type SandboxMode, tailOf } from "./repo_sandbox.ts";
 import { copyTree } from "./copy_tree.ts";
 import { MACHINE, NETWORK } from "./not_here.ts";
 import { commands, jobName } from "./ci_config.ts";
@@ -237,19 +237,19 @@ async function runJob(
         command,
         outcome: "ran no test",
         why: noTestWhy(tests),
-        tail: r.output.slice(-1500),
+        tail: tailOf(r.output, 1500),
         durationMs: r.durationMs,
         ...counted,
       });
     } else if (machine) {
       const why = `${machine[1]}: ${r.output.match(machine[0])?.[0]}`;
-      results.push({ name, command, outcome: "not run", why, tail: r.output.slice(-1500) });
+      results.push({ name, command, outcome: "not run", why, tail: tailOf(r.output, 1500) });
       stopped = `an earlier step could not run (${why})`;
     } else if (!mode.network && NETWORK.test(r.output)) {
       const why = name === "Install"
         ? "it needs the network (allow it with --allow-install-network)"
         : "it needs the network, which only install steps may use here";
-      results.push({ name, command, outcome: "not run", why, tail: r.output.slice(-1500) });
+      results.push({ name, command, outcome: "not run", why, tail: tailOf(r.output, 1500) });
       stopped = `an earlier step could not run (${why})`;
     } else {
       results.push({
@@ -261,7 +261,7 @@ async function runJob(
           : tests?.failed
           ? `exit ${r.code}, ${tests.failed} of ${tests.ran} tests failed by ${tests.runner}`
           : `exit ${r.code}`,
-        tail: r.output.slice(-1500),
+        tail: tailOf(r.output, 1500),
         durationMs: r.durationMs,
         ...counted,
       });

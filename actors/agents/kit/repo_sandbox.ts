@@ -214,6 +214,15 @@ export interface SandboxRun {
 }
 
 /**
+ * The end of what a command printed, up to `chars`, without blank lines or the spaces some tools
+ * pad each line with (a linter's table filled a report's whole tail with them).
+ */
+export function tailOf(output: string, chars: number): string {
+  const lines = output.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
+  return lines.join("\n").slice(-chars);
+}
+
+/**
  * Runs `script` in `dir` inside the sandbox with a time limit and collects what it printed. A
  * command that could not start (no bubblewrap, no such folder) has a null code and the reason as
  * its output; one killed at its time limit says so in its output.

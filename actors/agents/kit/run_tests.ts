@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Detection } from "../../tasks/repo_facts.ts";
 import { type Coverage, readCoverage, withCoverage } from "./test_coverage.ts";
 import { whyNotHere } from "./not_here.ts";
-import { runSandboxed, type SandboxMode } from "./repo_sandbox.ts";
+import { runSandboxed, type SandboxMode, tailOf } from "./repo_sandbox.ts";
 import {
   countReports,
   countTests,
@@ -68,7 +68,7 @@ export async function runTests(
       code: r.code,
       timedOut: r.timedOut,
       durationMs: r.durationMs,
-      tail: r.output.slice(-2000),
+      tail: tailOf(r.output, 2000),
       ...(coverage ? { coverage } : {}),
     });
   }
