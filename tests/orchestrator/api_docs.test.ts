@@ -137,3 +137,56 @@ Deno.test("--api-docs: TypeDoc, as the project installed it, builds its website 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--api-docs: a Deno workspace's packages each get a page from their own exports, imports between them resolved offline", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "troupe-denows-" });
+  try {
+    const repo = join(dir, "shop");
+    const out = join(dir, "out");
+    await writeFiles(repo, {
+      "deno.json": JSON.stringify({
+        workspace: ["./money", "./tax/"],
+        tasks: { test: "deno test" },
+      }),
+      "money/deno.json": JSON.stringify({
+        name: "@shop/money",
+        version: "1.0.0",
+        exports: "./mod.ts",
+      }),
+      "money/mod.ts": "/** An amount in cents. */\nexport type Cents = number;\n",
+      "tax/deno.json": JSON.stringify({
+        name: "@shop/tax",
+        version: "1.0.0",
+        exports: { ".": "./mod.ts", "./rates": "./rates.ts" },
+      }),
+      "tax/mod.ts": 'import type { Cents } from "@shop/money";\n' +
+        "/** The tax on an amount. */\nexport function taxOf(amount: Cents): Cents {\n" +
+        "  return Math.round(amount / 5);\n}\n",
+      "tax/rates.ts": "/** The standard rate. */\nexport const STANDARD = 0.2;\n",
+    });
+    const r = await cli([
+      "run",
+      "--repo",
+      repo,
+      "--out",
+      out,
+      "--api-docs",
+      "--ledger",
+      join(dir, "l.duckdb"),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const money = await Deno.readTextFile(join(out, "files/docs/api/deno-money.md"));
+    assert.match(money, /An amount in cents\./);
+    const tax = await Deno.readTextFile(join(out, "files/docs/api/deno-tax.md"));
+    assert.match(tax, /taxOf\(amount: Cents\): Cents/);
+    assert.match(tax, /The standard rate\./);
+    assert.match(tax, /deno doc \.\/mod\.ts \.\/rates\.ts/);
+    const pages = [...Deno.readDirSync(join(out, "files/docs/api"))].map((e) => e.name).sort();
+    assert.deepEqual(pages, ["deno-money.md", "deno-tax.md"], "the workspace root exports nothing");
+    const readme = await Deno.readTextFile(join(out, "files/README.md"));
+    assert.match(readme, /\[deno money\]\(docs\/api\/deno-money\.md\)/);
+    assert.match(readme, /\[deno tax\]\(docs\/api\/deno-tax\.md\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

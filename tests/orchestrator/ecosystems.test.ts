@@ -293,15 +293,27 @@ Deno.test("a published npm package is a library: no lock file asked; an applicat
   assert.ok(rules(app.findings).includes("missing-lockfile package.json"));
 });
 
-Deno.test("a generic password in a test or a doc comment is an example, not a finding; a known key format is one anywhere", async () => {
+const pem = "-----BEGIN PRIVATE KEY-----\n" + "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC".repeat(2) + "\n" +
+  "-----END PRIVATE KEY-----\n";
+
+Deno.test("a generic password in a test or a doc comment is an example, not a finding; a known key format is one anywhere, a private key in test data a medium one", async () => {
   const { findings } = await team({
     "package.json": JSON.stringify({ name: "a", scripts: { test: "node --test" } }),
     "src/auth.test.ts": "const password = 'ahotproject'\n",
     "src/auth.ts": " *     password: 'ahotproject',\nexport const x = 1;\n",
     "test/keys.js": 'const k = "AKIAIOSFODNN7EXAMPLF";\n',
+    // A TLS test server's key beside the tests, and the same key where a service would read it.
+    "http/testdata/tls/localhost.key": pem,
+    "deploy/server.key": pem,
   });
   assert.deepEqual(
-    findings.filter((f) => f.rule === "secret").map((f) => `${f.path}: ${f.message}`),
-    ["test/keys.js: AWS access key id committed to the repository"],
+    findings.filter((f) => f.rule === "secret").map((f) => `${f.severity} ${f.path}: ${f.message}`)
+      .sort(),
+    [
+      "critical deploy/server.key: private key committed to the repository",
+      "critical test/keys.js: AWS access key id committed to the repository",
+      "medium http/testdata/tls/localhost.key: private key committed in test data: if it is a " +
+      "test fixture, it is public now; trust it nowhere outside the tests",
+    ],
   );
 });

@@ -65,6 +65,28 @@ async function denoEntries(dir: string, manifest = "deno.json"): Promise<string[
   return [];
 }
 
+/**
+ * A Deno workspace's members (deno.json's `workspace`), as projects of their own: each package
+ * has its own exports and its own page. Nothing for a project that is not a workspace.
+ */
+async function denoMembers(root: string, p: Project): Promise<Project[]> {
+  let workspace: unknown;
+  try {
+    const file = join(root, p.dir, (p.manifest ?? "deno.json").split("/").pop()!);
+    workspace = JSON.parse(await Deno.readTextFile(file)).workspace;
+  } catch {
+    return [];
+  }
+  const members = Array.isArray(workspace)
+    ? workspace
+    : (workspace as { members?: unknown })?.members;
+  if (!Array.isArray(members)) return [];
+  const dirs = members.filter((m): m is string => typeof m === "string" && !m.includes("*"))
+    .map((m) => join(p.dir, m).replace(/\/+$/, ""));
+  const found = await Promise.all(dirs.map((d) => exists(join(root, d))));
+  return dirs.filter((_, i) => found[i]).map((dir) => ({ type: "deno", dir }));
+}
+
 /** A Python project's top-level packages: folders with `__init__.py`, at its top or in `src/`. */
 async function pythonPackages(dir: string): Promise<{ root: string; names: string[] }> {
   for (const root of ["src", "."]) {
@@ -193,10 +215,21 @@ export async function makeApiDocs(
   timeoutMs: number,
 ): Promise<ApiDoc[]> {
   const docs: ApiDoc[] = [];
-  const projects: Project[] = [
-    ...detection.projects,
-    ...(detection.skipped ?? []).filter((s) => !s.why.startsWith("test data")),
-  ];
+  const projects: Project[] = [];
+  for (
+    const p of [
+      ...detection.projects,
+      ...(detection.skipped ?? []).filter((s) => !s.why.startsWith("test data")),
+    ]
+  ) {
+    const members = p.type === "deno" ? await denoMembers(root, p) : [];
+    // A workspace's root documents itself only when it exports something of its own.
+    const own = members.length === 0 || (await denoEntries(join(root, p.dir), p.manifest)).length;
+    for (const q of [...(own ? [p] : []), ...members]) {
+      // A member the detector found by itself is documented once.
+      if (!projects.some((o) => o.type === q.type && o.dir === q.dir)) projects.push(q);
+    }
+  }
   for (const p of projects) {
     const dir = join(root, p.dir);
     const project = `${p.type} ${p.dir}`;
