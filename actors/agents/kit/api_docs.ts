@@ -216,12 +216,11 @@ export async function makeApiDocs(
 ): Promise<ApiDoc[]> {
   const docs: ApiDoc[] = [];
   const projects: Project[] = [];
-  for (
-    const p of [
-      ...detection.projects,
-      ...(detection.skipped ?? []).filter((s) => !s.why.startsWith("test data")),
-    ]
-  ) {
+  const found: Project[] = [
+    ...detection.projects,
+    ...(detection.skipped ?? []).filter((s) => !s.why.startsWith("test data")),
+  ];
+  for (const p of found) {
     const members = p.type === "deno" ? await denoMembers(root, p) : [];
     // A workspace's root documents itself only when it exports something of its own.
     const own = members.length === 0 || (await denoEntries(join(root, p.dir), p.manifest)).length;
