@@ -12,7 +12,8 @@ import {
 import type { ActorSystem, HealthMonitor } from "../runtime/mod.ts";
 import type { Ledger } from "../ledger/mod.ts";
 import { TroupeError } from "../runtime/mod.ts";
-import { type RunView, summarizeRuns, viewRun } from "./run_view.ts";
+import { RunIndex } from "./run_index.ts";
+import { type RunView, viewRun } from "./run_view.ts";
 
 /** Where the server's runs find keys and the approvals inbox. */
 export interface RunDeskOptions {
@@ -37,7 +38,12 @@ export class RunDesk {
   /** Runs being resumed, claimed before the first await: two resumes must not both start one. */
   readonly #resuming = new Set<string>();
 
-  constructor(readonly ledger: Ledger, readonly options: RunDeskOptions = {}) {}
+  /** The runs' views, kept from the ledger's commits (see `RunIndex`). */
+  readonly #index: RunIndex;
+
+  constructor(readonly ledger: Ledger, readonly options: RunDeskOptions = {}) {
+    this.#index = new RunIndex(ledger, (id) => this.active(id));
+  }
 
   /** Validates and starts a run; resolves with its id once `run_started` is in the ledger. */
   async submit(request: RunRequest): Promise<string> {
@@ -101,15 +107,14 @@ export class RunDesk {
     return this.#running.has(runId);
   }
 
-  /** A run's view from the ledger. */
+  /** A run's view, as the ledger tells it. */
   view(runId: string): Promise<RunView | undefined> {
-    return viewRun(this.ledger, runId, this.active(runId));
+    return this.#index.view(runId);
   }
 
   /** The ledger's runs, newest first, each with its status. */
-  async list(limit = 50): Promise<Omit<RunView, "tasks">[]> {
-    const runs = await this.ledger.runs(limit);
-    return await summarizeRuns(this.ledger, runs.map((r) => r.runId), (id) => this.active(id));
+  list(limit = 50): Promise<Omit<RunView, "tasks">[]> {
+    return this.#index.list(limit);
   }
 
   /** Waits for a run this server runs to end; undefined when it runs nothing by that id. */
@@ -121,6 +126,7 @@ export class RunDesk {
   async close(reason = "the server stopped"): Promise<void> {
     for (const { session } of this.#running.values()) session.cancel(reason);
     await Promise.all([...this.#running.values()].map((r) => r.done));
+    this.#index.close();
   }
 
   #environment() {

@@ -11,7 +11,7 @@ import {
   TaskStarted,
   TaskSucceeded,
 } from "../actors/mod.ts";
-import type { Ledger } from "../ledger/mod.ts";
+import type { EventOf, Ledger } from "../ledger/mod.ts";
 
 /** Where a task stands, from its ledger events. */
 export const TaskState = z.enum(["pending", "running", "retrying", "succeeded", "dead", "skipped"]);
@@ -44,7 +44,8 @@ export const RunView = z.object({
 /** A run's view. */
 export type RunView = z.infer<typeof RunView>;
 
-const EVENTS = [
+/** The events a run's view is made of, in the order the ledger holds them. */
+export const RUN_VIEW_EVENTS = [
   RunStarted,
   RunPlanned,
   TaskStarted,
@@ -55,42 +56,55 @@ const EVENTS = [
   RunFinished,
   RunStopped,
 ] as const;
+/** One of the events a run's view is made of. */
+export type RunViewEvent = EventOf<typeof RUN_VIEW_EVENTS>;
 
 /**
- * Reads one run back from the ledger. `active` says whether this process is running it now; a
- * run with no end that no one runs was interrupted (a crash, a kill) and can be resumed.
+ * A run's view folded from its events, one at a time in ledger order: from a read of the ledger
+ * (`viewRun`) or from commits as they land (`RunIndex`), with the same result.
  */
-export async function viewRun(
-  ledger: Ledger,
-  runId: string,
-  active: boolean,
-): Promise<RunView | undefined> {
-  let view: RunView | undefined;
-  const tasks = new Map<string, z.infer<typeof TaskView>>();
-  for await (const e of ledger.events(EVENTS, { runId })) {
+export class RunFold {
+  #view?: Omit<RunView, "tasks">;
+  readonly #tasks = new Map<string, z.infer<typeof TaskView>>();
+
+  /** `withTasks`: false for a line in a list, which task events would only cost. */
+  constructor(readonly runId: string, readonly withTasks = true) {}
+
+  /** When the run started; undefined before its `run_started`. */
+  get startedAt(): number | undefined {
+    return this.#view?.startedAt;
+  }
+
+  /** Whether the run has an end in the ledger (finished, cancelled or stopped by an error). */
+  get ended(): boolean {
+    return !!(this.#view?.finished || this.#view?.stopped);
+  }
+
+  apply(e: RunViewEvent): void {
     if (e.type === "run_started") {
-      view = {
-        runId,
+      this.#view = {
+        runId: this.runId,
         status: "running",
         startedAt: e.ts,
         settings: e.payload,
         plannedBy: null,
-        tasks: [],
         finished: null,
         stopped: null,
       };
-      continue;
+      return;
     }
-    if (!view) continue;
+    const view = this.#view;
+    if (!view) return;
     if (e.type === "run_planned") {
       // A later plan (a model's, after the facts) keeps what the tasks did so far.
       view.plannedBy = {
         source: e.payload.source,
         ...(e.payload.model ? { model: e.payload.model } : {}),
       };
+      if (!this.withTasks) return;
       for (const t of e.payload.tasks) {
-        const known = tasks.get(t.id);
-        tasks.set(t.id, {
+        const known = this.#tasks.get(t.id);
+        this.#tasks.set(t.id, {
           ...t,
           state: known?.state ?? "pending",
           attempts: known?.attempts ?? 0,
@@ -102,88 +116,78 @@ export async function viewRun(
       view.finished = e.payload;
     } else if (e.type === "run_stopped") {
       view.stopped = e.payload;
-    } else {
-      let t = tasks.get(e.payload.taskId);
-      if (!t && e.type === "task_succeeded" && e.payload.forkedFrom) {
-        // A fork's reused task, recorded before its plan: the plan adds its edges.
-        t = {
-          id: e.payload.taskId,
-          kind: e.payload.kind,
-          capability: "",
-          dependsOn: [],
-          state: "pending",
-          attempts: e.payload.attempt,
-          agent: e.actor,
-          cause: null,
-        };
-        tasks.set(t.id, t);
-      }
-      if (!t) continue;
-      if (e.type === "task_started") {
-        Object.assign(t, { state: "running", attempts: e.payload.attempt, agent: e.actor });
-      } else if (e.type === "task_succeeded") Object.assign(t, { state: "succeeded", cause: null });
-      else if (e.type === "task_failed") {
-        Object.assign(t, { state: "retrying", cause: e.payload.cause });
-      } else if (e.type === "task_dead") {
-        Object.assign(t, { state: "dead", cause: e.payload.cause });
-      } else Object.assign(t, { state: "skipped", cause: e.payload.reason });
-    }
+    } else if (this.withTasks) this.#task(e);
   }
-  if (!view) return undefined;
-  view.tasks = [...tasks.values()];
-  view.status = view.finished
-    ? (view.finished.cancelled ? "cancelled" : "finished")
-    : active
-    ? "running"
-    : "interrupted";
-  return view;
+
+  #task(e: Exclude<RunViewEvent, { type: `run_${string}` }>): void {
+    let t = this.#tasks.get(e.payload.taskId);
+    if (!t && e.type === "task_succeeded" && e.payload.forkedFrom) {
+      // A fork's reused task, recorded before its plan: the plan adds its edges.
+      t = {
+        id: e.payload.taskId,
+        kind: e.payload.kind,
+        capability: "",
+        dependsOn: [],
+        state: "pending",
+        attempts: e.payload.attempt,
+        agent: e.actor,
+        cause: null,
+      };
+      this.#tasks.set(t.id, t);
+    }
+    if (!t) return;
+    if (e.type === "task_started") {
+      Object.assign(t, { state: "running", attempts: e.payload.attempt, agent: e.actor });
+    } else if (e.type === "task_succeeded") Object.assign(t, { state: "succeeded", cause: null });
+    else if (e.type === "task_failed") {
+      Object.assign(t, { state: "retrying", cause: e.payload.cause });
+    } else if (e.type === "task_dead") {
+      Object.assign(t, { state: "dead", cause: e.payload.cause });
+    } else Object.assign(t, { state: "skipped", cause: e.payload.reason });
+  }
+
+  /**
+   * The view as it stands, a copy of its own; `active`: whether this process runs it now (a
+   * run with no end that no one runs was interrupted and can be resumed).
+   */
+  summary(active: boolean): Omit<RunView, "tasks"> | undefined {
+    if (!this.#view) return undefined;
+    const finished = this.#view.finished;
+    const status = finished
+      ? (finished.cancelled ? "cancelled" : "finished")
+      : active
+      ? "running"
+      : "interrupted";
+    return { ...this.#view, status };
+  }
+
+  /** The same run's line without its tasks: many runs' lines are kept cheaply. */
+  lineOnly(): RunFold {
+    const line = new RunFold(this.runId, false);
+    line.#view = this.#view;
+    return line;
+  }
+
+  /** The view with its tasks, a copy of its own (see `summary`). */
+  view(active: boolean): RunView | undefined {
+    const summary = this.summary(active);
+    return summary && { ...summary, tasks: [...this.#tasks.values()].map((t) => ({ ...t })) };
+  }
+}
+
+/**
+ * Reads one run back from the ledger. `active` says whether this process is running it now; a
+ * run with no end that no one runs was interrupted (a crash, a kill) and can be resumed.
+ */
+export async function viewRun(
+  ledger: Ledger,
+  runId: string,
+  active: boolean,
+): Promise<RunView | undefined> {
+  const fold = new RunFold(runId);
+  for await (const e of ledger.events(RUN_VIEW_EVENTS, { runId })) fold.apply(e);
+  return fold.view(active);
 }
 
 /** The run-level events: enough for a run's line in a list, without its tasks. */
-const RUN_EVENTS = [RunStarted, RunPlanned, RunFinished, RunStopped] as const;
-
-/**
- * Many runs' views without their tasks, from one read of the run-level events (a few per run)
- * instead of one read of every event per run: the list the page polls stays quick while runs
- * write.
- */
-export async function summarizeRuns(
-  ledger: Ledger,
-  runIds: readonly string[],
-  active: (runId: string) => boolean,
-): Promise<Omit<RunView, "tasks">[]> {
-  const wanted = new Set(runIds);
-  const views = new Map<string, Omit<RunView, "tasks">>();
-  for await (const e of ledger.events(RUN_EVENTS)) {
-    if (!e.runId || !wanted.has(e.runId)) continue;
-    if (e.type === "run_started") {
-      views.set(e.runId, {
-        runId: e.runId,
-        status: "running",
-        startedAt: e.ts,
-        settings: e.payload,
-        plannedBy: null,
-        finished: null,
-        stopped: null,
-      });
-      continue;
-    }
-    const view = views.get(e.runId);
-    if (!view) continue;
-    if (e.type === "run_planned") {
-      view.plannedBy = {
-        source: e.payload.source,
-        ...(e.payload.model ? { model: e.payload.model } : {}),
-      };
-    } else if (e.type === "run_finished") view.finished = e.payload;
-    else view.stopped = e.payload;
-  }
-  for (const view of views.values()) {
-    view.status = view.finished
-      ? (view.finished.cancelled ? "cancelled" : "finished")
-      : active(view.runId)
-      ? "running"
-      : "interrupted";
-  }
-  return runIds.flatMap((id) => views.get(id) ?? []);
-}
+export const RUN_EVENTS = [RunStarted, RunPlanned, RunFinished, RunStopped] as const;

@@ -1,4 +1,6 @@
-import type { z } from "zod";
+import { z } from "zod";
+import type { LedgerRow } from "./ledger_event.ts";
+import { LedgerError } from "./ledger_error.ts";
 
 /**
  * A kind of ledger event: its `type` and the zod schema of its payload. Each layer defines the
@@ -45,3 +47,32 @@ export interface RecordInput<S extends z.ZodType> {
   causationId?: number | null;
   correlationId?: string | null;
 }
+
+/**
+ * A stored row as an event of one of `kinds` (by type, from `eventKinds`), its payload parsed;
+ * nothing when it is of none of them. A payload that does not match its schema is an error
+ * naming the event: the ledger checked it when it was recorded.
+ */
+export function readEvent<K extends readonly EventType[]>(
+  byType: ReadonlyMap<string, EventType>,
+  row: LedgerRow,
+): EventOf<K> | undefined {
+  const kind = byType.get(row.type);
+  if (!kind) return undefined;
+  const parsed = kind.payload.safeParse(JSON.parse(row.payload));
+  if (!parsed.success) {
+    throw new LedgerError(
+      "invalid_event",
+      `ledger event ${row.seq} ("${row.type}") does not match its schema:\n${
+        z.prettifyError(parsed.error)
+      }`,
+      { seq: row.seq, type: row.type },
+    );
+  }
+  const { prevHash: _p, hash: _h, payload: _s, ...rest } = row;
+  return { ...rest, payload: parsed.data } as EventOf<K>;
+}
+
+/** Event kinds by their type, for `readEvent`. */
+export const eventKinds = (kinds: readonly EventType[]): ReadonlyMap<string, EventType> =>
+  new Map(kinds.map((k) => [k.type, k]));

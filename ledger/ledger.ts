@@ -5,7 +5,13 @@ import { LedgerError } from "./ledger_error.ts";
 import { checkLedgerFile, DEFAULT_LEDGER_PATH } from "./ledger_file.ts";
 import { LedgerEngine, type LedgerStore } from "./ledger_store.ts";
 import type { QueryOptions, QueryResult } from "./readonly_sql.ts";
-import type { EventOf, EventType, RecordInput } from "./event_type.ts";
+import {
+  eventKinds,
+  type EventOf,
+  type EventType,
+  readEvent,
+  type RecordInput,
+} from "./event_type.ts";
 
 /** How a ledger is opened. */
 export interface LedgerOptions {
@@ -223,7 +229,7 @@ export class Ledger {
     kinds: K,
     filter: { runId?: string; actor?: string; fromSeq?: number; pageSize?: number } = {},
   ): AsyncGenerator<EventOf<K>> {
-    const byType = new Map<string, EventType>(kinds.map((k) => [k.type, k]));
+    const byType = eventKinds(kinds);
     if (byType.size === 0) return;
     const types = [...byType.keys()];
     const params: Record<string, string | number> = {};
@@ -245,21 +251,7 @@ export class Ledger {
           `ORDER BY seq LIMIT ${pageSize}`,
         { ...params, after },
       );
-      for (const r of page) {
-        const row = toRow(r);
-        const parsed = byType.get(row.type)!.payload.safeParse(JSON.parse(row.payload));
-        if (!parsed.success) {
-          throw new LedgerError(
-            "invalid_event",
-            `ledger event ${row.seq} ("${row.type}") does not match its schema:\n${
-              z.prettifyError(parsed.error)
-            }`,
-            { seq: row.seq, type: row.type },
-          );
-        }
-        const { prevHash: _p, hash: _h, payload: _s, ...rest } = row;
-        yield { ...rest, payload: parsed.data } as EventOf<K>;
-      }
+      for (const r of page) yield readEvent<K>(byType, toRow(r))!;
       if (page.length < pageSize) return;
       after = Number(page[page.length - 1].seq);
     }

@@ -26,9 +26,11 @@ export { type LedgerView, VIEWS } from "./views.ts";
 export { canonicalJson, chainHash, GENESIS_HASH } from "./hash_chain.ts";
 export { LedgerJournal } from "./ledger_journal.ts";
 export {
+  eventKinds,
   type EventOf,
   type EventType,
   eventType,
+  readEvent,
   type RecordInput,
   type TypedEvent,
 } from "./event_type.ts";
