@@ -35,8 +35,9 @@ Deno.test("GET /runs and /runs/{id} are what the ledger says, for runs before th
   const tmp = await Deno.makeTempDir({ prefix: "troupe-index-" });
   try {
     let first = "";
-    await withRun(tmp, async (_server, runId) => {
+    await withRun(tmp, (_server, runId) => {
       first = runId;
+      return Promise.resolve();
     });
     // A second server on the same ledger: the first run is in the past, the second is live.
     await withRun(tmp, async (server, second) => {
