@@ -60,6 +60,11 @@ export async function cli(
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
 
+/** `deno task run` on `repo`, its results in `out` and its events in `ledger`, with `flags`. */
+export function runOn(repo: string, out: string, ledger: string, ...flags: string[]) {
+  return cli(["run", "--repo", repo, "--out", out, "--ledger", ledger, ...flags]);
+}
+
 /**
  * Starts a Deno script, reads its stdout until `progress` (the largest number captured by
  * `pattern` so far) reaches `target`, then kills it with SIGKILL. Returns that number.

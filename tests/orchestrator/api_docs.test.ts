@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, writeFiles } from "../cli_helpers.ts";
+import { runOn, writeFiles } from "../cli_helpers.ts";
 import { TYPEDOC_TOOLS } from "../launch.ts";
 
 /** Whether a toolchain runs here (the tests install Debian's Go; a user's machine may lack it). */
@@ -31,17 +31,7 @@ Deno.test("--api-docs runs each project's own documentation tool in the sandbox,
       "crate/Cargo.toml": '[package]\nname = "tiny-lib"\nversion = "0.1.0"\nedition = "2021"\n',
       "crate/src/lib.rs": "/// Doubles a number.\npub fn double(x: i32) -> i32 {\n    x * 2\n}\n",
     });
-    const r = await cli([
-      "run",
-      "--repo",
-      repo,
-      "--out",
-      out,
-      "--api-docs",
-      "--home-toolchains",
-      "--ledger",
-      join(dir, "l.duckdb"),
-    ]);
+    const r = await runOn(repo, out, join(dir, "l.duckdb"), "--api-docs", "--home-toolchains");
     assert.equal(r.code, 0, r.stderr);
 
     const deno = await Deno.readTextFile(join(out, "files/docs/api/deno.md"));
@@ -112,16 +102,7 @@ Deno.test("--api-docs: TypeDoc, as the project installed it, builds its website 
     const cp = await new Deno.Command("cp", { args: ["-r", tools, join(repo, "node_modules")] })
       .output();
     assert.ok(cp.success, "TypeDoc copied into the project");
-    const r = await cli([
-      "run",
-      "--repo",
-      repo,
-      "--out",
-      out,
-      "--api-docs",
-      "--ledger",
-      join(dir, "l.duckdb"),
-    ]);
+    const r = await runOn(repo, out, join(dir, "l.duckdb"), "--api-docs");
     assert.equal(r.code, 0, r.stderr);
     const report = await Deno.readTextFile(join(out, "report.md"));
     assert.match(
@@ -164,16 +145,7 @@ Deno.test("--api-docs: a Deno workspace's packages each get a page from their ow
         "  return Math.round(amount / 5);\n}\n",
       "tax/rates.ts": "/** The standard rate. */\nexport const STANDARD = 0.2;\n",
     });
-    const r = await cli([
-      "run",
-      "--repo",
-      repo,
-      "--out",
-      out,
-      "--api-docs",
-      "--ledger",
-      join(dir, "l.duckdb"),
-    ]);
+    const r = await runOn(repo, out, join(dir, "l.duckdb"), "--api-docs");
     assert.equal(r.code, 0, r.stderr);
     const money = await Deno.readTextFile(join(out, "files/docs/api/deno-money.md"));
     assert.match(money, /An amount in cents\./);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, copyRepo } from "../cli_helpers.ts";
+import { copyRepo, runOn, writeFiles } from "../cli_helpers.ts";
 
 /**
  * `troupe run --run-tests` on a copy of the node fixture whose test file is `test`, and whose
@@ -17,17 +17,8 @@ async function runTests(test: string, json: boolean, script?: string) {
       await Deno.writeTextFile(join(repo, "package.json"), JSON.stringify(pkg));
     }
     const out = join(tmp, "out");
-    const r = await cli([
-      "run",
-      "--repo",
-      repo,
-      "--out",
-      out,
-      "--run-tests",
-      "--ledger",
-      join(tmp, "ledger.duckdb"),
-      ...(json ? ["--json"] : []),
-    ]);
+    const flags = ["--run-tests", ...(json ? ["--json"] : [])];
+    const r = await runOn(repo, out, join(tmp, "ledger.duckdb"), ...flags);
     return { ...r, md: await Deno.readTextFile(join(out, "report.md")) };
   } finally {
     await Deno.remove(tmp, { recursive: true });
@@ -130,23 +121,8 @@ Deno.test("a project's tests see the rest of the repository: a folder's test tha
       "app/test/add.test.js": `${HEAD}import { add } from "../../shared/add.js";\n` +
         `test("adds", () => assert.equal(add(1, 2), 3));\n`,
     };
-    for (const [path, text] of Object.entries(files)) {
-      await Deno.mkdir(join(repo, path, ".."), { recursive: true });
-      await Deno.writeTextFile(join(repo, path), text);
-    }
-    const out = join(tmp, "out");
-    const ledger = join(tmp, "ledger.duckdb");
-    const r = await cli([
-      "run",
-      "--repo",
-      repo,
-      "--out",
-      out,
-      "--run-tests",
-      "--ledger",
-      ledger,
-      "--json",
-    ]);
+    await writeFiles(repo, files);
+    const r = await runOn(repo, join(tmp, "out"), join(tmp, "l.duckdb"), "--run-tests", "--json");
     assert.equal(r.code, 0, r.stderr);
     const [run] = JSON.parse(r.stdout).tests;
     assert.equal(run.project, "node app");
