@@ -41,6 +41,8 @@ export const ReleaseChecked = eventType(
     path: z.string(),
     status: z.number().int(),
     tries: z.number().int(),
+    /** Its processes had ended before it answered (a crash at start). */
+    exited: z.boolean().optional(),
   }),
 );
 /** The proxy now routes to the release, the release before it kept as its backup. */

@@ -28,6 +28,7 @@ import {
   checkHealth,
   freePort,
   isRunning,
+  lastWords,
   type ReleaseProcess,
   startRelease,
   stopRelease,
@@ -222,10 +223,16 @@ export class Deployment {
       path: o.health,
       tries: o.checkTries ?? 40,
       intervalMs: o.checkIntervalMs ?? 250,
+      alive: () => isRunning(process),
     });
     await this.record(ReleaseChecked, { ...this.ids, stage: "before_switch", ...health });
     if (health.healthy && await isRunning(process)) return process;
     await stopRelease(process);
+    if (health.exited) {
+      const said = await lastWords(`${dir}.log`);
+      return `it exited before answering its health check${said ? ` (${said})` : ""} ` +
+        `(its output: ${dir}.log)`;
+    }
     return `its health check failed: GET ${health.path} ${
       health.status ? `answered ${health.status}` : "got no answer"
     } after ${health.tries} tries (its output: ${dir}.log)`;
@@ -260,9 +267,12 @@ export class Deployment {
         : { healthy: false, path: last.path, status: 0 };
       if (last.healthy) continue;
       await this.record(ReleaseChecked, { ...this.ids, stage: "watch", ...last, tries: checks });
+      const said = running
+        ? undefined
+        : await lastWords(`${this.folder.release(this.release.id)}.log`);
       const why = running
         ? `GET ${last.path} answered ${last.status || "nothing"}`
-        : "its process ended";
+        : `its process ended${said ? ` (${said})` : ""}`;
       return await this.rollBack(process, `it failed its watch after the switch: ${why}`);
     }
     await this.record(ReleaseChecked, { ...this.ids, stage: "watch", ...last, tries: checks });

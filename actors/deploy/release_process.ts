@@ -103,6 +103,8 @@ export interface Health {
   path: string;
   status: number;
   tries: number;
+  /** The release's processes had all ended before it answered: no use trying again. */
+  exited?: boolean;
 }
 
 /** One GET of `path` on the release; 2xx and 3xx are healthy. */
@@ -122,10 +124,11 @@ async function probe(port: number, path: string): Promise<number> {
 /**
  * Checks a release over HTTP at most `tries` times, `intervalMs` apart, until it answers
  * healthy. `path` given: that path only; otherwise `/health`, and `/` if there is no `/health`.
+ * With `alive`, a release that gave no answer and has ended is not waited for.
  */
 export async function checkHealth(
   port: number,
-  o: { path?: string; tries: number; intervalMs: number },
+  o: { path?: string; tries: number; intervalMs: number; alive?: () => Promise<boolean> },
 ): Promise<Health> {
   let last: Health = { healthy: false, path: o.path ?? "/health", status: 0, tries: 0 };
   for (let i = 1; i <= o.tries; i++) {
@@ -134,7 +137,37 @@ export async function checkHealth(
     if (status === 404 && o.path === undefined) status = await probe(port, path = "/");
     last = { healthy: status >= 200 && status < 400, path, status, tries: i };
     if (last.healthy) return last;
+    if (status === 0 && o.alive && !(await o.alive())) return { ...last, exited: true };
     if (i < o.tries) await sleep(realClock, o.intervalMs);
   }
   return last;
+}
+
+/**
+ * What a service said as it died, from the end of its log: the last line naming an error (a
+ * stack trace's head, Python's last line), else the last line; a few words for a report.
+ */
+export async function lastWords(log: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    const file = await Deno.open(log);
+    try {
+      const size = (await file.stat()).size;
+      await file.seek(Math.max(0, size - 8192), Deno.SeekMode.Start);
+      const buf = new Uint8Array(8192);
+      const n = (await file.read(buf)) ?? 0;
+      text = new TextDecoder().decode(buf.subarray(0, n));
+    } finally {
+      file.close();
+    }
+  } catch {
+    return undefined;
+  }
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  // A stack frame (`at f (file:1:2)`) is where, not what.
+  const error = lines.findLast((l) =>
+    !l.startsWith("at ") && /(Error|Exception)\b|\berror\b/i.test(l)
+  );
+  const line = error ?? lines.at(-1);
+  return line && (line.length > 200 ? `${line.slice(0, 200)}…` : line);
 }

@@ -53,6 +53,18 @@ Deno.test("deploy: blue-green behind nginx; a release failing its health check i
     assert.equal(refused.live, v2.releaseId);
     assert.ok(!await releaseRuns(refused.releaseId));
 
+    // It throws as it starts: refused as soon as it has ended, saying what it said as it died.
+    await writeService(app, { version: "throws", throws: "DATABASE_URL is not set" });
+    const dead = await bench.deploy(["--repo", app, ...QUICK, "--json"]);
+    assert.equal(dead.code, 1, dead.stderr);
+    const died = released(dead.stdout);
+    assert.equal(died.status, "refused");
+    assert.match(
+      died.reason!,
+      /^it exited before answering its health check \(Error: DATABASE_URL is not set\) \(its output: .*\.log\)$/,
+    );
+    assert.equal(died.live, v2.releaseId);
+
     // Healthy when checked, then it crashes while watched: the proxy goes back to v2.
     await writeService(app, { version: "crashes", crashAfterMs: 1200 });
     const crash = await bench.deploy(["--repo", app, ...QUICK, "--json"]);
@@ -100,6 +112,12 @@ Deno.test("deploy: blue-green behind nginx; a release failing its health check i
       );
       const badSteps = await steps(refused.releaseId);
       assert.ok(badSteps.includes("deploy_refused") && !badSteps.includes("release_switched"));
+      const check = await ledger.query(
+        `SELECT payload->>'exited' AS exited, (payload->>'tries')::INT AS tries FROM events ` +
+          `WHERE run_id = 'deploy-${died.releaseId}' AND type = 'release_checked'`,
+      );
+      assert.equal(check.rows[0].exited, "true");
+      assert.ok(Number(check.rows[0].tries) < 40, "not checked the 40 times a slow start gets");
       const crashSteps = await steps(rolled.releaseId);
       assert.deepEqual(crashSteps.slice(-3), [
         "release_switched",

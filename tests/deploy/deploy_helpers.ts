@@ -4,12 +4,13 @@ export { freePort } from "../../actors/deploy/release_process.ts";
 
 /**
  * A web service a test deploys: a Node package whose `start` script serves its version on `/`
- * and its health on `/health` (`built`: a build script writes what `/` answers). `health` is the status `/health` answers; `crashAfterMs` makes the
- * process exit that long after it starts (healthy until then).
+ * and its health on `/health` (`built`: a build script writes what `/` answers). `health` is the
+ * status `/health` answers; `crashAfterMs` makes the process exit that long after it starts
+ * (healthy until then); `throws`: it throws that error as it starts, before it listens.
  */
 export async function writeService(
   dir: string,
-  o: { version: string; health?: number; crashAfterMs?: number; built?: boolean },
+  o: { version: string; health?: number; crashAfterMs?: number; built?: boolean; throws?: string },
 ): Promise<string> {
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   // `built`: what `/` answers is written by the package's build script, in the release's folder.
@@ -22,6 +23,7 @@ export async function writeService(
       scripts: { start: "node server.js", ...build },
     }),
     "server.js": `const http = require("node:http");
+${o.throws ? `throw new Error(${JSON.stringify(o.throws)});` : ""}
 http.createServer((req, res) => {
   if (req.url === "/health") { res.writeHead(${o.health ?? 200}); return res.end("health"); }
   res.writeHead(200, { "content-type": "text/plain" });
