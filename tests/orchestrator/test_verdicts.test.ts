@@ -132,3 +132,32 @@ Deno.test("a project's tests see the rest of the repository: a folder's test tha
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("a project's installed tools run in its tests (node_modules/.bin's links are copied); a link leading out of the repository is not", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-bin-" });
+  try {
+    const repo = join(tmp, "repo");
+    await writeFiles(repo, {
+      "package.json": JSON.stringify({
+        name: "app",
+        type: "module",
+        scripts: { test: "check-all && test ! -L leak && test ! -L up" },
+      }),
+      "node_modules/check-all/run.sh": '#!/bin/sh\nexec node --test "$@"\n',
+      "test/add.test.js": `${HEAD}test("adds", () => assert.equal(1 + 1, 2));\n`,
+    });
+    await Deno.writeTextFile(join(tmp, "outside.txt"), "not the repository's");
+    await Deno.chmod(join(repo, "node_modules/check-all/run.sh"), 0o755);
+    await Deno.mkdir(join(repo, "node_modules/.bin"));
+    await Deno.symlink("../check-all/run.sh", join(repo, "node_modules/.bin/check-all"));
+    await Deno.symlink(join(tmp, "outside.txt"), join(repo, "leak"));
+    await Deno.symlink("../outside.txt", join(repo, "up"));
+    const r = await runOn(repo, join(tmp, "out"), join(tmp, "l.duckdb"), "--run-tests", "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const [run] = JSON.parse(r.stdout).tests;
+    assert.equal(run.verdict, "passed", run.tail);
+    assert.equal(run.tests.passed, 1);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

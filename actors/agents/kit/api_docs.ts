@@ -38,7 +38,7 @@ interface Project {
 interface DocPlan {
   tool: string;
   command: string;
-  /** What runs here, when it is not `command` (a copy of the project keeps no symlinks). */
+  /** What runs here, when it is not `command`. */
   run?: string;
   /** Probe whose success means the tool is here. */
   probe: string;
