@@ -74,6 +74,22 @@ const SAMPLES: [string, string, [ran: number, passed: number, failed: number, sk
       [2, 2, 0, 1],
     ],
     [
+      "mocha",
+      "\n\n  ✔ a\n  1) b\n  - c\n  ✔ d\n\n  2 passing (4ms)\n  1 pending\n  1 failing\n\n  1) b:\n     AssertionError [ERR_ASSERTION]: 1 == 2",
+      [3, 2, 1, 1],
+    ],
+    [
+      "uvu",
+      "\x1b[1m\x1b[4mt.js\x1b[24m\x1b[22m\n\n  Total:     3\x1b[31m\n  Passed:    2\x1b[39m\n  Skipped:   \x1b[33m1\x1b[39m\n  Duration:  3.87ms\n",
+      [3, 2, 1, 1],
+    ],
+    [
+      "AVA",
+      "\n  - [skip] c\n  - [todo] e\n  ✔ a\n  ✘ [fail]: b\n  ✔ d\n  ─\n\n  b\n\n  a/t.test.mjs:2\n\n  ─\n\n  1 test failed\n  1 test skipped\n  1 test todo",
+      [3, 2, 1, 2],
+    ],
+    ["AVA", "\n  ✔ a\n  ✔ b\n  ─\n\n  2 tests passed", [2, 2, 0, 0]],
+    [
       "bun test",
       "test/a.test.ts:\n✓ adds [0.10ms]\n\n 2 pass\n 1 fail\n 3 expect() calls\nRan 3 tests across 1 file. [12.00ms]",
       [3, 2, 1, 0],

@@ -132,6 +132,37 @@ const READERS: { runner: string; read(text: string): Omit<TestCount, "runner"> |
     },
   },
   {
+    runner: "mocha",
+    read: (t) => {
+      const m = t.match(/^\s*(\d+) passing \(/m);
+      if (!m) return undefined;
+      return tally(num(m[1]), count(t, /^\s*(\d+) failing$/m), count(t, /^\s*(\d+) pending$/m));
+    },
+  },
+  {
+    runner: "uvu",
+    // Total counts the tests that ran; a failed one is not among the passed.
+    read: (t) => {
+      const m = t.match(/^\s*Total:\s+(\d+)\n\s*Passed:\s+(\d+)\n\s*Skipped:\s+(\d+)$/m);
+      return m ? tally(num(m[2]), num(m[1]) - num(m[2]), num(m[3])) : undefined;
+    },
+  },
+  {
+    runner: "AVA",
+    // With a failure AVA prints no passed count: its passed tests are its ✔ lines then.
+    read: (t) => {
+      if (!/^\s*\d+ (?:tests? (?:passed|failed)|known failures?)$/m.test(t)) return undefined;
+      const passed = /^\s*\d+ tests? passed$/m.test(t)
+        ? count(t, /^\s*(\d+) tests? passed$/m)
+        : [...t.matchAll(/^\s*✔ (?!\[)/gm)].length;
+      return tally(
+        passed,
+        count(t, /^\s*(\d+) tests? failed$/m) + count(t, /^\s*(\d+) known failures?$/m),
+        count(t, /^\s*(\d+) tests? skipped$/m) + count(t, /^\s*(\d+) tests? todo$/m),
+      );
+    },
+  },
+  {
     runner: "bun test",
     read: (t) => {
       if (!/^Ran \d+ tests? across \d+ files?/m.test(t)) return undefined;
