@@ -27,6 +27,12 @@ export function review(
   const notes: string[] = [];
   // The project's own tests (`--run-tests`): a failure is the run's, whatever its files.
   for (const t of tests ?? []) {
+    if (t.inPlaceOf) {
+      notes.push(
+        `\`${t.inPlaceOf.command}\` (${t.project}) could not run here (${t.inPlaceOf.why}): ` +
+          `its tests ran under this machine's \`${t.command}\` instead, without what it installs`,
+      );
+    }
     const counted = t.tests
       ? ` (${t.tests.runner}: ${t.tests.failed} of ${t.tests.ran} failed)`
       : "";

@@ -43,7 +43,10 @@ export function testLines(tests: TestRun[]): string[] {
         t.coverage.unit ?? "lines"
       } run ${t.coverage.pct}% (${t.coverage.linesCovered} of ${t.coverage.linesTotal}, ${t.coverage.tool})`
       : "";
-    return `- ${t.project} \`${t.command}\`: **${t.verdict}**${how}${figures}${coverage}`;
+    const inPlace = t.inPlaceOf
+      ? ` in place of \`${t.inPlaceOf.command}\` (${t.inPlaceOf.why})`
+      : "";
+    return `- ${t.project} \`${t.command}\`${inPlace}: **${t.verdict}**${how}${figures}${coverage}`;
   });
 }
 

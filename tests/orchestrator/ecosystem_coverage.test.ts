@@ -89,7 +89,8 @@ Deno.test("a Go module's tests are measured by go test's coverage profile, in st
     "calc.go": "package calc\n\nfunc Sub(a, b int) int {\n\tif a < b {\n\t\treturn 0\n\t}\n" +
       "\treturn a - b\n}\n",
     "calc_test.go": 'package calc\n\nimport "testing"\n\nfunc TestSub(t *testing.T) {\n' +
-      '\tif Sub(3, 1) != 2 {\n\t\tt.Fatal("no")\n\t}\n}\n',
+      '\tif Sub(3, 1) != 2 {\n\t\tt.Fatal("no")\n\t}\n}\n\n' +
+      'func TestSame(t *testing.T) {\n\tif Sub(2, 2) != 0 {\n\t\tt.Fatal("no")\n\t}\n}\n',
   });
   if (!go?.success) {
     assert.equal(run.coverage, undefined);
@@ -99,6 +100,8 @@ Deno.test("a Go module's tests are measured by go test's coverage profile, in st
     return;
   }
   assert.equal(run.verdict, "passed", run.tail);
+  // Each test counted (go test without -v names only the package).
+  assert.deepEqual([run.tests?.ran, run.tests?.passed], [2, 2], run.tail);
   assert.equal(run.coverage?.tool, "go test -coverprofile");
   assert.equal(run.coverage?.unit, "statements");
   // Three statements: the if, the early return (never run), the last return.

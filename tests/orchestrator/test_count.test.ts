@@ -90,6 +90,16 @@ const SAMPLES: [string, string, [ran: number, passed: number, failed: number, sk
     ],
     ["AVA", "\n  ✔ a\n  ✔ b\n  ─\n\n  2 tests passed", [2, 2, 0, 0]],
     [
+      "tape (assertions)",
+      "ok 2 should be strictly equal\n# b\nnot ok 3 should be strictly equal\n  ---\n  ...\n# SKIP c\n\n1..3\n# tests 3\n# pass  2\n# fail  1\n",
+      [3, 2, 1, 0],
+    ],
+    [
+      "tape (assertions)",
+      "ok 1 should be strictly equal\n\n1..1\n# tests 1\n# pass  1\n\n# ok\n",
+      [1, 1, 0, 0],
+    ],
+    [
       "bun test",
       "test/a.test.ts:\n✓ adds [0.10ms]\n\n 2 pass\n 1 fail\n 3 expect() calls\nRan 3 tests across 1 file. [12.00ms]",
       [3, 2, 1, 0],

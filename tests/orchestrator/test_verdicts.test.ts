@@ -161,3 +161,72 @@ Deno.test("a project's installed tools run in its tests (node_modules/.bin's lin
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+/** Whether `command` runs on this machine (spawning a missing program throws at once). */
+async function runs(command: string, ...args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("a Python project whose runner (uv) is not installed here is tested by this machine's pytest in its place, and said to be; with a module missing, it could not run", async () => {
+  if (await runs("uv", "--version") || !await runs("python3", "-m", "pytest", "--version")) {
+    console.log(
+      "could not check: uv is installed here, or pytest is not (apt-get install python3-pytest)",
+    );
+    return;
+  }
+  const tmp = await Deno.makeTempDir({ prefix: "troupe-in-place-" });
+  try {
+    const repo = join(tmp, "repo");
+    // A src layout: the package imports only from src/ on the path, as uv would install it.
+    await writeFiles(repo, {
+      "pyproject.toml": '[project]\nname = "calc"\nversion = "1.0"\n\n' +
+        '[dependency-groups]\ndev = ["pytest"]\n',
+      "uv.lock": "version = 1\n",
+      "src/calc/__init__.py": "def add(a, b):\n    return a + b\n",
+      "tests/test_calc.py":
+        "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n" +
+        "def test_zero():\n    assert add(0, 0) == 0\n",
+    });
+    const run = async () => {
+      const r = await runOn(repo, join(tmp, "out"), join(tmp, "l.duckdb"), "--run-tests", "--json");
+      return { ...r, md: await Deno.readTextFile(join(tmp, "out", "report.md")) };
+    };
+    const r = await run();
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    const [t] = report.tests;
+    assert.equal(t.verdict, "passed", t.tail);
+    assert.equal(t.command, "python3 -m pytest");
+    assert.deepEqual([t.tests.ran, t.tests.passed], [2, 2]);
+    assert.match(t.inPlaceOf.command, /^uv run /);
+    assert.equal(t.inPlaceOf.why, "uv is not installed here");
+    assert.match(
+      r.md,
+      /- python \. `python3 -m pytest` in place of `uv run [^`]+` \(uv is not installed here\): \*\*passed\*\*: 2 run, 2 passed/,
+    );
+    assert.ok(
+      report.review.notes.some((n: string) => /instead, without what it installs/.test(n)),
+      report.review.notes.join("\n"),
+    );
+
+    // A test module needs what uv would have installed: nothing runs, and the run says why.
+    await writeFiles(repo, { "tests/test_time.py": "import freezegun_not_here\n" });
+    const missing = await run();
+    assert.equal(missing.code, 0, missing.stderr);
+    const [m] = JSON.parse(missing.stdout).tests;
+    assert.equal(m.verdict, "could not run here");
+    assert.match(m.command, /^uv run /);
+    assert.equal(
+      m.why,
+      "uv is not installed here; nor under this machine's pytest " +
+        "(ModuleNotFoundError: No module named 'freezegun_not_here')",
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

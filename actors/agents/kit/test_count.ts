@@ -22,6 +22,8 @@ export type TestVerdict = "passed" | "failed" | "ran no test" | "could not run h
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const num = (s: string | undefined) => Number(s ?? 0) || 0;
 const count = (text: string, re: RegExp) => num(text.match(re)?.[1]);
+/** tape's summary: node's TAP words with two spaces before the pass and fail counts. */
+const TAPE = /^# tests (\d+)\n# pass {2}(\d+)(?:\n# fail {2}(\d+))?$/m;
 
 /**
  * Each runner's own summary line(s), read as its maintainers print them. A reader returns the
@@ -100,9 +102,17 @@ const READERS: { runner: string; read(text: string): Omit<TestCount, "runner"> |
     runner: "node --test",
     read: (t) => {
       const m = t.match(/^(?:# |ℹ )tests (\d+)$/m);
-      if (!m) return undefined;
+      if (!m || TAPE.test(t)) return undefined;
       const skipped = count(t, /^(?:# |ℹ )skipped (\d+)$/m) + count(t, /^(?:# |ℹ )todo (\d+)$/m);
       return tally(count(t, /^(?:# |ℹ )pass (\d+)$/m), count(t, /^(?:# |ℹ )fail (\d+)$/m), skipped);
+    },
+  },
+  {
+    // tape counts assertions, not tests, and says so in the same words as node's TAP.
+    runner: "tape (assertions)",
+    read: (t) => {
+      const m = t.match(TAPE);
+      return m ? tally(num(m[2]), num(m[3]), 0) : undefined;
     },
   },
   {
