@@ -1,7 +1,7 @@
 /**
  * `deno task test` and `deno task bench`: sets up what they need from the system's packages
  * when it is missing (Chromium for the browser test, bubblewrap for the repository and plugin
- * sandboxes, Go, coverage.py and pytest for the tester, a JDK, python3-venv, make, Elixir, PHP, Composer and Bundler for the CI verifier),
+ * sandboxes, Go, coverage.py and pytest for the tester, Flask for deploy, a JDK, python3-venv, make, Elixir, PHP, Composer and Bundler for the CI verifier),
  * says clearly what it could not install, then runs the suite or the benchmarks with the
  * permissions of deno.json's `troupe` task (the one list), the network narrowed to 127.0.0.1. Its
  * exit code is theirs.
@@ -33,6 +33,11 @@ const SYSTEM_PACKAGES: { file: string; debian: string; why: string }[] = [
     file: "/usr/share/doc/python3-pytest",
     debian: "python3-pytest",
     why: "Python projects' tests",
+  },
+  {
+    file: "/usr/share/doc/python3-flask",
+    debian: "python3-flask",
+    why: "deploying a Flask app",
   },
   { file: "/usr/bin/make", debian: "make", why: "--verify-ci of a Makefile's test target" },
   { file: "/usr/bin/mix", debian: "elixir", why: "--verify-ci of Elixir projects" },

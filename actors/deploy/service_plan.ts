@@ -44,7 +44,7 @@ const isFile = async (path: string) => (await readText(path)) !== undefined;
 /**
  * Finds how to run the repository's web service, in this order: a Procfile's `web` process, a
  * Node package (`start` script, else `main`), a Deno project (`start` task, else `main.ts` or
- * `server.ts`), a Python web app (`app.py`, `main.py` or `server.py`).
+ * `server.ts`), a Python web app (`app.py`, `main.py`, `server.py`, `wsgi.py` or `asgi.py`).
  */
 export async function detectService(repo: string): Promise<ServicePlan> {
   const procfile = await readText(join(repo, "Procfile"));
@@ -82,8 +82,9 @@ export async function detectService(repo: string): Promise<ServicePlan> {
       return { from: entry, start: [deno, "run", "-A", entry] };
     }
   }
-  for (const entry of ["app.py", "main.py", "server.py"]) {
-    if (await isFile(join(repo, entry))) return { from: entry, start: ["python3", entry] };
+  for (const entry of ["app.py", "main.py", "server.py", "wsgi.py", "asgi.py"]) {
+    const text = await readText(join(repo, entry));
+    if (text !== undefined) return pythonService(entry, text);
   }
   throw new TroupeError(
     "invalid_spec",
@@ -91,4 +92,42 @@ export async function detectService(repo: string): Promise<ServicePlan> {
       `with a "start" script (or "main"), a deno.json with a "start" task, or an app.py; the ` +
       `service must listen on the port in $PORT`,
   );
+}
+
+/**
+ * A Python entry that serves when run (`if __name__ == "__main__"`) is run; a module that only
+ * makes an app (as hosts that start `gunicorn app:app` expect) is served: a Flask app by gunicorn
+ * where it is installed, else by Flask's own server; a FastAPI app by uvicorn. Else it is run.
+ */
+function pythonService(entry: string, text: string): ServicePlan {
+  const module = entry.replace(/\.py$/, "");
+  const made = (maker: string) =>
+    /__name__\s*==\s*["']__main__["']/.test(text)
+      ? undefined
+      : text.match(new RegExp(`^(\\w+)\\s*=\\s*(?:\\w+\\.)?${maker}\\(`, "m"))?.[1];
+  const flask = made("Flask");
+  if (flask) {
+    const app = `${module}:${flask}`;
+    return {
+      from: `${entry} (Flask)`,
+      start: [
+        "sh",
+        "-c",
+        `if command -v gunicorn >/dev/null; then exec gunicorn --bind "127.0.0.1:$PORT" ${app}; fi\n` +
+        `exec python3 -m flask --app ${app} run --host 127.0.0.1 --port "$PORT"`,
+      ],
+    };
+  }
+  const fastapi = made("FastAPI");
+  if (fastapi) {
+    return {
+      from: `${entry} (FastAPI)`,
+      start: [
+        "sh",
+        "-c",
+        `exec python3 -m uvicorn ${module}:${fastapi} --host 127.0.0.1 --port "$PORT"`,
+      ],
+    };
+  }
+  return { from: entry, start: ["python3", entry] };
 }
