@@ -127,6 +127,7 @@ async function runOne(
 /** Why a run that tested nothing stopped, in its own words: its first error line, or its last. */
 function lastWords(run: TestRun, output: string): string {
   if (run.why) return run.why;
+  if (run.timedOut) return "it ran past its time limit";
   const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
   const error = lines.find((l) => /^E\s+\w*(Error|Exception)\b|^\w*Error: /.test(l));
   const said = (error ?? lines.at(-1) ?? `exit ${run.code}`).replace(/^E\s+/, "");
