@@ -27,6 +27,9 @@ Deno.test("a run's tests are measured for coverage (Node: V8's own), and the nex
       "test/lib.test.js": HEAD +
         'test("add", () => assert.equal(add(1, 2), 3));\n' +
         'test("sub", () => { assert.equal(sub(5, 2), 3); assert.equal(sub(1, 2), 0); });\n',
+      // A test file where node --test and AVA look for one too: not counted as code.
+      "test.js": HEAD.replace("../lib.js", "./lib.js") +
+        'test("adds", () => assert.equal(add(2, 2), 4));\n',
     });
     const run = (out: string) =>
       cli(["run", "--repo", repo, "--out", join(dir, out), "--run-tests", "--ledger", ledger]);

@@ -35,7 +35,8 @@ const FOLDER = ".troupe-coverage";
 const SUMMARIZE = `"use strict";
 const fs = require("fs"), path = require("path");
 const [dir, root] = process.argv.slice(2);
-const TEST = /(^|\\/)(tests?|__tests__|spec)\\/|\\.(test|spec)\\.[cm]?[jt]sx?$|(^|\\/)test[-_][^/]*$/;
+// Test files as node --test and AVA find them: test/ folders, test.js, test-x.js, x.test.js, x_test.js.
+const TEST = /(^|\\/)(tests?|__tests__|spec)\\/|[._-](test|spec)\\.[cm]?[jt]sx?$|(^|\\/)tests?([-_][^/]*)?\\.[cm]?[jt]sx?$/;
 const files = new Map();
 for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
   let data;
