@@ -117,3 +117,16 @@ export async function writeFiles(dir: string, files: Record<string, string>): Pr
     await Deno.writeTextFile(`${dir}/${path}`, text);
   }
 }
+
+/**
+ * Whether `command` runs and succeeds on this machine: a toolchain a test needs and a user's
+ * machine may lack. Spawning a program that is not there throws at once, not in the promise.
+ */
+export async function runsHere(command: string, ...args: string[]): Promise<boolean> {
+  try {
+    const r = await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output();
+    return r.success;
+  } catch {
+    return false;
+  }
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { detectService } from "../../actors/deploy/service_plan.ts";
-import { writeFiles } from "../cli_helpers.ts";
+import { runsHere, writeFiles } from "../cli_helpers.ts";
 import { DeployBench, freePort } from "./deploy_helpers.ts";
 
 /** A module that only makes a Flask app, as render-examples/flask-hello-world has it. */
@@ -45,12 +45,7 @@ Deno.test("deploy finds how a service starts: a Procfile's web line, a start scr
 });
 
 Deno.test("deploy: a Flask module that only makes its app goes live behind nginx", async () => {
-  const flask = await new Deno.Command("python3", {
-    args: ["-c", "import flask"],
-    stdout: "null",
-    stderr: "null",
-  }).output().catch(() => undefined);
-  if (!flask?.success) {
+  if (!await runsHere("python3", "-c", "import flask")) {
     console.log("could not check: Flask is not installed (apt-get install python3-flask)");
     return;
   }

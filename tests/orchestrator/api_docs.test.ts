@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runOn, writeFiles } from "../cli_helpers.ts";
+import { runOn, runsHere, writeFiles } from "../cli_helpers.ts";
 import { TYPEDOC_TOOLS } from "../launch.ts";
-
-/** Whether a toolchain runs here (the tests install Debian's Go; a user's machine may lack it). */
-const have = (tool: string, args = ["--version"]) =>
-  new Deno.Command(tool, { args, stdout: "null", stderr: "null" }).output()
-    .then((r) => r.success, () => false);
 
 Deno.test("--api-docs runs each project's own documentation tool in the sandbox, proposes its pages and links them from the README; a tool that is missing is named, not guessed", async () => {
   const dir = await Deno.makeTempDir({ prefix: "troupe-apidocs-" });
@@ -54,7 +49,7 @@ Deno.test("--api-docs runs each project's own documentation tool in the sandbox,
       report,
       /- node web: not run `npx typedoc[^`]*` \(TypeDoc is not installed in the project/,
     );
-    if (await have("cargo")) {
+    if (await runsHere("cargo", "--version")) {
       // A website: checked that it builds, and the README says how to make it.
       assert.match(
         report,
@@ -64,7 +59,7 @@ Deno.test("--api-docs runs each project's own documentation tool in the sandbox,
     } else {
       console.log("could not check cargo doc: cargo is not installed");
     }
-    if (await have("go", ["version"])) {
+    if (await runsHere("go", "version")) {
       const go = await Deno.readTextFile(join(out, "files/docs/api/go-gosvc.md"));
       assert.match(go, /Package stock counts what is on the shelves\./);
       assert.match(go, /func Count\(item string\) int/);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { detect } from "../../actors/agents/detector.ts";
 import { scan } from "../../actors/agents/scanner.ts";
 import { runTests, type TestRun } from "../../actors/agents/kit/run_tests.ts";
-import { writeFiles } from "../cli_helpers.ts";
+import { runsHere, writeFiles } from "../cli_helpers.ts";
 
 /** Each project's tests as the tester runs them: detected, sandboxed, coverage measured. */
 async function testRepo(files: Record<string, string>): Promise<TestRun[]> {
@@ -82,8 +82,7 @@ Deno.test("a Python project's tests are measured by coverage.py (python -m pytes
 });
 
 Deno.test("a Go module's tests are measured by go test's coverage profile, in statements", async () => {
-  const go = await new Deno.Command("go", { args: ["version"], stdout: "null", stderr: "null" })
-    .output().catch(() => undefined);
+  const go = await runsHere("go", "version");
   const [run] = await testRepo({
     "go.mod": "module example.com/calc\n\ngo 1.19\n",
     "calc.go": "package calc\n\nfunc Sub(a, b int) int {\n\tif a < b {\n\t\treturn 0\n\t}\n" +
@@ -92,7 +91,7 @@ Deno.test("a Go module's tests are measured by go test's coverage profile, in st
       '\tif Sub(3, 1) != 2 {\n\t\tt.Fatal("no")\n\t}\n}\n\n' +
       'func TestSame(t *testing.T) {\n\tif Sub(2, 2) != 0 {\n\t\tt.Fatal("no")\n\t}\n}\n',
   });
-  if (!go?.success) {
+  if (!go) {
     assert.equal(run.coverage, undefined);
     console.log(
       "could not check go test's coverage: Go is not installed (apt-get install golang-go)",

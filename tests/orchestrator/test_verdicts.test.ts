@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { copyRepo, runOn, writeFiles } from "../cli_helpers.ts";
+import { copyRepo, runOn, runsHere, writeFiles } from "../cli_helpers.ts";
 
 /**
  * `troupe run --run-tests` on a copy of the node fixture whose test file is `test`, and whose
@@ -162,18 +162,10 @@ Deno.test("a project's installed tools run in its tests (node_modules/.bin's lin
   }
 });
 
-/** Whether `command` runs on this machine (spawning a missing program throws at once). */
-async function runs(command: string, ...args: string[]): Promise<boolean> {
-  try {
-    return (await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output())
-      .success;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test("a Python project whose runner (uv) is not installed here is tested by this machine's pytest in its place, and said to be; with a module missing, it could not run", async () => {
-  if (await runs("uv", "--version") || !await runs("python3", "-m", "pytest", "--version")) {
+  if (
+    await runsHere("uv", "--version") || !await runsHere("python3", "-m", "pytest", "--version")
+  ) {
     console.log(
       "could not check: uv is installed here, or pytest is not (apt-get install python3-pytest)",
     );
