@@ -43,6 +43,9 @@ export interface TestRun {
 const PYTHON_IN_PLACE = "python3 -m pytest";
 const SRC_ON_PATH = '[ -d src ] && export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"';
 
+/** Only with -v does go test name each test it ran rather than each package. */
+const GO_VERBOSE = 'export GOFLAGS="$GOFLAGS -v"';
+
 /** go test -v's lines for each test that starts or passes: the count needs them, a tail does not. */
 const GO_PROGRESS = /^\s*(?:=== (?:RUN|PAUSE|CONT|NAME) |--- PASS: ).*\n/gm;
 
@@ -65,7 +68,7 @@ export async function runTests(
   const results: TestRun[] = [];
   for (const p of detection.projects.filter((p) => p.test)) {
     const where = { dir: join(root, p.dir), timeoutMs, mode: { ...mode, root }, options };
-    const [own] = await runOne(p, p.test!, undefined, where);
+    const [own] = await runOne(p, p.test!, p.type === "go" ? GO_VERBOSE : undefined, where);
     const [inPlace, output] = p.type === "python" && own.why?.endsWith(" is not installed here")
       ? await runOne(p, PYTHON_IN_PLACE, SRC_ON_PATH, where)
       : [];
@@ -97,12 +100,10 @@ async function runOne(
   where: { dir: string; timeoutMs: number; mode: SandboxMode; options: { coverage?: boolean } },
 ): Promise<[TestRun, string]> {
   const { dir, timeoutMs, mode, options } = where;
-  const type = p.type;
-  const setUp = type === "go" ? `export GOFLAGS="$GOFLAGS -v"` : before;
-  const test = setUp ? `${setUp}\n${command}` : command;
-  const script = options.coverage ? await withCoverage(type, dir, test) : test;
+  const test = before ? `${before}\n${command}` : command;
+  const script = options.coverage ? await withCoverage(p.type, dir, test) : test;
   // Deno is here whatever else is not: the one troupe runs on.
-  const tools = type === "deno" ? { tools: { deno: Deno.execPath() } } : {};
+  const tools = p.type === "deno" ? { tools: { deno: Deno.execPath() } } : {};
   const r = await runSandboxed(dir, script, { ...mode, ...tools }, timeoutMs);
   const coverage = options.coverage ? readCoverage(r.output) : undefined;
   const tests = countTests(r.output) ?? await countReports(dir);
@@ -110,7 +111,7 @@ async function runOne(
   const why = r.timedOut ? undefined : whyNotHere(r.code, r.output, (tests?.ran ?? 0) > 0);
   const verdict = why ? "could not run here" : testVerdict(r.code, tests);
   return [{
-    project: `${type} ${p.dir}`,
+    project: `${p.type} ${p.dir}`,
     command,
     verdict,
     ...(why ? { why } : {}),
@@ -119,7 +120,7 @@ async function runOne(
     code: r.code,
     timedOut: r.timedOut,
     durationMs: r.durationMs,
-    tail: tailOf(type === "go" ? r.output.replace(GO_PROGRESS, "") : r.output, 2000),
+    tail: tailOf(p.type === "go" ? r.output.replace(GO_PROGRESS, "") : r.output, 2000),
     ...(coverage ? { coverage } : {}),
   }, r.output];
 }
